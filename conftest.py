@@ -1,0 +1,1 @@
+"""Project-wide pytest configuration (fixtures live in continuum/testing/)."""

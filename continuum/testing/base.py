@@ -1,0 +1,126 @@
+"""Shared test personas (Healthchecks-style).
+
+Practice "Riverside": owner Olivia (owner, also treats clients), therapist Alice, colleague Bob.
+Practice "Hilltop":   Charlie (owner and therapist).
+Clients: Dana is Alice's client, Eli is Charlie's client, Finn is Bob's client.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.test import TestCase
+from django.utils import timezone
+
+from continuum.accounts.models import Membership, Practice, Role, User
+from continuum.care.models import (
+    Appointment,
+    AppointmentStatus,
+    Client,
+    Episode,
+    NoteStatus,
+    ProgressNote,
+)
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def make_staff(
+    practice: Practice,
+    email: str,
+    name: str,
+    *,
+    role: str = Role.THERAPIST,
+    clinical: bool = True,
+    tz: str = "Europe/London",
+) -> User:
+    user = User.objects.create_user(email, PASSWORD, full_name=name, time_zone=tz)
+    Membership.objects.create(user=user, practice=practice, role=role, is_clinical=clinical)
+    return user
+
+
+def make_client(therapist: User, first: str, last: str = "Example", **extra: Any) -> Client:
+    return Client.objects.create(
+        practice=therapist.membership.practice,
+        therapist=therapist,
+        first_name=first,
+        last_name=last,
+        time_zone=extra.pop("time_zone", "Europe/London"),
+        **extra,
+    )
+
+
+def make_episode(client: Client, *, status: str = "active", **extra: Any) -> Episode:
+    return Episode.objects.create(
+        client=client,
+        therapist=client.therapist,
+        referral_reason=extra.pop("referral_reason", "Low mood and worry"),
+        start_date=extra.pop("start_date", date(2026, 1, 5)),
+        status=status,
+        **extra,
+    )
+
+
+def make_appointment(
+    client: Client,
+    starts_at: datetime | None = None,
+    *,
+    episode: Episode | None = None,
+    status: str = AppointmentStatus.SCHEDULED,
+    **extra: Any,
+) -> Appointment:
+    return Appointment.objects.create(
+        client=client,
+        therapist=client.therapist,
+        episode=episode,
+        starts_at=starts_at or timezone.now() + timedelta(days=1),
+        status=status,
+        **extra,
+    )
+
+
+def make_note(appointment: Appointment, *, signed: bool = False, fmt: str = "soap") -> ProgressNote:
+    note = ProgressNote.objects.create(
+        appointment=appointment,
+        client=appointment.client,
+        author=appointment.therapist,
+        format=fmt,
+        sections={"subjective": "Felt flatter this week", "plan": "Continue activation"},
+        next_session_plan="Review the activity diary",
+    )
+    if signed:
+        note.status = NoteStatus.SIGNED
+        note.signed_at = timezone.now()
+        note.signed_by = appointment.therapist
+        note.save()
+    return note
+
+
+class BaseTestCase(TestCase):
+    riverside: Practice
+    hilltop: Practice
+    olivia: User
+    alice: User
+    bob: User
+    charlie: User
+    dana: Client
+    eli: Client
+    finn: Client
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.riverside = Practice.objects.create(name="Riverside Therapy", time_zone="Europe/London")
+        cls.hilltop = Practice.objects.create(name="Hilltop Counselling", time_zone="America/New_York")
+        cls.olivia = make_staff(cls.riverside, "olivia@example.org", "Olivia Owner", role=Role.OWNER)
+        cls.alice = make_staff(cls.riverside, "alice@example.org", "Alice Adams")
+        cls.bob = make_staff(cls.riverside, "bob@example.org", "Bob Brown")
+        cls.charlie = make_staff(
+            cls.hilltop, "charlie@example.org", "Charlie Chen", role=Role.OWNER, tz="America/New_York"
+        )
+        cls.dana = make_client(cls.alice, "Dana", "Dawson", email="dana@example.net")
+        cls.eli = make_client(cls.charlie, "Eli", "Evans", time_zone="America/New_York")
+        cls.finn = make_client(cls.bob, "Finn", "Fischer")
+
+    def login(self, user: User) -> None:
+        self.client.force_login(user)
