@@ -1,0 +1,117 @@
+"""Playwright fixtures: Debian's chromium, headless, and an axe-core accessibility check."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+AXE_JS = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
+DOCS_DIR = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Without these flags chromium tries to reach Google's hosts at start-up; this machine has
+# no network, and a clinical app's tests should not talk to anyone anyway.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the tests' own ORM calls are
+    # still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+class PageProblems:
+    """Console errors, page errors and CSP violations seen while a test ran."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def assert_none(self) -> None:
+        assert self.errors == [], "the page reported problems:\n" + "\n".join(self.errors)
+
+
+@pytest.fixture
+def page_problems() -> PageProblems:
+    return PageProblems()
+
+
+def _new_page(browser: Any, problems: PageProblems, viewport: dict[str, int]) -> Any:
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.on("pageerror", lambda exc: problems.errors.append(f"pageerror: {exc}"))
+    page.on(
+        "console",
+        lambda msg: problems.errors.append(f"console {msg.type}: {msg.text}")
+        if msg.type == "error"
+        else None,
+    )
+    return page
+
+
+@pytest.fixture
+def page(browser: Any, page_problems: PageProblems) -> Iterator[Any]:
+    pg = _new_page(browser, page_problems, DESKTOP)
+    yield pg
+    pg.context.close()
+
+
+@pytest.fixture
+def phone_page(browser: Any, page_problems: PageProblems) -> Iterator[Any]:
+    pg = _new_page(browser, page_problems, PHONE)
+    yield pg
+    pg.context.close()
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """Serious and critical axe-core violations on the current page."""
+    # evaluate() runs through the DevTools protocol, so the page's CSP does not block axe.
+    page.evaluate(AXE_JS.read_text(encoding="utf-8"))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [v for v in result["violations"] if v.get("impact") in ("serious", "critical")]
+
+
+def assert_accessible(page: Any) -> None:
+    violations = axe_violations(page)
+    summary = [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"][:3]]}
+        for v in violations
+    ]
+    assert violations == [], f"axe found on {page.url}:\n{json.dumps(summary, indent=2)}"
+
+
+def screenshot(page: Any, name: str) -> None:
+    """Save a screenshot for the docs (docs/screenshots/<name>.png)."""
+    DOCS_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(DOCS_DIR / f"{name}.png"), full_page=True)
+
+
+def login(page: Any, live_server_url: str, email: str, password: str) -> None:
+    page.goto(f"{live_server_url}/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state("networkidle")

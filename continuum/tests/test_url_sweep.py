@@ -1,0 +1,194 @@
+"""SECURITY.md promises 1 and 2, over every URL pattern of the project.
+
+1. Every route needs a login, except an explicit public allow-list (asserted as an exact set).
+2. For every route with an id, every method: people other than the rightful one get a 404.
+   A new id-bearing route without an entry in ID_ROUTES fails `test_every_id_route_has_a_fixture`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from continuum.care.models import AppointmentStatus, NoteAddendum
+from continuum.testing.base import (
+    BaseTestCase,
+    make_appointment,
+    make_client,
+    make_episode,
+    make_note,
+)
+
+# Routes that anonymous people may reach. Everything else must send them to the login page.
+PUBLIC_ROUTES = {
+    "account_login",
+    "account_logout",
+    "account_signup",
+    "account_reset_password",
+    "account_reset_password_done",
+    "account_reset_password_from_key",
+    "account_reset_password_from_key_done",
+    "account_confirm_email",
+    "account_email_verification_sent",
+    "account_inactive",
+    "account_confirm_login_code",
+    "account_request_login_code",
+    "set_password",
+}
+
+
+def iter_routes(
+    patterns: list[Any] | None = None, namespace: str = "", prefix: str = ""
+) -> Iterator[tuple[str, set[str]]]:
+    """(qualified route name, names of its URL parameters) for every named route."""
+    if patterns is None:
+        patterns = get_resolver().url_patterns
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            ns = namespace
+            if entry.namespace:
+                ns = f"{namespace}{entry.namespace}:"
+            yield from iter_routes(entry.url_patterns, ns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern) and entry.name:
+            params = set(entry.pattern.converters) | _regex_groups(entry)
+            yield f"{namespace}{entry.name}", params
+
+
+def _regex_groups(entry: URLPattern) -> set[str]:
+    regex = getattr(entry.pattern, "_regex", None)
+    if not regex:
+        return set()
+    import re
+
+    return set(re.compile(regex).groupindex)
+
+
+def dummy_kwargs(params: set[str]) -> dict[str, Any]:
+    return {p: (1 if p.endswith("_id") or p == "pk" else "x") for p in params}
+
+
+class SweepWorld(BaseTestCase):
+    """Every model filled, for Alice's client Dana (and a roster entry in Olivia's practice)."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        cls.episode = make_episode(cls.dana)
+        past = timezone.now() - timedelta(days=2)
+        cls.attended = make_appointment(
+            cls.dana, past, episode=cls.episode, status=AppointmentStatus.ATTENDED
+        )
+        cls.upcoming = make_appointment(cls.dana, episode=cls.episode)
+        cls.note = make_note(cls.attended, signed=True)
+        NoteAddendum.objects.create(note=cls.note, author=cls.alice, text="Later thought")
+        cls.draft_appt = make_appointment(
+            cls.dana, past - timedelta(days=7), episode=cls.episode, status="attended"
+        )
+        cls.draft_note = make_note(cls.draft_appt)
+        # Foreign rows that must never show up in Alice's lists.
+        cls.eli_episode = make_episode(cls.eli)
+        make_appointment(cls.eli, episode=cls.eli_episode)
+        cls.gwen = make_client(cls.bob, "Gwen", "Green")
+
+
+# route name → (who may see it, a function building its URL kwargs from the world).
+# "alice" routes are clinical (the assigned therapist); "olivia" routes are the owner's.
+ID_ROUTES: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
+    "care:client_detail": ("alice", lambda w: {"client_id": w.dana.pk}),
+    "care:client_edit": ("alice", lambda w: {"client_id": w.dana.pk}),
+    "care:episode_create": ("alice", lambda w: {"client_id": w.dana.pk}),
+    "care:episode_detail": ("alice", lambda w: {"episode_id": w.episode.pk}),
+    "care:episode_edit": ("alice", lambda w: {"episode_id": w.episode.pk}),
+    "care:episode_transition": ("alice", lambda w: {"episode_id": w.episode.pk}),
+    "care:appointment_create": ("alice", lambda w: {"client_id": w.dana.pk}),
+    "care:appointment_detail": ("alice", lambda w: {"appointment_id": w.upcoming.pk}),
+    "care:appointment_edit": ("alice", lambda w: {"appointment_id": w.upcoming.pk}),
+    "care:appointment_status": ("alice", lambda w: {"appointment_id": w.upcoming.pk}),
+    "care:note_create": ("alice", lambda w: {"appointment_id": w.attended.pk}),
+    "care:note_detail": ("alice", lambda w: {"note_id": w.note.pk}),
+    "care:note_edit": ("alice", lambda w: {"note_id": w.draft_note.pk}),
+    "care:note_sign": ("alice", lambda w: {"note_id": w.draft_note.pk}),
+    "care:addendum_create": ("alice", lambda w: {"note_id": w.note.pk}),
+    "care:note_print": ("alice", lambda w: {"note_id": w.note.pk}),
+}
+
+# Parameters that are not object ids (tokens in public links).
+NON_ID_PARAMS = {"uidb64", "token", "key"}
+
+
+def _id_routes() -> dict[str, set[str]]:
+    return {
+        name: params
+        for name, params in iter_routes()
+        if params - NON_ID_PARAMS and name not in PUBLIC_ROUTES
+    }
+
+
+class LoginRequiredSweep(BaseTestCase):
+    def test_every_route_needs_login_except_the_public_allow_list(self) -> None:
+        public = set()
+        for name, params in iter_routes():
+            url = reverse(name, kwargs=dummy_kwargs(params) or None)
+            for method in ("get", "post"):
+                response = getattr(self.client, method)(url)
+                needs_login = response.status_code in (401, 403) or (
+                    response.status_code == 302
+                    and response["Location"].startswith(reverse("account_login"))
+                )
+                if not needs_login:
+                    public.add(name)
+        self.assertEqual(public, PUBLIC_ROUTES)
+
+
+class OutsiderSweep(SweepWorld):
+    def test_every_id_route_has_a_fixture(self) -> None:
+        missing = set(_id_routes()) - set(ID_ROUTES)
+        self.assertEqual(missing, set(), "add these routes to ID_ROUTES with their rightful owner")
+
+    def _outsiders(self, owner: str) -> list[Any]:
+        if owner == "alice":
+            # A colleague in the same practice, the owner of the same practice (who manages
+            # the roster but does not treat Dana), and a therapist in another practice.
+            return [self.bob, self.olivia, self.charlie]
+        return [self.alice, self.bob, self.charlie]
+
+    def test_outsiders_get_404_on_every_id_route_and_method(self) -> None:
+        checked = 0
+        for name, (owner, build) in ID_ROUTES.items():
+            url = reverse(name, kwargs=build(self))
+            for outsider in self._outsiders(owner):
+                self.client.force_login(outsider)
+                for method in ("get", "post"):
+                    response = getattr(self.client, method)(url)
+                    self.assertEqual(
+                        response.status_code,
+                        404,
+                        f"{outsider.email} {method.upper()} {name} gave {response.status_code}",
+                    )
+                    checked += 1
+        self.assertGreater(checked, 0)
+
+    def test_the_rightful_person_reaches_every_id_route(self) -> None:
+        people = {"alice": self.alice, "olivia": self.olivia}
+        for name, (owner, build) in ID_ROUTES.items():
+            self.client.force_login(people[owner])
+            response = self.client.get(reverse(name, kwargs=build(self)))
+            self.assertNotEqual(response.status_code, 404, f"{owner} GET {name} gave 404")
+            self.assertLess(response.status_code, 500, name)
+
+    def test_lists_and_search_show_no_foreign_rows(self) -> None:
+        self.login(self.alice)
+        for url in (
+            reverse("care:caseload"),
+            reverse("care:caseload") + "?q=Eli",
+            reverse("care:caseload") + "?q=Gwen",
+            reverse("care:caseload") + "?q=Finn",
+            reverse("care:schedule"),
+        ):
+            body = self.client.get(url).content.decode()
+            for foreign in ("Eli", "Evans", "Gwen", "Finn", "Fischer"):
+                self.assertNotIn(foreign, body, f"{foreign} leaked into {url}")
