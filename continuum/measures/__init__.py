@@ -1,0 +1,1 @@
+"""Measurement-based care: the instrument catalogue, scoring, outcomes and trajectories."""
