@@ -1,14 +1,132 @@
-"""Placeholder module: filled in by the care work."""
+"""The caseload, and adding, editing and reading a client's record."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
-from django.http import Http404
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from continuum.accounts.decorators import clinician_required
+from continuum.accounts.models import User
+from continuum.audit.log import record
+from continuum.care import queries
+from continuum.care.access import get_client_for
+from continuum.care.forms.clients import CaseloadFilterForm, ClientCreateForm, ClientForm
+from continuum.care.models import Client
+from continuum.care.services.clients import create_client, update_client
+from continuum.care.services.episodes import next_statuses
 
 
-def _todo(*args: Any, **kwargs: Any) -> Any:
-    raise Http404("not built yet")
+def _user(request: HttpRequest) -> User:
+    # clinician_required has run: the user is logged in with an active clinical membership.
+    return cast(User, request.user)
 
 
-caseload = client_create = client_detail = client_edit = _todo
+READ_METHODS = ("GET", "HEAD")
+
+
+@clinician_required
+def caseload(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if request.method not in READ_METHODS:
+        return HttpResponseNotAllowed(READ_METHODS)
+    form = CaseloadFilterForm(request.GET)
+    context: dict[str, object] = {"form": form, "nav": "caseload"}
+    if not form.is_valid():
+        # An unknown sort or status is a bad request, answered with the reason, never a 500.
+        return render(request, "care/caseload.html", context, status=400)
+
+    status, q, sort = form.cleaned_data["status"], form.cleaned_data["q"], form.cleaned_data["sort"]
+    clients = queries.caseload(user, now=timezone.now(), status=status, q=q, sort=sort)
+    paginator = Paginator(clients, settings.CASELOAD_PAGE_SIZE)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    rows = queries.caseload_rows(page_obj.object_list)
+    # One row for the page, not one per client; the search text is not recorded (it may be
+    # a name).
+    record(
+        user,
+        "caseload.view",
+        request=request,
+        page=page_obj.number,
+        status=status,
+        sort=sort,
+        searched=bool(q),
+        shown=len(rows),
+    )
+    context.update(
+        page_obj=page_obj,
+        clients=rows,
+        total=paginator.count,
+        filtered=bool(q) or status != queries.STATUS_ALL,
+    )
+    return render(request, "care/caseload.html", context)
+
+
+@clinician_required
+def client_create(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if request.method == "POST":
+        form = ClientCreateForm(request.POST)
+        if form.is_valid():
+            client = create_client(
+                by=user,
+                details=form.client_details(),
+                referral_reason=form.first_episode_reason(),
+            )
+            messages.success(request, "The client was added to your caseload.")
+            return redirect("care:client_detail", client_id=client.pk)
+    else:
+        form = ClientCreateForm(initial={"time_zone": user.time_zone})
+    return render(
+        request, "care/client_form.html", {"form": form, "client": None, "nav": "caseload"}
+    )
+
+
+@clinician_required
+def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
+    user = _user(request)
+    client = get_client_for(user, client_id)
+    if request.method == "POST":
+        # The form works on a copy so a rejected edit leaves nothing half-applied in memory.
+        form = ClientForm(request.POST, instance=Client.objects.get(pk=client.pk))
+        if form.is_valid():
+            update_client(client, by=user, details=form.client_details())
+            messages.success(request, "The client's details were saved.")
+            return redirect("care:client_detail", client_id=client.pk)
+    else:
+        form = ClientForm(instance=client)
+    return render(
+        request, "care/client_form.html", {"form": form, "client": client, "nav": "caseload"}
+    )
+
+
+@clinician_required
+def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
+    user = _user(request)
+    client = get_client_for(user, client_id)
+    # Checked after the lookup, so an outsider gets the same 404 whatever the method.
+    if request.method not in READ_METHODS:
+        return HttpResponseNotAllowed(READ_METHODS)
+    current = queries.current_episode_first(client.episodes.all()).first()
+    timeline = queries.ClientTimeline(client, timezone.get_current_timezone())
+    paginator: Paginator[queries.TimelineItem] = Paginator(timeline, settings.TIMELINE_PAGE_SIZE)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    record(user, "client.view", client, request=request, page=page_obj.number)
+    return render(
+        request,
+        "care/client_detail.html",
+        {
+            "client": client,
+            "episode": current,
+            "has_open_episode": current is not None and current.is_open,
+            "next_steps": next_statuses(current.status) if current is not None else [],
+            "page_obj": page_obj,
+            "timeline": page_obj.object_list,
+            "nav": "caseload",
+        },
+    )

@@ -1,14 +1,148 @@
-"""Placeholder module: filled in by the care work."""
+"""Episodes of care: open, read, edit, and move through their statuses."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from django.http import Http404
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from continuum.accounts.decorators import clinician_required
+from continuum.accounts.models import User
+from continuum.audit.log import record
+from continuum.care.access import get_client_for, get_episode_for
+from continuum.care.episodes import LABELS, OPEN_STATUSES, EpisodeStatus
+from continuum.care.forms.episodes import EpisodeForm, TransitionForm
+from continuum.care.models import Episode
+from continuum.care.services.episodes import (
+    InvalidEpisodeDates,
+    InvalidTransition,
+    OpenEpisodeExists,
+    next_statuses,
+    open_episode,
+    transition_episode,
+    update_episode,
+)
 
 
-def _todo(*args: Any, **kwargs: Any) -> Any:
-    raise Http404("not built yet")
+def _user(request: HttpRequest) -> User:
+    # clinician_required has run: the user is logged in with an active clinical membership.
+    return cast(User, request.user)
 
 
-episode_create = episode_detail = episode_edit = episode_transition = _todo
+@clinician_required
+def episode_create(request: HttpRequest, client_id: int) -> HttpResponse:
+    user = _user(request)
+    client = get_client_for(user, client_id)
+    if request.method == "POST":
+        form = EpisodeForm(request.POST)
+        if form.is_valid():
+            try:
+                episode = open_episode(client, by=user, **form.episode_details())
+            except (OpenEpisodeExists, InvalidEpisodeDates) as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, "The episode of care was opened as a referral.")
+                return redirect("care:episode_detail", episode_id=episode.pk)
+    else:
+        form = EpisodeForm(initial={"start_date": timezone.localdate()})
+    already_open = client.episodes.filter(status__in=[str(s) for s in OPEN_STATUSES]).first()
+    return render(
+        request,
+        "care/episode_form.html",
+        {
+            "form": form,
+            "client": client,
+            "episode": None,
+            "already_open": already_open,
+            "nav": "caseload",
+        },
+    )
+
+
+@clinician_required
+def episode_edit(request: HttpRequest, episode_id: int) -> HttpResponse:
+    user = _user(request)
+    episode = get_episode_for(user, episode_id)
+    if request.method == "POST":
+        form = EpisodeForm(request.POST)
+        if form.is_valid():
+            try:
+                update_episode(episode, by=user, **form.episode_details())
+            except InvalidEpisodeDates as error:
+                form.add_error("end_date", str(error))
+            else:
+                messages.success(request, "The episode was saved.")
+                return redirect("care:episode_detail", episode_id=episode.pk)
+    else:
+        form = EpisodeForm(
+            initial={
+                "referral_reason": episode.referral_reason,
+                "start_date": episode.start_date,
+                "end_date": episode.end_date,
+            }
+        )
+    return render(
+        request,
+        "care/episode_form.html",
+        {"form": form, "client": episode.client, "episode": episode, "nav": "caseload"},
+    )
+
+
+def _episode_page(
+    request: HttpRequest, episode: Episode, *, status: int = 200, **extra: Any
+) -> HttpResponse:
+    appointments = list(
+        episode.appointments.order_by("-starts_at", "-pk").only(
+            "pk", "starts_at", "status", "modality", "duration_minutes", "episode_id"
+        )
+    )
+    context = {
+        "episode": episode,
+        "client": episode.client,
+        "appointments": appointments,
+        "next_steps": next_statuses(episode.status),
+        "nav": "caseload",
+        **extra,
+    }
+    return render(request, "care/episode_detail.html", context, status=status)
+
+
+@clinician_required
+def episode_detail(request: HttpRequest, episode_id: int) -> HttpResponse:
+    user = _user(request)
+    episode = get_episode_for(user, episode_id)
+    # Checked after the lookup, so an outsider gets the same 404 whatever the method.
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    record(user, "episode.view", episode, request=request, client_id=episode.client_id)
+    return _episode_page(request, episode)
+
+
+@clinician_required
+def episode_transition(request: HttpRequest, episode_id: int) -> HttpResponse:
+    user = _user(request)
+    # Look the episode up first: an outsider gets a 404 whatever the method.
+    episode = get_episode_for(user, episode_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = TransitionForm(request.POST, start_date=episode.start_date)
+    if not form.is_valid():
+        return _episode_page(request, episode, status=400, transition_form=form)
+    data = form.cleaned_data
+    try:
+        transition_episode(
+            episode,
+            data["status"],
+            user,
+            end_date=data["end_date"],
+            unplanned=data["unplanned"],
+        )
+    except (InvalidTransition, InvalidEpisodeDates) as error:
+        return _episode_page(request, episode, status=400, transition_error=str(error))
+    messages.success(request, f"The episode is now {LABELS[EpisodeStatus(episode.status)]}.")
+    if data["return_to"] == "client":
+        return redirect("care:client_detail", client_id=episode.client_id)
+    return redirect("care:episode_detail", episode_id=episode.pk)

@@ -1,0 +1,340 @@
+"""Query builders for the caseload and the client timeline.
+
+Both pages run a fixed number of queries however large the caseload or the history is: the
+caseload puts everything it shows into one query with correlated subqueries, and the timeline
+reads three narrow, sliced querysets and merges them in Python.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, tzinfo
+from typing import Any, cast, overload
+
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OrderBy,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Lower
+
+from continuum.care.access import clients_for
+from continuum.care.episodes import LABELS, OPEN_STATUSES, EpisodeStatus
+from continuum.care.models import (
+    Appointment,
+    AppointmentStatus,
+    Client,
+    Episode,
+    Modality,
+    NoteStatus,
+    ProgressNote,
+)
+from continuum.care.note_formats import FORMATS
+
+# --- The current episode -------------------------------------------------------------------
+
+
+def current_episode_first(episodes: QuerySet[Episode]) -> QuerySet[Episode]:
+    """Order a client's episodes so the current one comes first.
+
+    The current episode is the open one (a client has at most one), otherwise the latest.
+    """
+    return episodes.annotate(
+        is_open_rank=Case(
+            When(status__in=[str(s) for s in OPEN_STATUSES], then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    ).order_by("-is_open_rank", "-start_date", "-pk")
+
+
+# --- The caseload --------------------------------------------------------------------------
+
+# Query-string values → ordering. Nothing else reaches order_by().
+_BY_NAME = (Lower("last_name"), Lower("first_name"))
+CASELOAD_SORTS: dict[str, list[OrderBy | Any]] = {
+    "name": [e.asc() for e in _BY_NAME] + [F("pk").asc()],
+    "-name": [e.desc() for e in _BY_NAME] + [F("pk").desc()],
+    "last": [F("last_at").asc(nulls_last=True), *(e.asc() for e in _BY_NAME), F("pk").asc()],
+    "-last": [F("last_at").desc(nulls_last=True), *(e.asc() for e in _BY_NAME), F("pk").asc()],
+    "next": [F("next_at").asc(nulls_last=True), *(e.asc() for e in _BY_NAME), F("pk").asc()],
+    "-next": [F("next_at").desc(nulls_last=True), *(e.asc() for e in _BY_NAME), F("pk").asc()],
+}
+DEFAULT_SORT = "name"
+
+# Status filter values: every episode status, plus "all" and "none" (no episode yet).
+STATUS_ALL = "all"
+STATUS_NONE = "none"
+CASELOAD_STATUS_FILTERS: dict[str, str] = {
+    STATUS_ALL: "All clients",
+    **{str(s): LABELS[s] for s in EpisodeStatus},
+    STATUS_NONE: "No episode yet",
+}
+
+# "Last session": an attended appointment, or a past one not yet marked attended or not.
+LAST_SESSION_STATUSES = (AppointmentStatus.ATTENDED, AppointmentStatus.SCHEDULED)
+
+SEARCH_MAX_TERMS = 5
+
+
+def caseload(
+    user: Any, *, now: datetime, status: str = STATUS_ALL, q: str = "", sort: str = DEFAULT_SORT
+) -> QuerySet[Client]:
+    """The clients `user` treats, annotated with what the caseload shows.
+
+    Annotations: `episode_status` and `current_episode_id` (the current episode, see
+    `current_episode_first`), `last_at` (the last session before `now`), `next_at` and
+    `next_id` (the next scheduled appointment from `now`). `status` and `sort` must be keys
+    of CASELOAD_STATUS_FILTERS and CASELOAD_SORTS (the view validates them first).
+    """
+    if status not in CASELOAD_STATUS_FILTERS:
+        raise ValueError("unknown caseload status filter")
+    if sort not in CASELOAD_SORTS:
+        raise ValueError("unknown caseload sort")
+
+    current = current_episode_first(Episode.objects.filter(client=OuterRef("pk")))
+    last = Appointment.objects.filter(
+        client=OuterRef("pk"), starts_at__lt=now, status__in=LAST_SESSION_STATUSES
+    ).order_by("-starts_at", "-pk")
+    upcoming = Appointment.objects.filter(
+        client=OuterRef("pk"), starts_at__gte=now, status=AppointmentStatus.SCHEDULED
+    ).order_by("starts_at", "pk")
+    clients = clients_for(user).annotate(
+        episode_status=Subquery(current.values("status")[:1]),
+        current_episode_id=Subquery(current.values("pk")[:1]),
+        last_at=Subquery(last.values("starts_at")[:1]),
+        next_at=Subquery(upcoming.values("starts_at")[:1]),
+        next_id=Subquery(upcoming.values("pk")[:1]),
+    )
+    if status == STATUS_NONE:
+        clients = clients.filter(episode_status__isnull=True)
+    elif status != STATUS_ALL:
+        clients = clients.filter(episode_status=status)
+    for term in q.split()[:SEARCH_MAX_TERMS]:
+        clients = clients.filter(
+            Q(first_name__icontains=term)
+            | Q(last_name__icontains=term)
+            | Q(preferred_name__icontains=term)
+        )
+    return cast("QuerySet[Client]", clients.order_by(*CASELOAD_SORTS[sort]))
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    """A client from `caseload()` with the label of their current episode's status."""
+
+    client: Client
+    status_label: str
+
+
+def caseload_rows(clients: Iterable[Client]) -> list[CaseloadRow]:
+    rows = []
+    for client in clients:
+        status = getattr(client, "episode_status", None)
+        label = LABELS[EpisodeStatus(status)] if status in _STATUS_VALUES else ""
+        rows.append(CaseloadRow(client=client, status_label=label))
+    return rows
+
+
+_STATUS_VALUES = frozenset(str(s) for s in EpisodeStatus)
+
+
+# --- The client timeline -------------------------------------------------------------------
+
+EPISODE_STARTED = "episode_started"
+EPISODE_ENDED = "episode_ended"
+APPOINTMENT = "appointment"
+NOTE_SIGNED = "note_signed"
+
+# Among events at the same instant, which comes later (shown higher, newest first).
+_RANK = {EPISODE_STARTED: 0, APPOINTMENT: 1, NOTE_SIGNED: 2, EPISODE_ENDED: 3}
+
+_END_OF_DAY = time(23, 59, 59, 999999)
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """One event in a client's history. `at` orders the timeline; `day` is set for events
+    that have a date but no time (episode starts and ends)."""
+
+    kind: str
+    at: datetime
+    object_id: int
+    status: str = ""
+    status_label: str = ""
+    day: date | None = None
+    unplanned: bool = False
+    modality: str = ""
+    modality_label: str = ""
+    duration_minutes: int = 0
+    note_format: str = ""
+    session_at: datetime | None = None
+
+    @property
+    def sort_key(self) -> tuple[datetime, int, int]:
+        return (self.at, _RANK[self.kind], self.object_id)
+
+
+def _episode_items(rows: Iterable[Mapping[str, Any]], tz: tzinfo) -> list[TimelineItem]:
+    items = []
+    for row in rows:
+        status = row["status"]
+        label = LABELS.get(EpisodeStatus(status), status)
+        items.append(
+            TimelineItem(
+                kind=EPISODE_STARTED,
+                at=datetime.combine(row["start_date"], time.min, tzinfo=tz),
+                object_id=row["pk"],
+                status=status,
+                status_label=label,
+                day=row["start_date"],
+            )
+        )
+        if row["end_date"] is not None:
+            items.append(
+                TimelineItem(
+                    kind=EPISODE_ENDED,
+                    at=datetime.combine(row["end_date"], _END_OF_DAY, tzinfo=tz),
+                    object_id=row["pk"],
+                    status=status,
+                    status_label=label,
+                    day=row["end_date"],
+                    unplanned=row["ended_unplanned"],
+                )
+            )
+    items.sort(key=lambda item: item.sort_key, reverse=True)
+    return items
+
+
+class ClientTimeline:
+    """A client's episodes, appointments and signed notes, newest first, sliceable.
+
+    Shaped for django.core.paginator.Paginator: `count()` is one query and each slice is three
+    (episodes, appointments, signed notes), whatever the length of the history. To return
+    items [start:stop] each source reads at most `stop` rows, already in order, and
+    heapq.merge interleaves them. Drafts are not part of the timeline.
+    """
+
+    def __init__(self, client: Client, tz: tzinfo) -> None:
+        self.client = client
+        self.tz = tz
+
+    def _episodes(self) -> QuerySet[Episode]:
+        return Episode.objects.filter(client=self.client)
+
+    def _appointments(self) -> QuerySet[Appointment]:
+        return Appointment.objects.filter(client=self.client)
+
+    def _signed_notes(self) -> QuerySet[ProgressNote]:
+        return ProgressNote.objects.filter(
+            client=self.client, status=NoteStatus.SIGNED, signed_at__isnull=False
+        )
+
+    def count(self) -> int:
+        def counted(qs: QuerySet[Any], field: str = "pk") -> Coalesce:
+            per_client = qs.order_by().values("client").annotate(n=Count(field)).values("n")
+            return Coalesce(Subquery(per_client), 0)
+
+        totals = (
+            Client.objects.filter(pk=self.client.pk)
+            .values(
+                n_starts=counted(self._episodes()),
+                n_ends=counted(self._episodes(), "end_date"),
+                n_appointments=counted(self._appointments()),
+                n_notes=counted(self._signed_notes()),
+            )
+            .get()
+        )
+        return sum(cast(int, n) for n in totals.values())
+
+    def __len__(self) -> int:
+        return self.count()
+
+    @overload
+    def __getitem__(self, key: int) -> TimelineItem: ...
+
+    @overload
+    def __getitem__(self, key: slice) -> list[TimelineItem]: ...
+
+    def __getitem__(self, key: int | slice) -> TimelineItem | list[TimelineItem]:
+        if isinstance(key, int):
+            if key < 0:
+                raise IndexError("a timeline is indexed from its newest item")
+            items = self[key : key + 1]
+            if not items:
+                raise IndexError("timeline index out of range")
+            return items[0]
+        if key.step is not None:
+            raise TypeError("a timeline is sliced with [start:stop]")
+        start = key.start or 0
+        stop = key.stop if key.stop is not None else self.count()
+        if start < 0 or stop < 0:
+            raise ValueError("a timeline slice cannot be negative")
+        if stop <= start:
+            return []
+        merged = heapq.merge(*self._sources(stop), key=lambda item: item.sort_key, reverse=True)
+        return list(itertools.islice(merged, start, stop))
+
+    def _sources(self, limit: int) -> list[list[TimelineItem]]:
+        # An episode's newest event is its end (end ≥ start, a database constraint), so
+        # the `limit` episodes ending or starting most recently hold the `limit` newest events.
+        episodes = list(
+            self._episodes()
+            .order_by(Coalesce("end_date", "start_date").desc(), "-start_date", "-pk")
+            .values("pk", "start_date", "end_date", "status", "ended_unplanned")[:limit]
+        )
+        appointments = list(
+            self._appointments()
+            .order_by("-starts_at", "-pk")
+            .values("pk", "starts_at", "status", "modality", "duration_minutes")[:limit]
+        )
+        notes = list(
+            self._signed_notes()
+            .order_by("-signed_at", "-pk")
+            .values("pk", "signed_at", "format", "appointment__starts_at")[:limit]
+        )
+        return [
+            _episode_items(episodes, self.tz),
+            [
+                TimelineItem(
+                    kind=APPOINTMENT,
+                    at=row["starts_at"],
+                    object_id=row["pk"],
+                    status=row["status"],
+                    status_label=AppointmentStatus(row["status"]).label,
+                    modality=row["modality"],
+                    modality_label=Modality(row["modality"]).label,
+                    duration_minutes=row["duration_minutes"],
+                )
+                for row in appointments
+            ],
+            [
+                TimelineItem(
+                    kind=NOTE_SIGNED,
+                    at=row["signed_at"],
+                    object_id=row["pk"],
+                    status=NoteStatus.SIGNED,
+                    status_label=NoteStatus.SIGNED.label,
+                    note_format=FORMATS[row["format"]].name
+                    if row["format"] in FORMATS
+                    else row["format"],
+                    session_at=row["appointment__starts_at"],
+                )
+                for row in notes
+                if row["signed_at"] is not None  # excluded by the query; narrows the type
+            ],
+        ]
+
+    def __iter__(self) -> Iterator[TimelineItem]:
+        return iter(self[0 : self.count()])

@@ -1,0 +1,74 @@
+"""Adding and changing clients: one transaction and one audit row each."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+
+from continuum.accounts.models import User
+from continuum.audit.log import record
+from continuum.care.forms.clients import CLIENT_FIELDS
+from continuum.care.models import Client, Episode
+from continuum.care.services.episodes import local_today
+
+_EDITABLE = frozenset(CLIENT_FIELDS)
+# Relations are set here, not typed in: no need to re-check that they exist.
+_NOT_VALIDATED = ["practice", "therapist", "user"]
+
+
+class NotAClinician(PermissionError):
+    """Only an active clinical member of a practice adds clients."""
+
+
+def _check_fields(details: Mapping[str, Any]) -> None:
+    unknown = set(details) - _EDITABLE
+    if unknown:
+        # Field names are structural: safe to name.
+        raise ValueError(f"not editable client fields: {', '.join(sorted(unknown))}")
+
+
+@transaction.atomic
+def create_client(
+    *, by: User, details: Mapping[str, Any], referral_reason: str | None = None
+) -> Client:
+    """Add a client to `by`'s practice and caseload, opening a referral episode if a reason
+    is given. One audit row ("client.create") covers both."""
+    _check_fields(details)
+    membership = getattr(by, "membership", None)
+    if membership is None or not membership.is_active or not membership.is_clinical:
+        raise NotAClinician("only an active clinician adds clients")
+    client = Client(practice_id=membership.practice_id, therapist=by, **details)
+    client.full_clean(exclude=_NOT_VALIDATED)
+    client.save()
+    episode = None
+    if referral_reason is not None:
+        episode = Episode(
+            client=client,
+            therapist=by,
+            referral_reason=referral_reason,
+            start_date=local_today(by),
+        )
+        episode.save()
+    record(
+        by,
+        "client.create",
+        client,
+        episode_id=episode.pk if episode is not None else None,
+    )
+    return client
+
+
+@transaction.atomic
+def update_client(client: Client, *, by: User, details: Mapping[str, Any]) -> list[str]:
+    """Change a client's details; returns the names of the fields that changed."""
+    _check_fields(details)
+    changed = [name for name, value in details.items() if getattr(client, name) != value]
+    for name in changed:
+        setattr(client, name, details[name])
+    if changed:
+        client.full_clean(exclude=_NOT_VALIDATED)
+        client.save(update_fields=changed)
+    record(by, "client.update", client, fields=changed)
+    return changed

@@ -1,0 +1,225 @@
+from __future__ import annotations
+
+import random
+import zoneinfo
+from datetime import UTC, date, datetime, time, timedelta
+
+import time_machine
+from django.test import override_settings
+
+from continuum.care.models import (
+    Appointment,
+    AppointmentStatus,
+    Episode,
+    NoteStatus,
+    ProgressNote,
+)
+from continuum.care.queries import (
+    APPOINTMENT,
+    EPISODE_ENDED,
+    EPISODE_STARTED,
+    NOTE_SIGNED,
+    ClientTimeline,
+)
+from continuum.testing.base import BaseTestCase, make_appointment, make_episode, make_note
+
+NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+LONDON = zoneinfo.ZoneInfo("Europe/London")
+
+
+def at(day: int, month: int = 6, hour: int = 9) -> datetime:
+    return datetime(2026, month, day, hour, 0, tzinfo=UTC)
+
+
+@time_machine.travel(NOW, tick=False)
+class TimelinePageTests(BaseTestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        cls.old = make_episode(
+            cls.dana,
+            status="ended",
+            start_date=date(2025, 1, 6),
+            end_date=date(2025, 6, 30),
+            ended_unplanned=True,
+        )
+        cls.current = make_episode(cls.dana, status="active", start_date=date(2026, 6, 1))
+        cls.first = make_appointment(
+            cls.dana, at(2), episode=cls.current, status=AppointmentStatus.ATTENDED
+        )
+        cls.second = make_appointment(
+            cls.dana, at(9), episode=cls.current, status=AppointmentStatus.NO_SHOW
+        )
+        cls.third = make_appointment(cls.dana, at(3, 7), episode=cls.current)
+        cls.signed = make_note(cls.first, signed=True)
+        ProgressNote.objects.filter(pk=cls.signed.pk).update(signed_at=at(2, hour=15))
+        cls.draft = make_note(cls.second)
+        # Someone else's history never shows.
+        cls.finn_appointment = make_appointment(cls.finn, at(5))
+
+    def url(self) -> str:
+        return f"/clients/{self.dana.pk}/"
+
+    def test_it_merges_the_history_newest_first(self) -> None:
+        self.login(self.alice)
+        content = self.client.get(self.url()).content.decode()
+        timeline = content[content.index('id="timeline-heading"') :]
+        markers = [
+            f'href="/appointments/{self.third.pk}/"',
+            f'href="/appointments/{self.second.pk}/"',
+            f'href="/notes/{self.signed.pk}/"',
+            f'href="/appointments/{self.first.pk}/"',
+            "Episode of care started",  # the current episode, 1 June 2026
+            "Episode of care ended",  # the old one, 30 June 2025
+        ]
+        positions = [timeline.index(marker) for marker in markers]
+        self.assertEqual(positions, sorted(positions))
+        self.assertEqual(timeline.count(f'href="/episodes/{self.old.pk}/"'), 2)
+        self.assertEqual(timeline.count(f'href="/episodes/{self.current.pk}/"'), 1)
+
+    def test_it_shows_what_each_item_is(self) -> None:
+        self.login(self.alice)
+        response = self.client.get(self.url())
+        # 09:00 UTC is 10:00 in London in summer.
+        self.assertContains(response, "Fri 3 Jul 2026, 10:00")
+        self.assertContains(response, '<span class="badge badge-no_show">No-show</span>')
+        self.assertContains(response, '<span class="badge badge-attended">Attended</span>')
+        self.assertContains(response, "SOAP note signed")
+        self.assertContains(response, "for the session of 2 Jun 2026")
+        self.assertContains(response, "Episode of care ended</a> (unplanned)")
+        self.assertContains(response, "1 Jun 2026")
+        self.assertContains(response, "30 Jun 2025")
+        self.assertContains(response, "In person, 50 min")
+
+    def test_drafts_and_other_clients_are_left_out(self) -> None:
+        self.login(self.alice)
+        response = self.client.get(self.url())
+        self.assertNotContains(response, f'href="/notes/{self.draft.pk}/"')
+        self.assertNotContains(response, f'href="/appointments/{self.finn_appointment.pk}/"')
+
+    @override_settings(TIMELINE_PAGE_SIZE=2)
+    def test_it_pages(self) -> None:
+        self.login(self.alice)
+        page1 = self.client.get(self.url()).content.decode()
+        self.assertIn("Page 1 of 4", page1)
+        self.assertIn('href="?page=2" rel="next"', page1)
+        self.assertIn(f'href="/appointments/{self.third.pk}/"', page1)
+        self.assertIn(f'href="/appointments/{self.second.pk}/"', page1)
+        self.assertNotIn(f'href="/notes/{self.signed.pk}/"', page1)
+        page2 = self.client.get(self.url() + "?page=2").content.decode()
+        self.assertIn(f'href="/notes/{self.signed.pk}/"', page2)
+        self.assertIn(f'href="/appointments/{self.first.pk}/"', page2)
+        self.assertNotIn(f'href="/appointments/{self.third.pk}/"', page2)
+        page4 = self.client.get(self.url() + "?page=4").content.decode()
+        self.assertIn("Episode of care started", page4)
+        self.assertIn(f'href="/episodes/{self.old.pk}/"', page4)
+        self.assertIn('rel="prev"', page4)
+        # Out-of-range or malformed page numbers still show a page.
+        self.assertIn("Page 4 of 4", self.client.get(self.url() + "?page=50").content.decode())
+        self.assertIn("Page 1 of 4", self.client.get(self.url() + "?page=x").content.decode())
+
+    def test_an_empty_history_says_so(self) -> None:
+        self.login(self.bob)
+        response = self.client.get(f"/clients/{self.finn.pk}/")
+        self.assertNotContains(response, "Nothing here yet")  # Finn has an appointment
+        self.login(self.charlie)
+        response = self.client.get(f"/clients/{self.eli.pk}/")
+        self.assertContains(response, "Nothing here yet")
+
+
+class TimelineSliceTests(BaseTestCase):
+    """ClientTimeline[start:stop] equals the same slice of the whole history sorted naively."""
+
+    def naive(self) -> list[tuple[str, int, datetime]]:
+        events: list[tuple[datetime, int, int, str]] = []
+        rank = {EPISODE_STARTED: 0, APPOINTMENT: 1, NOTE_SIGNED: 2, EPISODE_ENDED: 3}
+        for e in Episode.objects.filter(client=self.dana):
+            start = datetime.combine(e.start_date, time.min, tzinfo=LONDON)
+            events.append((start, rank[EPISODE_STARTED], e.pk, EPISODE_STARTED))
+            if e.end_date:
+                end = datetime.combine(e.end_date, time.max, tzinfo=LONDON)
+                events.append((end, rank[EPISODE_ENDED], e.pk, EPISODE_ENDED))
+        for a in Appointment.objects.filter(client=self.dana):
+            events.append((a.starts_at, rank[APPOINTMENT], a.pk, APPOINTMENT))
+        for n in ProgressNote.objects.filter(client=self.dana, status=NoteStatus.SIGNED):
+            assert n.signed_at is not None
+            events.append((n.signed_at, rank[NOTE_SIGNED], n.pk, NOTE_SIGNED))
+        events.sort(reverse=True)
+        return [(kind, pk, when) for when, _, pk, kind in events]
+
+    def test_slices_match_a_naive_sort(self) -> None:
+        rng = random.Random(20260701)
+        # Overlapping episodes (possible through edits), one ending long after it started.
+        make_episode(
+            self.dana, status="closed", start_date=date(2024, 1, 1), end_date=date(2026, 5, 1)
+        )
+        make_episode(
+            self.dana, status="ended", start_date=date(2025, 3, 1), end_date=date(2025, 4, 1)
+        )
+        make_episode(self.dana, status="active", start_date=date(2026, 5, 2))
+        for _ in range(40):
+            starts = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(hours=rng.randrange(0, 22000))
+            appointment = make_appointment(self.dana, starts, status=AppointmentStatus.ATTENDED)
+            if rng.random() < 0.5:
+                note = make_note(appointment, signed=rng.random() < 0.7)
+                if note.is_signed:
+                    ProgressNote.objects.filter(pk=note.pk).update(
+                        signed_at=starts + timedelta(hours=rng.randrange(1, 400))
+                    )
+        timeline = ClientTimeline(self.dana, LONDON)
+        expected = self.naive()
+        self.assertEqual(timeline.count(), len(expected))
+        for start, stop in [(0, 5), (0, len(expected)), (3, 9), (10, 30), (len(expected) - 4, 999)]:
+            with self.subTest(start=start, stop=stop):
+                got = [(i.kind, i.object_id, i.at) for i in timeline[start:stop]]
+                self.assertEqual(got, expected[start:stop])
+
+
+class TimelineQueryCountTests(BaseTestCase):
+    def fill(self, items: int) -> None:
+        """One open episode (1 item), then appointments and signed notes half and half."""
+        episode = make_episode(self.dana, status="active", start_date=date(2020, 1, 1))
+        appointments = (items - 1 + 1) // 2
+        notes = items - 1 - appointments
+        made = Appointment.objects.bulk_create(
+            Appointment(
+                client=self.dana,
+                therapist=self.alice,
+                episode=episode,
+                starts_at=datetime(2021, 1, 1, 9, tzinfo=UTC) + timedelta(days=7 * n),
+                status=AppointmentStatus.ATTENDED,
+            )
+            for n in range(appointments)
+        )
+        ProgressNote.objects.bulk_create(
+            ProgressNote(
+                appointment=a,
+                client=self.dana,
+                author=self.alice,
+                format="soap",
+                status=NoteStatus.SIGNED,
+                signed_at=a.starts_at + timedelta(hours=2),
+                signed_by=self.alice,
+            )
+            for a in made[:notes]
+        )
+        self.assertEqual(ClientTimeline(self.dana, LONDON).count(), items)
+
+    def assert_page_queries(self) -> None:
+        self.login(self.alice)
+        # 1. the session, 2. the user, 3. the membership (access decorator),
+        # 4. the client (access helper), 5. the current episode,
+        # 6. the timeline's length (one query, a COUNT subquery per source),
+        # 7. the page's episodes, 8. its appointments, 9. its signed notes (each sliced),
+        # 10. INSERT of the one "client.view" audit row.
+        with self.assertNumQueries(10):
+            response = self.client.get(f"/clients/{self.dana.pk}/?page=2")
+        self.assertEqual(response.status_code, 200)
+
+    def test_query_count_with_3_items(self) -> None:
+        self.fill(3)
+        self.assert_page_queries()
+
+    def test_query_count_with_300_items(self) -> None:
+        self.fill(300)
+        self.assert_page_queries()
