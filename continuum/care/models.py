@@ -100,6 +100,12 @@ class Episode(models.Model):
                 | models.Q(end_date__gte=models.F("start_date")),
                 name="episode_end_after_start",
             ),
+            # The service checks this with a friendly message; the database guarantees it.
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=models.Q(status__in=[s.value for s in OPEN_STATUSES]),
+                name="one_open_episode_per_client",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -185,9 +191,7 @@ class NoteStatus(models.TextChoices):
 
 
 class ProgressNote(models.Model):
-    appointment = models.OneToOneField(
-        Appointment, on_delete=models.PROTECT, related_name="note"
-    )
+    appointment = models.OneToOneField(Appointment, on_delete=models.PROTECT, related_name="note")
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="notes")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notes"
@@ -225,9 +229,7 @@ class ProgressNote(models.Model):
 
 class NoteAddendum(models.Model):
     note = models.ForeignKey(ProgressNote, on_delete=models.PROTECT, related_name="addenda")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     text = models.TextField(max_length=4000)
     created_at = models.DateTimeField(default=timezone.now)
 

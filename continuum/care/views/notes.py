@@ -1,14 +1,258 @@
-"""Placeholder module: filled in by the care work."""
+"""Progress notes: write a draft (SOAP/DAP/BIRP), edit it, sign it, add addenda, print."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from django.http import Http404
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from continuum.accounts.decorators import clinician_required
+from continuum.accounts.models import User
+from continuum.audit import log as audit
+from continuum.care.access import get_appointment_for, get_note_for
+from continuum.care.forms.notes import AddendumForm, NoteForm
+from continuum.care.models import Appointment, AppointmentStatus, ProgressNote
+from continuum.care.note_formats import FORMATS
+from continuum.care.services import notes as services
+
+DEFAULT_FORMAT = "soap"
 
 
-def _todo(*args: Any, **kwargs: Any) -> Any:
-    raise Http404("not built yet")
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
 
 
-note_create = note_detail = note_edit = note_sign = addendum_create = note_print = _todo
+def _method_not_allowed(request: HttpRequest, *allowed: str) -> HttpResponse | None:
+    """A 405 unless the method is allowed. Views call it AFTER the object lookup, so that
+    someone who may not see the object gets the same 404 whatever the method."""
+    if request.method in allowed:
+        return None
+    return HttpResponseNotAllowed(allowed)
+
+
+def _problem(
+    request: HttpRequest,
+    title: str,
+    message: str,
+    *,
+    note: ProgressNote | None = None,
+    appointment: Appointment | None = None,
+) -> HttpResponse:
+    """A 400 page explaining why nothing changed, with the way back."""
+    return render(
+        request,
+        "care/note_problem.html",
+        {
+            "nav": "schedule",
+            "title": title,
+            "message": message,
+            "note": note,
+            "appointment": appointment,
+        },
+        status=400,
+    )
+
+
+@clinician_required
+def note_create(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    user = _user(request)
+    appointment = get_appointment_for(user, appointment_id)
+    if (refused := _method_not_allowed(request, "GET", "POST")) is not None:
+        return refused
+    existing = ProgressNote.objects.filter(appointment=appointment).first()
+    if existing is not None:
+        messages.info(request, "This appointment already has a progress note.")
+        return redirect("care:note_detail", note_id=existing.pk)
+    if appointment.status != AppointmentStatus.ATTENDED:
+        return _problem(
+            request,
+            "No note for this appointment yet",
+            "Progress notes can be written for attended appointments only; this one is "
+            f"{appointment.get_status_display().lower()}.",
+            appointment=appointment,
+        )
+    source = request.POST if request.method == "POST" else request.GET
+    fmt = source.get("format") or DEFAULT_FORMAT
+    if fmt not in FORMATS:
+        return _problem(
+            request,
+            "Unknown note format",
+            "Choose one of the note formats: " + ", ".join(f.name for f in FORMATS.values()) + ".",
+            appointment=appointment,
+        )
+    if request.method == "POST":
+        form = NoteForm(request.POST, fmt=fmt)
+        if form.is_valid():
+            try:
+                note = services.create_note(
+                    appointment,
+                    by=user,
+                    fmt=fmt,
+                    sections=form.sections(),
+                    next_session_plan=form.cleaned_data["next_session_plan"],
+                    request=request,
+                )
+            except services.NoteExists as exists:
+                messages.info(request, str(exists))
+                return redirect("care:note_detail", note_id=exists.note.pk)
+            except services.NoteNotAllowed as refused:
+                return _problem(
+                    request, "The note was not saved", str(refused), appointment=appointment
+                )
+            messages.success(request, "Draft saved. Sign the note when it is complete.")
+            return redirect("care:note_detail", note_id=note.pk)
+    else:
+        form = NoteForm(fmt=fmt)
+    return render(
+        request,
+        "care/note_form.html",
+        {
+            "nav": "schedule",
+            "form": form,
+            "creating": True,
+            "appointment": appointment,
+            "client": appointment.client,
+            "format": FORMATS[fmt],
+            "formats": list(FORMATS.values()),
+            "cancel_url": reverse(
+                "care:appointment_detail", kwargs={"appointment_id": appointment.pk}
+            ),
+        },
+    )
+
+
+def _render_detail(
+    request: HttpRequest, note: ProgressNote, addendum_form: AddendumForm, **detail: Any
+) -> HttpResponse:
+    user = _user(request)
+    addenda = list(note.addenda.select_related("author"))
+    audit.record(user, "note.view", note, request=request, **detail)
+    return render(
+        request,
+        "care/note_detail.html",
+        {
+            "nav": "schedule",
+            "note": note,
+            "client": note.client,
+            "appointment": note.appointment,
+            "addenda": addenda,
+            "addendum_form": addendum_form,
+        },
+    )
+
+
+@clinician_required
+def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
+    note = get_note_for(_user(request), note_id)
+    if (refused := _method_not_allowed(request, "GET", "HEAD")) is not None:
+        return refused
+    return _render_detail(request, note, AddendumForm())
+
+
+@clinician_required
+def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
+    user = _user(request)
+    note = get_note_for(user, note_id)
+    if (refused := _method_not_allowed(request, "GET", "POST")) is not None:
+        return refused
+    if note.is_signed:
+        return _problem(request, "This note is signed", services.LOCKED_MESSAGE, note=note)
+    if request.method == "POST":
+        form = NoteForm(request.POST, fmt=note.format)
+        if form.is_valid():
+            try:
+                services.update_note(
+                    note,
+                    by=user,
+                    sections=form.sections(),
+                    next_session_plan=form.cleaned_data["next_session_plan"],
+                    request=request,
+                )
+            except services.NoteLocked as locked:
+                return _problem(request, "This note is signed", str(locked), note=note)
+            messages.success(request, "Draft saved.")
+            return redirect("care:note_detail", note_id=note.pk)
+    else:
+        form = NoteForm(
+            fmt=note.format,
+            initial=NoteForm.initial_from(note.sections, note.next_session_plan),
+        )
+        audit.record(user, "note.view", note, request=request, page="edit")
+    return render(
+        request,
+        "care/note_form.html",
+        {
+            "nav": "schedule",
+            "form": form,
+            "creating": False,
+            "note": note,
+            "appointment": note.appointment,
+            "client": note.client,
+            "format": FORMATS[note.format],
+            "cancel_url": reverse("care:note_detail", kwargs={"note_id": note.pk}),
+        },
+    )
+
+
+@clinician_required
+def note_sign(request: HttpRequest, note_id: int) -> HttpResponse:
+    user = _user(request)
+    note = get_note_for(user, note_id)
+    if (refused := _method_not_allowed(request, "POST")) is not None:
+        return refused
+    try:
+        services.sign_note(note, by=user, request=request)
+    except services.NoteLocked:
+        return _problem(request, "This note is already signed", services.LOCKED_MESSAGE, note=note)
+    except services.EmptyNote as empty:
+        return _problem(request, "The note was not signed", str(empty), note=note)
+    messages.success(request, "Note signed. It is now locked; changes are made by addendum.")
+    return redirect("care:note_detail", note_id=note.pk)
+
+
+@clinician_required
+def addendum_create(request: HttpRequest, note_id: int) -> HttpResponse:
+    user = _user(request)
+    note = get_note_for(user, note_id)
+    if (refused := _method_not_allowed(request, "POST")) is not None:
+        return refused
+    if not note.is_signed:
+        return _problem(
+            request,
+            "This note is a draft",
+            "Addenda are added to signed notes; edit the draft instead.",
+            note=note,
+        )
+    form = AddendumForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, note, form, page="addendum_error")
+    try:
+        services.add_addendum(note, by=user, text=form.cleaned_data["text"], request=request)
+    except services.NoteError as refused:
+        return _problem(request, "The addendum was not added", str(refused), note=note)
+    messages.success(request, "Addendum added.")
+    return redirect(reverse("care:note_detail", kwargs={"note_id": note.pk}) + "#addenda")
+
+
+@clinician_required
+def note_print(request: HttpRequest, note_id: int) -> HttpResponse:
+    user = _user(request)
+    note = get_note_for(user, note_id)
+    if (refused := _method_not_allowed(request, "GET", "HEAD")) is not None:
+        return refused
+    addenda = list(note.addenda.select_related("author"))
+    audit.record(user, "note.print", note, request=request)
+    return render(
+        request,
+        "care/note_print.html",
+        {
+            "nav": "schedule",
+            "note": note,
+            "client": note.client,
+            "appointment": note.appointment,
+            "addenda": addenda,
+        },
+    )

@@ -1,0 +1,155 @@
+"""Progress-note actions: write a draft, edit it, sign (and lock) it, add addenda.
+
+A signed note never changes again; later additions are addenda, each with its author and
+time. Each action is one transaction writing one audit row; exception messages are safe to
+show and to log (no names, no note text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from continuum.audit import log as audit
+from continuum.care.models import (
+    Appointment,
+    AppointmentStatus,
+    NoteAddendum,
+    NoteStatus,
+    ProgressNote,
+)
+from continuum.care.note_formats import FORMATS
+
+LOCKED_MESSAGE = "Signed notes cannot be changed; add an addendum instead."
+
+
+class NoteError(Exception):
+    """A note action that cannot happen; `str(error)` is safe to show."""
+
+
+class NoteNotAllowed(NoteError):
+    """Notes are written for attended appointments only."""
+
+
+class NoteExists(NoteError):
+    """The appointment already has its (one) note."""
+
+    def __init__(self, note: ProgressNote) -> None:
+        super().__init__("This appointment already has a progress note.")
+        self.note = note
+
+
+class NoteLocked(NoteError):
+    """The note is signed (or, for addenda, not yet signed)."""
+
+
+class EmptyNote(NoteError):
+    """Signing needs at least one section with text."""
+
+
+def clean_sections(fmt: str, sections: Mapping[str, str]) -> dict[str, str]:
+    """Only the sections of `fmt`, in its order, each as a string."""
+    if fmt not in FORMATS:
+        raise NoteError("That is not a note format.")
+    return {s.key: str(sections.get(s.key, "") or "") for s in FORMATS[fmt].sections}
+
+
+def has_content(note: ProgressNote) -> bool:
+    return any(str(text).strip() for text in note.sections.values())
+
+
+@transaction.atomic
+def create_note(
+    appointment: Appointment,
+    *,
+    by: Any,
+    fmt: str,
+    sections: Mapping[str, str],
+    next_session_plan: str = "",
+    request: HttpRequest | None = None,
+) -> ProgressNote:
+    """Write the draft note of an attended appointment (one note per appointment)."""
+    # Locking the appointment row serialises two submissions of the same form.
+    locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if locked.status != AppointmentStatus.ATTENDED:
+        raise NoteNotAllowed("Progress notes can be written for attended appointments only.")
+    existing = ProgressNote.objects.filter(appointment=locked).first()
+    if existing is not None:
+        raise NoteExists(existing)
+    now = timezone.now()
+    note = ProgressNote.objects.create(
+        appointment=locked,
+        client_id=locked.client_id,
+        author=by,
+        format=fmt,
+        sections=clean_sections(fmt, sections),
+        next_session_plan=next_session_plan,
+        created_at=now,
+        updated_at=now,
+    )
+    audit.record(by, "note.create", note, request=request, appointment=locked.pk, format=fmt)
+    return note
+
+
+@transaction.atomic
+def update_note(
+    note: ProgressNote,
+    *,
+    by: Any,
+    sections: Mapping[str, str],
+    next_session_plan: str = "",
+    request: HttpRequest | None = None,
+) -> ProgressNote:
+    """Change a draft note's text; a signed note raises NoteLocked and stays as it is."""
+    locked = ProgressNote.objects.select_for_update().get(pk=note.pk)
+    if locked.status != NoteStatus.DRAFT:
+        raise NoteLocked(LOCKED_MESSAGE)
+    new_sections = clean_sections(locked.format, sections)
+    changed = [k for k, v in new_sections.items() if locked.sections.get(k, "") != v]
+    if locked.next_session_plan != next_session_plan:
+        changed.append("next_session_plan")
+    locked.sections = new_sections
+    locked.next_session_plan = next_session_plan
+    locked.updated_at = timezone.now()
+    locked.save(update_fields=["sections", "next_session_plan", "updated_at"])
+    audit.record(by, "note.update", locked, request=request, fields=changed)
+    note.sections, note.next_session_plan = locked.sections, locked.next_session_plan
+    note.updated_at = locked.updated_at
+    return note
+
+
+@transaction.atomic
+def sign_note(note: ProgressNote, *, by: Any, request: HttpRequest | None = None) -> ProgressNote:
+    """Sign a draft: it becomes locked for good. Not a draft → NoteLocked; empty → EmptyNote."""
+    locked = ProgressNote.objects.select_for_update().get(pk=note.pk)
+    if locked.status != NoteStatus.DRAFT:
+        raise NoteLocked(f"Note {locked.pk} is {locked.status}; only drafts can be signed.")
+    if not has_content(locked):
+        raise EmptyNote("Write at least one section before signing the note.")
+    now = timezone.now()
+    locked.status, locked.signed_at, locked.signed_by = NoteStatus.SIGNED, now, by
+    locked.updated_at = now
+    locked.save(update_fields=["status", "signed_at", "signed_by", "updated_at"])
+    audit.record(by, "note.sign", locked, request=request)
+    note.status, note.signed_at, note.signed_by = locked.status, now, by
+    note.updated_at = now
+    return note
+
+
+@transaction.atomic
+def add_addendum(
+    note: ProgressNote, *, by: Any, text: str, request: HttpRequest | None = None
+) -> NoteAddendum:
+    """Append an addendum to a signed note; the note itself is not touched."""
+    locked = ProgressNote.objects.select_for_update().get(pk=note.pk)
+    if locked.status != NoteStatus.SIGNED:
+        raise NoteLocked("Addenda are added to signed notes; edit the draft instead.")
+    if not text.strip():
+        raise NoteError("An addendum needs some text.")
+    addendum = NoteAddendum.objects.create(note=locked, author=by, text=text)
+    audit.record(by, "note.addendum", locked, request=request, addendum=addendum.pk)
+    return addendum
