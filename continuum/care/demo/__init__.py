@@ -1,0 +1,1 @@
+"""The demo practice generator behind `manage.py seed_demo` (fictional people only)."""

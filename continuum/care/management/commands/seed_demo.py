@@ -1,0 +1,120 @@
+"""`manage.py seed_demo`: load the fictional demo practice, or a larger one for benchmarks."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from continuum.care.demo import builder, content
+
+
+def parse_now(value: str) -> datetime:
+    """An ISO 8601 date or date-time; without an offset it is read as Europe/London time."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise CommandError(
+            f"--now must be an ISO 8601 date or date and time, such as 2026-03-04T10:00+00:00 "
+            f"(got {value!r})"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=builder.LONDON)
+    return parsed.astimezone(UTC)
+
+
+class Command(BaseCommand):
+    help = (
+        f"Create the demo practice “{content.PRACTICE_NAME}” (Europe/London) with fictional "
+        "clients, episodes, appointments and signed progress notes. Logins: "
+        f"{content.LOGINS_LINE}. If the demo practice already exists the command says so and "
+        "changes nothing; --reset deletes it first, but only while no audit row refers to it "
+        "or its staff (audit rows are never deleted, so once anyone has used the demo, rebuild "
+        "it in a fresh database). The same --seed and --now always give the same data."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--therapists",
+            type=int,
+            default=3,
+            help="therapists in the practice, at least 3 (the first three are the demo logins)",
+        )
+        parser.add_argument(
+            "--clients", type=int, default=40, help="clients, spread across the therapists"
+        )
+        parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+        parser.add_argument(
+            "--now",
+            help="the moment the generated history ends, ISO 8601 (default: the current hour); "
+            "a time without an offset is Europe/London time",
+        )
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="delete an existing demo practice first (refused once it has audit history)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        therapists: int = options["therapists"]
+        clients: int = options["clients"]
+        if therapists < 3:
+            raise CommandError("--therapists must be at least 3 (the three demo logins)")
+        if clients < 0:
+            raise CommandError("--clients cannot be negative")
+        now = parse_now(options["now"]) if options["now"] else builder.default_now()
+        started = time.perf_counter()
+        with transaction.atomic():
+            if builder.demo_exists():
+                if not options["reset"]:
+                    self.stdout.write(
+                        f"The demo practice “{content.PRACTICE_NAME}” already exists; nothing "
+                        "was changed. Use --reset to rebuild it, or a fresh database."
+                    )
+                    self.stdout.write(f"Logins: {content.LOGINS_LINE}")
+                    return
+                try:
+                    builder.delete_demo()
+                except builder.DemoInUse as exc:
+                    raise CommandError(f"Cannot reset the demo: {exc}.") from None
+                self.stdout.write("Deleted the existing demo practice.")
+            result = builder.build_demo(
+                builder.DemoOptions(
+                    therapists=therapists, clients=clients, seed=options["seed"], now=now
+                )
+            )
+        elapsed = time.perf_counter() - started
+        self._report(result, options["seed"], now, elapsed)
+
+    def _report(self, result: builder.DemoResult, seed: int, now: datetime, elapsed: float) -> None:
+        c = result.counts
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Created “{result.practice.name}” in {elapsed:.1f} s "
+                f"(seed {seed}, history up to {now:%Y-%m-%d %H:%M} UTC):"
+            )
+        )
+        self.stdout.write(
+            f"  {c['staff']:,} therapists, {c['clients']:,} clients, {c['episodes']:,} episodes"
+        )
+        self.stdout.write(
+            f"  {c['appointments']:,} appointments: {c['appointments.attended']:,} attended, "
+            f"{c['appointments.cancelled']:,} cancelled, {c['appointments.no_show']:,} no-show, "
+            f"{c['appointments.scheduled']:,} scheduled"
+        )
+        self.stdout.write(
+            f"  {c['notes']:,} progress notes ({c['notes.signed']:,} signed, "
+            f"{c['notes.draft']:,} drafts; SOAP {c['notes.soap']:,}, DAP {c['notes.dap']:,}, "
+            f"BIRP {c['notes.birp']:,}), {c['addenda']:,} addenda"
+        )
+        self.stdout.write(f"Logins: {content.LOGINS_LINE}")
+        extra = result.staff_emails[3:]
+        if extra:
+            self.stdout.write(
+                f"Other therapists: {extra[0]} to {extra[-1]} (same password)"
+                if len(extra) > 1
+                else f"Other therapist: {extra[0]} (same password)"
+            )
