@@ -1,6 +1,14 @@
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 
 class AccountsConfig(AppConfig):
     name = "continuum.accounts"
     label = "accounts"
+
+    def ready(self) -> None:
+        # Login auditing is the one place we use signals (see accounts/signals.py for why).
+        from continuum.accounts import signals
+
+        signals.connect()

@@ -85,9 +85,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 class Practice(models.Model):
     name = models.CharField(max_length=200)
-    time_zone = models.CharField(
-        max_length=64, default="UTC", validators=[validate_time_zone]
-    )
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    # Shown to clients wherever a safety answer or an urgent message may appear. Empty means
+    # the defaults in continuum/measures/crisis.py (988 in the US, 116 123 in the UK).
+    crisis_resources = models.TextField(max_length=2000, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

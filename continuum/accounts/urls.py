@@ -8,4 +8,14 @@ app_name = "accounts"
 
 urlpatterns = [
     path("members/", views.members, name="members"),
+    path("members/invite/", views.invite, name="invite"),
+    path(
+        "members/<int:membership_id>/resend-invitation/",
+        views.resend_invite,
+        name="resend_invite",
+    ),
+    path("members/<int:membership_id>/deactivate/", views.deactivate, name="deactivate"),
+    path("members/<int:membership_id>/reactivate/", views.reactivate, name="reactivate"),
+    path("clients/", views.roster, name="roster"),
+    path("clients/<int:client_id>/reassign/", views.reassign, name="reassign"),
 ]

@@ -2,11 +2,186 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from typing import Any
 
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from continuum.accounts import access, services
 from continuum.accounts.decorators import owner_required
+from continuum.accounts.forms import InviteForm, ReassignForm, RosterFilterForm
+from continuum.accounts.http import AuthenticatedRequest
+from continuum.accounts.models import Role
+from continuum.audit.log import record
+from continuum.care.models import EPISODE_STATUS_CHOICES
+
+ROSTER_PAGE_SIZE = 50
+EPISODE_STATUS_LABELS = dict(EPISODE_STATUS_CHOICES)
 
 
 @owner_required
-def members(request: HttpRequest) -> HttpResponse:
-    raise NotImplementedError  # filled in by the accounts work
+def members(request: AuthenticatedRequest) -> HttpResponse:
+    rows = list(access.members_with_client_counts(request.user))
+    return render(
+        request,
+        "accounts/members.html",
+        {"nav": "practice", "members": rows, "practice": request.user.membership.practice},
+    )
+
+
+@owner_required
+def invite(request: AuthenticatedRequest) -> HttpResponse:
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            membership = services.invite_member(
+                request.user.membership.practice,
+                email=data["email"],
+                full_name=data["full_name"],
+                role=Role.OWNER if data["owner"] else Role.THERAPIST,
+                clinical=data["clinical"],
+                by=request.user,
+                request=request,
+            )
+        except services.EmailInUse as exc:
+            form.add_error("email", str(exc))
+        else:
+            messages.success(
+                request,
+                f"{membership.user.email} is invited: we emailed them a link to set their "
+                f"password, valid for {services.link_hours()} hours. If it does not arrive, "
+                "use “Resend invitation”.",
+            )
+            return redirect("accounts:members")
+    return render(
+        request,
+        "accounts/invite.html",
+        {"nav": "practice", "form": form, "link_hours": services.link_hours()},
+    )
+
+
+# The POST-only routes below look the member up before checking the method, so that an owner of
+# another practice gets a 404 for every method (a 405 would confirm that the member exists).
+
+
+@owner_required
+def resend_invite(request: AuthenticatedRequest, membership_id: int) -> HttpResponse:
+    membership = access.get_member_for(request.user, membership_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        sent = services.resend_invitation(membership, by=request.user, request=request)
+    except services.NotAllowed as exc:
+        messages.error(request, str(exc))
+    else:
+        if sent:
+            messages.success(request, f"A new invitation was sent to {membership.user.email}.")
+        else:
+            messages.error(request, "The email could not be sent. Try again later.")
+    return redirect("accounts:members")
+
+
+@owner_required
+def deactivate(request: AuthenticatedRequest, membership_id: int) -> HttpResponse:
+    membership = access.get_member_for(request.user, membership_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        services.deactivate_member(membership, by=request.user, request=request)
+    except services.NotAllowed as exc:
+        messages.error(request, str(exc))
+        return redirect("accounts:members")
+    messages.success(
+        request,
+        f"{membership.user.display_name} can no longer log in. Reassign their clients below.",
+    )
+    # Straight to the clients who need a new therapist.
+    return redirect(reverse("accounts:roster") + "?" + urlencode({"therapist": membership.pk}))
+
+
+@owner_required
+def reactivate(request: AuthenticatedRequest, membership_id: int) -> HttpResponse:
+    membership = access.get_member_for(request.user, membership_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        services.reactivate_member(membership, by=request.user, request=request)
+    except services.NotAllowed as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{membership.user.display_name} can log in again.")
+    return redirect("accounts:members")
+
+
+@owner_required
+def roster(request: AuthenticatedRequest) -> HttpResponse:
+    members_list = list(access.members_for(request.user).order_by("user__full_name"))
+    form = RosterFilterForm(request.GET or None, members=members_list)
+    if request.GET and not form.is_valid():
+        return render(
+            request,
+            "accounts/roster.html",
+            {"nav": "practice", "form": form, "page_obj": None},
+            status=400,
+        )
+    clients = access.roster_for(request.user).order_by("last_name", "first_name", "pk")
+    filters: dict[str, Any] = form.cleaned_data if form.is_bound else {}
+    selected = None
+    if filters.get("therapist"):
+        selected = next(m for m in members_list if str(m.pk) == filters["therapist"])
+        clients = clients.filter(therapist_id=selected.user_id)
+    if query := (filters.get("q") or "").strip():
+        clients = clients.filter(
+            Q(first_name__icontains=query)
+            | Q(last_name__icontains=query)
+            | Q(preferred_name__icontains=query)
+        )
+    page_obj = Paginator(clients, ROSTER_PAGE_SIZE).get_page(request.GET.get("page"))
+    for client in page_obj.object_list:
+        client.latest_episode_label = EPISODE_STATUS_LABELS.get(client.latest_episode_status, "")
+    # One row for the page, not one per client: the roster holds names, not clinical content.
+    record(request.user, "roster.view", request=request, count=len(page_obj.object_list))
+    return render(
+        request,
+        "accounts/roster.html",
+        {
+            "nav": "practice",
+            "form": form,
+            "page_obj": page_obj,
+            "selected": selected,
+            "querystring_prefix": querystring_prefix(request),
+        },
+    )
+
+
+@owner_required
+def reassign(request: AuthenticatedRequest, client_id: int) -> HttpResponse:
+    client = access.get_roster_client_for(request.user, client_id)
+    clinicians = access.clinicians_for(request.user).exclude(pk=client.therapist_id)
+    form = ReassignForm(request.POST or None, clinicians=clinicians)
+    if request.method == "POST" and form.is_valid():
+        to_user = form.cleaned_data["therapist"]
+        try:
+            services.reassign_client(client, to_user, request.user, request=request)
+        except services.NotAllowed as exc:
+            form.add_error("therapist", str(exc))
+        else:
+            messages.success(request, f"{client.display_name} is now with {to_user.display_name}.")
+            return redirect("accounts:roster")
+    return render(
+        request, "accounts/reassign.html", {"nav": "practice", "form": form, "client": client}
+    )
+
+
+def querystring_prefix(request: HttpRequest) -> str:
+    """The current filters as `a=1&b=2&`, for the pagination links."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    encoded = params.urlencode()
+    return f"{encoded}&" if encoded else ""

@@ -111,12 +111,20 @@ class BaseTestCase(TestCase):
     @classmethod
     def setUpTestData(cls) -> None:
         cls.riverside = Practice.objects.create(name="Riverside Therapy", time_zone="Europe/London")
-        cls.hilltop = Practice.objects.create(name="Hilltop Counselling", time_zone="America/New_York")
-        cls.olivia = make_staff(cls.riverside, "olivia@example.org", "Olivia Owner", role=Role.OWNER)
+        cls.hilltop = Practice.objects.create(
+            name="Hilltop Counselling", time_zone="America/New_York"
+        )
+        cls.olivia = make_staff(
+            cls.riverside, "olivia@example.org", "Olivia Owner", role=Role.OWNER
+        )
         cls.alice = make_staff(cls.riverside, "alice@example.org", "Alice Adams")
         cls.bob = make_staff(cls.riverside, "bob@example.org", "Bob Brown")
         cls.charlie = make_staff(
-            cls.hilltop, "charlie@example.org", "Charlie Chen", role=Role.OWNER, tz="America/New_York"
+            cls.hilltop,
+            "charlie@example.org",
+            "Charlie Chen",
+            role=Role.OWNER,
+            tz="America/New_York",
         )
         cls.dana = make_client(cls.alice, "Dana", "Dawson", email="dana@example.net")
         cls.eli = make_client(cls.charlie, "Eli", "Evans", time_zone="America/New_York")

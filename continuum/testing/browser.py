@@ -65,9 +65,11 @@ def _new_page(browser: Any, problems: PageProblems, viewport: dict[str, int]) ->
     page.on("pageerror", lambda exc: problems.errors.append(f"pageerror: {exc}"))
     page.on(
         "console",
-        lambda msg: problems.errors.append(f"console {msg.type}: {msg.text}")
-        if msg.type == "error"
-        else None,
+        lambda msg: (
+            problems.errors.append(f"console {msg.type}: {msg.text}")
+            if msg.type == "error"
+            else None
+        ),
     )
     return page
 

@@ -1,0 +1,78 @@
+"""Owner lookups: members and the client roster of the owner's own practice, 404 otherwise.
+
+Owners manage who treats whom; they do not read clinical content (care.access guards that).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.shortcuts import get_object_or_404
+
+from continuum.accounts.models import Membership, User
+from continuum.care.models import Client, Episode
+
+
+def _owned_practice_id(owner: Any) -> int | None:
+    membership = getattr(owner, "membership", None)
+    if membership is None or not membership.is_active or not membership.is_owner:
+        return None
+    return int(membership.practice_id)
+
+
+def members_for(owner: Any) -> QuerySet[Membership]:
+    practice_id = _owned_practice_id(owner)
+    if practice_id is None:
+        return Membership.objects.none()
+    return Membership.objects.filter(practice_id=practice_id).select_related("user")
+
+
+def members_with_client_counts(owner: Any) -> QuerySet[Membership]:
+    return (
+        members_for(owner)
+        .annotate(client_count=Count("user__clients"))
+        .order_by("-is_active", "user__full_name", "user__email")
+    )
+
+
+def get_member_for(owner: Any, membership_id: int) -> Membership:
+    return get_object_or_404(members_for(owner).select_related("practice"), pk=membership_id)
+
+
+def clinicians_for(owner: Any) -> QuerySet[User]:
+    """Active clinical members of the owner's practice: who a client may be assigned to."""
+    practice_id = _owned_practice_id(owner)
+    if practice_id is None:
+        return User.objects.none()
+    return (
+        User.objects.filter(
+            is_active=True,
+            membership__practice_id=practice_id,
+            membership__is_active=True,
+            membership__is_clinical=True,
+        )
+        .select_related("membership")
+        .order_by("full_name", "email")
+    )
+
+
+def roster_for(owner: Any) -> QuerySet[Client]:
+    """The practice's clients with their therapist and latest episode status (nothing clinical)."""
+    practice_id = _owned_practice_id(owner)
+    if practice_id is None:
+        return Client.objects.none()
+    latest_status = (
+        Episode.objects.filter(client=OuterRef("pk"))
+        .order_by("-start_date", "-pk")
+        .values("status")[:1]
+    )
+    return (
+        Client.objects.filter(practice_id=practice_id)
+        .select_related("therapist")
+        .annotate(latest_episode_status=Subquery(latest_status))
+    )
+
+
+def get_roster_client_for(owner: Any, client_id: int) -> Client:
+    return get_object_or_404(roster_for(owner), pk=client_id)

@@ -1,0 +1,87 @@
+"""Forms for the owner's pages (members, invitations, roster, reassignment)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import SetPasswordForm
+from django.db.models import QuerySet
+
+from continuum.accounts.models import Membership, User
+
+
+class InviteForm(forms.Form):
+    full_name = forms.CharField(label="Full name", max_length=150)
+    email = forms.EmailField(label="Email address", max_length=254)
+    clinical = forms.BooleanField(
+        label="Treats clients",
+        required=False,
+        initial=True,
+        help_text="Clinicians have a caseload and can be assigned clients.",
+    )
+    owner = forms.BooleanField(
+        label="Also an owner",
+        required=False,
+        help_text="Owners manage members, the client roster and see the audit log.",
+    )
+    # An address already in use is refused by services.invite_member (EmailInUse), which the
+    # view shows as this field's error.
+
+
+def member_choices(members: Iterable[Membership]) -> list[tuple[str, str]]:
+    """(membership id, label) for filter selects, from an already-fetched list of members."""
+    return [
+        (str(m.pk), m.user.display_name + ("" if m.is_active else " (deactivated)"))
+        for m in members
+    ]
+
+
+class RosterFilterForm(forms.Form):
+    therapist = forms.ChoiceField(label="Therapist", required=False)
+    q = forms.CharField(label="Search by name", required=False, max_length=100)
+
+    def __init__(self, *args: Any, members: Iterable[Membership], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        therapist = self.fields["therapist"]
+        assert isinstance(therapist, forms.ChoiceField)
+        therapist.choices = [("", "All therapists"), *member_choices(members)]
+        self.fields["q"].widget.input_type = "search"
+
+
+class TherapistChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: User) -> str:  # type: ignore[override]
+        return obj.display_name
+
+
+class ReassignForm(forms.Form):
+    therapist = TherapistChoiceField(
+        label="New therapist",
+        queryset=User.objects.none(),
+        empty_label="Choose a therapist",
+        error_messages={
+            "invalid_choice": "Choose an active clinician of your practice.",
+            "required": "Choose the therapist who will take over this client.",
+        },
+    )
+
+    def __init__(self, *args: Any, clinicians: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["therapist"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = clinicians
+
+
+class ChoosePasswordForm(SetPasswordForm):  # type: ignore[type-arg]
+    """Django's SetPasswordForm (its validators: 12+ characters, not a common password), with
+    plain-text help that fits beside the field."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = "New password"
+        self.fields["new_password1"].help_text = (
+            "At least 12 characters. Not a common password, not only digits, and not too "
+            "similar to your name or email address."
+        )
+        self.fields["new_password2"].label = "New password again"

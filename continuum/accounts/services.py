@@ -1,0 +1,296 @@
+"""Practice administration: creating practices, inviting and deactivating members, reassigning.
+
+Each function that writes is one transaction with one audit row. Exceptions carry no names or
+email addresses (they may end up in logs); callers turn them into form errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+
+from continuum.accounts.models import Membership, Practice, Role, User, normalize_email
+from continuum.audit.log import record
+from continuum.care.episodes import OPEN_STATUSES
+from continuum.care.models import Client, Episode
+from continuum.lib.timezones import is_valid_time_zone
+
+log = logging.getLogger(__name__)
+
+PRACTICE_NAME_MAX = 200  # Practice.name's max_length
+
+
+class AccountError(ValueError):
+    """A practice-administration request that cannot be carried out (message is user-facing)."""
+
+
+class EmailInUse(AccountError):
+    def __init__(self) -> None:
+        super().__init__("This email address already has a Continuum account.")
+
+
+class InvalidTimeZone(AccountError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"“{name}” is not a known time zone; use a name like Europe/London.")
+
+
+class NotAllowed(AccountError):
+    """The action does not apply to this member or client (e.g. deactivating yourself)."""
+
+
+# --- One-time "set your password" links ------------------------------------------------------
+
+
+def set_password_path(user: User) -> str:
+    """The site-relative one-time link. Django's token stops working once the password is set
+    (it hashes the password) and after PASSWORD_RESET_TIMEOUT seconds."""
+    return reverse(
+        "set_password",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+
+
+def set_password_link(user: User) -> str:
+    return settings.SITE_URL + set_password_path(user)
+
+
+def link_hours() -> int:
+    """How long a set-password link stays valid, in hours (for emails and messages)."""
+    return int(settings.PASSWORD_RESET_TIMEOUT) // 3600
+
+
+def user_for_link(uidb64: str) -> User | None:
+    """The active user a set-password link names, or None for a malformed or unknown one."""
+    try:
+        pk = int(urlsafe_base64_decode(uidb64).decode())
+    except (ValueError, TypeError, UnicodeDecodeError, OverflowError):
+        return None
+    return User.objects.filter(pk=pk, is_active=True).select_related("membership").first()
+
+
+def link_is_valid(user: User | None, token: str) -> bool:
+    return user is not None and default_token_generator.check_token(user, token)
+
+
+@transaction.atomic
+def set_initial_password(user: User, password: str, *, request: HttpRequest | None) -> User:
+    """Set the password chosen through a one-time link (validated by the caller's form)."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    record(user, "password.set", user, request=request)
+    return user
+
+
+# --- Practices and members ---------------------------------------------------------------------
+
+
+def _check_new_email(email: str) -> str:
+    email = normalize_email(email)
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise AccountError("Enter a valid email address.") from None
+    if User.objects.filter(email__iexact=email).exists():
+        raise EmailInUse
+    return email
+
+
+def _create_user(email: str, full_name: str, time_zone: str) -> User:
+    try:
+        # A savepoint, so that losing a race on the unique email leaves the transaction usable.
+        with transaction.atomic():
+            return User.objects.create_user(email, None, full_name=full_name, time_zone=time_zone)
+    except IntegrityError:
+        raise EmailInUse from None
+
+
+@transaction.atomic
+def create_practice(
+    *,
+    name: str,
+    owner_email: str,
+    owner_name: str = "",
+    time_zone: str = "UTC",
+    clinical: bool = True,
+) -> Membership:
+    """A new practice and its owner (no usable password yet: send them `set_password_link`)."""
+    name = name.strip()
+    if not name:
+        raise AccountError("The practice needs a name.")
+    if len(name) > PRACTICE_NAME_MAX:
+        raise AccountError("The practice name is too long (200 characters at most).")
+    if not is_valid_time_zone(time_zone):
+        raise InvalidTimeZone(time_zone)
+    email = _check_new_email(owner_email)
+    practice = Practice.objects.create(name=name, time_zone=time_zone)
+    owner = _create_user(email, owner_name.strip(), time_zone)
+    membership = Membership.objects.create(
+        user=owner, practice=practice, role=Role.OWNER, is_clinical=clinical
+    )
+    record(
+        None,
+        "practice.create",
+        practice,
+        practice=practice,
+        owner_id=owner.pk,
+        clinical=clinical,
+    )
+    return membership
+
+
+@transaction.atomic
+def invite_member(
+    practice: Practice,
+    *,
+    email: str,
+    full_name: str,
+    role: str = Role.THERAPIST,
+    clinical: bool = True,
+    by: User,
+    request: HttpRequest | None = None,
+) -> Membership:
+    """Create the member's account and membership; the invitation email goes out on commit."""
+    email = _check_new_email(email)
+    user = _create_user(email, full_name.strip(), practice.time_zone)
+    membership = Membership.objects.create(
+        user=user, practice=practice, role=role, is_clinical=clinical, invited_by=by
+    )
+    record(
+        by,
+        "member.invite",
+        membership,
+        request=request,
+        practice=practice,
+        user_id=user.pk,
+        role=role,
+        clinical=clinical,
+    )
+    transaction.on_commit(lambda: send_invitation(membership, by))
+    return membership
+
+
+def can_resend_invitation(membership: Membership) -> bool:
+    return membership.is_active and not membership.user.has_usable_password()
+
+
+def resend_invitation(
+    membership: Membership, *, by: User, request: HttpRequest | None = None
+) -> bool:
+    """Send a fresh link to a member who has not set a password yet. False if sending failed."""
+    if not can_resend_invitation(membership):
+        raise NotAllowed("This member has already set a password or is deactivated.")
+    record(by, "member.invite_resend", membership, request=request, user_id=membership.user_id)
+    return send_invitation(membership, by)
+
+
+def send_invitation(membership: Membership, by: User) -> bool:
+    """Email the set-password link (plain text, no clinical content). False if sending failed."""
+    user = membership.user
+    context: dict[str, Any] = {
+        "practice": membership.practice,
+        "inviter": by,
+        "member": user,
+        "link": set_password_link(user),
+        "hours": link_hours(),
+    }
+    subject = render_to_string("emails/invitation_subject.txt", context).strip()
+    body = render_to_string("emails/invitation.txt", context)
+    try:
+        send_mail(subject, body, None, [user.email])
+    except (smtplib.SMTPException, OSError):
+        # No address or link in the log: the member id is enough to find and resend.
+        log.exception("invitation email failed for user_id=%s", user.pk)
+        return False
+    return True
+
+
+@transaction.atomic
+def deactivate_member(
+    membership: Membership, *, by: User, request: HttpRequest | None = None
+) -> Membership:
+    """The member can no longer log in (existing sessions end too: inactive users are
+    anonymous to the auth backend). Their clients stay with them until reassigned."""
+    if membership.user_id == by.pk:
+        raise NotAllowed("You cannot deactivate yourself.")
+    if not membership.is_active:
+        raise NotAllowed("This member is already deactivated.")
+    membership.is_active = False
+    membership.deactivated_at = timezone.now()
+    membership.save(update_fields=["is_active", "deactivated_at"])
+    membership.user.is_active = False
+    membership.user.save(update_fields=["is_active"])
+    record(by, "member.deactivate", membership, request=request, user_id=membership.user_id)
+    return membership
+
+
+@transaction.atomic
+def reactivate_member(
+    membership: Membership, *, by: User, request: HttpRequest | None = None
+) -> Membership:
+    if membership.is_active:
+        raise NotAllowed("This member is already active.")
+    membership.is_active = True
+    membership.deactivated_at = None
+    membership.save(update_fields=["is_active", "deactivated_at"])
+    membership.user.is_active = True
+    membership.user.save(update_fields=["is_active"])
+    record(by, "member.reactivate", membership, request=request, user_id=membership.user_id)
+    return membership
+
+
+# --- Clients --------------------------------------------------------------------------------
+
+
+def is_assignable(user: User, practice_id: int) -> bool:
+    membership = getattr(user, "membership", None)
+    return (
+        membership is not None
+        and membership.practice_id == practice_id
+        and membership.is_active
+        and membership.is_clinical
+        and user.is_active
+    )
+
+
+@transaction.atomic
+def reassign_client(
+    client: Client, to_user: User, by: User, *, request: HttpRequest | None = None
+) -> Client:
+    """Give the client (and their open episodes) to another active clinician of the practice."""
+    if not is_assignable(to_user, client.practice_id):
+        raise NotAllowed("Choose an active clinician of this practice.")
+    if client.therapist_id == to_user.pk:
+        raise NotAllowed("The client is already assigned to this therapist.")
+    from_user_id = client.therapist_id
+    open_episodes = Episode.objects.filter(client=client, status__in=OPEN_STATUSES)
+    episode_ids = sorted(open_episodes.values_list("pk", flat=True))
+    Episode.objects.filter(pk__in=episode_ids).update(therapist=to_user)
+    client.therapist = to_user
+    client.save(update_fields=["therapist"])
+    record(
+        by,
+        "client.reassign",
+        client,
+        request=request,
+        from_user_id=from_user_id,
+        to_user_id=to_user.pk,
+        episode_ids=episode_ids,
+    )
+    return client

@@ -1,0 +1,62 @@
+"""Login auditing through the auth signals.
+
+The house rule is "no signals for business flows: call the service". Logins are the accepted
+exception: allauth and Django own the login and logout flows, and their signals are the
+documented place to hook in.
+
+- Successful logins use allauth's `user_logged_in`, sent once a login through allauth has
+  completed all its stages (not Django's, which the test client's `force_login` sends too).
+- Failed logins use Django's `user_login_failed`, sent by `authenticate()` (also for an
+  inactive member with the right password). Its credentials never reach the audit row: only
+  the id of the user the email belongs to, if any.
+- Logouts use Django's `user_logged_out`, which allauth's logout sends.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_out, user_login_failed
+from django.http import HttpRequest
+
+from continuum.accounts.models import User
+from continuum.audit.log import record
+
+
+def audit_login(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
+    record(user, "login", request=request)
+
+
+def audit_login_failed(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    login = credentials.get("email") or credentials.get("username") or ""
+    known = (
+        User.objects.filter(email__iexact=str(login).strip())
+        .values("pk", "membership__practice_id")
+        .first()
+        if login
+        else None
+    )
+    if known is None:
+        record(None, "login.failed", request=request)
+    else:
+        record(
+            None,
+            "login.failed",
+            request=request,
+            practice=known["membership__practice_id"],
+            user_id=known["pk"],
+        )
+
+
+def audit_logout(sender: Any, request: HttpRequest, user: User | None, **kwargs: Any) -> None:
+    if user is not None:
+        record(user, "logout", request=request)
+
+
+def connect() -> None:
+    user_logged_in.connect(audit_login, dispatch_uid="continuum.audit_login")
+    user_login_failed.connect(audit_login_failed, dispatch_uid="continuum.audit_login_failed")
+    user_logged_out.connect(audit_logout, dispatch_uid="continuum.audit_logout")

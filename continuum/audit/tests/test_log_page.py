@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import time_machine
+from django.urls import reverse
+
+from continuum.audit.log import record
+from continuum.audit.models import AuditEvent
+from continuum.testing.base import BaseTestCase
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=LONDON)
+
+
+class AuditLogPageTests(BaseTestCase):
+    url = reverse("audit:log")
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        with time_machine.travel(at(2026, 7, 1, 9, 0), tick=False):
+            record(cls.alice, "client.view", cls.dana)
+        with time_machine.travel(at(2026, 7, 2, 23, 30), tick=False):
+            record(cls.bob, "note.sign", cls.finn)
+        with time_machine.travel(at(2026, 7, 3, 0, 30), tick=False):
+            record(None, "reminder.send", practice=cls.riverside, count=3)
+        with time_machine.travel(at(2026, 7, 3, 10, 0), tick=False):
+            record(cls.charlie, "client.view", cls.eli)  # Hilltop: never on Olivia's page
+
+    def rows(self, params: dict[str, Any] | None = None) -> list[tuple[str, str]]:
+        response = self.client.get(self.url, params or {})
+        self.assertEqual(response.status_code, 200)
+        return [(e.actor_label, e.action) for e in response.context["rows"]]
+
+    def test_it_requires_login(self) -> None:
+        response = self.client.get(self.url)
+        self.assertTrue(response["Location"].startswith("/accounts/login/"))
+
+    def test_it_rejects_non_owners(self) -> None:
+        for person in (self.alice, self.bob):
+            self.login(person)
+            self.assertEqual(self.client.get(self.url).status_code, 404)
+        self.assertEqual(AuditEvent.objects.filter(action="audit.view").count(), 0)
+
+    def test_it_shows_the_owners_practice_newest_first(self) -> None:
+        self.login(self.olivia)
+
+        response = self.client.get(self.url)
+
+        self.assertEqual(
+            [(e.actor_label, e.action) for e in response.context["rows"]],
+            [
+                ("system", "reminder.send"),
+                ("bob@example.org", "note.sign"),
+                ("alice@example.org", "client.view"),
+            ],
+        )
+        self.assertContains(response, "2026-07-02 23:30:00")  # in Olivia's zone (London, BST)
+        self.assertContains(response, "count=3")
+        self.assertContains(response, f"client {self.dana.pk}")
+        self.assertNotContains(response, "charlie@example.org")
+
+    def test_another_owner_sees_only_their_practice(self) -> None:
+        self.login(self.charlie)
+        self.assertEqual(self.rows(), [("charlie@example.org", "client.view")])
+
+    def test_reading_the_log_is_audited(self) -> None:
+        self.login(self.olivia)
+
+        self.client.get(self.url)
+
+        event = AuditEvent.objects.get(action="audit.view")
+        self.assertEqual((event.actor, event.practice), (self.olivia, self.riverside))
+        self.assertEqual(event.detail, {"page": 1, "count": 3})
+        # The next visit shows the previous one.
+        self.assertEqual(self.rows()[0], ("olivia@example.org", "audit.view"))
+
+    def test_it_filters_by_actor(self) -> None:
+        self.login(self.olivia)
+        self.assertEqual(
+            self.rows({"actor": self.bob.membership.pk}), [("bob@example.org", "note.sign")]
+        )
+        self.assertEqual(self.rows({"actor": "system"}), [("system", "reminder.send")])
+
+    def test_it_filters_by_action(self) -> None:
+        self.login(self.olivia)
+        self.assertEqual(
+            self.rows({"action": "client.view"}), [("alice@example.org", "client.view")]
+        )
+
+    def test_the_action_choices_are_the_practices_actions(self) -> None:
+        self.login(self.olivia)
+        response = self.client.get(self.url)
+        for action in ("client.view", "note.sign", "reminder.send"):
+            self.assertContains(response, f'<option value="{action}">')
+        record(self.charlie, "only.in.hilltop")
+        self.assertNotContains(self.client.get(self.url), "only.in.hilltop")
+
+    def test_it_filters_by_days_in_the_owners_time_zone(self) -> None:
+        # 00:30 on 3 July in London is 23:30 on 2 July in UTC: it belongs to Olivia's 3 July.
+        self.login(self.olivia)
+        self.assertEqual(
+            self.rows({"date_from": "2026-07-02", "date_to": "2026-07-02"}),
+            [("bob@example.org", "note.sign")],
+        )
+        self.assertEqual(
+            self.rows({"date_from": "2026-07-03", "date_to": "2026-07-03"}),
+            [("system", "reminder.send")],
+        )
+        self.assertEqual(
+            self.rows({"date_to": "2026-07-01"}), [("alice@example.org", "client.view")]
+        )
+
+    def test_bad_filters_are_a_400_with_a_message(self) -> None:
+        self.login(self.olivia)
+        cases: list[tuple[dict[str, Any], str]] = [
+            ({"actor": "abc"}, "Select a valid choice."),
+            ({"actor": self.charlie.membership.pk}, "Select a valid choice."),
+            ({"action": "'; DROP TABLE audit_auditevent; --"}, "Select a valid choice."),
+            ({"action": "only.in.hilltop"}, "Select a valid choice."),
+            ({"date_from": "2026-02-30"}, "Enter a valid date."),
+            ({"date_to": "yesterday"}, "Enter a valid date."),
+            (
+                {"date_from": "2026-07-05", "date_to": "2026-07-01"},
+                "The end date cannot be before the start date.",
+            ),
+        ]
+        for params, message in cases:
+            response = self.client.get(self.url, params)
+            self.assertContains(response, message, status_code=400, msg_prefix=str(params))
+            self.assertNotContains(response, "note.sign</td>", status_code=400)
+        self.assertFalse(AuditEvent.objects.filter(action="audit.view").exists())
+
+    def test_it_pages_by_fifty(self) -> None:
+        for _ in range(60):
+            record(self.alice, "client.view", self.dana)
+        self.login(self.olivia)
+
+        first = self.client.get(self.url, {"action": "client.view"})
+        second = self.client.get(self.url, {"action": "client.view", "page": 2})
+
+        self.assertEqual(len(first.context["rows"]), 50)
+        self.assertEqual(len(second.context["rows"]), 11)
+        self.assertContains(first, "Page 1 of 2")
+        self.assertContains(first, "action=client.view&amp;page=2")
+
+    def _count_queries(self) -> None:
+        self.login(self.olivia)
+        # 1 session, 2 user, 3 the owner's membership (decorator), 4 the practice's members
+        # (actor choices), 5 the distinct actions (action choices), 6 count (paginator),
+        # 7 the page of rows, 8 the audit.view row
+        with self.assertNumQueries(8):
+            response = self.client.get(self.url, {"date_from": "2026-01-01"})
+        self.assertEqual(response.status_code, 200)
+
+    def test_its_query_count_is_constant_for_few_rows(self) -> None:
+        self._count_queries()
+
+    def test_its_query_count_is_constant_for_many_rows(self) -> None:
+        for i in range(120):
+            record(
+                self.alice if i % 2 else None, f"action.{i % 7}", self.dana, practice=self.riverside
+            )
+        self._count_queries()
+
+    def test_free_text_in_rows_is_escaped(self) -> None:
+        record(self.alice, "client.view", self.dana, note="<b>bold</b>")
+        self.login(self.olivia)
+        response = self.client.get(self.url)
+        self.assertNotContains(response, "<b>bold</b>")
+        self.assertContains(response, "&lt;b&gt;bold&lt;/b&gt;")
+
+    def test_a_wide_range_finds_everything(self) -> None:
+        self.login(self.olivia)
+        start = (at(2026, 7, 1) - timedelta(days=400)).date().isoformat()
+        self.assertEqual(len(self.rows({"date_from": start, "date_to": "2026-12-31"})), 3)
