@@ -26,7 +26,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from continuum.accounts.models import Membership, Practice, Role, User, normalize_email
 from continuum.audit.log import record
 from continuum.care.episodes import OPEN_STATUSES
-from continuum.care.models import Client, Episode
+from continuum.care.models import Appointment, AppointmentStatus, Client, Episode
 from continuum.lib.timezones import is_valid_time_zone
 
 log = logging.getLogger(__name__)
@@ -273,7 +273,11 @@ def is_assignable(user: User, practice_id: int) -> bool:
 def reassign_client(
     client: Client, to_user: User, by: User, *, request: HttpRequest | None = None
 ) -> Client:
-    """Give the client (and their open episodes) to another active clinician of the practice."""
+    """Give the client, their open episodes and their upcoming sessions to another clinician.
+
+    Upcoming scheduled appointments move too: a deactivated therapist cannot see them, and the
+    new therapist's schedule must show the sessions they now hold.
+    """
     if not is_assignable(to_user, client.practice_id):
         raise NotAllowed("Choose an active clinician of this practice.")
     if client.therapist_id == to_user.pk:
@@ -282,6 +286,9 @@ def reassign_client(
     open_episodes = Episode.objects.filter(client=client, status__in=OPEN_STATUSES)
     episode_ids = sorted(open_episodes.values_list("pk", flat=True))
     Episode.objects.filter(pk__in=episode_ids).update(therapist=to_user)
+    moved_appointments = Appointment.objects.filter(
+        client=client, status=AppointmentStatus.SCHEDULED, starts_at__gte=timezone.now()
+    ).update(therapist=to_user)
     client.therapist = to_user
     client.save(update_fields=["therapist"])
     record(
@@ -292,5 +299,6 @@ def reassign_client(
         from_user_id=from_user_id,
         to_user_id=to_user.pk,
         episode_ids=episode_ids,
+        appointments_moved=moved_appointments,
     )
     return client

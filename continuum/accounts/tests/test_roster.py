@@ -214,6 +214,16 @@ class ReassignTests(BaseTestCase):
         self.assertNotContains(response, "Low mood")  # the referral reason
 
     def test_it_reassigns_the_client_and_open_episodes(self) -> None:
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from continuum.testing.base import make_appointment
+
+        upcoming = make_appointment(self.dana, episode=self.open_episode)
+        past = make_appointment(
+            self.dana, timezone.now() - timedelta(days=3), episode=self.open_episode
+        )
         self.login(self.olivia)
 
         response = self.client.post(self.url, {"therapist": self.bob.pk}, follow=True)
@@ -233,8 +243,13 @@ class ReassignTests(BaseTestCase):
                 "from_user_id": self.alice.pk,
                 "to_user_id": self.bob.pk,
                 "episode_ids": [self.open_episode.pk],
+                "appointments_moved": 1,
             },
         )
+        upcoming.refresh_from_db()
+        past.refresh_from_db()
+        self.assertEqual(upcoming.therapist, self.bob)  # the session Bob now holds
+        self.assertEqual(past.therapist, self.alice)  # who saw the client stays as it was
         # Bob now reads Dana's record; Alice no longer does.
         from continuum.care.access import clients_for
 
