@@ -46,7 +46,7 @@ def record(
         actor_label=user.email if user is not None else SYSTEM,
         practice_id=practice_id,
         action=action,
-        object_type=obj._meta.model_name if obj is not None else "",
+        object_type=(obj._meta.model_name or "") if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         ip=client_ip(request),
         flagged=flagged,

@@ -10,10 +10,10 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 
-from continuum.care.models import Appointment, Client, Episode, ProgressNote
+from continuum.care.models import Appointment, Client, ClientQuerySet, Episode, ProgressNote
 
 
-def clients_for(user: Any) -> Any:
+def clients_for(user: Any) -> ClientQuerySet:
     return Client.objects.for_therapist(user)
 
 

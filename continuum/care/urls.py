@@ -15,7 +15,9 @@ urlpatterns = [
     path("clients/<int:client_id>/episodes/new/", episodes.episode_create, name="episode_create"),
     path("episodes/<int:episode_id>/", episodes.episode_detail, name="episode_detail"),
     path("episodes/<int:episode_id>/edit/", episodes.episode_edit, name="episode_edit"),
-    path("episodes/<int:episode_id>/status/", episodes.episode_transition, name="episode_transition"),
+    path(
+        "episodes/<int:episode_id>/status/", episodes.episode_transition, name="episode_transition"
+    ),
     # --- appointments, notes and the schedule ---
     path("schedule/", schedule.week, name="schedule"),
     path(
