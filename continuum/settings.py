@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "continuum.accounts",
     "continuum.audit",
     "continuum.care",
+    "continuum.measures",
 ]
 
 MIDDLEWARE = [
@@ -223,9 +224,20 @@ LOGGING = {
     },
 }
 
+# --- Encryption at rest (reflections, check-in and message text) ----------------------------
+# Fernet keys, newest first. Unset: a key file in var/ is created for development and the demo.
+ENCRYPTION_KEYS = env_list("ENCRYPTION_KEYS", [])
+ENCRYPTION_KEY_FILE = env_str("ENCRYPTION_KEY_FILE", str(VAR_DIR / "encryption.keys"))
+if TESTING and not ENCRYPTION_KEYS:
+    # A fixed key for tests only (a test checks the raw database never holds plaintext).
+    ENCRYPTION_KEYS = ["VGVzdHMgb25seTogbm90IGEgcmVhbCBrZXkgISEhISE="]
+
 # --- Continuum ------------------------------------------------------------------------------
 CASELOAD_PAGE_SIZE = env_int("CASELOAD_PAGE_SIZE", 50)
 TIMELINE_PAGE_SIZE = env_int("TIMELINE_PAGE_SIZE", 25)
+ALERTS_PAGE_SIZE = env_int("ALERTS_PAGE_SIZE", 50)
+# How long a one-time questionnaire link works.
+MEASURE_LINK_DAYS = env_int("MEASURE_LINK_DAYS", 7)
 
 if not SECRET_KEY:
     raise ConfigError("SECRET_KEY must not be empty")

@@ -15,4 +15,5 @@ urlpatterns = [
     path("practice/", include("continuum.accounts.urls")),
     path("practice/audit/", include("continuum.audit.urls")),
     path("", include("continuum.care.urls")),
+    path("", include("continuum.measures.urls")),
 ]

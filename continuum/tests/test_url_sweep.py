@@ -15,6 +15,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from continuum.care.models import AppointmentStatus, NoteAddendum
+from continuum.measures.models import Alert
+from continuum.measures.services import assign_measure, enter_in_session
 from continuum.testing.base import (
     BaseTestCase,
     make_appointment,
@@ -35,6 +37,7 @@ PUBLIC_ROUTES = {
     "account_email_verification_sent",
     "account_inactive",
     "set_password",
+    "measures:questionnaire",
 }
 
 
@@ -90,6 +93,25 @@ class SweepWorld(BaseTestCase):
         cls.eli_episode = make_episode(cls.eli)
         make_appointment(cls.eli, episode=cls.eli_episode)
         cls.gwen = make_client(cls.bob, "Gwen", "Green")
+        # Measures: a pending and a completed questionnaire, and an alert.
+        today = timezone.localdate()
+        cls.assignment = assign_measure(
+            cls.episode, by=cls.alice, instrument="phq9", cadence="once", starts_on=today
+        )
+        cls.pending_admin = cls.assignment.administrations.get()
+        gad7 = assign_measure(
+            cls.episode, by=cls.alice, instrument="gad7", cadence="once", starts_on=today
+        ).administrations.get()
+        cls.completed_admin = enter_in_session(gad7, {str(k): 1 for k in range(1, 8)}, by=cls.alice)
+        cls.alert = Alert.objects.create(
+            client=cls.dana,
+            episode=cls.episode,
+            kind="safety",
+            severity="high",
+            severity_rank=0,
+            cause="sweep",
+            message="m",
+        )
 
 
 # route name → (who may see it, a function building its URL kwargs from the world).
@@ -111,6 +133,26 @@ ID_ROUTES: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
     "care:note_sign": ("alice", lambda w: {"note_id": w.draft_note.pk}),
     "care:addendum_create": ("alice", lambda w: {"note_id": w.note.pk}),
     "care:note_print": ("alice", lambda w: {"note_id": w.note.pk}),
+    "measures:client_measures": ("alice", lambda w: {"client_id": w.dana.pk}),
+    "measures:episode_measures": ("alice", lambda w: {"episode_id": w.episode.pk}),
+    "measures:assign": ("alice", lambda w: {"episode_id": w.episode.pk}),
+    "measures:assignment_stop": ("alice", lambda w: {"assignment_id": w.assignment.pk}),
+    "measures:administration_detail": (
+        "alice",
+        lambda w: {"administration_id": w.pending_admin.pk},
+    ),
+    "measures:administration_link": ("alice", lambda w: {"administration_id": w.pending_admin.pk}),
+    "measures:administration_enter": (
+        "alice",
+        lambda w: {"administration_id": w.pending_admin.pk},
+    ),
+    "measures:administration_correct": (
+        "alice",
+        lambda w: {"administration_id": w.completed_admin.pk},
+    ),
+    "measures:alert_detail": ("alice", lambda w: {"alert_id": w.alert.pk}),
+    "measures:alert_acknowledge": ("alice", lambda w: {"alert_id": w.alert.pk}),
+    "measures:alert_resolve": ("alice", lambda w: {"alert_id": w.alert.pk}),
     "accounts:resend_invite": ("olivia", lambda w: {"membership_id": w.alice.membership.pk}),
     "accounts:deactivate": ("olivia", lambda w: {"membership_id": w.alice.membership.pk}),
     "accounts:reactivate": ("olivia", lambda w: {"membership_id": w.alice.membership.pk}),
@@ -184,7 +226,11 @@ class OutsiderSweep(SweepWorld):
     def test_lists_and_search_show_no_foreign_rows(self) -> None:
         self.login(self.alice)
         foreign = {"Eli": self.eli, "Finn": self.finn, "Gwen": self.gwen}
-        for url in (reverse("care:caseload"), reverse("care:schedule")):
+        for url in (
+            reverse("care:caseload"),
+            reverse("care:schedule"),
+            reverse("measures:alert_list"),
+        ):
             self._assert_no_foreign(url, foreign, echoed="")
         for name in foreign:
             self._assert_no_foreign(reverse("care:caseload") + f"?q={name}", foreign, echoed=name)

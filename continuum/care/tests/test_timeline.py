@@ -211,8 +211,10 @@ class TimelineQueryCountTests(BaseTestCase):
         # 4. the client (access helper), 5. the current episode,
         # 6. the timeline's length (one query, a COUNT subquery per source),
         # 7. the page's episodes, 8. its appointments, 9. its signed notes (each sliced),
-        # 10. INSERT of the one "client.view" audit row.
-        with self.assertNumQueries(10):
+        # 10. INSERT of the one "client.view" audit row,
+        # 11-14. the measures section: administrations, appointment markers, active
+        # assignments, open alerts (measures.queries.measures_summary_for_client).
+        with self.assertNumQueries(14):
             response = self.client.get(f"/clients/{self.dana.pk}/?page=2")
         self.assertEqual(response.status_code, 200)
 

@@ -20,6 +20,7 @@ from continuum.care.forms.clients import CaseloadFilterForm, ClientCreateForm, C
 from continuum.care.models import Client
 from continuum.care.services.clients import create_client, update_client
 from continuum.care.services.episodes import next_statuses
+from continuum.measures.queries import measures_summary_for_client
 
 
 def _user(request: HttpRequest) -> User:
@@ -127,6 +128,7 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
             "next_steps": next_statuses(current.status) if current is not None else [],
             "page_obj": page_obj,
             "timeline": page_obj.object_list,
+            "summary": measures_summary_for_client(client),
             "nav": "caseload",
         },
     )

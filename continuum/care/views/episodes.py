@@ -25,6 +25,7 @@ from continuum.care.services.episodes import (
     transition_episode,
     update_episode,
 )
+from continuum.measures.queries import episode_outcome
 
 
 def _user(request: HttpRequest) -> User:
@@ -104,6 +105,7 @@ def _episode_page(
         "client": episode.client,
         "appointments": appointments,
         "next_steps": next_statuses(episode.status),
+        "outcome": episode_outcome(episode),
         "nav": "caseload",
         **extra,
     }

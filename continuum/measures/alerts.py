@@ -1,0 +1,376 @@
+"""Alerts: what raises them, and the therapist's acknowledging and resolving.
+
+Rules (issue 3, CLINICAL.md):
+
+- **safety**: any safety item answered above 0 (PHQ-9 item 9; CORE-10 item 6, see
+  instruments.py) raises a high alert at once. A later 0 never closes it: only the therapist
+  resolves it, and only by recording what was done.
+- **deterioration**: a reliable deterioration from the episode's baseline (the first
+  completed administration of that instrument in the episode), by the instrument's rule in
+  scoring.reliable_change.
+- **not_on_track**: the latest score is beyond the expected curve for the intake band and
+  session (trajectories.not_on_track, with the practice's recomputed curves or the shipped
+  defaults), from session 3 on. The engine's reliable-deterioration reason is covered by the
+  deterioration alert, so only the off-curve reason raises this one.
+- **overdue**: a pending administration whose window has passed (`raise_overdue_alerts`).
+
+Each alert has a `cause`, unique per client and kind, so the same cause never raises twice.
+Safety causes are per occasion (a correction keeps its original's cause); deterioration and
+not-on-track are raised again for a later occasion only once the earlier alert of the same
+episode and measure has been resolved, so an unresolved one is not buried under repeats.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.http import HttpRequest
+from django.utils import timezone
+
+from continuum.audit import log as audit
+from continuum.care.episodes import OPEN_STATUSES
+from continuum.measures import scoring, trajectories
+from continuum.measures.instruments import (
+    Instrument,
+    UnknownInstrument,
+    get_instrument,
+    goal_rating_instrument,
+)
+from continuum.measures.models import (
+    SEVERITY_RANK,
+    Administration,
+    AdministrationStatus,
+    Alert,
+    AlertKind,
+    AlertStatus,
+    ExpectedCurves,
+    SafetyAction,
+    Severity,
+    check_alert_transition,
+)
+
+ACTIVE = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+
+
+class AlertError(Exception):
+    """An alert action that cannot happen; `str(error)` is safe to show."""
+
+
+def _instrument(admin: Administration) -> Instrument:
+    inst = get_instrument(admin.instrument)
+    return goal_rating_instrument(admin.goal_labels) if inst.dynamic else inst
+
+
+def occasion_id(admin: Administration) -> int:
+    """The first administration of a chain of corrections (the occasion it describes)."""
+    current = admin
+    while current.supersedes_id is not None:
+        current = Administration.objects.only("pk", "supersedes_id").get(pk=current.supersedes_id)
+    return current.pk
+
+
+def baseline_for(admin: Administration) -> Administration | None:
+    """The episode's first current (not superseded) completed score of this instrument."""
+    return (
+        Administration.objects.filter(
+            episode_id=admin.episode_id,
+            instrument=admin.instrument,
+            status=AdministrationStatus.COMPLETED,
+            total__isnull=False,
+        )
+        .order_by("due_at", "completed_at", "pk")
+        .first()
+    )
+
+
+# --- Expected curves ------------------------------------------------------------------------
+
+
+def curves_to_json(curves: trajectories.Curves) -> dict[str, Any]:
+    return {
+        band: {
+            "source": curve.source,
+            "episodes": curve.episodes,
+            "points": [[p.session, p.n, p.p10, p.p25, p.p50, p.p75, p.p90] for p in curve.points],
+        }
+        for (_code, band), curve in curves.items()
+    }
+
+
+def curves_from_row(code: str, data: dict[str, Any]) -> trajectories.Curves:
+    curves: trajectories.Curves = {}
+    for band, entry in data.items():
+        points = tuple(
+            trajectories.CurvePoint(int(r[0]), int(r[1]), *(float(v) for v in r[2:]))
+            for r in entry["points"]
+        )
+        curves[(code, band)] = trajectories.Curve(
+            code, band, entry.get("source", "practice"), int(entry.get("episodes", 0)), points
+        )
+    return curves
+
+
+def curves_for(practice_id: int | None, code: str) -> trajectories.Curves:
+    """The practice's recomputed curves for `code` over the installation's, over the defaults."""
+    curves = trajectories.default_curves()
+    scopes: list[int | None] = [None] if practice_id is None else [None, practice_id]
+    for scope in scopes:
+        rows = ExpectedCurves.objects.filter(instrument=code)
+        rows = rows.filter(practice__isnull=True) if scope is None else rows.filter(practice=scope)
+        row = rows.order_by("-computed_at", "-pk").first()
+        if row is not None:
+            curves.update(curves_from_row(code, row.curves))
+    return curves
+
+
+# --- Raising --------------------------------------------------------------------------------
+
+
+def _raise(
+    admin: Administration, kind: AlertKind, severity: Severity, cause: str, message: str
+) -> Alert | None:
+    if Alert.objects.filter(client_id=admin.client_id, kind=kind, cause=cause).exists():
+        return None
+    try:
+        with transaction.atomic():
+            return Alert.objects.create(
+                client_id=admin.client_id,
+                episode_id=admin.episode_id,
+                administration=admin,
+                kind=kind,
+                severity=severity,
+                severity_rank=SEVERITY_RANK[severity],
+                cause=cause,
+                message=message[:300],
+            )
+    except IntegrityError:
+        return None  # raised concurrently for the same cause
+
+
+def _has_active(admin: Administration, kind: AlertKind) -> bool:
+    return Alert.objects.filter(
+        episode_id=admin.episode_id,
+        kind=kind,
+        status__in=ACTIVE,
+        administration__instrument=admin.instrument,
+    ).exists()
+
+
+def safety_message(inst: Instrument, answers: dict[str, Any]) -> str:
+    parts = []
+    for item in inst.safety_items:
+        value = answers.get(item.key)
+        if isinstance(value, int) and value > 0:
+            option = item.option(value)
+            label = f" (“{option.label}”)" if option and option.label else ""
+            parts.append(f"item {item.key} was answered {value}{label}")
+    top = max((o.value for i in inst.safety_items for o in i.options), default=0)
+    return (
+        f"{inst.name}: safety {' and '.join(parts)} on a scale of 0\N{EN DASH}{top}; "
+        "check in with the client."
+    )
+
+
+def evaluate(admin: Administration) -> list[Alert]:
+    """Raise the alerts a just-completed administration calls for; returns the new ones."""
+    inst = _instrument(admin)
+    occasion = occasion_id(admin)
+    raised: list[Alert | None] = []
+    if admin.safety:
+        raised.append(
+            _raise(
+                admin,
+                AlertKind.SAFETY,
+                Severity.HIGH,
+                f"safety:{admin.instrument}:{occasion}",
+                safety_message(inst, admin.answers),
+            )
+        )
+    baseline = baseline_for(admin) if admin.total is not None else None
+    if baseline is not None and baseline.pk != admin.pk and baseline.total is not None:
+        assert admin.total is not None
+        change = scoring.reliable_change(inst, before=baseline.total, after=admin.total)
+        if change == "deteriorated" and not _has_active(admin, AlertKind.DETERIORATION):
+            threshold = scoring.reliable_change_threshold(inst)
+            moved = "fell" if inst.higher_is_better else "rose"
+            rule = f" ({threshold.describe(inst)})" if threshold else ""
+            raised.append(
+                _raise(
+                    admin,
+                    AlertKind.DETERIORATION,
+                    Severity.MEDIUM,
+                    f"deterioration:{admin.instrument}:{occasion}",
+                    f"{inst.name} {moved} from {inst.display(baseline.total)} at baseline to "
+                    f"{inst.display(admin.total)}, a reliable deterioration{rule}.",
+                )
+            )
+        flag = None
+        if inst.bands:
+            flag = trajectories.not_on_track(
+                inst,
+                baseline.total,
+                max(admin.session_number or 1, 1),
+                admin.total,
+                curves_for(admin.client.practice_id, inst.code),
+            )
+        if (
+            flag is not None
+            and "off_curve" in flag.reasons
+            and not _has_active(admin, AlertKind.NOT_ON_TRACK)
+        ):
+            raised.append(
+                _raise(
+                    admin,
+                    AlertKind.NOT_ON_TRACK,
+                    Severity.MEDIUM,
+                    f"not_on_track:{admin.instrument}:{occasion}",
+                    flag.sentences[flag.reasons.index("off_curve")],
+                )
+            )
+    return [a for a in raised if a is not None]
+
+
+def raise_overdue_alerts(now: datetime | None = None) -> list[Alert]:
+    """One low alert per pending administration whose window has passed (once per cause)."""
+    now = now or timezone.now()
+    overdue = (
+        Administration.objects.filter(
+            status=AdministrationStatus.PENDING,
+            window_ends_at__lt=now,
+            episode__status__in=[str(s) for s in OPEN_STATUSES],
+        )
+        .exclude(assignment__active=False)
+        .annotate(
+            alerted=Exists(
+                Alert.objects.filter(kind=AlertKind.OVERDUE, administration=OuterRef("pk"))
+            )
+        )
+        .filter(alerted=False)
+        .select_related("client", "client__therapist")
+        .order_by("window_ends_at", "pk")
+    )
+    raised = []
+    for admin in overdue:
+        try:
+            name = get_instrument(admin.instrument).name
+        except UnknownInstrument:
+            name = admin.instrument
+        due = timezone.localtime(admin.due_at, _zone(admin.client.therapist.time_zone))
+        days = max((admin.window_ends_at - admin.due_at).days, 1)
+        with transaction.atomic():
+            alert = _raise(
+                admin,
+                AlertKind.OVERDUE,
+                Severity.LOW,
+                f"overdue:{admin.pk}",
+                f"{name} due {due:%-d %b %Y} was not completed within {days} "
+                f"day{'s' if days != 1 else ''}.",
+            )
+            if alert is not None:
+                audit.record(
+                    None,
+                    "measures.alert_raise",
+                    alert,
+                    practice=admin.client.practice_id,
+                    kind=alert.kind,
+                    administration=admin.pk,
+                )
+                raised.append(alert)
+    return raised
+
+
+def resolve_overdue_for(admin: Administration, now: datetime) -> list[int]:
+    """Resolve the overdue alerts of an administration just completed; returns their ids.
+
+    Called inside the completion's transaction, whose audit row names them.
+    """
+    ids = list(
+        Alert.objects.filter(
+            administration=admin, kind=AlertKind.OVERDUE, status__in=ACTIVE
+        ).values_list("pk", flat=True)
+    )
+    if ids:
+        Alert.objects.filter(pk__in=ids).update(status=AlertStatus.RESOLVED, resolved_at=now)
+    return ids
+
+
+def _zone(name: str) -> Any:
+    import zoneinfo
+
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+# --- The therapist's actions ----------------------------------------------------------------
+
+
+@transaction.atomic
+def acknowledge(alert: Alert, *, by: Any, request: HttpRequest | None = None) -> Alert:
+    locked = Alert.objects.select_for_update().get(pk=alert.pk)
+    try:
+        check_alert_transition(locked.status, AlertStatus.ACKNOWLEDGED)
+    except ValueError as error:
+        raise AlertError(str(error)) from None
+    locked.status = AlertStatus.ACKNOWLEDGED
+    locked.acknowledged_by, locked.acknowledged_at = by, timezone.now()
+    locked.save(update_fields=["status", "acknowledged_by", "acknowledged_at"])
+    audit.record(
+        by,
+        "measures.alert_acknowledge",
+        locked,
+        request=request,
+        practice=alert.client.practice_id,
+        kind=locked.kind,
+        status=locked.status,
+    )
+    return locked
+
+
+@transaction.atomic
+def resolve(
+    alert: Alert,
+    *,
+    by: Any,
+    action: str = "",
+    action_note: str = "",
+    request: HttpRequest | None = None,
+) -> Alert:
+    """Resolve an alert. A safety alert needs the action taken (and a note for "other")."""
+    locked = Alert.objects.select_for_update().get(pk=alert.pk)
+    try:
+        check_alert_transition(locked.status, AlertStatus.RESOLVED)
+    except ValueError as error:
+        raise AlertError(str(error)) from None
+    action_note = action_note.strip()
+    if action and action not in SafetyAction.values:
+        raise AlertError("Choose one of the listed actions.")
+    if locked.kind == AlertKind.SAFETY and not action:
+        raise AlertError("Record what was done before resolving a safety alert.")
+    if action == SafetyAction.OTHER and not action_note:
+        raise AlertError("Describe what was done.")
+    if len(action_note) > 1000:
+        raise AlertError("Keep the description to 1000 characters or fewer.")
+    now = timezone.now()
+    locked.status = AlertStatus.RESOLVED
+    locked.resolved_by, locked.resolved_at = by, now
+    locked.action, locked.action_note = action, action_note
+    if locked.acknowledged_at is None:
+        locked.acknowledged_by, locked.acknowledged_at = by, now
+    locked.save()
+    audit.record(
+        by,
+        "measures.alert_resolve",
+        locked,
+        request=request,
+        practice=alert.client.practice_id,
+        kind=locked.kind,
+        taken=action,
+        # Whether a note was written, never the note (free text stays out of the audit log).
+        noted=bool(action_note),
+    )
+    return locked

@@ -1,0 +1,359 @@
+"""Read models for pages: a client's measures (charts and tables), an episode's outcome.
+
+Each function runs a fixed number of queries whatever the length of the history; the tests
+pin them with assertNumQueries.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.utils import timezone
+
+from continuum.care.models import Appointment, AppointmentStatus, Client, Episode
+from continuum.measures import scoring
+from continuum.measures.alerts import ACTIVE
+from continuum.measures.charts import chart_svg, data_uri, spec_for
+from continuum.measures.instruments import (
+    INSTRUMENTS,
+    Instrument,
+    get_instrument,
+    goal_rating_instrument,
+)
+from continuum.measures.models import (
+    Administration,
+    AdministrationStatus,
+    Alert,
+    MeasureAssignment,
+)
+
+A = AdministrationStatus
+
+CHANGE_WORDS = {
+    "improved": "a reliable improvement",
+    "deteriorated": "a reliable deterioration",
+    "no_change": "no reliable change",
+    None: "no reliable-change rule for this measure",
+}
+
+
+def _instrument(admin: Administration) -> Instrument:
+    inst = get_instrument(admin.instrument)
+    return goal_rating_instrument(admin.goal_labels) if inst.dynamic else inst
+
+
+def _local_date(moment: Any) -> date:
+    return timezone.localtime(moment).date()
+
+
+@dataclass
+class ScoreRow:
+    """One completed (or superseded) administration, as the table beside the chart shows it."""
+
+    administration: Administration
+    day: date
+    total: str  # as displayed ("18", "48%"), or "—" when there is no total
+    band: str
+    session_number: int | None
+    entered: str  # "by link" or "in session"
+    superseded: bool
+    change: str  # "", or "down 6 from baseline: a reliable improvement"
+
+
+@dataclass
+class MeasureSummary:
+    instrument: Instrument
+    rows: list[ScoreRow]
+    chart: str | None  # data: URI of the SVG, None without at least one total
+    baseline: ScoreRow | None
+    latest: ScoreRow | None
+
+    @property
+    def code(self) -> str:
+        return self.instrument.code
+
+    @property
+    def chart_alt(self) -> str:
+        return (
+            f"Chart of {self.instrument.name} scores over time; "
+            "the table beside it lists the same scores."
+        )
+
+
+@dataclass
+class ClientMeasures:
+    client: Client
+    measures: list[MeasureSummary] = field(default_factory=list)
+    pending: list[Administration] = field(default_factory=list)
+    assignments: list[MeasureAssignment] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+
+    @property
+    def has_any(self) -> bool:
+        return bool(self.measures or self.pending or self.assignments or self.alerts)
+
+
+def _change_words(inst: Instrument, before: float, after: float) -> str:
+    diff = after - before
+    if diff == 0:
+        moved = "no change"
+    else:
+        amount = inst.display(abs(diff)).removesuffix("%")
+        unit = " points" if inst.display_unit == "%" else ""
+        moved = f"{'up' if diff > 0 else 'down'} {amount}{unit}"
+    try:
+        change = scoring.reliable_change(inst, before=before, after=after)
+    except scoring.ScoringError:
+        change = None
+    return f"{moved}: {CHANGE_WORDS[change]}"
+
+
+def _row(admin: Administration, inst: Instrument, baseline: Administration | None) -> ScoreRow:
+    band = inst.band(admin.band) if admin.band else None
+    change = ""
+    if (
+        baseline is not None
+        and baseline.pk != admin.pk
+        and baseline.total is not None
+        and admin.total is not None
+        and admin.status == A.COMPLETED
+    ):
+        change = _change_words(inst, baseline.total, admin.total)
+    assert admin.completed_at is not None
+    return ScoreRow(
+        administration=admin,
+        day=_local_date(admin.completed_at),
+        total=inst.display(admin.total) if admin.total is not None else "—",
+        band=band.label if band else "",
+        session_number=admin.session_number,
+        entered="by link" if admin.entered_by_id is None else "in session",
+        superseded=admin.status == A.SUPERSEDED,
+        change=change,
+    )
+
+
+def measures_summary_for_client(client: Client) -> ClientMeasures:
+    """Everything the client page shows about measures, in 4 queries:
+
+    1. the client's administrations (all statuses; with who entered them)
+    2. the client's attended appointments (chart markers)
+    3. the client's active assignments (with their episodes)
+    4. the client's open and acknowledged alerts
+    Charts come from Django's cache (keyed by their data), not the database.
+    """
+    admins = list(
+        Administration.objects.filter(client=client)
+        .select_related("entered_by")
+        .order_by("completed_at", "due_at", "pk")
+    )
+    markers = [
+        _local_date(at)
+        for at in Appointment.objects.filter(
+            client=client, status=AppointmentStatus.ATTENDED
+        ).values_list("starts_at", flat=True)
+    ]
+    assignments = list(
+        MeasureAssignment.objects.filter(episode__client=client, active=True)
+        .select_related("episode")
+        .order_by("-created_at", "-pk")
+    )
+    alerts = list(
+        Alert.objects.filter(client=client, status__in=ACTIVE).order_by(
+            "severity_rank", "-created_at", "-pk"
+        )
+    )
+
+    done: dict[str, list[Administration]] = defaultdict(list)
+    pending: list[Administration] = []
+    for admin in admins:
+        if admin.status == A.PENDING:
+            pending.append(admin)
+        elif admin.status in (A.COMPLETED, A.SUPERSEDED) and admin.completed_at is not None:
+            done[admin.instrument].append(admin)
+    pending.sort(key=lambda a: (a.due_at, a.pk))
+
+    measures = []
+    order = list(INSTRUMENTS)
+    for code in sorted(done, key=lambda c: order.index(c) if c in order else len(order)):
+        history = done[code]
+        current = [a for a in history if a.status == A.COMPLETED]
+        inst = _instrument(current[-1] if current else history[-1])
+        # Baseline: the first current score of the most recent episode with a total.
+        latest_episode = max((a.episode_id for a in current if a.total is not None), default=None)
+        baseline = next(
+            (
+                a
+                for a in sorted(current, key=lambda a: (a.due_at, a.completed_at, a.pk))
+                if a.episode_id == latest_episode and a.total is not None
+            ),
+            None,
+        )
+        rows = [_row(a, inst, baseline) for a in history]
+        points = [
+            (_local_date(a.completed_at), a.total)
+            for a in current
+            if a.total is not None and a.completed_at is not None
+        ]
+        chart = None
+        if points:
+            threshold = scoring.reliable_change_threshold(inst)
+            spec = spec_for(
+                inst,
+                points,
+                baseline=baseline.total if baseline else None,
+                rc_points=threshold.points if threshold else None,
+                markers=markers,
+            )
+            chart = data_uri(chart_svg(spec))
+        by_pk = {r.administration.pk: r for r in rows}
+        latest = next((by_pk[a.pk] for a in reversed(current) if a.total is not None), None)
+        measures.append(
+            MeasureSummary(
+                instrument=inst,
+                rows=rows,
+                chart=chart,
+                baseline=by_pk.get(baseline.pk) if baseline else None,
+                latest=latest,
+            )
+        )
+    return ClientMeasures(
+        client=client,
+        measures=measures,
+        pending=pending,
+        assignments=assignments,
+        alerts=alerts,
+    )
+
+
+# --- Episode outcome ------------------------------------------------------------------------
+
+
+@dataclass
+class MeasureOutcome:
+    instrument: Instrument
+    baseline: Administration
+    latest: Administration
+    change: str  # "down 10 points"
+    reliable: str | None  # "improved" | "deteriorated" | "no_change" | None
+    words: str  # the whole sentence
+    baseline_text: str  # "18 (moderately severe)"
+    latest_text: str
+
+
+@dataclass
+class EpisodeOutcomeSummary:
+    episode: Episode
+    measures: list[MeasureOutcome]
+    attended: int
+    finished_treatment: bool
+    outcome: scoring.EpisodeOutcome | None
+    category: str  # the NHS Talking Therapies category in plain words
+    explanation: str
+
+
+def _describe(inst: Instrument, admin: Administration) -> str:
+    assert admin.total is not None
+    band = inst.band(admin.band) if admin.band else None
+    return f"{inst.display(admin.total)}" + (f" ({band.label.lower()})" if band else "")
+
+
+def episode_outcome(episode: Episode) -> EpisodeOutcomeSummary:
+    """Baseline, latest, change and reliable change per measure, and the episode's NHS
+    Talking Therapies category (from PHQ-9 and GAD-7), in 2 queries:
+
+    1. the episode's current completed administrations with a total
+    2. the count of its attended appointments ("finished treatment" = at least two)
+    """
+    admins = list(
+        Administration.objects.filter(episode=episode, status=A.COMPLETED, total__isnull=False)
+        .order_by("due_at", "completed_at", "pk")
+        .only("pk", "instrument", "goal_labels", "total", "band", "due_at", "completed_at")
+    )
+    attended = Appointment.objects.filter(
+        episode=episode, status=AppointmentStatus.ATTENDED
+    ).count()
+    by_code: dict[str, list[Administration]] = defaultdict(list)
+    for admin in admins:
+        by_code[admin.instrument].append(admin)
+    order = list(INSTRUMENTS)
+    measures = []
+    for code in sorted(by_code, key=lambda c: order.index(c) if c in order else len(order)):
+        first, last = by_code[code][0], by_code[code][-1]
+        inst = _instrument(last)
+        assert first.total is not None
+        assert last.total is not None
+        reliable = None
+        try:
+            reliable = scoring.reliable_change(inst, before=first.total, after=last.total)
+        except scoring.ScoringError:
+            reliable = None
+        diff = last.total - first.total
+        amount = inst.display(abs(diff)).removesuffix("%")
+        plural = "" if amount == "1" else "s"
+        unit = f" percentage point{plural}" if inst.display_unit == "%" else f" point{plural}"
+        change = "no change" if diff == 0 else f"{'up' if diff > 0 else 'down'} {amount}{unit}"
+        if first.pk == last.pk:
+            words = f"{inst.name}: one score so far, {_describe(inst, first)}."
+        else:
+            words = (
+                f"{inst.name}: {_describe(inst, first)} at the start, {_describe(inst, last)} "
+                f"at the latest, {change}: {CHANGE_WORDS[reliable]}."
+            )
+        measures.append(
+            MeasureOutcome(
+                inst,
+                first,
+                last,
+                change,
+                reliable,
+                words,
+                _describe(inst, first),
+                _describe(inst, last),
+            )
+        )
+
+    firsts = {c: v[0].total for c, v in by_code.items() if len(v) > 1}
+    lasts = {c: v[-1].total for c, v in by_code.items() if len(v) > 1}
+    outcome = scoring.classify_episode(first=firsts, last=lasts)
+    finished = attended >= 2
+    if not outcome.paired:
+        category = "Not enough scores yet"
+        explanation = (
+            "The category needs PHQ-9 or GAD-7 scores at both the start and the latest session."
+        )
+    else:
+        category = outcome.label
+        parts = []
+        if outcome.category != "not_at_caseness":
+            parts.append(
+                "At caseness at the start."
+                if outcome.caseness_at_start
+                else "Below caseness at the start."
+            )
+        if outcome.caseness_at_start:
+            parts.append(
+                "Below caseness now." if not outcome.caseness_at_end else "Still at caseness."
+            )
+        if outcome.mixed_change:
+            parts.append(
+                "One measure reliably improved while the other reliably worsened, so neither "
+                "counts."
+            )
+        if not finished:
+            parts.append(
+                "Fewer than two attended appointments: not yet a finished course of treatment, "
+                "so this is provisional."
+            )
+        explanation = " ".join(parts)
+    return EpisodeOutcomeSummary(
+        episode=episode,
+        measures=measures,
+        attended=attended,
+        finished_treatment=finished,
+        outcome=outcome if outcome.paired else None,
+        category=category,
+        explanation=explanation,
+    )

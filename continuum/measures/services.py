@@ -1,0 +1,567 @@
+"""Measures actions: assign, issue a link, complete (by link or in session), correct, stop.
+
+Each action is one transaction writing one audit row (alerts raised by a completion are named
+in that row's detail). Exception messages are safe to show and to log: instrument codes,
+dates and counts only, never names, answers or free text.
+
+Schedules are created up front: assigning a measure creates every pending administration of
+the schedule at once (a schedule has an end, at most MAX_SCHEDULE_DAYS after its start), so
+the therapist sees what is coming and overdue checks need no scheduler. "every_session"
+creates one per scheduled appointment of the episode in the range; appointments booked later
+are picked up by `sync_session_schedules` (run by the `raise_overdue_alerts` command), which
+also withdraws the administrations of cancelled appointments.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+
+from continuum.audit import log as audit
+from continuum.care.episodes import OPEN_STATUSES
+from continuum.care.models import Appointment, AppointmentStatus, Episode
+from continuum.lib.timezones import local_day_bounds
+from continuum.measures import alerts as alert_rules
+from continuum.measures import scoring, tokens
+from continuum.measures.instruments import (
+    INSTRUMENTS,
+    Instrument,
+    UnknownInstrument,
+    get_instrument,
+    goal_rating_instrument,
+)
+from continuum.measures.models import (
+    Administration,
+    AdministrationStatus,
+    Cadence,
+    MeasureAssignment,
+    check_administration_transition,
+)
+
+A = AdministrationStatus
+
+# A scheduled measure is overdue when not completed this long after it is due.
+WINDOW = timedelta(days=7)
+# ... and an every-session measure when not completed by the day after the appointment.
+SESSION_WINDOW = timedelta(days=1)
+MAX_SCHEDULE_DAYS = 366
+MAX_GOALS = 10
+MAX_GOAL_LENGTH = 200
+MAX_REASON_LENGTH = 500
+
+
+class MeasureError(Exception):
+    """A measures action that cannot happen; `str(error)` is safe to show."""
+
+
+class LinkNotAvailable(MeasureError):
+    pass
+
+
+# --- Instruments --------------------------------------------------------------------------
+
+
+def assignable_instruments() -> list[Instrument]:
+    return list(INSTRUMENTS.values())
+
+
+def instrument_for(code: str, goal_labels: Sequence[str] = ()) -> Instrument:
+    """The instrument as asked: goal_rating is built from the goals it was assigned with."""
+    try:
+        inst = get_instrument(code)
+    except UnknownInstrument:
+        raise MeasureError("That is not a measure Continuum knows.") from None
+    if inst.dynamic:
+        return goal_rating_instrument(list(goal_labels))
+    return inst
+
+
+def administration_instrument(admin: Administration) -> Instrument:
+    return instrument_for(admin.instrument, admin.goal_labels)
+
+
+def clean_goal_labels(text_or_lines: str | Sequence[str]) -> list[str]:
+    """Goals, one per line: 1 to MAX_GOALS of them, each at most MAX_GOAL_LENGTH characters."""
+    lines = text_or_lines.splitlines() if isinstance(text_or_lines, str) else text_or_lines
+    goals = [" ".join(str(line).split()) for line in lines]
+    goals = [g for g in goals if g]
+    if not goals:
+        raise MeasureError("Type at least one goal, one per line.")
+    if len(goals) > MAX_GOALS:
+        raise MeasureError(f"At most {MAX_GOALS} goals can be rated; there are {len(goals)}.")
+    if any(len(g) > MAX_GOAL_LENGTH for g in goals):
+        raise MeasureError(f"Keep each goal to {MAX_GOAL_LENGTH} characters or fewer.")
+    return goals
+
+
+# --- Schedules ------------------------------------------------------------------------------
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def planned_dates(cadence: str, starts_on: date, ends_on: date | None) -> list[date]:
+    """The due dates of a date-based schedule, from `starts_on` to `ends_on` inclusive."""
+    if cadence == Cadence.ONCE:
+        return [starts_on]
+    if ends_on is None:
+        raise MeasureError("A schedule needs an end date.")
+    if cadence == Cadence.MONTHLY:
+        days, n = [], 0
+        while (day := _add_months(starts_on, n)) <= ends_on:
+            days.append(day)
+            n += 1
+        return days
+    step = {Cadence.WEEKLY: 7, Cadence.FORTNIGHTLY: 14}.get(Cadence(cadence))
+    if step is None:
+        raise MeasureError("Every-session schedules follow the appointments, not dates.")
+    count = (ends_on - starts_on).days // step + 1
+    return [starts_on + timedelta(days=step * n) for n in range(count)]
+
+
+def _check_schedule(cadence: str, starts_on: date, ends_on: date | None) -> None:
+    if cadence not in Cadence.values:
+        raise MeasureError("That is not a schedule Continuum knows.")
+    if cadence == Cadence.ONCE:
+        return
+    if ends_on is None:
+        raise MeasureError("A schedule needs an end date.")
+    if ends_on < starts_on:
+        raise MeasureError("The schedule cannot end before it starts.")
+    if (ends_on - starts_on).days > MAX_SCHEDULE_DAYS:
+        raise MeasureError(
+            f"A schedule can run for at most {MAX_SCHEDULE_DAYS} days; assign it again after."
+        )
+
+
+def _new_administration(
+    assignment: MeasureAssignment, *, due_at: datetime, window: timedelta, **extra: Any
+) -> Administration:
+    episode = assignment.episode
+    inst = instrument_for(assignment.instrument, assignment.goal_labels)
+    return Administration(
+        episode=episode,
+        client_id=episode.client_id,
+        assignment=assignment,
+        instrument=inst.code,
+        instrument_version=inst.version,
+        goal_labels=list(assignment.goal_labels),
+        due_at=due_at,
+        window_ends_at=due_at + window,
+        **extra,
+    )
+
+
+def _session_appointments(
+    episode: Episode, starts_on: date, ends_on: date, tz_name: str
+) -> list[Appointment]:
+    after, _ = local_day_bounds(starts_on, tz_name)
+    _, before = local_day_bounds(ends_on, tz_name)
+    return list(
+        Appointment.objects.filter(
+            episode=episode,
+            status=AppointmentStatus.SCHEDULED,
+            starts_at__gte=after,
+            starts_at__lt=before,
+        ).order_by("starts_at")
+    )
+
+
+def _schedule(assignment: MeasureAssignment, tz_name: str) -> list[Administration]:
+    if assignment.cadence == Cadence.EVERY_SESSION:
+        assert assignment.ends_on is not None
+        return [
+            _new_administration(
+                assignment, due_at=appt.starts_at, window=SESSION_WINDOW, appointment=appt
+            )
+            for appt in _session_appointments(
+                assignment.episode, assignment.starts_on, assignment.ends_on, tz_name
+            )
+        ]
+    return [
+        _new_administration(assignment, due_at=local_day_bounds(day, tz_name)[0], window=WINDOW)
+        for day in planned_dates(assignment.cadence, assignment.starts_on, assignment.ends_on)
+    ]
+
+
+@transaction.atomic
+def assign_measure(
+    episode: Episode,
+    *,
+    by: Any,
+    instrument: str,
+    cadence: str,
+    starts_on: date,
+    ends_on: date | None = None,
+    goal_labels: Sequence[str] = (),
+    request: HttpRequest | None = None,
+) -> MeasureAssignment:
+    """Assign a measure to an open episode and create its pending administrations."""
+    if episode.status not in OPEN_STATUSES:
+        raise MeasureError("Measures can be assigned only while the episode is open.")
+    inst = instrument_for(instrument, goal_labels)
+    goals = clean_goal_labels(goal_labels) if inst.dynamic else []
+    if cadence == Cadence.ONCE:
+        ends_on = None
+    _check_schedule(cadence, starts_on, ends_on)
+    assignment = MeasureAssignment.objects.create(
+        episode=episode,
+        instrument=inst.code,
+        cadence=cadence,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        goal_labels=goals,
+        created_by=by,
+    )
+    planned = _schedule(assignment, by.time_zone)
+    if not planned:
+        raise MeasureError(
+            "No scheduled appointments of this episode fall in those dates: book the "
+            "appointments first, or choose a weekly schedule."
+        )
+    Administration.objects.bulk_create(planned)
+    audit.record(
+        by,
+        "measures.assign",
+        assignment,
+        request=request,
+        practice=episode.client.practice_id,
+        episode=episode.pk,
+        instrument=inst.code,
+        cadence=cadence,
+        administrations=len(planned),
+    )
+    return assignment
+
+
+@transaction.atomic
+def stop_assignment(
+    assignment: MeasureAssignment, *, by: Any, request: HttpRequest | None = None
+) -> int:
+    """Stop a schedule: its pending administrations are withdrawn (their links stop working)."""
+    locked = MeasureAssignment.objects.select_for_update().get(pk=assignment.pk)
+    if not locked.active:
+        raise MeasureError("This measure has already been stopped.")
+    now = timezone.now()
+    locked.active, locked.stopped_at = False, now
+    locked.save(update_fields=["active", "stopped_at"])
+    withdrawn = Administration.objects.filter(assignment=locked, status=A.PENDING).update(
+        status=A.EXPIRED
+    )
+    audit.record(
+        by,
+        "measures.assignment_stop",
+        locked,
+        request=request,
+        practice=locked.episode.client.practice_id,
+        episode=locked.episode_id,
+        withdrawn=withdrawn,
+    )
+    assignment.active, assignment.stopped_at = locked.active, locked.stopped_at
+    return withdrawn
+
+
+def sync_session_schedules(now: datetime | None = None) -> tuple[int, int]:
+    """Keep every-session schedules in step with the appointment book.
+
+    Creates pending administrations for scheduled appointments booked after the measure was
+    assigned, and withdraws pending ones whose appointment was cancelled or moved out of the
+    episode. Returns (created, withdrawn). One audit row per assignment changed.
+    """
+    now = now or timezone.now()
+    created = withdrawn = 0
+    assignments = MeasureAssignment.objects.filter(
+        active=True,
+        cadence=Cadence.EVERY_SESSION,
+        ends_on__gte=now.date() - timedelta(days=1),
+        episode__status__in=[str(s) for s in OPEN_STATUSES],
+    ).select_related("episode", "episode__client", "episode__therapist")
+    for assignment in assignments:
+        with transaction.atomic():
+            assert assignment.ends_on is not None
+            appointments = _session_appointments(
+                assignment.episode,
+                assignment.starts_on,
+                assignment.ends_on,
+                assignment.episode.therapist.time_zone,
+            )
+            have = set(
+                Administration.objects.filter(assignment=assignment).values_list(
+                    "appointment_id", flat=True
+                )
+            )
+            new = [
+                _new_administration(
+                    assignment, due_at=a.starts_at, window=SESSION_WINDOW, appointment=a
+                )
+                for a in appointments
+                if a.pk not in have and a.starts_at > now
+            ]
+            Administration.objects.bulk_create(new)
+            gone = (
+                Administration.objects.filter(assignment=assignment, status=A.PENDING)
+                .filter(
+                    Q(appointment__isnull=True)
+                    | ~Q(appointment__status=AppointmentStatus.SCHEDULED)
+                    | ~Q(appointment__episode=assignment.episode)
+                )
+                .update(status=A.EXPIRED)
+            )
+            if new or gone:
+                audit.record(
+                    None,
+                    "measures.schedule_sync",
+                    assignment,
+                    practice=assignment.episode.client.practice_id,
+                    created=len(new),
+                    withdrawn=gone,
+                )
+            created += len(new)
+            withdrawn += gone
+    return created, withdrawn
+
+
+# --- One-time links -------------------------------------------------------------------------
+
+
+def link_expires_at(admin: Administration) -> datetime | None:
+    if admin.link_issued_at is None:
+        return None
+    return admin.link_issued_at + tokens.link_lifetime()
+
+
+def link_path(admin: Administration, now: datetime | None = None) -> str | None:
+    """The site-relative link to send, while it works (pending, issued and unexpired)."""
+    now = now or timezone.now()
+    expires = link_expires_at(admin)
+    if not admin.is_pending or not admin.token_nonce or expires is None or expires <= now:
+        return None
+    assert admin.link_issued_at is not None
+    token = tokens.make_token(admin.pk, admin.token_nonce, admin.link_issued_at)
+    return reverse("measures:questionnaire", kwargs={"token": token})
+
+
+def link_url(admin: Administration, now: datetime | None = None) -> str | None:
+    path = link_path(admin, now)
+    return settings.SITE_URL + path if path else None
+
+
+@transaction.atomic
+def issue_link(
+    admin: Administration, *, by: Any, request: HttpRequest | None = None
+) -> Administration:
+    """A fresh link for a pending administration; any earlier link stops working."""
+    locked = Administration.objects.select_for_update().get(pk=admin.pk)
+    if locked.status != A.PENDING:
+        raise LinkNotAvailable("Links can be made only for questionnaires still to be answered.")
+    # Whole seconds: the token carries the issue time in seconds.
+    locked.token_nonce = tokens.new_nonce()
+    locked.link_issued_at = timezone.now().replace(microsecond=0)
+    locked.save(update_fields=["token_nonce", "link_issued_at"])
+    audit.record(
+        by,
+        "measures.link_issue",
+        locked,
+        request=request,
+        practice=admin.client.practice_id,
+        instrument=locked.instrument,
+    )
+    admin.token_nonce, admin.link_issued_at = locked.token_nonce, locked.link_issued_at
+    return admin
+
+
+def administration_for_token(token: str, *, lock: bool = False) -> Administration:
+    """The pending administration a link opens; LinkError saying why not otherwise."""
+    payload = tokens.read_token(token)
+    rows = Administration.objects.select_related("client__practice", "episode")
+    if lock:
+        rows = rows.select_for_update()
+    admin = rows.filter(pk=payload.administration_id).first()
+    if admin is None or not tokens.nonce_matches(admin.token_nonce, payload.nonce):
+        raise tokens.LinkError(tokens.LinkProblem.INVALID)
+    if admin.token_used_at is not None or admin.status in (A.COMPLETED, A.SUPERSEDED):
+        raise tokens.LinkError(tokens.LinkProblem.USED)
+    if admin.status != A.PENDING or admin.episode.status not in OPEN_STATUSES:
+        raise tokens.LinkError(tokens.LinkProblem.VOID)
+    return admin
+
+
+# --- Completing -----------------------------------------------------------------------------
+
+
+def normalise_answers(inst: Instrument, answers: Mapping[str, int | None]) -> dict[str, int | None]:
+    """Every item of the form, answered or not (None), in the form's order.
+
+    Raises scoring.ScoringError for unknown items and out-of-range answers.
+    """
+    scoring.score(inst, answers)  # validates keys and values
+    return {item.key: answers.get(item.key) for item in inst.items}
+
+
+def _attended_sessions(episode_id: int, until: datetime) -> int:
+    return Appointment.objects.filter(
+        episode_id=episode_id, status=AppointmentStatus.ATTENDED, starts_at__lte=until
+    ).count()
+
+
+def _apply_score(admin: Administration, inst: Instrument, answers: dict[str, int | None]) -> None:
+    result = scoring.score(inst, answers)
+    admin.answers = answers
+    admin.total = float(result.total) if result.total is not None else None
+    admin.band = result.band or ""
+    admin.caseness = result.caseness
+    admin.safety = result.safety
+    admin.prorated = result.prorated
+    admin.reason = result.reason or ""
+    admin.instrument_version = inst.version
+
+
+def _complete(
+    admin: Administration,
+    answers: Mapping[str, int | None],
+    *,
+    entered_by: Any,
+    now: datetime,
+) -> list[Any]:
+    inst = administration_instrument(admin)
+    normalised = normalise_answers(inst, answers)
+    check_administration_transition(admin.status, A.COMPLETED)
+    _apply_score(admin, inst, normalised)
+    admin.status = A.COMPLETED
+    admin.completed_at = now
+    admin.entered_by = entered_by
+    admin.session_number = _attended_sessions(admin.episode_id, now)
+    admin.save()
+    # Earlier administrations of the same schedule still pending are no longer worth asking:
+    # the newer answers describe the client now.
+    if admin.assignment_id is not None:
+        Administration.objects.filter(
+            assignment_id=admin.assignment_id, status=A.PENDING, due_at__lt=admin.due_at
+        ).update(status=A.EXPIRED)
+    return alert_rules.evaluate(admin)
+
+
+def _close_overdue(admin: Administration, now: datetime) -> list[int]:
+    """A late completion settles its overdue alert (named in the completion's audit row)."""
+    return alert_rules.resolve_overdue_for(admin, now)
+
+
+@transaction.atomic
+def submit_by_link(
+    token: str, answers: Mapping[str, int | None], *, request: HttpRequest | None = None
+) -> Administration:
+    """The client's answers through a one-time link. LinkError if the link does not work."""
+    admin = administration_for_token(token, lock=True)
+    now = timezone.now()
+    admin.token_used_at = now
+    raised = _complete(admin, answers, entered_by=None, now=now)
+    settled = _close_overdue(admin, now)
+    audit.record(
+        None,
+        "measures.complete",
+        admin,
+        request=request,
+        practice=admin.client.practice_id,
+        via="link",
+        instrument=admin.instrument,
+        alerts=[a.pk for a in raised],
+        resolved_alerts=settled,
+    )
+    return admin
+
+
+@transaction.atomic
+def enter_in_session(
+    admin: Administration,
+    answers: Mapping[str, int | None],
+    *,
+    by: Any,
+    request: HttpRequest | None = None,
+) -> Administration:
+    """The therapist enters the client's answers in session."""
+    locked = Administration.objects.select_for_update().get(pk=admin.pk)
+    if locked.status != A.PENDING:
+        raise MeasureError("This questionnaire has already been answered or withdrawn.")
+    now = timezone.now()
+    raised = _complete(locked, answers, entered_by=by, now=now)
+    settled = _close_overdue(locked, now)
+    audit.record(
+        by,
+        "measures.complete",
+        locked,
+        request=request,
+        practice=admin.client.practice_id,
+        via="session",
+        instrument=locked.instrument,
+        alerts=[a.pk for a in raised],
+        resolved_alerts=settled,
+    )
+    return locked
+
+
+@transaction.atomic
+def correct_administration(
+    old: Administration,
+    answers: Mapping[str, int | None],
+    *,
+    by: Any,
+    reason: str,
+    request: HttpRequest | None = None,
+) -> Administration:
+    """A new administration with corrected answers that supersedes `old` (kept, visible)."""
+    reason = reason.strip()
+    if not reason:
+        raise MeasureError("Say why the answers are being corrected.")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise MeasureError(f"Keep the reason to {MAX_REASON_LENGTH} characters or fewer.")
+    locked = Administration.objects.select_for_update().get(pk=old.pk)
+    if locked.status != A.COMPLETED:
+        raise MeasureError("Only the current answers can be corrected; this one was replaced.")
+    inst = administration_instrument(locked)
+    normalised = normalise_answers(inst, answers)
+    check_administration_transition(locked.status, A.SUPERSEDED)
+    locked.status = A.SUPERSEDED
+    locked.save(update_fields=["status"])
+    new = Administration(
+        episode_id=locked.episode_id,
+        client_id=locked.client_id,
+        assignment_id=locked.assignment_id,
+        appointment_id=locked.appointment_id,
+        instrument=locked.instrument,
+        goal_labels=list(locked.goal_labels),
+        status=A.COMPLETED,
+        due_at=locked.due_at,
+        window_ends_at=locked.window_ends_at,
+        # The correction describes the same occasion.
+        session_number=locked.session_number,
+        completed_at=timezone.now(),
+        entered_by=by,
+        supersedes=locked,
+        correction_reason=reason,
+    )
+    _apply_score(new, inst, normalised)
+    new.save()
+    raised = alert_rules.evaluate(new)
+    audit.record(
+        by,
+        "measures.correct",
+        new,
+        request=request,
+        practice=old.client.practice_id,
+        supersedes=locked.pk,
+        instrument=new.instrument,
+        alerts=[a.pk for a in raised],
+    )
+    return new

@@ -1,0 +1,167 @@
+"""The client's measures page and the episode's measures page."""
+
+from __future__ import annotations
+
+import base64
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.urls import reverse
+
+from continuum.audit.models import AuditEvent
+from continuum.care.models import AppointmentStatus
+from continuum.measures.models import AdministrationStatus, Alert
+from continuum.measures.queries import measures_summary_for_client
+from continuum.measures.tests.world import MeasuresTestCase, make_score
+from continuum.testing.base import make_appointment
+
+START = datetime(2026, 1, 12, 10, 0, tzinfo=ZoneInfo("Europe/London"))
+
+
+def chart_svgs(body: str) -> list[str]:
+    return [
+        base64.b64decode(m).decode()
+        for m in re.findall(r'src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"', body)
+    ]
+
+
+class ClientMeasuresPageTests(MeasuresTestCase):
+    def url(self) -> str:
+        return reverse("measures:client_measures", args=[self.dana.pk])
+
+    def history(self, n: int) -> None:
+        """n weekly PHQ-9 and GAD-7 scores with attended appointments, a superseded score,
+        a pending questionnaire and an alert."""
+        for week in range(n):
+            when = START + timedelta(weeks=week)
+            make_appointment(
+                self.dana, when, episode=self.episode, status=AppointmentStatus.ATTENDED
+            )
+            make_score(
+                self.episode,
+                "phq9",
+                max(20 - week, 0),
+                when,
+                session=week + 1,
+                band="moderate",
+                entered_by=self.alice if week % 2 else None,
+            )
+            make_score(self.episode, "gad7", max(15 - week, 0), when, session=week + 1)
+        make_score(
+            self.episode,
+            "phq9",
+            25,
+            START - timedelta(days=1),
+            status=AdministrationStatus.SUPERSEDED,
+        )
+        self.pending("who5")
+        Alert.objects.create(
+            client=self.dana,
+            episode=self.episode,
+            kind="overdue",
+            severity="low",
+            severity_rank=2,
+            cause=f"h{n}",
+            message="Overdue",
+        )
+
+    def test_it_requires_login(self) -> None:
+        response = self.client.get(self.url())
+        self.assertRedirects(response, f"{reverse('account_login')}?next={self.url()}")
+
+    def test_it_rejects_other_therapists(self) -> None:
+        self.history(2)
+        for outsider in (self.bob, self.olivia, self.charlie):
+            self.login(outsider)
+            self.assertEqual(self.client.get(self.url()).status_code, 404)
+        self.assertFalse(AuditEvent.objects.filter(action="measures.client_view").exists())
+
+    def test_it_shows_charts_and_tables_of_the_same_scores(self) -> None:
+        self.history(3)
+        self.login(self.alice)
+        response = self.client.get(self.url())
+        body = response.content.decode()
+        self.assertIn("Dana Dawson: measures", body)
+        self.assertIn("<caption>PHQ-9 scores: latest 18", body)
+        self.assertIn("<caption>GAD-7 scores: latest 13", body)
+        self.assertIn("Baseline", body)
+        self.assertIn("down 2: no reliable change", body)
+        self.assertIn("Corrected later", body)  # the superseded score stays visible
+        self.assertIn("Still to be answered", body)
+        self.assertIn("Overdue", body)
+        self.assertIn("Assign a measure", body)
+        svgs = chart_svgs(body)
+        self.assertEqual(len(svgs), 2)
+        values = re.findall(r'data-value="([0-9.]+)"', svgs[0])
+        self.assertEqual(values, ["20", "19", "18"])  # the superseded 25 is not charted
+        self.assertEqual(svgs[0].count('class="appointment"'), 3)
+        self.assertNotIn("<script", body.split("</head>")[1])
+        self.assertNotIn('style="', body)
+        event = AuditEvent.objects.get(action="measures.client_view")
+        self.assertEqual((event.actor, event.object_id), (self.alice, str(self.dana.pk)))
+
+    def test_a_client_without_measures_gets_a_calm_empty_page(self) -> None:
+        self.login(self.alice)
+        response = self.client.get(self.url())
+        self.assertContains(response, "No completed measures yet.")
+
+    def _count(self, n: int) -> None:
+        self.history(n)
+        self.login(self.alice)
+        # 1. session  2. user  3. membership (clinician_required)
+        # 4. the client (get_client_for)
+        # 5. administrations  6. attended appointments  7. active assignments  8. open alerts
+        #    (measures_summary_for_client; charts come from the cache)
+        # 9. the open episode (assign button)  10. the audit row
+        with self.assertNumQueries(10):
+            response = self.client.get(self.url())
+        self.assertEqual(response.status_code, 200)
+
+    def test_the_query_count_is_constant_in_history_length(self) -> None:
+        self._count(1)
+
+    def test_the_query_count_is_constant_for_a_long_history(self) -> None:
+        self._count(40)
+
+    def test_the_summary_itself_runs_four_queries(self) -> None:
+        self.history(25)
+        with self.assertNumQueries(4):
+            summary = measures_summary_for_client(self.dana)
+        self.assertEqual([m.code for m in summary.measures], ["phq9", "gad7"])
+        self.assertEqual(len(summary.measures[0].rows), 26)
+
+
+class EpisodeMeasuresPageTests(MeasuresTestCase):
+    def url(self) -> str:
+        return reverse("measures:episode_measures", args=[self.episode.pk])
+
+    def test_it_requires_login(self) -> None:
+        response = self.client.get(self.url())
+        self.assertRedirects(response, f"{reverse('account_login')}?next={self.url()}")
+
+    def test_it_rejects_other_therapists(self) -> None:
+        for outsider in (self.bob, self.olivia, self.charlie):
+            self.login(outsider)
+            self.assertEqual(self.client.get(self.url()).status_code, 404)
+
+    def test_it_shows_the_outcome_assignments_and_questionnaires(self) -> None:
+        for n, (phq, gad) in enumerate([(18, 12), (12, 9), (8, 6)]):
+            when = START + timedelta(weeks=n)
+            make_appointment(
+                self.dana, when, episode=self.episode, status=AppointmentStatus.ATTENDED
+            )
+            make_score(self.episode, "phq9", phq, when, band="")
+            make_score(self.episode, "gad7", gad, when)
+        self.pending("core10")
+        self.login(self.alice)
+        response = self.client.get(self.url())
+        body = response.content.decode()
+        self.assertIn("Reliably recovered: recovered and reliably improved", body)
+        self.assertIn(
+            "PHQ-9: 18 at the start, 8 at the latest, down 10 points: a reliable improvement.", body
+        )
+        self.assertIn("Once", body)  # the CORE-10 assignment
+        self.assertIn("Pending", body)
+        event = AuditEvent.objects.get(action="measures.episode_view")
+        self.assertEqual(event.object_id, str(self.episode.pk))

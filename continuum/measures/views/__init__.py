@@ -1,0 +1,1 @@
+"""Measures views, split by area: the clinical record, administrations, alerts, public links."""

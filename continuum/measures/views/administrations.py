@@ -1,0 +1,171 @@
+"""One administration: its answers and score, its link, entry in session, correction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+
+from continuum.accounts.decorators import clinician_required
+from continuum.audit.log import record
+from continuum.measures.access import get_administration_for
+from continuum.measures.forms import CorrectionForm, QuestionnaireForm
+from continuum.measures.models import Administration
+from continuum.measures.services import (
+    LinkNotAvailable,
+    MeasureError,
+    administration_instrument,
+    correct_administration,
+    enter_in_session,
+    issue_link,
+    link_expires_at,
+    link_url,
+)
+from continuum.measures.views.common import user_of
+
+
+def answer_rows(admin: Administration) -> list[dict[str, Any]]:
+    """(item, the answer's label, its score) for every item, answered or not."""
+    inst = administration_instrument(admin)
+    rows = []
+    for item in inst.items:
+        value = admin.answers.get(item.key)
+        option = item.option(value) if isinstance(value, int) else None
+        rows.append(
+            {
+                "item": item,
+                "value": value,
+                "label": option.label if option else "",
+                "score": option.score if option and item.scored else None,
+            }
+        )
+    return rows
+
+
+@clinician_required
+def administration_detail(request: HttpRequest, administration_id: int) -> HttpResponse:
+    user = user_of(request)
+    admin = get_administration_for(user, administration_id)
+    inst = administration_instrument(admin)
+    superseded_by = Administration.objects.filter(supersedes=admin).only("pk").first()
+    record(user, "measures.administration_view", admin, request=request)
+    return render(
+        request,
+        "measures/administration_detail.html",
+        {
+            "admin": admin,
+            "instrument": inst,
+            "client": admin.client,
+            "episode": admin.episode,
+            "rows": answer_rows(admin),
+            "total": inst.display(admin.total) if admin.total is not None else None,
+            "band": inst.band(admin.band) if admin.band else None,
+            "superseded_by": superseded_by,
+            "link": link_url(admin),
+            "link_expires_at": link_expires_at(admin),
+            "alerts": list(admin.alerts.order_by("severity_rank", "-created_at")),  # type: ignore[attr-defined]
+            "nav": "caseload",
+        },
+    )
+
+
+@clinician_required
+def administration_link(request: HttpRequest, administration_id: int) -> HttpResponse:
+    user = user_of(request)
+    admin = get_administration_for(user, administration_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        issue_link(admin, by=user, request=request)
+    except LinkNotAvailable as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, "A new one-time link is ready to send; any earlier link no longer works."
+        )
+    return redirect("measures:administration_detail", administration_id=admin.pk)
+
+
+@clinician_required
+def administration_enter(request: HttpRequest, administration_id: int) -> HttpResponse:
+    user = user_of(request)
+    admin = get_administration_for(user, administration_id)
+    inst = administration_instrument(admin)
+    if not admin.is_pending:
+        messages.error(request, "This questionnaire has already been answered or withdrawn.")
+        return redirect("measures:administration_detail", administration_id=admin.pk)
+    status = 200
+    if request.method == "POST":
+        form = QuestionnaireForm(inst, request.POST)
+        if form.is_valid():
+            try:
+                enter_in_session(admin, form.cleaned_data["answers"], by=user, request=request)
+            except MeasureError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, f"The {inst.name} answers were saved.")
+                return redirect("measures:administration_detail", administration_id=admin.pk)
+        status = 400
+    else:
+        form = QuestionnaireForm(inst)
+    return render(
+        request,
+        "measures/entry.html",
+        {
+            "form": form,
+            "admin": admin,
+            "instrument": inst,
+            "client": admin.client,
+            "correcting": False,
+            "nav": "caseload",
+        },
+        status=status,
+    )
+
+
+@clinician_required
+def administration_correct(request: HttpRequest, administration_id: int) -> HttpResponse:
+    user = user_of(request)
+    admin = get_administration_for(user, administration_id)
+    inst = administration_instrument(admin)
+    if admin.status != "completed":
+        messages.error(
+            request, "Only the current answers of a completed questionnaire can be corrected."
+        )
+        return redirect("measures:administration_detail", administration_id=admin.pk)
+    status = 200
+    if request.method == "POST":
+        form = CorrectionForm(inst, request.POST)
+        if form.is_valid():
+            try:
+                new = correct_administration(
+                    admin,
+                    form.cleaned_data["answers"],
+                    by=user,
+                    reason=form.cleaned_data["reason"],
+                    request=request,
+                )
+            except MeasureError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, "The correction was saved; the original is kept.")
+                return redirect("measures:administration_detail", administration_id=new.pk)
+        status = 400
+    else:
+        initial = {f"item_{k}": v for k, v in admin.answers.items() if v is not None}
+        form = CorrectionForm(inst, initial=initial)
+    return render(
+        request,
+        "measures/entry.html",
+        {
+            "form": form,
+            "admin": admin,
+            "instrument": inst,
+            "client": admin.client,
+            "correcting": True,
+            "nav": "caseload",
+        },
+        status=status,
+    )

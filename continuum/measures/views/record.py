@@ -1,0 +1,133 @@
+"""A client's measures page, an episode's measures and outcome, assigning and stopping."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from continuum.accounts.decorators import clinician_required
+from continuum.audit.log import record
+from continuum.care.access import get_client_for, get_episode_for
+from continuum.care.episodes import OPEN_STATUSES
+from continuum.measures.access import get_assignment_for
+from continuum.measures.forms import AssignForm
+from continuum.measures.models import Administration, AdministrationStatus, Cadence
+from continuum.measures.queries import episode_outcome, measures_summary_for_client
+from continuum.measures.services import (
+    MeasureError,
+    assign_measure,
+    instrument_for,
+    stop_assignment,
+)
+from continuum.measures.views.common import user_of
+
+
+@clinician_required
+def client_measures(request: HttpRequest, client_id: int) -> HttpResponse:
+    user = user_of(request)
+    client = get_client_for(user, client_id)
+    summary = measures_summary_for_client(client)
+    open_episode = (
+        client.episodes.filter(status__in=[str(s) for s in OPEN_STATUSES])
+        .order_by("-start_date", "-pk")
+        .first()
+    )
+    record(user, "measures.client_view", client, request=request)
+    return render(
+        request,
+        "measures/client_measures.html",
+        {"client": client, "summary": summary, "open_episode": open_episode, "nav": "caseload"},
+    )
+
+
+@clinician_required
+def episode_measures(request: HttpRequest, episode_id: int) -> HttpResponse:
+    user = user_of(request)
+    episode = get_episode_for(user, episode_id)
+    outcome = episode_outcome(episode)
+    assignments = list(
+        episode.measure_assignments.order_by("-active", "-created_at", "-pk")  # type: ignore[attr-defined]
+    )
+    administrations = list(
+        Administration.objects.filter(episode=episode)
+        .select_related("entered_by")
+        .order_by("due_at", "pk")
+    )
+    record(user, "measures.episode_view", episode, request=request, client_id=episode.client_id)
+    return render(
+        request,
+        "measures/episode_measures.html",
+        {
+            "episode": episode,
+            "client": episode.client,
+            "outcome": outcome,
+            "assignments": assignments,
+            "administrations": administrations,
+            "statuses": AdministrationStatus,
+            "nav": "caseload",
+        },
+    )
+
+
+@clinician_required
+def assign(request: HttpRequest, episode_id: int) -> HttpResponse:
+    user = user_of(request)
+    episode = get_episode_for(user, episode_id)
+    status = 200
+    if request.method == "POST":
+        form = AssignForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                assignment = assign_measure(
+                    episode,
+                    by=user,
+                    instrument=data["instrument"],
+                    cadence=data["cadence"],
+                    starts_on=data["starts_on"],
+                    ends_on=data["ends_on"],
+                    goal_labels=data["goal_labels"],
+                    request=request,
+                )
+            except MeasureError as error:
+                form.add_error(None, str(error))
+            else:
+                name = instrument_for(assignment.instrument, assignment.goal_labels).name
+                messages.success(request, f"{name} was assigned.")
+                first = assignment.administrations.order_by("due_at", "pk").first()  # type: ignore[attr-defined]
+                if request.POST.get("enter_now") and first is not None:
+                    return redirect("measures:administration_enter", administration_id=first.pk)
+                if first is not None and assignment.cadence == Cadence.ONCE:
+                    return redirect("measures:administration_detail", administration_id=first.pk)
+                return redirect("measures:episode_measures", episode_id=episode.pk)
+        status = 400
+    else:
+        form = AssignForm(initial={"starts_on": timezone.localdate(), "cadence": Cadence.ONCE})
+    return render(
+        request,
+        "measures/assign.html",
+        {"form": form, "episode": episode, "client": episode.client, "nav": "caseload"},
+        status=status,
+    )
+
+
+@clinician_required
+def assignment_stop(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    user = user_of(request)
+    assignment = get_assignment_for(user, assignment_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        withdrawn = stop_assignment(assignment, by=user, request=request)
+    except MeasureError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"The measure was stopped; {withdrawn} questionnaire"
+            f"{'s' if withdrawn != 1 else ''} still to answer "
+            f"{'were' if withdrawn != 1 else 'was'} withdrawn.",
+        )
+    return redirect("measures:episode_measures", episode_id=assignment.episode_id)
