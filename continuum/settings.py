@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "continuum.audit",
     "continuum.care",
     "continuum.measures",
+    "continuum.continuity",
 ]
 
 MIDDLEWARE = [
@@ -236,6 +237,9 @@ if TESTING and not ENCRYPTION_KEYS:
 CASELOAD_PAGE_SIZE = env_int("CASELOAD_PAGE_SIZE", 50)
 TIMELINE_PAGE_SIZE = env_int("TIMELINE_PAGE_SIZE", 25)
 ALERTS_PAGE_SIZE = env_int("ALERTS_PAGE_SIZE", 50)
+# A client with an active episode is "drifting" after this many days without an attended
+# session and with nothing booked.
+DRIFT_DAYS = env_int("DRIFT_DAYS", 21)
 # How long a one-time questionnaire link works.
 MEASURE_LINK_DAYS = env_int("MEASURE_LINK_DAYS", 7)
 

@@ -16,4 +16,6 @@ urlpatterns = [
     path("practice/audit/", include("continuum.audit.urls")),
     path("", include("continuum.care.urls")),
     path("", include("continuum.measures.urls")),
+    path("", include("continuum.continuity.urls")),
+    # The portal: the client's pages under portal/, the therapist's beside the client record.
 ]

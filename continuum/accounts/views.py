@@ -24,9 +24,15 @@ def home(request: HttpRequest) -> HttpResponse:
     membership = getattr(request.user, "membership", None)
     if membership is not None and membership.is_active:
         if membership.is_clinical:
-            return redirect("care:caseload")
+            return redirect("continuity:day")
         if membership.is_owner:
             return redirect("accounts:members")
+    if membership is None:
+        # Imported here: the portal app builds on accounts, not the other way round.
+        from continuum.portal.access import portal_client
+
+        if portal_client(request.user) is not None:
+            return redirect("portal:home")
     return render(request, "accounts/no_access.html", status=200)
 
 

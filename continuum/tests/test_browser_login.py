@@ -11,7 +11,7 @@ from continuum.testing.browser import assert_accessible, login
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_therapist_logs_in_and_reaches_the_caseload(
+def test_a_therapist_logs_in_and_reaches_their_day(
     live_server: Any, page: Any, page_problems: Any
 ) -> None:
     practice = Practice.objects.create(name="Riverside")
@@ -21,7 +21,7 @@ def test_a_therapist_logs_in_and_reaches_the_caseload(
     assert_accessible(page)
     login(page, live_server.url, "alice@example.org", PASSWORD)
 
-    assert page.url.endswith("/clients/")
+    assert page.url.endswith("/day/")
     assert page.get_by_role("link", name="Caseload").is_visible()
     page_problems.assert_none()
 

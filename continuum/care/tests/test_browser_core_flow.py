@@ -27,6 +27,8 @@ def test_book_attend_write_sign_and_amend_a_note(
         make_episode(make_client(alice, first, last))
 
     login(page, live_server.url, "alice@example.org", PASSWORD)
+    assert_accessible(page)  # the therapist's day
+    page.get_by_role("link", name="Caseload").click()
     assert page.get_by_role("heading", name="Caseload").is_visible()
     assert_accessible(page)
     screenshot(page, "caseload")

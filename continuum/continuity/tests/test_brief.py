@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from continuum.care.models import AppointmentStatus
+from continuum.measures.services import assign_measure, enter_in_session
+from continuum.testing.base import BaseTestCase, make_appointment, make_episode, make_note
+
+
+class BriefTests(BaseTestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        now = timezone.now()
+        cls.episode = make_episode(cls.dana)
+        cls.previous = make_appointment(
+            cls.dana,
+            now - timedelta(days=7),
+            episode=cls.episode,
+            status=AppointmentStatus.ATTENDED,
+        )
+        cls.upcoming = make_appointment(cls.dana, now + timedelta(hours=2), episode=cls.episode)
+        cls.url = reverse("continuity:brief", kwargs={"appointment_id": cls.upcoming.pk})
+
+    def test_it_requires_login(self) -> None:
+        response = self.client.get(self.url)
+        self.assertEqual(response.status_code, 302)
+
+    def test_outsiders_get_404(self) -> None:
+        for person in (self.bob, self.charlie, self.olivia):
+            self.login(person)
+            self.assertEqual(self.client.get(self.url).status_code, 404, person.email)
+
+    def test_each_section_says_when_there_is_nothing_new(self) -> None:
+        self.login(self.alice)
+        response = self.client.get(self.url)
+        self.assertContains(response, "Brief for Dana Dawson")
+        self.assertContains(response, "No note from the last session yet.")
+        self.assertContains(response, "No new scores since the last session.")
+        self.assertContains(response, "No open alerts.")
+
+    def test_it_shows_the_last_notes_plan_and_new_scores(self) -> None:
+        note = make_note(self.previous, signed=True)
+        note.next_session_plan = "Revisit the panic diary together"
+        note.save()
+        admin = assign_measure(
+            self.episode,
+            by=self.alice,
+            instrument="phq9",
+            cadence="once",
+            starts_on=timezone.localdate(),
+        ).administrations.get()
+        enter_in_session(admin, {str(i): 2 for i in range(1, 10)} | {"9": 0}, by=self.alice)
+        self.login(self.alice)
+
+        response = self.client.get(self.url)
+
+        self.assertContains(response, "Revisit the panic diary together")
+        self.assertContains(response, "PHQ9")
+        self.assertContains(response, "16")
+
+    def test_it_is_audited_once(self) -> None:
+        from continuum.audit.models import AuditEvent
+
+        self.login(self.alice)
+        self.client.get(self.url)
+        self.assertEqual(AuditEvent.objects.filter(action="brief.view").count(), 1)
+
+    def test_query_count_is_constant_in_history_length(self) -> None:
+        self.login(self.alice)
+        counts = []
+        for extra in (1, 40):
+            for i in range(extra):
+                make_appointment(
+                    self.dana,
+                    timezone.now() - timedelta(days=30 + i),
+                    episode=self.episode,
+                    status=AppointmentStatus.ATTENDED,
+                )
+            from django.db import connection
+            from django.test.utils import CaptureQueriesContext
+
+            with CaptureQueriesContext(connection) as ctx:
+                self.client.get(self.url)
+            counts.append(len(ctx.captured_queries))
+        self.assertEqual(counts[0], counts[1])

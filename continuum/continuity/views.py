@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import render
+
+from continuum.accounts.decorators import clinician_required
+from continuum.audit.log import record
+from continuum.care.access import get_appointment_for
+from continuum.continuity.brief import build_brief
+from continuum.continuity.day import build_day
+
+READ_METHODS = ["GET", "HEAD"]
+
+
+@clinician_required
+def day(request: HttpRequest) -> HttpResponse:
+    if request.method not in READ_METHODS:
+        return HttpResponseNotAllowed(READ_METHODS)
+    the_day = build_day(request.user)
+    return render(request, "continuity/day.html", {"day": the_day, "nav": "day"})
+
+
+@clinician_required
+def brief(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    appointment = get_appointment_for(request.user, appointment_id)
+    # Checked after the lookup, so an outsider gets the same 404 whatever the method.
+    if request.method not in READ_METHODS:
+        return HttpResponseNotAllowed(READ_METHODS)
+    the_brief = build_brief(appointment)
+    record(request.user, "brief.view", appointment, request=request)
+    return render(
+        request,
+        "continuity/brief.html",
+        {"brief": the_brief, "appointment": appointment, "client": appointment.client},
+    )
