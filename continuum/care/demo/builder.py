@@ -15,6 +15,11 @@ How it is put together:
   `Step`. Later steps read what earlier ones put on the history (courses, appointments, notes).
 - Times are aware datetimes: session times are chosen in Europe/London (08:00 to 19:00 local,
   across summer time changes) and stored in UTC.
+- Score histories (measures assigned, questionnaires answered, the alerts they raised) are
+  planned in measures.py. The practice deals each treated client a trajectory first
+  (`score_deck`), so even the small demo has every kind. Questionnaires are most of the rows
+  of a large practice: the ones no alert points at are written by rows.insert_without_ids,
+  which skips the ORM's per-value work.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import random
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -38,6 +43,9 @@ from continuum.accounts.models import Membership, Practice, Role, User
 from continuum.audit import log as audit
 from continuum.audit.models import AuditEvent
 from continuum.care.demo import content
+from continuum.care.demo import measures as demo_measures
+from continuum.care.demo.measures import SafetyEvent, ScorePlan, Trajectory
+from continuum.care.demo.rows import insert_without_ids
 from continuum.care.episodes import EpisodeStatus
 from continuum.care.models import (
     Appointment,
@@ -51,6 +59,12 @@ from continuum.care.models import (
     ProgressNote,
 )
 from continuum.care.note_formats import FORMATS
+from continuum.measures.models import (
+    Administration,
+    AdministrationStatus,
+    Alert,
+    MeasureAssignment,
+)
 
 LONDON = ZoneInfo(content.PRACTICE_TIME_ZONE)
 FIRST_HOUR = 8  # the earliest session starts at 08:00 local
@@ -243,11 +257,16 @@ class ClientHistory:
     therapist: User
     story: Story
     profile: Profile
+    score_plan: ScorePlan | None = None  # None: no score history (referrals)
     client: Client | None = None
     courses: list[Course] = field(default_factory=list)
     appointments: list[Appointment] = field(default_factory=list)
     notes: list[ProgressNote] = field(default_factory=list)
     addenda: list[NoteAddendum] = field(default_factory=list)
+    assignments: list[MeasureAssignment] = field(default_factory=list)
+    alerted_administrations: list[Administration] = field(default_factory=list)  # have alerts
+    administrations: list[Administration] = field(default_factory=list)  # the others
+    alerts: list[Alert] = field(default_factory=list)
 
     def rng(self, kind: str) -> random.Random:
         """The random stream for one kind of record of this client (see the module docstring)."""
@@ -621,11 +640,48 @@ def plan_addenda(history: ClientHistory) -> list[NoteAddendum]:
     return addenda
 
 
+def plan_measure_assignments(history: ClientHistory) -> list[MeasureAssignment]:
+    """Measures and their scores (care/demo/measures.py): plans the administrations and
+    alerts too, which the next two steps hand over."""
+    demo_measures.plan_measures(history)
+    return history.assignments
+
+
+def plan_alerted_administrations(history: ClientHistory) -> list[Administration]:
+    return history.alerted_administrations
+
+
+def plan_administrations(history: ClientHistory) -> list[Administration]:
+    return history.administrations
+
+
+def plan_alerts(history: ClientHistory) -> list[Alert]:
+    return history.alerts
+
+
+def _no_preparation(objs: Sequence[Any]) -> None:
+    return None
+
+
+def _insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
+    """bulk_create, which sets each row's id (later steps' rows point at these)."""
+    if model is Episode:
+        # A re-opened episode points at its predecessor, which must be saved first.
+        firsts = [e for e in objs if getattr(e, "previous", None) is None]
+        model._default_manager.bulk_create(firsts, batch_size=BATCH_SIZE)
+        objs = [e for e in objs if getattr(e, "previous", None) is not None]
+    model._default_manager.bulk_create(objs, batch_size=BATCH_SIZE)
+
+
 @dataclass(frozen=True)
 class Step:
     name: str
     model: type[models.Model]
     plan: Callable[[ClientHistory], Sequence[models.Model]]
+    # Runs on the planned rows just before they are inserted (earlier steps' rows are saved).
+    before_insert: Callable[[Sequence[Any]], None] = _no_preparation
+    # How the rows are written: `_insert` (ids read back) unless nothing points at them.
+    insert: Callable[[type[models.Model], Sequence[models.Model]], None] = _insert
 
 
 # In dependency order: each step may use what the earlier ones left on the history.
@@ -635,6 +691,12 @@ STEPS: tuple[Step, ...] = (
     Step("appointments", Appointment, plan_appointments),
     Step("notes", ProgressNote, plan_notes),
     Step("addenda", NoteAddendum, plan_addenda),
+    Step("assignments", MeasureAssignment, plan_measure_assignments),
+    # Questionnaires are most of the rows: only those an alert points at need their ids.
+    Step("administrations", Administration, plan_alerted_administrations),
+    Step("administrations", Administration, plan_administrations, insert=insert_without_ids),
+    # Alert causes name the administration's id, known once the administrations are saved.
+    Step("alerts", Alert, plan_alerts, before_insert=demo_measures.fill_alert_causes),
 )
 
 
@@ -761,6 +823,7 @@ class _PracticePlan:
     books: list[SlotBook]
     formats: list[str]  # staff index → usual note format
     priority: dict[int, date]  # client number → the day (today or tomorrow) they are seen
+    score_plans: list[ScorePlan | None]  # client number → their score history's shape
     names: set[tuple[str, str]] = field(default_factory=set)
 
 
@@ -780,7 +843,47 @@ def _plan_practice(options: DemoOptions, formats: list[str], rng: random.Random)
             priority[number] = days[seen[staff]]
             seen[staff] += 1
     books = [SlotBook() for _ in counts]
-    return _PracticePlan(therapist_of, stories, books, formats, priority)
+    score_plans = score_deck(stories, options.seed)
+    return _PracticePlan(therapist_of, stories, books, formats, priority, score_plans)
+
+
+def score_deck(stories: Sequence[Story], seed: int) -> list[ScorePlan | None]:
+    """Each treated client's trajectory, dealt from a shuffled deck in the shares of
+    measures.TRAJECTORY_WEIGHTS, and the few with a safety answer or an overdue measure.
+
+    Draws from its own stream, so adding score histories changed nothing generated before.
+    """
+    rng = random.Random(f"{seed}:score-deck")
+    treated = [n for n, story in enumerate(stories) if story != Story.REFERRAL]
+    kinds = list(demo_measures.TRAJECTORY_WEIGHTS)
+    counts = apportion(len(treated), [demo_measures.TRAJECTORY_WEIGHTS[k] for k in kinds])
+    deck: list[Trajectory] = [
+        kind for kind, count in zip(kinds, counts, strict=True) for _ in range(count)
+    ]
+    rng.shuffle(deck)
+    plans: list[ScorePlan | None] = [None] * len(stories)
+    for number, kind in zip(treated, deck, strict=True):
+        plans[number] = ScorePlan(kind)
+    # A safety answer: clients still in therapy, so the alert has a therapist to act on it.
+    booked = [n for n in treated if stories[n] in BOOKED_STORIES]
+    wanted = round(len(stories) * demo_measures.SAFETY_SHARE)
+    safety = rng.sample(booked, min(max(wanted, 1 if booked else 0), len(booked)))
+    recent = max(1, round(len(safety) * demo_measures.RECENT_SAFETY_SHARE)) if safety else 0
+    for position, number in enumerate(safety):
+        event = SafetyEvent.RECENT if position < recent else SafetyEvent.EARLIER
+        plans[number] = replace(_plan_of(plans, number), safety=event)
+    active = [n for n in treated if stories[n] == Story.ACTIVE]
+    wanted = max(demo_measures.MIN_OVERDUE, round(len(stories) * demo_measures.OVERDUE_SHARE))
+    for number in rng.sample(active, min(wanted, len(active))):
+        plans[number] = replace(_plan_of(plans, number), overdue=True)
+    return plans
+
+
+def _plan_of(plans: list[ScorePlan | None], number: int) -> ScorePlan:
+    plan = plans[number]
+    if plan is None:  # pragma: no cover - only treated clients are chosen
+        raise LookupError("only treated clients have a score plan")
+    return plan
 
 
 def _profile(plan: _PracticePlan, number: int, rng: random.Random, now: datetime) -> Profile:
@@ -827,15 +930,6 @@ def _profile(plan: _PracticePlan, number: int, rng: random.Random, now: datetime
     )
 
 
-def _insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
-    if model is Episode:
-        # A re-opened episode points at its predecessor, which must be saved first.
-        firsts = [e for e in objs if getattr(e, "previous", None) is None]
-        model._default_manager.bulk_create(firsts, batch_size=BATCH_SIZE)
-        objs = [e for e in objs if getattr(e, "previous", None) is not None]
-    model._default_manager.bulk_create(objs, batch_size=BATCH_SIZE)
-
-
 def build_demo(options: DemoOptions) -> DemoResult:
     """Create the demo practice. Call inside a transaction; the caller checks `demo_exists()`."""
     if options.therapists < 3:
@@ -865,13 +959,15 @@ def build_demo(options: DemoOptions) -> DemoResult:
                     therapist=staff[plan.therapist_of[number]],
                     story=plan.stories[number],
                     profile=_profile(plan, number, history_rng, options.now),
+                    score_plan=plan.score_plans[number],
                 )
             )
         planned = [(step, [obj for h in histories for obj in step.plan(h)]) for step in STEPS]
         for step, objs in planned:
-            _insert(step.model, objs)
+            step.before_insert(objs)
+            step.insert(step.model, objs)
             counts[step.name] += len(objs)
-            _count_details(counts, step.name, objs)
+            _count_details(counts, objs, options.now)
     audit.record(
         None,
         "demo.seed",
@@ -883,13 +979,22 @@ def build_demo(options: DemoOptions) -> DemoResult:
     return DemoResult(practice, [u.email for u in staff], counts)
 
 
-def _count_details(counts: Counter[str], name: str, objs: Sequence[models.Model]) -> None:
+def _count_details(counts: Counter[str], objs: Sequence[models.Model], now: datetime) -> None:
     for obj in objs:
         if isinstance(obj, Appointment):
             counts[f"appointments.{obj.status}"] += 1
         elif isinstance(obj, ProgressNote):
             counts[f"notes.{obj.status}"] += 1
             counts[f"notes.{obj.format}"] += 1
+        elif isinstance(obj, Administration):
+            counts[f"administrations.{obj.status}"] += 1
+            counts[f"administrations.{obj.instrument}"] += 1
+            if obj.status == AdministrationStatus.PENDING and obj.window_ends_at < now:
+                counts["administrations.overdue"] += 1
+        elif isinstance(obj, Alert):
+            counts[f"alerts.{obj.kind}"] += 1
+            counts[f"alerts.{obj.status}"] += 1
+            counts[f"alerts.{obj.kind}.{obj.status}"] += 1
 
 
 def delete_demo() -> int | None:
@@ -919,7 +1024,11 @@ def delete_demo() -> int | None:
     practice_id = practice.pk if practice is not None else None
     try:
         if practice is not None:
-            # Notes and addenda protect what they point at, so they go first.
+            # Alerts, questionnaires, notes and addenda protect what they point at (their
+            # therapists, their appointments), so they go first.
+            Alert.objects.filter(client__practice=practice).delete()
+            Administration.objects.filter(client__practice=practice).delete()
+            MeasureAssignment.objects.filter(episode__client__practice=practice).delete()
             NoteAddendum.objects.filter(note__client__practice=practice).delete()
             ProgressNote.objects.filter(client__practice=practice).delete()
             Appointment.objects.filter(client__practice=practice).delete()

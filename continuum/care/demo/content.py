@@ -843,3 +843,28 @@ def compose_note(
     else:
         raise ValueError(f"unknown note format {fmt!r}")
     return NoteText(sections, next_plan)
+
+
+# What a therapist wrote when resolving a safety alert (PHQ-9 item 9 above 0), by the action
+# recorded (measures.models.SafetyAction). Never names the client.
+SAFETY_ACTION_NOTES: dict[str, tuple[str, ...]] = {
+    "contacted_client": (
+        "Phoned the same day; passive thoughts only, no plan or intent. Agreed to review at "
+        "the next session.",
+        "Spoke by phone within the hour; client safe, crisis numbers to hand.",
+        "Called and left a message, then spoke later that afternoon; risk assessed as low.",
+    ),
+    "safety_plan_reviewed": (
+        "Went through the safety plan together at the start of the session; still fits.",
+        "Safety plan updated with a new coping step and a second contact.",
+        "Reviewed warning signs and reasons for living; plan saved on the client's phone.",
+    ),
+    "emergency_services": (
+        "Could not reach the client and was concerned; called 999 for a welfare check.",
+    ),
+    "other": (
+        "Discussed with the GP, with the client's consent; GP to review medication this week.",
+        "Consulted clinical supervisor the same day; agreed to increase sessions to weekly.",
+        "Client attended A&E with a family member; followed up by phone the next morning.",
+    ),
+}

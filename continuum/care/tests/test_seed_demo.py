@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
+import re
+import statistics
+from collections import Counter, defaultdict
 from datetime import UTC, datetime, time, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
 
+import time_machine
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.db import transaction
@@ -27,6 +30,18 @@ from continuum.care.models import (
     ProgressNote,
 )
 from continuum.care.note_formats import FORMATS
+from continuum.measures import alerts as alert_rules
+from continuum.measures import scoring, services
+from continuum.measures.instruments import get_instrument
+from continuum.measures.models import (
+    Administration,
+    AdministrationStatus,
+    Alert,
+    AlertKind,
+    AlertStatus,
+    Cadence,
+    MeasureAssignment,
+)
 from continuum.testing.base import BaseTestCase
 
 LONDON = ZoneInfo("Europe/London")
@@ -60,7 +75,60 @@ def demo_digest() -> str:
             "appointment"
         )
     )
+    # Scores and alerts (ids and link nonces aside: nonces are secrets, never seeded).
+    lines += sorted(
+        f"{a.client.last_name}|{a.instrument}|{a.due_at.isoformat()}|{a.status}|{a.total}|"
+        f"{sorted(a.answers.items())}|{a.completed_at}|{a.session_number}|{a.entered_by_id}|"
+        f"{a.link_issued_at}"
+        for a in Administration.objects.filter(client__practice=practice).select_related("client")
+    )
+    lines += sorted(
+        f"{a.client.last_name}|{a.kind}|{a.status}|{a.message}|{a.created_at.isoformat()}|"
+        f"{a.resolved_at}|{a.action}|{a.action_note}"
+        for a in Alert.objects.filter(client__practice=practice).select_related("client")
+    )
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def phq9_series(practice: Practice) -> dict[int, list[float]]:
+    """Each client's PHQ-9 totals in their latest treated episode, oldest first."""
+    latest: dict[int, int] = {}
+    for client_id, episode_id in (
+        Episode.objects.filter(client__practice=practice)
+        .exclude(status="referral")
+        .order_by("start_date")
+        .values_list("client_id", "pk")
+    ):
+        latest[client_id] = episode_id
+    series: dict[int, list[float]] = defaultdict(list)
+    for episode_id, total in (
+        Administration.objects.filter(
+            episode_id__in=latest.values(),
+            instrument="phq9",
+            status=AdministrationStatus.COMPLETED,
+            total__isnull=False,
+        )
+        .order_by("due_at")
+        .values_list("episode_id", "total")
+    ):
+        assert total is not None
+        series[episode_id].append(total)
+    return {client: series[episode] for client, episode in latest.items()}
+
+
+def classify(totals: list[float]) -> str:
+    """improving / late / deteriorating / flat / unclear, from stored PHQ-9 totals alone."""
+    if len(totals) < 8:
+        return "short"
+    baseline, end = totals[0], statistics.median(totals[-3:])
+    early = statistics.median(totals[1:6])  # sessions 2 to 6
+    if end - baseline >= 6:
+        return "deteriorating"
+    if baseline - end >= 5:
+        return "late" if baseline - early < 2.5 else "improving"
+    if abs(end - baseline) <= 3:
+        return "flat"
+    return "unclear"
 
 
 class DefaultDemoTests(BaseTestCase):
@@ -314,6 +382,323 @@ class DefaultDemoTests(BaseTestCase):
         self.assertIsNone(event.actor)
         self.assertEqual(event.object_id, str(self.demo.pk))
         self.assertEqual(event.detail, {"seed": 1, "therapists": 3, "clients": 40})
+
+    # --- Score histories ------------------------------------------------------------------
+
+    def treated_clients(self) -> set[int]:
+        return set(
+            Episode.objects.filter(client__practice=self.demo)
+            .exclude(status="referral")
+            .values_list("client_id", flat=True)
+        )
+
+    def completed(self) -> list[Administration]:
+        return list(
+            Administration.objects.filter(
+                client__practice=self.demo, status=AdministrationStatus.COMPLETED
+            ).order_by("due_at")
+        )
+
+    def test_it_reports_questionnaires_and_alerts(self) -> None:
+        self.assertRegex(self.output, r"measures assigned; [\d,]+ questionnaires: [\d,]+ complet")
+        self.assertRegex(self.output, r"[\d,]+ alerts: \d+ safety \(\d+ still open\)")
+
+    def test_treated_clients_have_phq9_and_gad7_assigned_at_intake(self) -> None:
+        treated = self.treated_clients()
+        self.assertGreater(len(treated), 30)
+        assignments = MeasureAssignment.objects.filter(
+            episode__client__practice=self.demo
+        ).select_related("episode")
+        per_client: dict[int, set[str]] = defaultdict(set)
+        for assignment in assignments:
+            per_client[assignment.episode.client_id].add(assignment.instrument)
+            self.assertIn(
+                assignment.cadence, (Cadence.EVERY_SESSION, Cadence.FORTNIGHTLY, Cadence.MONTHLY)
+            )
+            assert assignment.ends_on is not None
+            self.assertLessEqual(
+                (assignment.ends_on - assignment.starts_on).days, services.MAX_SCHEDULE_DAYS
+            )
+            self.assertLessEqual(assignment.created_at, NOW)
+            self.assertEqual(assignment.active, assignment.stopped_at is None)
+        self.assertEqual(set(per_client), treated)  # referrals have none yet
+        for client_id in treated:
+            self.assertLessEqual({"phq9", "gad7"}, per_client[client_id])
+        # Assigned before the first session, which the first questionnaire belongs to.
+        for episode in Episode.objects.filter(client__practice=self.demo).exclude(
+            status="referral"
+        ):
+            first = episode.appointments.order_by("starts_at").first()
+            assert first is not None
+            intake = episode.measure_assignments.filter(instrument="phq9").order_by("created_at")
+            self.assertLess(intake[0].created_at, first.starts_at)
+            self.assertEqual(intake[0].starts_on, first.starts_at.astimezone(LONDON).date())
+        # Some clients also rate their well-being, a few fill in CORE-10, about half give
+        # session feedback.
+        instruments = Counter(i for names in per_client.values() for i in names)
+        self.assertGreaterEqual(instruments["who5"], 4)
+        self.assertGreaterEqual(instruments["core10"], 1)
+        self.assertGreater(instruments["session_feedback"], len(treated) * 0.3)
+
+    def test_most_clients_have_a_score_history(self) -> None:
+        series = phq9_series(self.demo)
+        with_history = [c for c, totals in series.items() if len(totals) >= 5]
+        self.assertGreater(len(with_history), 0.85 * len(self.treated_clients()))
+        # Most attended sessions of an every-session schedule have their questionnaire.
+        admins = Administration.objects.filter(
+            client__practice=self.demo,
+            instrument="phq9",
+            appointment__status=AppointmentStatus.ATTENDED,
+        )
+        done = admins.filter(status=AdministrationStatus.COMPLETED).count()
+        self.assertAlmostEqual(done / admins.count(), 0.93, delta=0.04)
+
+    def test_the_mix_has_improving_flat_deteriorating_and_late_responding_clients(self) -> None:
+        kinds = Counter(classify(totals) for totals in phq9_series(self.demo).values())
+        for kind in ("improving", "flat", "deteriorating", "late"):
+            self.assertGreaterEqual(kinds[kind], 1, kinds)
+        self.assertGreater(kinds["improving"] + kinds["late"], sum(kinds.values()) / 2, kinds)
+        self.assertLess(kinds["deteriorating"], kinds["flat"], kinds)
+
+    def test_every_stored_score_is_what_the_engine_makes_of_the_answers(self) -> None:
+        completed = self.completed()
+        self.assertGreater(len(completed), 1500)
+        self.assertEqual(
+            {a.instrument for a in completed},
+            {"phq9", "gad7", "who5", "core10", "session_feedback"},
+        )
+        prorated = 0
+        for admin in completed:
+            inst = get_instrument(admin.instrument)
+            self.assertEqual(list(admin.answers), [i.key for i in inst.items])
+            result = scoring.score(admin.instrument, admin.answers)
+            self.assertIsNotNone(result.total)
+            self.assertEqual(admin.total, result.total)
+            self.assertEqual(admin.band, result.band)
+            self.assertEqual(admin.caseness, result.caseness)
+            self.assertEqual(admin.safety, result.safety)
+            self.assertEqual(admin.prorated, result.prorated)
+            self.assertEqual(admin.reason, "")
+            self.assertEqual(admin.instrument_version, inst.version)
+            prorated += admin.prorated
+            if admin.instrument == "phq9" and not admin.prorated:
+                answered = [admin.answers[str(k)] for k in range(1, 10)]
+                self.assertEqual(sum(answered), admin.total)
+                self.assertTrue(all(0 <= v <= 3 for v in answered))
+        self.assertGreater(prorated, 0)  # a few answers left an item blank
+        self.assertLess(prorated, len(completed) / 20)
+
+    def test_answers_are_dated_and_attributed_like_live_completions(self) -> None:
+        therapist_of = dict(
+            Client.objects.filter(practice=self.demo).values_list("pk", "therapist_id")
+        )
+        attended: dict[int, list[datetime]] = defaultdict(list)
+        for episode_id, starts in Appointment.objects.filter(
+            client__practice=self.demo, status=AppointmentStatus.ATTENDED
+        ).values_list("episode_id", "starts_at"):
+            attended[episode_id].append(starts)
+        by_link = in_session = 0
+        for admin in Administration.objects.filter(
+            client__practice=self.demo, status=AdministrationStatus.COMPLETED
+        ).select_related("appointment"):
+            assert admin.completed_at is not None
+            self.assertLessEqual(admin.completed_at, NOW)
+            self.assertLessEqual(admin.completed_at, admin.window_ends_at)
+            sessions = sum(1 for s in attended[admin.episode_id] if s <= admin.completed_at)
+            self.assertEqual(admin.session_number, sessions)
+            if admin.entered_by_id is None:
+                by_link += 1
+                self.assertEqual(admin.token_used_at, admin.completed_at)
+                self.assertTrue(admin.token_nonce)
+                assert admin.link_issued_at is not None
+                self.assertLessEqual(admin.link_issued_at, admin.completed_at)
+                self.assertEqual(admin.link_issued_at.microsecond, 0)
+                answered = admin.completed_at.astimezone(LONDON)
+                self.assertTrue(7 <= answered.hour < 23, answered)  # not in the night
+            else:
+                in_session += 1
+                self.assertEqual(admin.entered_by_id, therapist_of[admin.client_id])
+                self.assertIsNone(admin.token_used_at)
+            if admin.appointment is not None and admin.instrument == "phq9":
+                if admin.entered_by_id is None:  # answered by link a little before the session
+                    ahead = admin.appointment.starts_at - admin.completed_at
+                    self.assertGreater(ahead, timedelta(0))
+                    self.assertLessEqual(ahead, timedelta(hours=24))
+                else:
+                    self.assertGreater(admin.completed_at, admin.appointment.starts_at)
+        self.assertGreater(in_session, 50)
+        self.assertGreater(by_link, 4 * in_session)
+
+    def test_only_a_handful_ever_answer_item_9_above_zero(self) -> None:
+        phq9 = [a for a in self.completed() if a.instrument == "phq9"]
+        flagged = [a for a in phq9 if a.answers["9"]]
+        self.assertTrue(all(a.safety for a in flagged))
+        self.assertFalse(any(a.safety for a in phq9 if not a.answers["9"]))
+        self.assertEqual(len({a.client_id for a in flagged}), 3)
+        self.assertLess(len(flagged), 8)
+
+    def test_safety_answers_raised_alerts_one_still_open_the_others_acted_on(self) -> None:
+        alerts = list(
+            Alert.objects.filter(client__practice=self.demo, kind=AlertKind.SAFETY)
+            .select_related("administration", "client")
+            .order_by("created_at")
+        )
+        flagged = Administration.objects.filter(client__practice=self.demo, safety=True)
+        self.assertEqual(
+            sorted(a.administration_id for a in alerts if a.administration_id),
+            sorted(flagged.values_list("pk", flat=True)),
+        )
+        self.assertIn(AlertStatus.OPEN, {a.status for a in alerts})
+        for alert in alerts:
+            assert alert.administration is not None
+            self.assertEqual(alert.severity, "high")
+            self.assertEqual(alert.created_at, alert.administration.completed_at)
+            self.assertEqual(alert.episode_id, alert.administration.episode_id)
+            self.assertIn("PHQ-9: safety item 9 was answered", alert.message)
+            if alert.status == AlertStatus.RESOLVED:
+                self.assertTrue(alert.action)
+                self.assertEqual(alert.resolved_by_id, alert.client.therapist_id)
+                assert alert.resolved_at is not None
+                assert alert.acknowledged_at is not None
+                self.assertLessEqual(alert.acknowledged_at, alert.resolved_at)
+                self.assertLessEqual(alert.resolved_at, NOW)
+                self.assertGreaterEqual(alert.resolved_at, alert.created_at)
+        # The open one is the client's latest PHQ-9.
+        open_alert = next(a for a in alerts if a.status == AlertStatus.OPEN)
+        latest = (
+            Administration.objects.filter(
+                client=open_alert.client_id,
+                instrument="phq9",
+                status=AdministrationStatus.COMPLETED,
+            )
+            .order_by("-completed_at")
+            .first()
+        )
+        self.assertEqual(open_alert.administration, latest)
+
+    def test_alerts_have_one_cause_each_in_the_live_format(self) -> None:
+        alerts = list(Alert.objects.filter(client__practice=self.demo).select_related("client"))
+        kinds = Counter(a.kind for a in alerts)
+        self.assertGreaterEqual(kinds[AlertKind.DETERIORATION], 3)
+        self.assertGreaterEqual(kinds[AlertKind.NOT_ON_TRACK], 3)
+        self.assertEqual(kinds[AlertKind.OVERDUE], 2)
+        keys = Counter((a.client_id, a.kind, a.cause) for a in alerts)
+        self.assertEqual(max(keys.values()), 1)
+        for alert in alerts:
+            if alert.kind == AlertKind.OVERDUE:
+                self.assertEqual(alert.cause, f"overdue:{alert.administration_id}")
+            else:
+                match = re.fullmatch(r"(\w+):(\w+):(\d+)", alert.cause)
+                assert match is not None, alert.cause
+                self.assertEqual(match[1], alert.kind)
+                self.assertEqual(int(match[3]), alert.administration_id)
+            self.assertLessEqual(alert.created_at, NOW)
+            self.assertEqual(
+                alert.severity_rank, {"high": 0, "medium": 1, "low": 2}[alert.severity]
+            )
+            if alert.status != AlertStatus.OPEN:
+                self.assertEqual(alert.acknowledged_by_id, alert.client.therapist_id)
+            if alert.kind != AlertKind.SAFETY:
+                self.assertEqual((alert.action, alert.action_note), ("", ""))
+        # Deterioration alerts come from deteriorating clients' scores.
+        series = phq9_series(self.demo)
+        phq9_deteriorated = {
+            a.client_id
+            for a in alerts
+            if a.kind == AlertKind.DETERIORATION and a.cause.startswith("deterioration:phq9:")
+        }
+        self.assertTrue(phq9_deteriorated)
+        self.assertTrue(any(classify(series[c]) == "deteriorating" for c in phq9_deteriorated))
+
+    def test_replaying_the_live_alert_rules_raises_exactly_the_stored_alerts(self) -> None:
+        """alerts.evaluate over every completion in order, with each alert resolved when the
+        stored one was, raises the same alerts with the same causes and messages."""
+        stored = {
+            (a.client_id, a.kind, a.cause): a
+            for a in Alert.objects.filter(client__practice=self.demo).exclude(
+                kind=AlertKind.OVERDUE
+            )
+        }
+        clients = {key[0] for key in stored}
+        clients |= set(sorted(self.treated_clients() - clients)[:3])  # and a few without
+        admins = list(
+            Administration.objects.filter(client__in=clients, status=AdministrationStatus.COMPLETED)
+            .select_related("client")
+            .order_by("completed_at", "pk")
+        )
+        with transaction.atomic():
+            Alert.objects.filter(client__in=clients).delete()
+            replayed: dict[tuple[int, str, str], Alert] = {}
+            for admin in admins:
+                assert admin.completed_at is not None
+                for key, alert in replayed.items():
+                    resolved_at = stored[key].resolved_at
+                    if alert.status != AlertStatus.RESOLVED and (
+                        resolved_at is not None and resolved_at <= admin.completed_at
+                    ):
+                        alert.status, alert.action = AlertStatus.RESOLVED, stored[key].action
+                        alert.save(update_fields=["status", "action"])
+                for alert in alert_rules.evaluate(admin):
+                    key = (alert.client_id, alert.kind, alert.cause)
+                    self.assertIn(key, stored, alert.message)
+                    replayed[key] = alert
+            transaction.set_rollback(True)
+        wanted = {k for k in stored if k[0] in clients}
+        self.assertEqual(set(replayed), wanted)
+        for key, alert in replayed.items():
+            self.assertEqual(alert.message, stored[key].message)
+            self.assertEqual(alert.administration_id, stored[key].administration_id)
+            self.assertEqual(alert.severity, stored[key].severity)
+
+    def test_a_couple_of_questionnaires_are_overdue_with_their_alert_raised(self) -> None:
+        overdue = Administration.objects.filter(
+            client__practice=self.demo,
+            status=AdministrationStatus.PENDING,
+            window_ends_at__lt=NOW,
+        )
+        self.assertEqual(overdue.count(), 2)
+        for admin in overdue:
+            alert = Alert.objects.get(administration=admin)
+            self.assertEqual((alert.kind, alert.status), (AlertKind.OVERDUE, AlertStatus.OPEN))
+            self.assertRegex(alert.message, r"^WHO-5 due \d+ \w{3} \d{4} was not completed")
+        # The live overdue check finds nothing more to raise.
+        self.assertEqual(alert_rules.raise_overdue_alerts(NOW), [])
+
+    def test_upcoming_sessions_have_a_pending_questionnaire_with_a_working_link(self) -> None:
+        pending = list(
+            Administration.objects.filter(
+                client__practice=self.demo, status=AdministrationStatus.PENDING
+            ).select_related("appointment")
+        )
+        with_session = {
+            a.client_id
+            for a in pending
+            if a.instrument == "phq9" and a.appointment and a.appointment.starts_at > NOW
+        }
+        active = Episode.objects.filter(client__practice=self.demo, status="active")
+        self.assertGreater(len(with_session), active.count() * 0.6)
+        linked = [a for a in pending if a.token_nonce]
+        self.assertGreater(len(linked), 20)
+        with time_machine.travel(NOW, tick=False):
+            for admin in linked:
+                path = services.link_path(admin)
+                if admin.window_ends_at < NOW and path is None:
+                    continue  # an overdue one's link may have run out
+                assert path is not None
+                token = path.rstrip("/").rsplit("/", 1)[-1]
+                self.assertEqual(services.administration_for_token(token), admin)
+        # Nothing answered is pending, nothing pending has answers.
+        for admin in pending:
+            self.assertEqual((admin.answers, admin.total, admin.completed_at), ({}, None, None))
+
+    def test_session_feedback_is_mostly_high_with_a_few_dips(self) -> None:
+        totals = [a.total for a in self.completed() if a.instrument == "session_feedback"]
+        assert all(t is not None for t in totals)
+        high = [t for t in totals if t is not None and t >= 8]
+        dips = [t for t in totals if t is not None and t < 7]
+        self.assertGreater(len(high), 0.75 * len(totals))
+        self.assertGreater(len(dips), 0)
+        self.assertLess(len(dips), 0.15 * len(totals))
 
     def test_running_it_again_changes_nothing(self) -> None:
         before = demo_digest()

@@ -29,7 +29,8 @@ def parse_now(value: str) -> datetime:
 class Command(BaseCommand):
     help = (
         f"Create the demo practice “{content.PRACTICE_NAME}” (Europe/London) with fictional "
-        "clients, episodes, appointments and signed progress notes. Logins: "
+        "clients, episodes, appointments, signed progress notes and questionnaire scores "
+        "(PHQ-9, GAD-7 and more, with the alerts they raised). Logins: "
         f"{content.LOGINS_LINE}. If the demo practice already exists the command says so and "
         "changes nothing; --reset deletes it first, but only while no audit row refers to it "
         "or its staff (audit rows are never deleted, so once anyone has used the demo, rebuild "
@@ -109,6 +110,20 @@ class Command(BaseCommand):
             f"  {c['notes']:,} progress notes ({c['notes.signed']:,} signed, "
             f"{c['notes.draft']:,} drafts; SOAP {c['notes.soap']:,}, DAP {c['notes.dap']:,}, "
             f"BIRP {c['notes.birp']:,}), {c['addenda']:,} addenda"
+        )
+        self.stdout.write(
+            f"  {c['assignments']:,} measures assigned; {c['administrations']:,} questionnaires: "
+            f"{c['administrations.completed']:,} completed, {c['administrations.pending']:,} "
+            f"pending ({c['administrations.overdue']:,} overdue), "
+            f"{c['administrations.expired']:,} expired or withdrawn"
+        )
+        self.stdout.write(
+            f"  {c['alerts']:,} alerts: {c['alerts.safety']:,} safety "
+            f"({c['alerts.safety.open'] + c['alerts.safety.acknowledged']:,} still open), "
+            f"{c['alerts.deterioration']:,} reliable deterioration, "
+            f"{c['alerts.not_on_track']:,} not on track, {c['alerts.overdue']:,} overdue; "
+            f"{c['alerts.open']:,} open, {c['alerts.acknowledged']:,} acknowledged, "
+            f"{c['alerts.resolved']:,} resolved"
         )
         self.stdout.write(f"Logins: {content.LOGINS_LINE}")
         extra = result.staff_emails[3:]
