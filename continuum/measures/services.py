@@ -27,7 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from continuum.audit import log as audit
-from continuum.care.episodes import OPEN_STATUSES
+from continuum.care.episodes import OPEN_STATUSES, EpisodeStatus
 from continuum.care.models import Appointment, AppointmentStatus, Episode
 from continuum.lib.timezones import local_day_bounds
 from continuum.measures import alerts as alert_rules
@@ -207,9 +207,15 @@ def assign_measure(
     ends_on: date | None = None,
     goal_labels: Sequence[str] = (),
     request: HttpRequest | None = None,
+    allow_follow_up: bool = False,
 ) -> MeasureAssignment:
-    """Assign a measure to an open episode and create its pending administrations."""
-    if episode.status not in OPEN_STATUSES:
+    """Assign a measure to an open episode and create its pending administrations.
+
+    `allow_follow_up`: the follow-up app asks its short questionnaire of an episode in
+    consented follow-up (continuum/followup/services.py).
+    """
+    allowed = OPEN_STATUSES + ((EpisodeStatus.FOLLOW_UP,) if allow_follow_up else ())
+    if episode.status not in allowed:
         raise MeasureError("Measures can be assigned only while the episode is open.")
     inst = instrument_for(instrument, goal_labels)
     goals = clean_goal_labels(goal_labels) if inst.dynamic else []
@@ -313,8 +319,16 @@ def sync_session_schedules(now: datetime | None = None) -> tuple[int, int]:
             gone = (
                 Administration.objects.filter(assignment=assignment, status=A.PENDING)
                 .filter(
+                    # Only sessions that did not happen: a questionnaire still pending when
+                    # the session is marked attended (feedback answered afterwards, or
+                    # answers entered late) stays answerable.
                     Q(appointment__isnull=True)
-                    | ~Q(appointment__status=AppointmentStatus.SCHEDULED)
+                    | Q(
+                        appointment__status__in=[
+                            AppointmentStatus.CANCELLED,
+                            AppointmentStatus.NO_SHOW,
+                        ]
+                    )
                     | ~Q(appointment__episode=assignment.episode)
                 )
                 .update(status=A.EXPIRED)
@@ -480,6 +494,39 @@ def submit_by_link(
         resolved_alerts=settled,
     )
     return admin
+
+
+@transaction.atomic
+def submit_in_portal(
+    admin: Administration,
+    answers: Mapping[str, int | None],
+    *,
+    by: Any,
+    request: HttpRequest | None = None,
+) -> Administration:
+    """The client's own answers, given while logged in to the portal (no one-time link).
+
+    Like a link, the client answered it themselves (`entered_by` stays empty); the audit row
+    names the client's login. The caller checks that `admin` is this client's own.
+    """
+    locked = Administration.objects.select_for_update().get(pk=admin.pk)
+    if locked.status != A.PENDING:
+        raise MeasureError("This questionnaire has already been answered or withdrawn.")
+    now = timezone.now()
+    raised = _complete(locked, answers, entered_by=None, now=now)
+    settled = _close_overdue(locked, now)
+    audit.record(
+        by,
+        "measures.complete",
+        locked,
+        request=request,
+        practice=admin.client.practice_id,
+        via="portal",
+        instrument=locked.instrument,
+        alerts=[a.pk for a in raised],
+        resolved_alerts=settled,
+    )
+    return locked
 
 
 @transaction.atomic

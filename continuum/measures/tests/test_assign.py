@@ -132,6 +132,23 @@ class AssignServiceTests(MeasuresTestCase):
             )
         self.assertFalse(MeasureAssignment.objects.exists())
 
+    def test_sync_keeps_a_pending_questionnaire_of_an_attended_session(self) -> None:
+        session = make_appointment(self.dana, NOW + timedelta(days=1), episode=self.episode)
+        assignment = assign_measure(
+            self.episode,
+            by=self.alice,
+            instrument="session_feedback",
+            cadence="every_session",
+            starts_on=date(2026, 3, 2),
+            ends_on=date(2026, 3, 31),
+        )
+        session.status = AppointmentStatus.ATTENDED
+        session.save()
+
+        self.assertEqual(sync_session_schedules(), (0, 0))
+        admin = assignment.administrations.get()  # type: ignore[attr-defined]
+        self.assertEqual(admin.status, "pending")
+
     def test_sync_adds_new_appointments_and_withdraws_cancelled_ones(self) -> None:
         first = make_appointment(self.dana, NOW + timedelta(days=1), episode=self.episode)
         assignment = assign_measure(
