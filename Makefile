@@ -11,12 +11,13 @@ define run_pytest
 	$(PYTEST) $(1) || { rc=$$?; [ $$rc -eq 5 ] || exit $$rc; }
 endef
 
-.PHONY: chromium test-sqlite-on-current-db help demo serve test test-sqlite test-postgres test-browser test-slow lint format lock clean
+.PHONY: chromium test-sqlite-on-current-db help demo serve test test-sqlite test-postgres test-browser test-slow lint format lock clean bench
 
 help:
 	@echo "make demo   - install, migrate, load the demo practice, serve http://127.0.0.1:8000"
 	@echo "make test   - the whole suite: SQLite, PostgreSQL (throwaway cluster), browser, slow"
 	@echo "make lint   - ruff, ruff format --check, mypy --strict, bandit"
+	@echo "make bench  - load and batch benchmarks on SQLite and PostgreSQL (QUICK=1: a small smoke run)"
 
 $(STAMP): requirements/bootstrap.txt requirements/base.txt requirements/dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,6 +58,20 @@ test-browser: $(STAMP) chromium
 test-slow: $(STAMP)
 	@echo "== concurrency and crash tests"
 	$(call run_pytest,-q -m slow)
+
+# Benchmarks, not timed tests: a large seeded practice served by gunicorn and driven by locust,
+# then the batch jobs, on SQLite and then a throwaway PostgreSQL cluster (bench/run.py).
+# Writes bench/results.json and the table in docs/performance.md; QUICK=1 is a small smoke run
+# (under 3 minutes) that writes var/bench/results-quick.json instead.
+BENCH_FLAGS := $(if $(QUICK),--quick,)
+BENCH_PARTS := var/bench/sqlite$(if $(QUICK),-quick,).json var/bench/postgres$(if $(QUICK),-quick,).json
+
+bench: $(STAMP)
+	mkdir -p var/bench
+	rm -f $(BENCH_PARTS)
+	$(PY) bench/run.py measure --backend sqlite --python-scaleup $(BENCH_FLAGS) --out $(word 1,$(BENCH_PARTS)) || true
+	bin/with-postgres $(PY) bench/run.py measure --backend postgres $(BENCH_FLAGS) --out $(word 2,$(BENCH_PARTS)) || true
+	$(PY) bench/run.py report $(BENCH_FLAGS) $(BENCH_PARTS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -17,7 +17,9 @@ DEBUG = env_bool("DEBUG", False)
 TESTING = "pytest" in sys.modules
 # The fallback key exists so `make demo` and tests need no configuration; `check --deploy`
 # rejects it, and production deployments must set SECRET_KEY (or SECRET_KEY_FILE).
-SECRET_KEY = env_str("SECRET_KEY", "insecure-development-key-do-not-use-in-production-0123456789")
+SECRET_KEY = env_str(
+    "SECRET_KEY", "django-insecure-development-key-do-not-use-in-production-0123456789"
+)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -39,11 +41,21 @@ INSTALLED_APPS = [
     "continuum.audit",
     "continuum.care",
     "continuum.measures",
+    "continuum.reflections",
+    "continuum.plans",
+    "continuum.portal",
     "continuum.continuity",
+    "continuum.endings",
+    "continuum.boundaries",
+    "continuum.notify",
+    "continuum.followup",
+    "continuum.wellbeing",
+    "continuum.ops",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "continuum.accounts.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -51,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "continuum.accounts.session_limits.SessionLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -233,6 +246,60 @@ if TESTING and not ENCRYPTION_KEYS:
     # A fixed key for tests only (a test checks the raw database never holds plaintext).
     ENCRYPTION_KEYS = ["VGVzdHMgb25seTogbm90IGEgcmVhbCBrZXkgISEhISE="]
 
+# --- Sessions and hardening -----------------------------------------------------------------
+# Staff sessions end after SESSION_IDLE_SECONDS without a request, and every session
+# SESSION_ABSOLUTE_SECONDS after login (continuum/accounts/session_limits.py). Client-portal
+# users may stay idle longer: they read and write between sessions, at their own pace.
+SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 15 * 60)
+PORTAL_SESSION_IDLE_SECONDS = env_int("PORTAL_SESSION_IDLE_SECONDS", 60 * 60)
+SESSION_ABSOLUTE_SECONDS = SESSION_COOKIE_AGE
+# Browser features no page of Continuum uses (continuum/accounts/headers.py).
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+# Each process links new audit rows into the hash chain at most this often right after a
+# commit; `manage.py audit_seal` on a timer catches up the rest (docs/operations.md).
+AUDIT_SEAL_INTERVAL_MS = env_int("AUDIT_SEAL_INTERVAL_MS", 100)
+
+# --- Therapist wellbeing (issue 6) -----------------------------------------------------------
+# Defaults for each therapist's own thresholds (they change them on /me/load/settings/).
+WELLBEING_WEEKLY_HOURS_LIMIT = env_int("WELLBEING_WEEKLY_HOURS_LIMIT", 25)
+WELLBEING_WEIGHT_THRESHOLD = 3.5  # average session weight (1 light to 5 very heavy)
+WELLBEING_WEEKS_RUNNING = env_int("WELLBEING_WEEKS_RUNNING", 2)
+WELLBEING_HEAVY_SESSIONS_PER_WEEK = env_int("WELLBEING_HEAVY_SESSIONS_PER_WEEK", 3)
+# How many weeks the load page shows, how long "Snooze" hides a prompt, and how many
+# therapists must opt in before the owner sees any practice-wide aggregate.
+WELLBEING_WEEKS_SHOWN = env_int("WELLBEING_WEEKS_SHOWN", 12)
+WELLBEING_SNOOZE_DAYS = env_int("WELLBEING_SNOOZE_DAYS", 7)
+WELLBEING_AGGREGATE_FLOOR = env_int("WELLBEING_AGGREGATE_FLOOR", 5)
+
+# --- Reminders, email and follow-up after therapy (issue 5) ----------------------------------
+# `manage.py run_scheduler --loop` (or cron running `--once` every minute) records what is due
+# and queues one task per reminder; `manage.py db_worker` sends them (docs/operations.md).
+NOTIFY_APPOINTMENT_HOURS = env_int("NOTIFY_APPOINTMENT_HOURS", 24)
+# Day-level client reminders (check-ins, questionnaires, follow-ups) go out from this local hour.
+NOTIFY_DAY_REMINDER_HOUR = env_int("NOTIFY_DAY_REMINDER_HOUR", 9)
+# "You have items on your day" for therapists, once a day from this local hour.
+NOTIFY_THERAPIST_DAY_EMAILS = env_bool("NOTIFY_THERAPIST_DAY_EMAILS", True)
+NOTIFY_THERAPIST_DAY_HOUR = env_int("NOTIFY_THERAPIST_DAY_HOUR", 7)
+# The wellbeing app's weekly digests (`send_wellbeing_digests`), run once per ISO week.
+NOTIFY_WELLBEING_DIGESTS = env_bool("NOTIFY_WELLBEING_DIGESTS", True)
+# A queued reminder still pending after this long is queued again (its task was lost); after
+# NOTIFY_MAX_ATTEMPTS it is given up. A claimed one unconfirmed after NOTIFY_LOST_AFTER_SECONDS
+# is marked lost and never sent again (at most once; see continuum/notify/delivery.py).
+NOTIFY_RETRY_AFTER_SECONDS = env_int("NOTIFY_RETRY_AFTER_SECONDS", 600)
+NOTIFY_LOST_AFTER_SECONDS = env_int("NOTIFY_LOST_AFTER_SECONDS", 900)
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5)
+NOTIFY_BATCH = env_int("NOTIFY_BATCH", 500)
+# Follow-up after therapy: the default schedule (months after the end date), the short
+# questionnaire, and how long the consented period runs past the last check-in by default.
+FOLLOWUP_DEFAULT_MONTHS = [1, 3, 6, 12]
+FOLLOWUP_INSTRUMENTS = ["phq9", "gad7"]
+FOLLOWUP_GRACE_DAYS = env_int("FOLLOWUP_GRACE_DAYS", 30)
+
+# --- Endings (issue 5) ------------------------------------------------------------------------
+# A client with an active episode and, for this many days, no attended session and no portal
+# activity (check-ins, messages) appears on the therapist's day for an unplanned ending.
+UNPLANNED_ENDING_DAYS = env_int("UNPLANNED_ENDING_DAYS", 42)
+
 # --- Continuum ------------------------------------------------------------------------------
 CASELOAD_PAGE_SIZE = env_int("CASELOAD_PAGE_SIZE", 50)
 TIMELINE_PAGE_SIZE = env_int("TIMELINE_PAGE_SIZE", 25)
@@ -240,6 +307,9 @@ ALERTS_PAGE_SIZE = env_int("ALERTS_PAGE_SIZE", 50)
 # A client with an active episode is "drifting" after this many days without an attended
 # session and with nothing booked.
 DRIFT_DAYS = env_int("DRIFT_DAYS", 21)
+# An active intervention of a current treatment plan is due for review after this many days
+# without one (counted from its start date or its last review).
+PLAN_REVIEW_DAYS = env_int("PLAN_REVIEW_DAYS", 28)
 # How long a one-time questionnaire link works.
 MEASURE_LINK_DAYS = env_int("MEASURE_LINK_DAYS", 7)
 

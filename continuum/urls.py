@@ -3,9 +3,11 @@ from __future__ import annotations
 from django.urls import include, path
 
 from continuum.accounts import views as account_views
+from continuum.bench_floor import floor
 
 urlpatterns = [
     path("", account_views.home, name="home"),
+    path("ping/", floor, name="ping"),
     path("accounts/", include("allauth.urls")),
     path(
         "set-password/<uidb64>/<token>/",
@@ -16,6 +18,14 @@ urlpatterns = [
     path("practice/audit/", include("continuum.audit.urls")),
     path("", include("continuum.care.urls")),
     path("", include("continuum.measures.urls")),
+    path("", include("continuum.reflections.urls")),
+    path("", include("continuum.plans.urls")),
     path("", include("continuum.continuity.urls")),
+    path("", include("continuum.endings.urls")),
+    path("", include("continuum.boundaries.urls")),
+    path("", include("continuum.notify.urls")),
+    path("", include("continuum.followup.urls")),
+    path("", include("continuum.wellbeing.urls")),
     # The portal: the client's pages under portal/, the therapist's beside the client record.
+    path("", include("continuum.portal.urls")),
 ]

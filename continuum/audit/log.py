@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import secrets
 from typing import Any
 
-from django.db import models
+from django.db import models, router
 from django.http import HttpRequest
+from django.utils import timezone
 
+from continuum.audit import chain
 from continuum.audit.models import AuditEvent
 
 SYSTEM = "system"
+_IP_FIELD = AuditEvent._meta.get_field("ip")
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -33,6 +38,9 @@ def record(
     """Write one audit row. `actor` is a User, or None for the system.
 
     `detail` must hold structural facts only (ids, statuses, field names), never PHI.
+    The row carries the SHA-256 of its canonical content; it is linked into the audit hash
+    chain after the surrounding transaction commits, so the business transaction never waits
+    on the chain (see continuum/audit/chain.py).
     """
     user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     if practice is None and user is not None:
@@ -41,14 +49,22 @@ def record(
     practice_id = practice.pk if isinstance(practice, models.Model) else practice
     if practice_id is None and obj is not None:
         practice_id = getattr(obj, "practice_id", None)
-    return AuditEvent.objects.create(
-        actor=user,
-        actor_label=user.email if user is not None else SYSTEM,
-        practice_id=practice_id,
-        action=action,
-        object_type=(obj._meta.model_name or "") if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        ip=client_ip(request),
-        flagged=flagged,
-        detail=detail,
-    )
+    content: dict[str, Any] = {
+        "at": timezone.now(),
+        "actor_id": user.pk if user is not None else None,
+        "actor_label": user.email if user is not None else SYSTEM,
+        "practice_id": int(practice_id) if practice_id is not None else None,
+        "action": action,
+        "object_type": (obj._meta.model_name or "") if obj is not None else "",
+        "object_id": str(obj.pk) if obj is not None else "",
+        # Stored as the database will give it back (IPv6 is normalised on save).
+        "ip": _IP_FIELD.get_prep_value(client_ip(request)),
+        "flagged": bool(flagged),
+        # Through JSON and back, so the hash covers exactly what is stored.
+        "detail": json.loads(json.dumps(detail)),
+        "nonce": secrets.token_hex(16),
+    }
+    # One INSERT, no lock: the chain link is added after commit (chain.seal_pending).
+    event = AuditEvent.objects.create(**content, content_hash=chain.content_hash(content))
+    chain.schedule_seal(router.db_for_write(AuditEvent))
+    return event

@@ -84,10 +84,18 @@ def _filtered(
     return events
 
 
+PRIVATE_ACTION_PREFIX = "wellbeing."
+
+
 @owner_required
 def audit_log(request: AuthenticatedRequest) -> HttpResponse:
     practice_id = request.user.membership.practice_id
-    events: QuerySet[AuditEvent] = AuditEvent.objects.filter(practice_id=practice_id)
+    # A therapist's own wellbeing (session weights, self-reflections, consultations, digest)
+    # is theirs alone: the rows exist for the tamper-evident log, but the owner's view leaves
+    # them out, so it does not even show *that* a colleague rated a session as heavy.
+    events: QuerySet[AuditEvent] = AuditEvent.objects.filter(practice_id=practice_id).exclude(
+        action__startswith=PRIVATE_ACTION_PREFIX
+    )
     members = list(members_for(request.user).order_by("user__full_name", "user__email"))
     actions = events.order_by("action").values_list("action", flat=True).distinct()
     form = AuditFilterForm(request.GET or None, members=members, actions=actions)

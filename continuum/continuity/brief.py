@@ -7,13 +7,17 @@ tests pin it with assertNumQueries. Each section says plainly when there is noth
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+
+from django.utils import timezone
 
 from continuum.care.models import Appointment, AppointmentStatus, Episode, ProgressNote
 from continuum.measures.alerts import ACTIVE
 from continuum.measures.models import Administration, AdministrationStatus, Alert
 from continuum.measures.queries import EpisodeOutcomeSummary, episode_outcome
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -54,9 +58,10 @@ def previous_attended(appointment: Appointment) -> Appointment | None:
     )
 
 
-def build_brief(appointment: Appointment) -> Brief:
+def build_brief(appointment: Appointment, user: Any) -> Brief:
     """Queries: 1. the previous attended session and its note, 2-3. the episode's outcome
-    (measures.queries.episode_outcome), 4. scores since the previous session, 5. open alerts."""
+    (measures.queries.episode_outcome), 4. scores since the previous session, 5. open alerts,
+    then one query per between-session section (check-ins, ...)."""
     previous = previous_attended(appointment)
     since = previous.starts_at if previous is not None else None
     note = getattr(previous, "note", None) if previous is not None else None
@@ -70,7 +75,7 @@ def build_brief(appointment: Appointment) -> Brief:
     alerts = Alert.objects.filter(client_id=appointment.client_id, status__in=ACTIVE).order_by(
         "severity_rank", "-created_at"
     )
-    return Brief(
+    brief = Brief(
         appointment=appointment,
         previous=previous,
         previous_note=note,
@@ -79,4 +84,56 @@ def build_brief(appointment: Appointment) -> Brief:
         outcome=outcome,
         scores_since=list(scores.order_by("completed_at")[:50]),
         alerts=list(alerts[:20]),
+    )
+    brief.extra_sections = between_session_sections(appointment, since, user)
+    return brief
+
+
+def between_session_sections(
+    appointment: Appointment, since: datetime | None, user: Any
+) -> list[BriefSection]:
+    """What the client lived and the therapist thought since the last session (1 query each)."""
+    from continuum.boundaries.queries import messages_since
+    from continuum.followup.queries import previous_episode_section
+    from continuum.plans.queries import homework_since
+    from continuum.portal.queries import checkins_since
+    from continuum.reflections.access import reflections_to_bring
+
+    client = appointment.client
+    return [
+        # Only the author's own reflections: reflections_to_bring is empty for anyone else.
+        BriefSection(
+            "continuity/_brief_reflections.html", list(reflections_to_bring(user, client))
+        ),
+        BriefSection("continuity/_brief_checkins.html", checkins_since(client, since)),
+        BriefSection("boundaries/_brief_messages.html", messages_since(client, since)),
+        BriefSection("continuity/_brief_homework.html", homework_since(client, since or EPOCH)),
+        BriefSection("continuity/_brief_plan.html", plan_section(appointment)),
+        # A re-opened episode: the previous one's outcome, goals and relapse-prevention plan.
+        BriefSection("followup/_brief_previous.html", previous_episode_section(appointment)),
+    ]
+
+
+@dataclass
+class PlanSection:
+    plan: Any
+    goals: list[Any]
+    due: list[Any]
+    review_due: bool
+
+
+def plan_section(appointment: Appointment) -> PlanSection | None:
+    """The current plan's goals with their progress, interventions due for review and the
+    plan's review date (1 query for the plan, 2 for goals and scores, 3 for interventions)."""
+    from continuum.plans.queries import current_plan, goal_rows, interventions_due_for_review
+
+    plan = current_plan(appointment.client)
+    if plan is None:
+        return None
+    today = timezone.localdate()
+    return PlanSection(
+        plan=plan,
+        goals=goal_rows(plan),
+        due=interventions_due_for_review(plan.episode, today),
+        review_due=plan.review_date is not None and plan.review_date <= today,
     )

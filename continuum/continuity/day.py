@@ -36,12 +36,16 @@ RANK_HOMEWORK = 6
 
 @dataclass
 class MindEntry:
-    client: Client
+    # None for an entry about the therapist rather than a client (the wellbeing prompt).
+    client: Client | None
     rank: int
     reason: str
     url: str
     action: str
     at: datetime | None = None
+    # An optional POST button beside the link (e.g. "Snooze for a week").
+    post_url: str = ""
+    post_label: str = ""
 
 
 @dataclass
@@ -156,6 +160,78 @@ def build_day(user: Any, now: datetime | None = None) -> Day:
     )
 
 
+def checkin_entries(user: Any, now: datetime) -> list[MindEntry]:
+    """One entry per client with unseen check-ins; urgent ones rank above the rest."""
+    from continuum.portal.queries import unseen_checkins
+
+    by_client: dict[int, list[Any]] = {}
+    for checkin in unseen_checkins(user):
+        by_client.setdefault(checkin.client_id, []).append(checkin)
+    entries = []
+    for checkins in by_client.values():
+        client = checkins[0].client
+        urgent = [c for c in checkins if c.urgent]
+        count = len(checkins)
+        noun = "check-in" if count == 1 else "check-ins"
+        reason = f"{count} new {noun}" + (f", {len(urgent)} marked urgent" if urgent else "")
+        entries.append(
+            MindEntry(
+                client=client,
+                rank=RANK_URGENT_CHECKIN if urgent else RANK_CHECKIN,
+                reason=reason + ".",
+                url=reverse("portal:client_checkins", kwargs={"client_id": client.pk}),
+                action="Read and mark seen",
+                at=max(c.created_at for c in checkins),
+            )
+        )
+    return entries
+
+
+def plan_entries(user: Any, now: datetime) -> list[MindEntry]:
+    """Plans whose review date has come, and homework past its due date."""
+    from continuum.plans.queries import overdue_homework, plan_reviews_due
+
+    today = timezone.localtime(now).date()
+    entries = [
+        MindEntry(
+            client=plan.client,
+            rank=RANK_PLAN_REVIEW,
+            reason=f"Treatment plan review due since {plan.review_date:%-d %B}.",
+            url=reverse("plans:episode_plan", kwargs={"episode_id": plan.episode_id}),
+            action="Review the plan",
+        )
+        for plan in plan_reviews_due(user, today)
+    ]
+    overdue: dict[int, list[Any]] = {}
+    for task in overdue_homework(user, today):
+        overdue.setdefault(task.client_id, []).append(task)
+    for tasks in overdue.values():
+        count = len(tasks)
+        entries.append(
+            MindEntry(
+                client=tasks[0].client,
+                rank=RANK_HOMEWORK,
+                reason=f"{count} homework task{'s' if count > 1 else ''} past due, not reported.",
+                url=reverse("plans:homework_list", kwargs={"client_id": tasks[0].client_id}),
+                action="See homework",
+            )
+        )
+    return entries
+
+
 def extra_providers() -> list[Any]:
-    """Entries from the between-session apps (check-ins, plans, homework)."""
-    return []
+    """Entries from the between-session apps (check-ins, plans, homework, portal messages)
+    and wellbeing."""
+    from continuum.boundaries.queries import message_entries
+    from continuum.endings.queries import unplanned_entries
+    from continuum.followup.queries import day_entries as followup_entries
+    from continuum.wellbeing.prompts import prompt_entries
+
+    return [
+        checkin_entries,
+        plan_entries,
+        prompt_entries,
+        message_entries,
+        unplanned_entries,
+        followup_entries,
+    ]

@@ -26,7 +26,7 @@ def brief(request: HttpRequest, appointment_id: int) -> HttpResponse:
     # Checked after the lookup, so an outsider gets the same 404 whatever the method.
     if request.method not in READ_METHODS:
         return HttpResponseNotAllowed(READ_METHODS)
-    the_brief = build_brief(appointment)
+    the_brief = build_brief(appointment, request.user)
     record(request.user, "brief.view", appointment, request=request)
     return render(
         request,

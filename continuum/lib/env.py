@@ -61,4 +61,5 @@ def env_list(name: str, default: list[str], environ: Mapping[str, str] | None = 
     value = _raw(name, environ)
     if value is None:
         return list(default)
-    return [item.strip() for item in value.split(",") if item.strip()]
+    # Commas or newlines: a list in a *_FILE secret is often one item per line.
+    return [item.strip() for item in value.replace("\n", ",").split(",") if item.strip()]

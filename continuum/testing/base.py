@@ -97,6 +97,17 @@ def make_note(appointment: Appointment, *, signed: bool = False, fmt: str = "soa
     return note
 
 
+def make_portal_user(client: Client, *, password: str = PASSWORD, email: str = "") -> User:
+    """A portal login for `client` (as if invited and the password already set)."""
+    address = email or client.email or f"{client.first_name.lower()}.portal@example.net"
+    user = User.objects.create_user(
+        address, password, full_name=client.full_name, time_zone=client.time_zone
+    )
+    client.user = user
+    client.save(update_fields=["user"])
+    return user
+
+
 class BaseTestCase(TestCase):
     riverside: Practice
     hilltop: Practice

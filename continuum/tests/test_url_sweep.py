@@ -14,16 +14,29 @@ from typing import Any
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from continuum.boundaries.models import Direction, Message
 from continuum.care.models import AppointmentStatus, NoteAddendum
+from continuum.endings.models import Referral
+from continuum.followup.tests.factories import make_followup
 from continuum.measures.models import Alert
 from continuum.measures.services import assign_measure, enter_in_session
+from continuum.plans.tests.factories import (
+    make_goal,
+    make_homework,
+    make_intervention,
+    make_plan,
+)
+from continuum.portal.models import CheckIn
+from continuum.reflections.models import Reflection, ReflectionKind
 from continuum.testing.base import (
     BaseTestCase,
     make_appointment,
     make_client,
     make_episode,
     make_note,
+    make_portal_user,
 )
+from continuum.wellbeing.models import ConsultationEntry, SelfReflection
 
 # Routes that anonymous people may reach. Everything else must send them to the login page.
 PUBLIC_ROUTES = {
@@ -93,6 +106,10 @@ class SweepWorld(BaseTestCase):
         cls.eli_episode = make_episode(cls.eli)
         make_appointment(cls.eli, episode=cls.eli_episode)
         cls.gwen = make_client(cls.bob, "Gwen", "Green")
+        # Alice's private reflection about Dana (the reflections routes).
+        cls.reflection = Reflection.objects.create(
+            author=cls.alice, client=cls.dana, kind=ReflectionKind.CONCERN, text="Private thought"
+        )
         # Measures: a pending and a completed questionnaire, and an alert.
         today = timezone.localdate()
         cls.assignment = assign_measure(
@@ -111,6 +128,43 @@ class SweepWorld(BaseTestCase):
             severity_rank=0,
             cause="sweep",
             message="m",
+        )
+        # Portal: logins for Dana (the rightful client), Eli and Finn (outsiders); a check-in.
+        cls.dana_portal = make_portal_user(cls.dana)
+        cls.eli_portal = make_portal_user(cls.eli)
+        cls.finn_portal = make_portal_user(cls.finn)
+        cls.checkin = CheckIn.objects.create(
+            client=cls.dana, mood=5, idempotency_key="sweep-checkin-0000001"
+        )
+        # Boundaries: a portal message from Dana to Alice.
+        cls.message = Message.objects.create(
+            client=cls.dana,
+            sender=cls.dana_portal,
+            direction=Direction.TO_THERAPIST,
+            body="Sweep message",
+            idempotency_key="sweep-message-00000001",
+        )
+        # Plans: Dana's current plan and a draft of the next version, each with a goal and an
+        # intervention; an open homework task.
+        cls.plan = make_plan(cls.episode)
+        make_goal(cls.plan)
+        cls.intervention = make_intervention(cls.plan)
+        cls.draft_plan = make_plan(cls.episode, status="draft", version=2, previous=cls.plan)
+        cls.draft_goal = make_goal(cls.draft_plan)
+        cls.draft_intervention = make_intervention(cls.draft_plan)
+        cls.homework = make_homework(cls.dana)
+        # Follow-up: an earlier episode of Dana's in consented follow-up, with an answered
+        # check-in and an open booster request.
+        cls.followup = make_followup(cls.dana)
+        # Wellbeing: Alice's self-reflection and consultation entry (her own records).
+        cls.self_reflection = SelfReflection.objects.create(author=cls.alice, text="Tired")
+        cls.consultation = ConsultationEntry.objects.create(
+            therapist=cls.alice, client=cls.dana, date=today, kind="peer", with_whom="Group"
+        )
+        # Endings: a referral on Dana's episode (the other endings routes hang off the episode
+        # and the client).
+        cls.referral = Referral.objects.create(
+            episode=cls.episode, client=cls.dana, name="Sweep GP", created_by=cls.alice
         )
 
 
@@ -133,6 +187,7 @@ ID_ROUTES: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
     "care:note_sign": ("alice", lambda w: {"note_id": w.draft_note.pk}),
     "care:addendum_create": ("alice", lambda w: {"note_id": w.note.pk}),
     "care:note_print": ("alice", lambda w: {"note_id": w.note.pk}),
+    "continuity:brief": ("alice", lambda w: {"appointment_id": w.upcoming.pk}),
     "measures:client_measures": ("alice", lambda w: {"client_id": w.dana.pk}),
     "measures:episode_measures": ("alice", lambda w: {"episode_id": w.episode.pk}),
     "measures:assign": ("alice", lambda w: {"episode_id": w.episode.pk}),
@@ -157,6 +212,85 @@ ID_ROUTES: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
     "accounts:deactivate": ("olivia", lambda w: {"membership_id": w.alice.membership.pk}),
     "accounts:reactivate": ("olivia", lambda w: {"membership_id": w.alice.membership.pk}),
     "accounts:reassign": ("olivia", lambda w: {"client_id": w.dana.pk}),
+    # Portal: the therapist's side ("alice") and the client's own pages ("dana_portal").
+    "portal:client_portal": ("alice", lambda w: {"client_id": w.dana.pk}),
+    "portal:client_portal_revoke": ("alice", lambda w: {"client_id": w.dana.pk}),
+    "portal:client_portal_settings": ("alice", lambda w: {"client_id": w.dana.pk}),
+    "portal:client_checkins": ("alice", lambda w: {"client_id": w.dana.pk}),
+    "portal:client_checkins_seen": ("alice", lambda w: {"client_id": w.dana.pk}),
+    "portal:checkin_seen": ("alice", lambda w: {"checkin_id": w.checkin.pk}),
+    "portal:checkin_done": ("dana_portal", lambda w: {"checkin_id": w.checkin.pk}),
+    "portal:questionnaire": (
+        "dana_portal",
+        lambda w: {"administration_id": w.pending_admin.pk},
+    ),
+    "reflections:client_reflections": ("alice", lambda w: {"client_id": w.dana.pk}),
+    "reflections:reflection_create": ("alice", lambda w: {"client_id": w.dana.pk}),
+    "reflections:reflection_detail": ("alice", lambda w: {"reflection_id": w.reflection.pk}),
+    "reflections:reflection_edit": ("alice", lambda w: {"reflection_id": w.reflection.pk}),
+    "reflections:reflection_address": ("alice", lambda w: {"reflection_id": w.reflection.pk}),
+    "reflections:reflection_unaddress": ("alice", lambda w: {"reflection_id": w.reflection.pk}),
+    "plans:episode_plan": ("alice", lambda w: {"episode_id": w.episode.pk}),
+    "plans:plan_create": ("alice", lambda w: {"episode_id": w.episode.pk}),
+    "plans:plan_detail": ("alice", lambda w: {"plan_id": w.plan.pk}),
+    "plans:plan_edit": ("alice", lambda w: {"plan_id": w.draft_plan.pk}),
+    "plans:plan_publish": ("alice", lambda w: {"plan_id": w.draft_plan.pk}),
+    "plans:goal_create": ("alice", lambda w: {"plan_id": w.draft_plan.pk}),
+    "plans:goal_edit": ("alice", lambda w: {"goal_id": w.draft_goal.pk}),
+    "plans:intervention_create": ("alice", lambda w: {"plan_id": w.draft_plan.pk}),
+    "plans:intervention_edit": (
+        "alice",
+        lambda w: {"intervention_id": w.draft_intervention.pk},
+    ),
+    "plans:intervention_review": ("alice", lambda w: {"intervention_id": w.intervention.pk}),
+    "plans:homework_list": ("alice", lambda w: {"client_id": w.dana.pk}),
+    "plans:homework_edit": ("alice", lambda w: {"homework_id": w.homework.pk}),
+    "plans:homework_cancel": ("alice", lambda w: {"homework_id": w.homework.pk}),
+    "plans:portal_homework_report": ("dana_portal", lambda w: {"homework_id": w.homework.pk}),
+    "followup:client_followup": ("alice", lambda w: {"client_id": w.dana.pk}),
+    "followup:consent_create": ("alice", lambda w: {"episode_id": w.followup.episode.pk}),
+    "followup:consent_withdraw": ("alice", lambda w: {"consent_id": w.followup.consent.pk}),
+    "followup:checkin_detail": ("alice", lambda w: {"checkin_id": w.followup.checkin.pk}),
+    "followup:booster_detail": ("alice", lambda w: {"booster_id": w.followup.booster.pk}),
+    "followup:booster_accept": ("alice", lambda w: {"booster_id": w.followup.booster.pk}),
+    "followup:booster_decline": ("alice", lambda w: {"booster_id": w.followup.booster.pk}),
+    "followup:reopen": ("alice", lambda w: {"client_id": w.dana.pk}),
+    "followup:portal_checkin_done": (
+        "dana_portal",
+        lambda w: {"checkin_id": w.followup.checkin.pk},
+    ),
+    "boundaries:client_messages": ("alice", lambda w: {"client_id": w.dana.pk}),
+    "boundaries:client_messages_read": ("alice", lambda w: {"client_id": w.dana.pk}),
+    "boundaries:client_messaging": ("alice", lambda w: {"client_id": w.dana.pk}),
+    "boundaries:message_read": ("alice", lambda w: {"message_id": w.message.pk}),
+    "boundaries:portal_message": ("dana_portal", lambda w: {"message_id": w.message.pk}),
+    "wellbeing:session_weight": ("alice", lambda w: {"appointment_id": w.attended.pk}),
+    "wellbeing:self_reflection_detail": (
+        "alice",
+        lambda w: {"self_reflection_id": w.self_reflection.pk},
+    ),
+    "wellbeing:self_reflection_edit": (
+        "alice",
+        lambda w: {"self_reflection_id": w.self_reflection.pk},
+    ),
+    "wellbeing:self_reflection_delete": (
+        "alice",
+        lambda w: {"self_reflection_id": w.self_reflection.pk},
+    ),
+    "wellbeing:consultation_edit": ("alice", lambda w: {"consultation_id": w.consultation.pk}),
+    "wellbeing:client_consultations": ("alice", lambda w: {"client_id": w.dana.pk}),
+    "endings:readiness": ("alice", lambda w: {"episode_id": w.episode.pk}),
+    "endings:readiness_request": ("alice", lambda w: {"episode_id": w.episode.pk}),
+    "endings:ending": ("alice", lambda w: {"episode_id": w.episode.pk}),
+    "endings:referral_add": ("alice", lambda w: {"episode_id": w.episode.pk}),
+    "endings:referral_remove": ("alice", lambda w: {"referral_id": w.referral.pk}),
+    "endings:unplanned": ("alice", lambda w: {"episode_id": w.episode.pk}),
+    "endings:unplanned_letter": ("alice", lambda w: {"episode_id": w.episode.pk}),
+    "endings:relapse_plan": ("alice", lambda w: {"client_id": w.dana.pk}),
+    "endings:summary": ("alice", lambda w: {"episode_id": w.episode.pk}),
+    "endings:summary_pdf": ("alice", lambda w: {"episode_id": w.episode.pk}),
+    "endings:summary_client": ("alice", lambda w: {"episode_id": w.episode.pk}),
+    "endings:summary_client_pdf": ("alice", lambda w: {"episode_id": w.episode.pk}),
 }
 
 # Parameters that are not object ids (tokens in public links).
@@ -195,8 +329,12 @@ class OutsiderSweep(SweepWorld):
     def _outsiders(self, owner: str) -> list[Any]:
         if owner == "alice":
             # A colleague in the same practice, the owner of the same practice (who manages
-            # the roster but does not treat Dana), and a therapist in another practice.
-            return [self.bob, self.olivia, self.charlie]
+            # the roster but does not treat Dana), and a therapist in another practice; and
+            # Dana herself through her portal login (clients never reach staff routes).
+            return [self.bob, self.olivia, self.charlie, self.dana_portal]
+        if owner == "dana_portal":
+            # Other clients' portal logins, and staff (who never reach portal routes).
+            return [self.eli_portal, self.finn_portal, self.alice, self.bob, self.charlie]
         return [self.alice, self.bob, self.charlie]
 
     def test_outsiders_get_404_on_every_id_route_and_method(self) -> None:
@@ -216,7 +354,7 @@ class OutsiderSweep(SweepWorld):
         self.assertGreater(checked, 0)
 
     def test_the_rightful_person_reaches_every_id_route(self) -> None:
-        people = {"alice": self.alice, "olivia": self.olivia}
+        people = {"alice": self.alice, "olivia": self.olivia, "dana_portal": self.dana_portal}
         for name, (owner, build) in ID_ROUTES.items():
             self.client.force_login(people[owner])
             response = self.client.get(reverse(name, kwargs=build(self)))

@@ -66,6 +66,14 @@ class AuditLogPageTests(BaseTestCase):
         self.assertContains(response, f"client {self.dana.pk}")
         self.assertNotContains(response, "charlie@example.org")
 
+    def test_a_therapists_own_wellbeing_never_shows_to_the_owner(self) -> None:
+        record(self.alice, "wellbeing.weight.rate", practice=self.riverside, weight_id=1)
+        self.login(self.olivia)
+
+        self.assertNotIn(("alice@example.org", "wellbeing.weight.rate"), self.rows())
+        self.assertNotIn(("alice@example.org", "wellbeing.weight.rate"), self.rows({"action": ""}))
+        self.assertTrue(AuditEvent.objects.filter(action="wellbeing.weight.rate").exists())
+
     def test_another_owner_sees_only_their_practice(self) -> None:
         self.login(self.charlie)
         self.assertEqual(self.rows(), [("charlie@example.org", "client.view")])

@@ -42,7 +42,7 @@ from django.db.models.deletion import ProtectedError
 from continuum.accounts.models import Membership, Practice, Role, User
 from continuum.audit import log as audit
 from continuum.audit.models import AuditEvent
-from continuum.care.demo import content
+from continuum.care.demo import between, content
 from continuum.care.demo import measures as demo_measures
 from continuum.care.demo.measures import SafetyEvent, ScorePlan, Trajectory
 from continuum.care.demo.rows import insert_without_ids
@@ -65,6 +65,16 @@ from continuum.measures.models import (
     Alert,
     MeasureAssignment,
 )
+from continuum.plans.models import (
+    Goal,
+    Homework,
+    Intervention,
+    InterventionReview,
+    TreatmentPlan,
+)
+from continuum.portal.models import CheckIn, PortalSettings
+from continuum.reflections.models import Reflection
+from continuum.wellbeing.demo import seed_wellbeing
 
 LONDON = ZoneInfo(content.PRACTICE_TIME_ZONE)
 FIRST_HOUR = 8  # the earliest session starts at 08:00 local
@@ -78,6 +88,9 @@ EPOCH_MONDAY = date(2000, 1, 3)  # fixes which weeks are "even" for fortnightly 
 # then every further therapist): the default 40 clients split 10 / 18 / 12.
 FIXED_STAFF_WEIGHTS = (10, 18, 12)
 EXTRA_STAFF_WEIGHT = 15
+# therapist@example.org: the demo's login for a therapist's day (drifting clients, the portal
+# client, an urgent check-in and the wellbeing pattern are theirs).
+DEMO_STAFF = [spec.email for spec in content.FIXED_STAFF].index(between.DEMO_THERAPIST)
 
 
 class Story(StrEnum):
@@ -267,6 +280,10 @@ class ClientHistory:
     alerted_administrations: list[Administration] = field(default_factory=list)  # have alerts
     administrations: list[Administration] = field(default_factory=list)  # the others
     alerts: list[Alert] = field(default_factory=list)
+    # Between sessions (between.py): what the practice decided, and the rows planned.
+    role: between.Role = field(default_factory=between.Role)
+    between: between.Records = field(default_factory=between.Records)
+    portal_password: str = ""  # the demo password's hash, shared by every portal login
 
     def rng(self, kind: str) -> random.Random:
         """The random stream for one kind of record of this client (see the module docstring)."""
@@ -311,6 +328,8 @@ def plan_clients(history: ClientHistory) -> list[Client]:
         emergency_contact_phone=content.fictional_phone(rng) if has_contact else "",
         created_at=history.now,  # set to the first referral by plan_episodes
     )
+    if history.role.portal:  # invited to the portal: they gave an email address
+        history.client.email = history.role.login or content.fictional_email(person, history.number)
     return [history.client]
 
 
@@ -409,6 +428,8 @@ def _ongoing_course(
     today = history.today
     first = referred + timedelta(days=rng.randint(7, 20))
     booked_until = today + timedelta(days=rng.randint(14, 28))
+    if history.role.drifting:  # stopped coming a few weeks ago; nothing booked since
+        booked_until = between.drift_booked_until(history)
     dates = _session_dates(history, rng, first, booked_until)
     changed_at = at_local(dates[0], history.profile.slot.hour) if dates else None
     ending_from = None
@@ -536,6 +557,9 @@ def plan_appointments(history: ClientHistory) -> list[Appointment]:
                     appointment.cancelled_by = CancelledBy.CLIENT
             elif course.unplanned and i >= last - 1:
                 status = AppointmentStatus.NO_SHOW
+            elif history.role.drifting and i == last and i > 1:
+                status = AppointmentStatus.CANCELLED  # called off, and not rebooked
+                appointment.cancelled_by = CancelledBy.CLIENT
             elif i == 0 or (i == last and not course.unplanned):
                 status = AppointmentStatus.ATTENDED
             elif roll < NO_SHOW_RATE:
@@ -664,13 +688,31 @@ def _no_preparation(objs: Sequence[Any]) -> None:
 
 
 def _insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
-    """bulk_create, which sets each row's id (later steps' rows point at these)."""
-    if model is Episode:
-        # A re-opened episode points at its predecessor, which must be saved first.
-        firsts = [e for e in objs if getattr(e, "previous", None) is None]
-        model._default_manager.bulk_create(firsts, batch_size=BATCH_SIZE)
-        objs = [e for e in objs if getattr(e, "previous", None) is not None]
-    model._default_manager.bulk_create(objs, batch_size=BATCH_SIZE)
+    """bulk_create, which sets each row's id (later steps' rows point at these).
+
+    Rows that point at rows of their own kind (a re-opened episode at its predecessor, a plan
+    version at the one before, an adapted intervention at its origin) go in generations: a
+    row is written once every row it points at has its id.
+    """
+    own = [
+        f.name
+        for f in model._meta.concrete_fields
+        if f.is_relation and f.related_model is model and not f.primary_key
+    ]
+    pending = list(objs)
+    while pending:
+        ready = [obj for obj in pending if all(_saved(obj, name) for name in own)]
+        if not ready:  # pragma: no cover - the planners never make a cycle
+            raise ValueError(f"{model.__name__} rows point at each other in a cycle")
+        model._default_manager.bulk_create(ready, batch_size=BATCH_SIZE)
+        done = {id(obj) for obj in ready}
+        pending = [obj for obj in pending if id(obj) not in done]
+
+
+def _saved(obj: models.Model, name: str) -> bool:
+    """Whether the object `obj.<name>` points at (if any) has its id."""
+    related = obj._state.fields_cache.get(name)
+    return related is None or related.pk is not None
 
 
 @dataclass(frozen=True)
@@ -697,6 +739,20 @@ STEPS: tuple[Step, ...] = (
     Step("administrations", Administration, plan_administrations, insert=insert_without_ids),
     # Alert causes name the administration's id, known once the administrations are saved.
     Step("alerts", Alert, plan_alerts, before_insert=demo_measures.fill_alert_causes),
+    # Between sessions (between.py): portal logins first (the plan records when the client
+    # acknowledged it), then plans with their goals, interventions and reviews, homework
+    # linked to them, the therapist's reflections and the client's check-ins.
+    Step("portal_logins", User, between.plan_portal_logins),
+    Step("portal_clients", Client, between.plan_portal_clients, insert=between.link_logins),
+    Step("portal_settings", PortalSettings, between.plan_portal_settings),
+    Step("plans", TreatmentPlan, between.plan_treatment_plans),
+    Step("goals", Goal, between.plan_goals),
+    Step("interventions", Intervention, between.plan_interventions),
+    Step("intervention_goals", Intervention.goals.through, between.plan_goal_links),
+    Step("reviews", InterventionReview, between.plan_reviews),
+    Step("homework", Homework, between.plan_homework),
+    Step("reflections", Reflection, between.plan_reflections),
+    Step("checkins", CheckIn, between.plan_checkins),
 )
 
 
@@ -716,6 +772,7 @@ class DemoResult:
     practice: Practice
     staff_emails: list[str]
     counts: Counter[str]
+    client_login: str | None = None  # the fixed portal login, when the demo has one
 
 
 class DemoInUse(Exception):
@@ -756,7 +813,15 @@ def staff_weights(therapists: int) -> list[int]:
 
 
 def demo_logins() -> list[str]:
-    return [spec.email for spec in content.FIXED_STAFF]
+    """The fixed logins: the three staff and the portal client."""
+    return [spec.email for spec in content.FIXED_STAFF] + [content.CLIENT_LOGIN]
+
+
+def client_login_exists() -> bool:
+    """Whether the fixed portal login belongs to a client of the demo practice."""
+    return Client.objects.filter(
+        practice__name=content.PRACTICE_NAME, user__email=content.CLIENT_LOGIN
+    ).exists()
 
 
 def demo_exists() -> bool:
@@ -767,10 +832,9 @@ def demo_exists() -> bool:
 
 
 def _build_staff(
-    practice: Practice, therapists: int, rng: random.Random
+    practice: Practice, therapists: int, rng: random.Random, password: str
 ) -> tuple[list[User], list[str]]:
     """Users and memberships; the first three are the fixed logins. Returns users, formats."""
-    password = make_password(content.DEMO_PASSWORD)  # hashed once, shared by every login
     specs = list(content.FIXED_STAFF)
     formats = list(FORMATS)
     for number in range(4, therapists + 1):
@@ -824,6 +888,7 @@ class _PracticePlan:
     formats: list[str]  # staff index → usual note format
     priority: dict[int, date]  # client number → the day (today or tomorrow) they are seen
     score_plans: list[ScorePlan | None]  # client number → their score history's shape
+    roles: list[between.Role]  # client number → what happens between their sessions
     names: set[tuple[str, str]] = field(default_factory=set)
 
 
@@ -844,7 +909,19 @@ def _plan_practice(options: DemoOptions, formats: list[str], rng: random.Random)
             seen[staff] += 1
     books = [SlotBook() for _ in counts]
     score_plans = score_deck(stories, options.seed)
-    return _PracticePlan(therapist_of, stories, books, formats, priority, score_plans)
+    plain_active = [
+        story == Story.ACTIVE and plan is not None and plan.safety is None and not plan.overdue
+        for story, plan in zip(stories, score_plans, strict=True)
+    ]
+    roles = between.between_deck(
+        options.seed,
+        therapist_of=therapist_of,
+        open_course=[story in BOOKED_STORIES for story in stories],
+        plain_active=plain_active,
+        seen_soon=set(priority),
+        demo_staff=DEMO_STAFF,
+    )
+    return _PracticePlan(therapist_of, stories, books, formats, priority, score_plans, roles)
 
 
 def score_deck(stories: Sequence[Story], seed: int) -> list[ScorePlan | None]:
@@ -943,9 +1020,11 @@ def build_demo(options: DemoOptions) -> DemoResult:
         time_zone=content.PRACTICE_TIME_ZONE,
         created_at=min(at_local(today - timedelta(days=600), 9), options.now),
     )
-    staff, formats = _build_staff(practice, options.therapists, rng)
+    password = make_password(content.DEMO_PASSWORD)  # hashed once, shared by every login
+    staff, formats = _build_staff(practice, options.therapists, rng, password)
     plan = _plan_practice(options, formats, rng)
     counts: Counter[str] = Counter(staff=len(staff))
+    client_login = None
     for start in range(0, options.clients, CLIENTS_PER_CHUNK):
         histories = []
         for number in range(start, min(start + CLIENTS_PER_CHUNK, options.clients)):
@@ -960,6 +1039,8 @@ def build_demo(options: DemoOptions) -> DemoResult:
                     story=plan.stories[number],
                     profile=_profile(plan, number, history_rng, options.now),
                     score_plan=plan.score_plans[number],
+                    role=plan.roles[number],
+                    portal_password=password,
                 )
             )
         planned = [(step, [obj for h in histories for obj in step.plan(h)]) for step in STEPS]
@@ -968,6 +1049,12 @@ def build_demo(options: DemoOptions) -> DemoResult:
             step.insert(step.model, objs)
             counts[step.name] += len(objs)
             _count_details(counts, objs, options.now)
+        for history in histories:
+            counts["clients.drifting"] += history.role.drifting
+            if history.role.login and history.between.portal is not None:
+                client_login = history.role.login
+    # The demo therapist's own load: 12 weeks of session weights (wellbeing/demo.py).
+    counts.update(seed_wellbeing(practice, options.now, random.Random(f"{options.seed}:wellbeing")))
     audit.record(
         None,
         "demo.seed",
@@ -976,10 +1063,11 @@ def build_demo(options: DemoOptions) -> DemoResult:
         therapists=options.therapists,
         clients=options.clients,
     )
-    return DemoResult(practice, [u.email for u in staff], counts)
+    return DemoResult(practice, [u.email for u in staff], counts, client_login)
 
 
 def _count_details(counts: Counter[str], objs: Sequence[models.Model], now: datetime) -> None:
+    today = now.astimezone(LONDON).date()
     for obj in objs:
         if isinstance(obj, Appointment):
             counts[f"appointments.{obj.status}"] += 1
@@ -995,6 +1083,8 @@ def _count_details(counts: Counter[str], objs: Sequence[models.Model], now: date
             counts[f"alerts.{obj.kind}"] += 1
             counts[f"alerts.{obj.status}"] += 1
             counts[f"alerts.{obj.kind}.{obj.status}"] += 1
+        else:
+            between.count(counts, obj, now, today)
 
 
 def delete_demo() -> int | None:
@@ -1008,8 +1098,13 @@ def delete_demo() -> int | None:
     in_demo = Q(email__in=demo_logins())
     audited = Q(actor__email__in=demo_logins())
     if practice is not None:
-        in_demo |= Q(membership__practice=practice)
-        audited |= Q(actor__membership__practice=practice) | Q(practice=practice)
+        # Staff, and the clients' portal logins.
+        in_demo |= Q(membership__practice=practice) | Q(client_profile__practice=practice)
+        audited |= (
+            Q(actor__membership__practice=practice)
+            | Q(actor__client_profile__practice=practice)
+            | Q(practice=practice)
+        )
     users = User.objects.filter(in_demo)
     elsewhere = users.filter(membership__isnull=False)
     if practice is not None:
@@ -1024,8 +1119,16 @@ def delete_demo() -> int | None:
     practice_id = practice.pk if practice is not None else None
     try:
         if practice is not None:
-            # Alerts, questionnaires, notes and addenda protect what they point at (their
-            # therapists, their appointments), so they go first.
+            # Reflections protect their client and author; plans, reviews and homework their
+            # authors. Alerts, questionnaires, notes and addenda protect what they point at
+            # (their therapists, their appointments). So they go first.
+            Reflection.objects.filter(client__practice=practice).delete()
+            CheckIn.objects.filter(client__practice=practice).delete()
+            Homework.objects.filter(client__practice=practice).delete()
+            InterventionReview.objects.filter(
+                intervention__plan__client__practice=practice
+            ).delete()
+            TreatmentPlan.objects.filter(client__practice=practice).delete()
             Alert.objects.filter(client__practice=practice).delete()
             Administration.objects.filter(client__practice=practice).delete()
             MeasureAssignment.objects.filter(episode__client__practice=practice).delete()
@@ -1033,6 +1136,8 @@ def delete_demo() -> int | None:
             ProgressNote.objects.filter(client__practice=practice).delete()
             Appointment.objects.filter(client__practice=practice).delete()
             Episode.objects.filter(client__practice=practice).delete()
+            # The clients' portal logins, while they can still be found through the client.
+            User.objects.filter(client_profile__practice=practice).delete()
             Client.objects.filter(practice=practice).delete()
         users.delete()
         if practice is not None:

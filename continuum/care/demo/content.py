@@ -34,6 +34,9 @@ FIXED_STAFF: tuple[StaffSpec, ...] = (
 LOGINS_LINE = (
     f"therapist@example.org / colleague@example.org / owner@example.org — password: {DEMO_PASSWORD}"
 )
+# The portal login of one of therapist@example.org's clients (same password).
+CLIENT_LOGIN = "client@example.org"
+CLIENT_LOGIN_LINE = f"client portal: {CLIENT_LOGIN} (same password)"
 
 
 def extra_staff_email(number: int) -> str:

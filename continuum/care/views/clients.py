@@ -21,6 +21,8 @@ from continuum.care.models import Client
 from continuum.care.services.clients import create_client, update_client
 from continuum.care.services.episodes import next_statuses
 from continuum.measures.queries import measures_summary_for_client
+from continuum.plans.queries import homework_for_client
+from continuum.reflections.queries import client_panel
 
 
 def _user(request: HttpRequest) -> User:
@@ -129,6 +131,8 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
             "page_obj": page_obj,
             "timeline": page_obj.object_list,
             "summary": measures_summary_for_client(client),
+            "homework": homework_for_client(client, limit=10),
+            "reflection_panel": client_panel(user, client),
             "nav": "caseload",
         },
     )

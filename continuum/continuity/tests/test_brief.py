@@ -41,6 +41,28 @@ class BriefTests(BaseTestCase):
         self.assertContains(response, "No note from the last session yet.")
         self.assertContains(response, "No new scores since the last session.")
         self.assertContains(response, "No open alerts.")
+        self.assertContains(response, "No check-ins since the last session.")
+        self.assertContains(response, "No homework set or reported since the last session.")
+        self.assertContains(response, "No current treatment plan.")
+
+    def test_it_shows_check_ins_since_the_last_session_only(self) -> None:
+        from continuum.portal.models import CheckIn
+
+        old = CheckIn.objects.create(client=self.dana, mood=2, note="before", idempotency_key="o")
+        old.created_at = self.previous.starts_at - timedelta(days=1)
+        old.save()
+        CheckIn.objects.create(client=self.dana, mood=4, note="Slept badly", idempotency_key="1")
+        CheckIn.objects.create(
+            client=self.dana, mood=7, urgent=True, note="Big news to share", idempotency_key="2"
+        )
+        self.login(self.alice)
+
+        response = self.client.get(self.url)
+
+        self.assertContains(response, "2 check-ins since the last session; mood up 3 (from 4 to 7")
+        self.assertContains(response, "Big news to share")
+        self.assertContains(response, "Urgent")
+        self.assertNotContains(response, "before")
 
     def test_it_shows_the_last_notes_plan_and_new_scores(self) -> None:
         note = make_note(self.previous, signed=True)
@@ -61,6 +83,57 @@ class BriefTests(BaseTestCase):
         self.assertContains(response, "Revisit the panic diary together")
         self.assertContains(response, "PHQ9")
         self.assertContains(response, "16")
+
+    def test_it_shows_homework_goals_and_the_plan_review(self) -> None:
+        from datetime import date
+
+        from continuum.plans.tests.factories import make_goal, make_homework, make_plan
+
+        plan = make_plan(self.episode, review_date=date(2020, 1, 1))
+        make_goal(plan)
+        task = make_homework(self.dana, title="Walk after lunch")
+        task.status = "partly"
+        task.client_note = "Managed three days"
+        task.reported_at = timezone.now()
+        task.save()
+        self.login(self.alice)
+
+        response = self.client.get(self.url)
+
+        self.assertContains(response, "Walk after lunch")
+        self.assertContains(response, "Managed three days")
+        self.assertContains(response, "due since 1 January")
+        self.assertContains(response, plan.goals.get().statement)
+
+    def test_reflections_to_bring_are_the_authors_only_and_can_be_marked_addressed(self) -> None:
+        from continuum.reflections.models import Reflection
+
+        mine = Reflection.objects.create(
+            author=self.alice,
+            client=self.dana,
+            kind="question",
+            text="Ask about her sister",
+            bring_to_next_session=True,
+        )
+        Reflection.objects.create(
+            author=self.alice,
+            client=self.dana,
+            kind="concern",
+            text="Not for this session",
+        )
+        self.login(self.alice)
+
+        response = self.client.get(self.url)
+
+        self.assertContains(response, "Ask about her sister")
+        self.assertNotContains(response, "Not for this session")
+        self.client.post(
+            reverse("reflections:reflection_address", kwargs={"reflection_id": mine.pk}),
+            {"appointment": self.upcoming.pk, "next": self.url},
+        )
+        mine.refresh_from_db()
+        self.assertEqual(mine.addressed_in, self.upcoming)
+        self.assertContains(self.client.get(self.url), "Nothing marked to bring.")
 
     def test_it_is_audited_once(self) -> None:
         from continuum.audit.models import AuditEvent

@@ -100,8 +100,9 @@ class DayTests(BaseTestCase):
         entries = response.context["day"].on_my_mind
         self.assertEqual(
             [(e.client.first_name, e.rank) for e in entries],
-            # Dana too has drifted: an active episode since January and nothing attended.
-            [("Dana", 0), ("Dana", 1), ("Drew", 4), ("Dana", 4)],
+            # Dana too has drifted: an active episode since January and nothing attended;
+            # quiet that long, she is also prompted for an unplanned ending (endings app).
+            [("Dana", 0), ("Dana", 1), ("Drew", 4), ("Dana", 4), ("Dana", 4)],
         )
         self.assertContains(response, "Answered 2 to the item about self-harm")
         self.assertContains(response, "No session for 30 days, and nothing booked.")
@@ -113,6 +114,41 @@ class DayTests(BaseTestCase):
         make_episode(new, start_date=NOW.date() - timedelta(days=3))
         self.assertNotContains(self.client.get(self.url), "Nia New")
         self.assertNotContains(response, "Other practice")
+
+    def test_unseen_check_ins_are_listed_urgent_first_and_leave_when_seen(self) -> None:
+        from continuum.portal.models import CheckIn
+
+        CheckIn.objects.create(client=self.dana, mood=3, idempotency_key="a")
+        CheckIn.objects.create(client=self.dana, mood=2, urgent=True, idempotency_key="b")
+        finn = CheckIn.objects.create(client=self.finn, mood=5, idempotency_key="c")
+        self.login(self.alice)
+
+        response = self.client.get(self.url)
+
+        self.assertContains(response, "2 new check-ins, 1 marked urgent.")
+        entry = response.context["day"].on_my_mind[0]
+        self.assertEqual((entry.client, entry.rank), (self.dana, 2))
+        self.assertNotContains(response, "Finn")
+        CheckIn.objects.filter(client=self.dana).update(seen_at=timezone.now())
+        self.assertNotContains(self.client.get(self.url), "new check-in")
+        self.assertIsNone(finn.seen_at)
+
+    def test_plan_reviews_and_overdue_homework_are_listed(self) -> None:
+        from datetime import date
+
+        from continuum.plans.tests.factories import make_homework, make_plan
+
+        episode = make_episode(self.dana)
+        plan = make_plan(episode)
+        plan.review_date = date(2026, 11, 10)
+        plan.save()
+        make_homework(self.dana, due_date=date(2026, 11, 12))
+        self.login(self.alice)
+
+        response = self.client.get(self.url)
+
+        self.assertContains(response, "Treatment plan review due since 10 November.")
+        self.assertContains(response, "1 homework task past due, not reported.")
 
     def test_resolving_an_alert_removes_it(self) -> None:
         alert = make_alert(
@@ -144,6 +180,10 @@ class DayTests(BaseTestCase):
         for n in (2, 30):
             self._fill(n if n == 2 else n - 2)
             # 1. session, 2. user, 3. membership, 4. sessions today and tomorrow,
-            # 5. active alerts, 6. drifting clients.
-            with self.assertNumQueries(6):
+            # 5. active alerts, 6. drifting clients, 7. unseen check-ins,
+            # 8. plans due for review, 9. overdue homework, 10. wellbeing settings,
+            # 11. the week's sessions (wellbeing load), 12. unread portal messages,
+            # 13. clients for an unplanned ending, 14. follow-up check-ins,
+            # 15. booster requests.
+            with self.assertNumQueries(15):
                 self.client.get(self.url)

@@ -44,6 +44,15 @@ def test_env_list_splits_and_trims() -> None:
     assert env_list("HOSTS", [], environ={"HOSTS": " a.org, b.org ,,"}) == ["a.org", "b.org"]
 
 
+def test_env_list_reads_one_item_per_line_from_a_file(tmp_path: Path) -> None:
+    keys = tmp_path / "keys"
+    keys.write_text("new-key\nold-key\n")
+    assert env_list("ENCRYPTION_KEYS", [], environ={"ENCRYPTION_KEYS_FILE": str(keys)}) == [
+        "new-key",
+        "old-key",
+    ]
+
+
 def test_name_file_reads_a_secret_from_a_file(tmp_path: Path) -> None:
     secret = tmp_path / "secret"
     secret.write_text("s3cret\n")

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from continuum.care.demo import builder, content
+from continuum.reflections.models import ReflectionKind
 
 
 def parse_now(value: str) -> datetime:
@@ -26,12 +27,20 @@ def parse_now(value: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
+def logins_line(with_client: bool) -> str:
+    line = f"Logins: {content.LOGINS_LINE}"
+    return f"{line}; {content.CLIENT_LOGIN_LINE}" if with_client else line
+
+
 class Command(BaseCommand):
     help = (
         f"Create the demo practice “{content.PRACTICE_NAME}” (Europe/London) with fictional "
         "clients, episodes, appointments, signed progress notes and questionnaire scores "
-        "(PHQ-9, GAD-7 and more, with the alerts they raised). Logins: "
-        f"{content.LOGINS_LINE}. If the demo practice already exists the command says so and "
+        "(PHQ-9, GAD-7 and more, with the alerts they raised), and what happens between "
+        "sessions: treatment plans, homework, the therapist's private reflections, portal "
+        "logins and check-ins, clients who drift, the demo therapist's session weights. "
+        f"Logins: {content.LOGINS_LINE}; {content.CLIENT_LOGIN_LINE}. If the demo practice "
+        "already exists the command says so and "
         "changes nothing; --reset deletes it first, but only while no audit row refers to it "
         "or its staff (audit rows are never deleted, so once anyone has used the demo, rebuild "
         "it in a fresh database). The same --seed and --now always give the same data."
@@ -75,7 +84,7 @@ class Command(BaseCommand):
                         f"The demo practice “{content.PRACTICE_NAME}” already exists; nothing "
                         "was changed. Use --reset to rebuild it, or a fresh database."
                     )
-                    self.stdout.write(f"Logins: {content.LOGINS_LINE}")
+                    self.stdout.write(logins_line(builder.client_login_exists()))
                     return
                 try:
                     builder.delete_demo()
@@ -125,7 +134,35 @@ class Command(BaseCommand):
             f"{c['alerts.open']:,} open, {c['alerts.acknowledged']:,} acknowledged, "
             f"{c['alerts.resolved']:,} resolved"
         )
-        self.stdout.write(f"Logins: {content.LOGINS_LINE}")
+        c_reflections = sum(c[f"reflections.{kind}"] for kind in ReflectionKind.values)
+        self.stdout.write(
+            f"  {c['plans']:,} treatment plan versions ({c['plans.superseded']:,} superseded, "
+            f"{c['plans.review_due']:,} due for review): {c['goals']:,} goals, "
+            f"{c['interventions']:,} interventions ({c['interventions.versions']:,} adapted "
+            f"into a new version), {c['reviews']:,} reviews"
+        )
+        self.stdout.write(
+            f"  {c['homework']:,} homework tasks: {c['homework.done']:,} done, "
+            f"{c['homework.partly']:,} partly, {c['homework.not_done']:,} not done, "
+            f"{c['homework.assigned']:,} open ({c['homework.overdue']:,} overdue), "
+            f"{c['homework.cancelled']:,} cancelled"
+        )
+        self.stdout.write(
+            f"  {c_reflections:,} private reflections ({c['reflections.to_bring']:,} to bring to "
+            f"the next session, {c['reflections.addressed']:,} addressed)"
+        )
+        self.stdout.write(
+            f"  {c['portal_logins']:,} portal logins ({c['portal_logins.pending']:,} invited, "
+            f"no password yet), {c['checkins']:,} check-ins ({c['checkins.urgent']:,} urgent, "
+            f"{c['checkins.unseen']:,} not yet seen); {c['clients.drifting']:,} clients "
+            "drifting (no session for weeks, nothing booked)"
+        )
+        if c["wellbeing.session_weights"]:
+            self.stdout.write(
+                f"  {c['wellbeing.session_weights']:,} session weights for "
+                "therapist@example.org (12 weeks, heavier on Thursdays)"
+            )
+        self.stdout.write(logins_line(result.client_login is not None))
         extra = result.staff_emails[3:]
         if extra:
             self.stdout.write(

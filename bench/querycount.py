@@ -1,0 +1,148 @@
+"""SQL queries per key request, counted in-process against the benchmark's database.
+
+    .venv/bin/python bench/querycount.py --targets targets.json --out queries.json
+    .venv/bin/python bench/querycount.py --targets targets.json --profile client   # pyinstrument
+
+Django's test client sends each request through the whole middleware stack (as gunicorn's
+worker would) and CaptureQueriesContext counts the queries of the second request (the first
+one warms per-process caches such as content types). The people are the ones the load test
+logs in (bench/setup_data.py); sessions come from force_login, so no login is repeated.
+With --profile NAME the request is instead repeated under pyinstrument and the profile printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "continuum.settings")
+
+import django
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client as HttpClient  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from continuum.accounts.models import User  # noqa: E402
+
+STAFF_PAGES = ("floor", "day", "caseload", "client", "brief", "alerts")
+
+
+def checkin_data() -> dict[str, str]:
+    return {
+        "mood": "6",
+        "sleep": "5",
+        "energy": "4",
+        "homework_status": "partly",
+        "note": "Benchmark check-in.",
+        "idempotency_key": secrets.token_urlsafe(24),
+    }
+
+
+def requests_for(targets: dict[str, Any]) -> dict[str, tuple[str, str, Any, str]]:
+    """name -> (method, path, data or None, who: "staff:<email>", "portal:<email>" or "")."""
+    staff = targets["staff"][0]
+    by_history = max(targets["staff"], key=lambda s: s["history"])
+    portal = targets["portal"][0]
+    link = targets["querycount_link"]  # a link of its own: each works once
+    wanted: dict[str, tuple[str, str, Any, str]] = {}
+    for page in STAFF_PAGES:
+        who = by_history if page in ("client", "brief") else staff
+        wanted[page] = ("GET", who["urls"][page], None, f"staff:{who['email']}")
+    wanted["portal_home"] = ("GET", "/portal/", None, f"portal:{portal['email']}")
+    wanted["portal_checkin"] = (
+        "POST",
+        "/portal/check-in/",
+        checkin_data,
+        f"portal:{portal['email']}",
+    )
+    wanted["questionnaire_link"] = ("POST", link["path"], lambda: link["data"], "")
+    return wanted
+
+
+def client_for(who: str, cache: dict[str, HttpClient]) -> HttpClient:
+    if who not in cache:
+        http = HttpClient(raise_request_exception=False)
+        if who:
+            http.force_login(User.objects.get(email=who.split(":", 1)[1]))
+        cache[who] = http
+    return cache[who]
+
+
+def send(http: HttpClient, method: str, path: str, data: Any) -> int:
+    if method == "GET":
+        response = http.get(path)
+    else:
+        response = http.post(path, data() if callable(data) else data)
+    return int(response.status_code)
+
+
+def count(targets: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    sessions: dict[str, HttpClient] = {}
+    results: dict[str, dict[str, Any]] = {}
+    for name, (method, path, data, who) in requests_for(targets).items():
+        http = client_for(who, sessions)
+        # Warm up with a GET (a questionnaire link is used up by its one POST).
+        send(http, "GET", path, None)
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            status = send(http, method, path, data)
+            elapsed = time.perf_counter() - started
+        results[name] = {
+            "queries": len(captured.captured_queries),
+            "status": status,
+            "in_process_ms": round(elapsed * 1000, 2),
+        }
+    return results
+
+
+def profile(targets: dict[str, Any], name: str, repeat: int) -> None:
+    from pyinstrument import Profiler
+
+    method, path, data, who = requests_for(targets)[name]
+    if name == "questionnaire_link":
+        raise SystemExit("a questionnaire link works once: profile it from the load test instead")
+    http = client_for(who, {})
+    send(http, "GET", path, None)
+    profiler = Profiler(interval=0.0005)
+    started = time.perf_counter()
+    with profiler:
+        for _ in range(repeat):
+            send(http, method, path, data)
+    elapsed = (time.perf_counter() - started) / repeat
+    print(f"{name}: {method} {path}: {elapsed * 1000:.1f} ms a request in-process ({repeat} runs)")
+    print(profiler.output_text(unicode=False, color=False, show_all=False))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--targets", required=True, type=Path)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--profile", help="profile one request by name instead of counting")
+    parser.add_argument("--repeat", type=int, default=20)
+    options = parser.parse_args()
+    targets = json.loads(options.targets.read_text())
+    if options.profile:
+        profile(targets, options.profile, options.repeat)
+        return
+    results = count(targets)
+    for name, row in results.items():
+        print(
+            f"  {name:20} {row['queries']:3d} queries  HTTP {row['status']}  "
+            f"{row['in_process_ms']:8.1f} ms"
+        )
+    if options.out:
+        options.out.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

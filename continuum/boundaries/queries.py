@@ -1,0 +1,105 @@
+"""Read models for messages: the therapist's day and brief, and the two inboxes.
+
+Each function runs a fixed number of queries, whatever the length of the history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.urls import reverse
+
+from continuum.boundaries.models import Direction, Message
+from continuum.care.access import clients_for
+from continuum.care.models import Client
+
+
+def unread_messages(user: Any) -> list[Message]:
+    """Messages from `user`'s clients that `user` has not marked read, newest first, with
+    the client loaded (1 query). Only clients `user` treats; none for anyone else."""
+    return list(
+        Message.objects.filter(
+            client__in=clients_for(user),
+            direction=Direction.TO_THERAPIST,
+            read_at__isnull=True,
+        )
+        .select_related("client")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def message_entries(user: Any, now: datetime) -> list[Any]:
+    """The therapist's day: one entry per client with unread messages (1 query)."""
+    from continuum.continuity.day import RANK_CHECKIN, MindEntry
+
+    by_client: dict[int, list[Message]] = {}
+    for message in unread_messages(user):
+        by_client.setdefault(message.client_id, []).append(message)
+    entries = []
+    for rows in by_client.values():
+        client = rows[0].client
+        count = len(rows)
+        after_hours = sum(1 for m in rows if m.after_hours)
+        reason = f"{count} unread portal message{'s' if count > 1 else ''}"
+        if after_hours:
+            reason += f", {after_hours} sent after hours"
+        entries.append(
+            MindEntry(
+                client=client,
+                rank=RANK_CHECKIN,
+                reason=reason + ".",
+                url=reverse("boundaries:client_messages", kwargs={"client_id": client.pk}),
+                action="Read and reply",
+                at=rows[0].created_at,
+            )
+        )
+    return entries
+
+
+@dataclass
+class MessageDigest:
+    """The messages between a client and the therapist since a moment, for the brief.
+
+    messages: oldest first (`body` is decrypted text: show it only to the client's
+    therapist); unread: how many of the client's the therapist has not marked read.
+    """
+
+    client: Client
+    messages: list[Message] = field(default_factory=list)
+    unread: int = 0
+
+    @property
+    def has_any(self) -> bool:
+        return bool(self.messages)
+
+    @property
+    def from_client(self) -> int:
+        return sum(1 for m in self.messages if m.from_client)
+
+
+BRIEF_MESSAGES = 50
+
+
+def messages_since(client: Client, since: datetime | None) -> MessageDigest:
+    """The latest BRIEF_MESSAGES messages after `since` (all time for None), in 1 query.
+
+    The caller has already checked that the user may read this client.
+    """
+    rows = Message.objects.filter(client=client)
+    if since is not None:
+        rows = rows.filter(created_at__gt=since)
+    latest = list(rows.order_by("-created_at", "-pk")[:BRIEF_MESSAGES])[::-1]
+    return MessageDigest(
+        client=client,
+        messages=latest,
+        unread=sum(1 for m in latest if m.is_unread),
+    )
+
+
+def unread_count(client: Client) -> int:
+    """How many of the client's messages the therapist has not marked read (1 query)."""
+    return Message.objects.filter(
+        client=client, direction=Direction.TO_THERAPIST, read_at__isnull=True
+    ).count()

@@ -1,0 +1,314 @@
+"""Read models for follow-up pages, the therapist's day and the pre-session brief.
+
+Each function runs a fixed number of queries whatever the length of the history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.apps import apps
+from django.db.models import Prefetch, Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from continuum.care.access import clients_for
+from continuum.care.episodes import EpisodeStatus
+from continuum.care.models import Appointment, Client, Episode
+from continuum.followup.models import (
+    BoosterRequest,
+    BoosterStatus,
+    CheckInStatus,
+    ConsentStatus,
+    FollowUpCheckIn,
+    FollowUpConsent,
+)
+from continuum.followup.services import client_today, latest_episode
+from continuum.measures.models import Administration
+
+# --- The therapist's follow-up page for one client --------------------------------------------
+
+
+@dataclass
+class ClientFollowUp:
+    client: Client
+    episode: Episode | None  # the latest episode
+    consents: list[FollowUpConsent]
+    boosters: list[BoosterRequest]
+    can_agree: bool  # the latest episode has ended and has no live offer or consent
+    can_reopen: bool  # no open episode, and the latest one has ended
+
+    @property
+    def active(self) -> FollowUpConsent | None:
+        return next((c for c in self.consents if c.status == ConsentStatus.ACTIVE), None)
+
+
+def client_followup(client: Client) -> ClientFollowUp:
+    """In 4 queries: 1. the latest episode, 2. the consents, 3. their check-ins (prefetched),
+    4. the booster requests with their appointments."""
+    episode = latest_episode(client)
+    consents = list(
+        FollowUpConsent.objects.filter(client=client)
+        .select_related("episode")
+        .prefetch_related(
+            Prefetch("checkins", queryset=FollowUpCheckIn.objects.order_by("due_on", "number"))
+        )
+        .order_by("-created_at", "-pk")
+    )
+    boosters = list(
+        BoosterRequest.objects.filter(client=client)
+        .select_related("appointment", "checkin")
+        .order_by("-requested_at", "-pk")
+    )
+    live = any(
+        c.episode_id == (episode.pk if episode else None)
+        and c.status in (ConsentStatus.OFFERED, ConsentStatus.ACTIVE)
+        for c in consents
+    )
+    ended = episode is not None and episode.status in (EpisodeStatus.ENDED, EpisodeStatus.FOLLOW_UP)
+    return ClientFollowUp(
+        client=client,
+        episode=episode,
+        consents=consents,
+        boosters=boosters,
+        can_agree=ended and not live,
+        can_reopen=episode is not None
+        and episode.status in (EpisodeStatus.ENDED, EpisodeStatus.FOLLOW_UP, EpisodeStatus.CLOSED),
+    )
+
+
+@dataclass
+class CheckInDetail:
+    checkin: FollowUpCheckIn
+    administrations: list[Administration]
+    boosters: list[BoosterRequest]
+
+
+def checkin_detail(checkin: FollowUpCheckIn) -> CheckInDetail:
+    """2 queries: the answer's questionnaires, and booster requests made from it."""
+    return CheckInDetail(
+        checkin=checkin,
+        administrations=list(checkin.administrations.order_by("instrument")),
+        boosters=list(checkin.booster_requests.order_by("-requested_at")),
+    )
+
+
+# --- The client's follow-up page in the portal -------------------------------------------------
+
+
+@dataclass
+class PortalFollowUp:
+    consent: FollowUpConsent | None
+    checkins: list[FollowUpCheckIn] = field(default_factory=list)
+    due: FollowUpCheckIn | None = None
+    next_due: FollowUpCheckIn | None = None
+    boosters: list[BoosterRequest] = field(default_factory=list)
+
+    @property
+    def open_booster(self) -> BoosterRequest | None:
+        return next((b for b in self.boosters if b.status == BoosterStatus.REQUESTED), None)
+
+
+def portal_followup(client: Client, consent: FollowUpConsent | None) -> PortalFollowUp:
+    """2 queries after the consent: its check-ins, and the client's booster requests."""
+    if consent is None:
+        return PortalFollowUp(consent=None)
+    checkins = list(FollowUpCheckIn.objects.filter(consent=consent).order_by("due_on", "number"))
+    today = client_today(client)
+    due = None
+    if consent.status == ConsentStatus.ACTIVE and consent.ends_on >= today:
+        open_ = [c for c in checkins if c.status == CheckInStatus.SCHEDULED and c.due_on <= today]
+        due = open_[-1] if open_ else None
+    upcoming = [c for c in checkins if c.status == CheckInStatus.SCHEDULED and c.due_on > today]
+    boosters = list(
+        BoosterRequest.objects.filter(client=client, episode_id=consent.episode_id)
+        .select_related("appointment")
+        .order_by("-requested_at", "-pk")
+    )
+    return PortalFollowUp(
+        consent=consent,
+        checkins=checkins,
+        due=due,
+        next_due=upcoming[0] if upcoming else None,
+        boosters=boosters,
+    )
+
+
+# --- The therapist's day ---------------------------------------------------------------------
+
+
+def day_entries(user: Any, now: datetime) -> list[Any]:
+    """ "On my mind" entries: follow-up answers not yet seen (flagged ones rank with urgent
+    check-ins), follow-ups due and unanswered, and booster requests awaiting a decision.
+    2 queries."""
+    from continuum.continuity.day import (
+        RANK_CHECKIN,
+        RANK_DRIFTING,
+        RANK_URGENT_CHECKIN,
+        MindEntry,
+    )
+
+    clients = clients_for(user)
+    today = timezone.localtime(now).date()
+    checkins = (
+        FollowUpCheckIn.objects.filter(client__in=clients)
+        .filter(
+            Q(status=CheckInStatus.ANSWERED, seen_at__isnull=True)
+            | Q(
+                status=CheckInStatus.SCHEDULED,
+                due_on__lte=today,
+                consent__status=ConsentStatus.ACTIVE,
+            )
+        )
+        .select_related("client")
+        .order_by("-due_on", "-pk")[:100]
+    )
+    entries = []
+    for checkin in checkins:
+        if checkin.is_answered:
+            reason = f"{checkin.label} answered"
+            if checkin.flags:
+                reason += ": " + "; ".join(checkin.flag_descriptions)
+            entries.append(
+                MindEntry(
+                    client=checkin.client,
+                    rank=RANK_URGENT_CHECKIN if checkin.flags else RANK_CHECKIN,
+                    reason=reason + ".",
+                    url=reverse("followup:checkin_detail", kwargs={"checkin_id": checkin.pk}),
+                    action="Read the answer",
+                    at=checkin.answered_at,
+                )
+            )
+        else:
+            entries.append(
+                MindEntry(
+                    client=checkin.client,
+                    rank=RANK_DRIFTING,
+                    reason=f"{checkin.label} due since {checkin.due_on:%-d %B}, not answered yet.",
+                    url=reverse(
+                        "followup:client_followup", kwargs={"client_id": checkin.client_id}
+                    ),
+                    action="See the follow-up",
+                )
+            )
+    boosters = (
+        BoosterRequest.objects.filter(client__in=clients, status=BoosterStatus.REQUESTED)
+        .select_related("client")
+        .order_by("requested_at")[:100]
+    )
+    for booster in boosters:
+        entries.append(
+            MindEntry(
+                client=booster.client,
+                rank=RANK_URGENT_CHECKIN,
+                reason="Asked for a booster session.",
+                url=reverse("followup:booster_detail", kwargs={"booster_id": booster.pk}),
+                action="Book it or refer",
+                at=booster.requested_at,
+            )
+        )
+    return entries
+
+
+# --- The pre-session brief of a re-opened episode -----------------------------------------------
+
+
+@dataclass
+class PreviousEpisode:
+    episode: Episode
+    outcome: Any  # measures.queries.EpisodeOutcomeSummary
+    goals: list[Any]
+    relapse_plan: list[tuple[str, str]]  # (label, text) of the endings app's plan, if any
+    summary_url: str | None
+
+
+def _relapse_plan(client: Client) -> list[tuple[str, str]]:
+    """The client's relapse-prevention plan, as (label, text) pairs, from the endings app if
+    it is installed and has one (1 query); read defensively, field by field."""
+    if not apps.is_installed("continuum.endings"):
+        return []
+    try:
+        from continuum.endings import models as endings_models
+    except ImportError:
+        return []
+    model = getattr(endings_models, "RelapsePreventionPlan", None)
+    if model is None:
+        return []
+    names = {f.name for f in model._meta.get_fields()}
+    rows = model.objects.all()
+    if "client" in names:
+        rows = rows.filter(client=client)
+    elif "episode" in names:
+        rows = rows.filter(episode__client=client)
+    else:
+        return []
+    order = ["-version", "-pk"] if "version" in names else ["-created_at", "-pk"]
+    plan = rows.order_by(*order).first()
+    if plan is None:
+        return []
+    sections = getattr(plan, "sections", None)
+    if sections is not None:
+        # (key, heading, text) in the order the plan reads.
+        return [(str(heading), str(text)) for _key, heading, text in sections if text]
+    skip = {"id", "client", "episode", "created_at", "updated_at", "created_by", "updated_by"}
+    items = []
+    for f in model._meta.concrete_fields:
+        if f.name in skip or f.get_internal_type() not in ("TextField", "CharField"):
+            continue
+        if f.choices:
+            continue
+        value = getattr(plan, f.name, "")
+        if value:
+            items.append((str(f.verbose_name).capitalize(), str(value)))
+    return items
+
+
+def _summary_url(episode: Episode) -> str | None:
+    for name in ("endings:summary", "endings:episode_summary", "endings:termination_summary"):
+        try:
+            return reverse(name, kwargs={"episode_id": episode.pk})
+        except NoReverseMatch:
+            continue
+    return None
+
+
+def previous_episode_section(appointment: Appointment) -> PreviousEpisode | None:
+    """For a session of a re-opened episode: the previous episode's dates, outcome category,
+    goals and the relapse-prevention plan. No queries when the episode continues none;
+    otherwise 1 (the previous episode) + 2 (its outcome) + 1 (its goals) + 1 (the plan)."""
+    episode = appointment.episode
+    if episode is None or episode.previous_id is None:
+        return None
+    from continuum.measures.queries import episode_outcome
+
+    previous = Episode.objects.filter(pk=episode.previous_id).first()
+    if previous is None:
+        return None
+    return PreviousEpisode(
+        episode=previous,
+        outcome=episode_outcome(previous),
+        goals=_goals(previous),
+        relapse_plan=_relapse_plan(appointment.client),
+        summary_url=_summary_url(previous),
+    )
+
+
+def _goals(episode: Episode) -> list[Any]:
+    """The goals of the episode's last published plan (current or last superseded), 1 query."""
+    if not apps.is_installed("continuum.plans"):
+        return []
+    from continuum.plans.models import Goal, PlanStatus
+
+    goals = list(
+        Goal.objects.filter(
+            plan__episode=episode, plan__status__in=[PlanStatus.CURRENT, PlanStatus.SUPERSEDED]
+        )
+        .select_related("plan")
+        .order_by("-plan__version", "pk")
+    )
+    if not goals:
+        return []
+    latest = goals[0].plan.version
+    return [g for g in goals if g.plan.version == latest]

@@ -1,0 +1,99 @@
+"""Each client's reminder preferences: which reminders by email, quiet hours, time zone."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from continuum.audit.log import record
+from continuum.care.models import Client
+from continuum.lib.timezones import is_valid_time_zone
+from continuum.notify import quiet
+from continuum.notify.models import ReminderPreferences
+
+SWITCHES = ("appointments", "questionnaires", "checkins", "followup")
+
+
+class PreferencesError(ValueError):
+    """Preferences that cannot be saved (the message is safe to show)."""
+
+
+def preferences_for(client: Client) -> ReminderPreferences:
+    """The client's saved preferences, or an unsaved row holding the defaults.
+
+    Uses the row cached by `select_related("reminder_preferences")` when the caller loaded it.
+    """
+    try:
+        prefs: ReminderPreferences = client.reminder_preferences  # type: ignore[attr-defined]
+    except ReminderPreferences.DoesNotExist:
+        return ReminderPreferences(client=client)
+    return prefs
+
+
+def send_time_for(
+    client: Client, kind: str, now: datetime, *, not_before_hour: int | None = None
+) -> datetime | None:
+    """When a reminder of `kind` due now may go to this client; None when they turned it off."""
+    prefs = preferences_for(client)
+    if not prefs.wants(kind):
+        return None
+    return quiet.send_time(
+        now,
+        client.time_zone,
+        quiet_start=prefs.quiet_start,
+        quiet_end=prefs.quiet_end,
+        not_before_hour=not_before_hour,
+    )
+
+
+@transaction.atomic
+def update_preferences(
+    client: Client,
+    *,
+    by: Any,
+    switches: dict[str, bool],
+    quiet_start: time | None,
+    quiet_end: time | None,
+    time_zone: str,
+    request: HttpRequest | None = None,
+) -> ReminderPreferences:
+    """Save the client's choices (and their time zone, which every reminder follows)."""
+    if (quiet_start is None) != (quiet_end is None):
+        raise PreferencesError("Give both the start and the end of your quiet hours, or neither.")
+    if not is_valid_time_zone(time_zone):
+        raise PreferencesError("Choose a time zone from the list.")
+    prefs, _ = ReminderPreferences.objects.select_for_update().get_or_create(client=client)
+    changed = []
+    for name in SWITCHES:
+        value = bool(switches.get(name, False))
+        if getattr(prefs, name) != value:
+            setattr(prefs, name, value)
+            changed.append(name)
+    for name, wall in (("quiet_start", quiet_start), ("quiet_end", quiet_end)):
+        if getattr(prefs, name) != wall:
+            setattr(prefs, name, wall)
+            changed.append(name)
+    prefs.updated_at = timezone.now()
+    prefs.save()
+    if client.time_zone != time_zone:
+        client.time_zone = time_zone
+        client.save(update_fields=["time_zone"])
+        if client.user_id is not None:
+            client.user.time_zone = time_zone  # type: ignore[union-attr]
+            client.user.save(update_fields=["time_zone"])  # type: ignore[union-attr]
+        changed.append("time_zone")
+    record(
+        by,
+        "notify.preferences",
+        prefs,
+        request=request,
+        practice=client.practice_id,
+        client_id=client.pk,
+        fields=changed,
+    )
+    client.reminder_preferences = prefs  # type: ignore[attr-defined]
+    return prefs

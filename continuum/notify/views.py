@@ -1,0 +1,60 @@
+"""The client's reminder preferences page in the portal."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+
+from continuum.care.models import Client
+from continuum.notify.forms import PreferencesForm
+from continuum.notify.preferences import PreferencesError, preferences_for, update_preferences
+from continuum.portal.access import portal_client_required
+
+
+@never_cache
+@portal_client_required
+def portal_preferences(request: HttpRequest) -> HttpResponse:
+    client = cast(Client, request.portal_client)  # type: ignore[attr-defined]
+    prefs = preferences_for(client)
+    if request.method == "POST":
+        form = PreferencesForm(request.POST)
+        if form.is_valid():
+            try:
+                update_preferences(
+                    client,
+                    by=request.user,
+                    switches=form.switches(),
+                    quiet_start=form.cleaned_data.get("quiet_start"),
+                    quiet_end=form.cleaned_data.get("quiet_end"),
+                    time_zone=form.cleaned_data["time_zone"],
+                    request=request,
+                )
+            except PreferencesError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, "Your reminder choices were saved.")
+                return redirect("notify:portal_preferences")
+        status = 400
+    else:
+        form = PreferencesForm(
+            initial={
+                "appointments": prefs.appointments,
+                "questionnaires": prefs.questionnaires,
+                "checkins": prefs.checkins,
+                "followup": prefs.followup,
+                "quiet_start": prefs.quiet_start,
+                "quiet_end": prefs.quiet_end,
+                "time_zone": client.time_zone,
+            }
+        )
+        status = 200
+    return render(
+        request,
+        "notify/portal_preferences.html",
+        {"client": client, "form": form, "nav": "reminders"},
+        status=status,
+    )

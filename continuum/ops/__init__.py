@@ -1,0 +1,1 @@
+"""Operations: backups and restores, and the wiring of the hardening pieces (docs/operations.md)."""

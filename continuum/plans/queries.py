@@ -1,0 +1,498 @@
+"""Read models for plans and homework, and the functions the brief and the day call.
+
+Every function here runs a fixed number of queries whatever the length of the history (the
+number of plan versions, reviews, administrations or tasks); the tests pin them with
+assertNumQueries.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from continuum.care.access import clients_for
+from continuum.care.models import Client, Episode
+from continuum.measures.instruments import UnknownInstrument, get_instrument
+from continuum.measures.models import Administration, AdministrationStatus
+from continuum.plans.models import (
+    Goal,
+    GoalStatus,
+    Homework,
+    HomeworkStatus,
+    Intervention,
+    InterventionReview,
+    InterventionStatus,
+    PlanStatus,
+    TargetKind,
+    TreatmentPlan,
+)
+
+DEFAULT_REVIEW_DAYS = 28
+GOAL_RATING = "goal_rating"
+
+
+def review_interval_days() -> int:
+    """Days after which an active intervention is due for review (setting PLAN_REVIEW_DAYS)."""
+    return int(getattr(settings, "PLAN_REVIEW_DAYS", DEFAULT_REVIEW_DAYS))
+
+
+def _local_date(moment: datetime) -> date:
+    return timezone.localtime(moment).date()
+
+
+# --- Goal progress --------------------------------------------------------------------------
+
+
+@dataclass
+class Progress:
+    """The latest score bearing on a goal's target."""
+
+    value: float  # on the scale as people read it (WHO-5 in %)
+    shown: str  # "12", "48%", "6"
+    day: date
+    met: bool
+
+
+@dataclass
+class GoalRow:
+    goal: Goal
+    progress: Progress | None
+
+
+def _latest_scores(episode: Episode, codes: set[str]) -> dict[str, Administration]:
+    """The latest completed administration with a total, per instrument code (one query)."""
+    if not codes:
+        return {}
+    ranked = (
+        Administration.objects.filter(
+            episode=episode,
+            status=AdministrationStatus.COMPLETED,
+            instrument__in=sorted(codes),
+            total__isnull=False,
+            completed_at__isnull=False,
+        )
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("instrument")],
+                order_by=[F("completed_at").desc(), F("pk").desc()],
+            )
+        )
+        .filter(rank=1)
+        .only("pk", "instrument", "total", "answers", "goal_labels", "completed_at")
+    )
+    return {admin.instrument: admin for admin in ranked}
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _progress(goal: Goal, latest: dict[str, Administration]) -> Progress | None:
+    if goal.target_kind == TargetKind.RATING:
+        admin = latest.get(GOAL_RATING)
+        if admin is None or admin.completed_at is None:
+            return None
+        # The goal-rating form asks one item per goal, keyed "1".."n" in label order.
+        wanted = _normalise(goal.statement)
+        for n, label in enumerate(admin.goal_labels or [], start=1):
+            answer = (admin.answers or {}).get(str(n))
+            if _normalise(str(label)) == wanted and isinstance(answer, int | float):
+                value = float(answer)
+                shown = f"{value:g}"
+                return Progress(
+                    value, shown, _local_date(admin.completed_at), goal.is_met_by(value)
+                )
+        return None
+    admin = latest.get(goal.instrument)
+    if admin is None or admin.total is None or admin.completed_at is None:
+        return None
+    try:
+        instrument = get_instrument(goal.instrument)
+    except UnknownInstrument:
+        return None
+    value = admin.total * instrument.factor
+    return Progress(
+        value,
+        instrument.display(admin.total),
+        _local_date(admin.completed_at),
+        goal.is_met_by(value),
+    )
+
+
+def goal_rows(plan: TreatmentPlan, goals: list[Goal] | None = None) -> list[GoalRow]:
+    """Each goal of `plan` with the latest score on its target (two queries at most)."""
+    if goals is None:
+        goals = list(plan.goals.all())
+    codes = {g.instrument for g in goals if g.target_kind == TargetKind.INSTRUMENT}
+    if any(g.target_kind == TargetKind.RATING for g in goals):
+        codes.add(GOAL_RATING)
+    latest = _latest_scores(plan.episode, codes)
+    return [GoalRow(goal, _progress(goal, latest)) for goal in goals]
+
+
+def active_goal_statements(episode: Episode) -> list[str]:
+    """The current plan's active goals, in the client's words, in plan order (one query).
+
+    For the `goal_rating` measure: each statement is one "how close are you" item.
+    """
+    return list(
+        Goal.objects.filter(
+            plan__episode=episode, plan__status=PlanStatus.CURRENT, status=GoalStatus.ACTIVE
+        )
+        .order_by("pk")
+        .values_list("statement", flat=True)
+    )
+
+
+# --- Interventions: evolution chains and reviews --------------------------------------------
+
+
+@dataclass
+class Step:
+    """One version of an intervention: v1, v2, ... in its evolution chain."""
+
+    number: int
+    intervention: Intervention
+    # The review that adapted the previous version into this one (None for v1).
+    caused_by: InterventionReview | None
+    reviews: list[InterventionReview]
+
+
+@dataclass
+class Chain:
+    """An intervention as it stands in a plan version, with how it evolved."""
+
+    head: Intervention  # the newest version in this plan
+    steps: list[Step]  # oldest first; steps[-1].intervention is `head`
+    goals: list[Goal] = field(default_factory=list)
+    last_reviewed: date | None = None
+    due_for_review: bool = False
+    review_since: date | None = None  # the start date or last review, whichever is later
+
+
+@dataclass
+class _EpisodeInterventions:
+    rows: dict[int, Intervention]
+    reviews_by_origin: dict[int, list[InterventionReview]]
+    caused_by: dict[int, InterventionReview]  # origin id of a new version → its review
+
+    def origin(self, row: Intervention) -> int:
+        """The first row of an intervention's copies across plan versions."""
+        seen = row
+        while seen.previous_id is not None and seen.previous_id in self.rows:
+            seen = self.rows[seen.previous_id]
+        return seen.pk
+
+
+def _episode_interventions(episode_id: int) -> _EpisodeInterventions:
+    """Every intervention of every plan version of an episode, and every review (2 queries)."""
+    rows = {
+        i.pk: i for i in Intervention.objects.filter(plan__episode_id=episode_id).order_by("pk")
+    }
+    reviews = list(
+        InterventionReview.objects.filter(intervention__plan__episode_id=episode_id).order_by(
+            "reviewed_on", "pk"
+        )
+    )
+    data = _EpisodeInterventions(rows, defaultdict(list), {})
+    for review in reviews:
+        row = rows.get(review.intervention_id)
+        if row is None:
+            continue
+        review.intervention = row
+        data.reviews_by_origin[data.origin(row)].append(review)
+        if review.result_id is not None and review.result_id in rows:
+            data.caused_by[data.origin(rows[review.result_id])] = review
+    return data
+
+
+def _chains(
+    plan: TreatmentPlan,
+    data: _EpisodeInterventions,
+    goal_links: dict[int, list[Goal]],
+    today: date,
+) -> list[Chain]:
+    in_plan = [row for row in data.rows.values() if row.plan_id == plan.pk]
+    adapted_here = {row.adapted_from_id for row in in_plan if row.adapted_from_id is not None}
+    days = review_interval_days()
+    chains = []
+    for head in in_plan:
+        if head.pk in adapted_here:
+            continue  # an earlier version: shown inside its successor's chain
+        versions = [head]
+        while versions[0].adapted_from_id in data.rows:
+            versions.insert(0, data.rows[versions[0].adapted_from_id])
+        steps = []
+        for number, version in enumerate(versions, start=1):
+            origin = data.origin(version)
+            steps.append(
+                Step(
+                    number=number,
+                    intervention=version,
+                    caused_by=data.caused_by.get(origin) if number > 1 else None,
+                    reviews=data.reviews_by_origin.get(origin, []),
+                )
+            )
+        reviews = steps[-1].reviews
+        last = reviews[-1].reviewed_on if reviews else None
+        since = max(head.start_date, last) if last is not None else head.start_date
+        chains.append(
+            Chain(
+                head=head,
+                steps=steps,
+                goals=goal_links.get(head.pk, []),
+                last_reviewed=last,
+                review_since=since,
+                due_for_review=(
+                    plan.status == PlanStatus.CURRENT
+                    and head.status == InterventionStatus.ACTIVE
+                    and since <= today - timedelta(days=days)
+                ),
+            )
+        )
+    # Active ones first, in the order they were added.
+    chains.sort(
+        key=lambda c: (c.head.status != InterventionStatus.ACTIVE, c.steps[0].intervention.pk)
+    )
+    return chains
+
+
+def _goal_links(plan: TreatmentPlan, goals: list[Goal]) -> dict[int, list[Goal]]:
+    by_id = {g.pk: g for g in goals}
+    links: dict[int, list[Goal]] = defaultdict(list)
+    through = Intervention.goals.through.objects.filter(intervention__plan=plan).order_by("pk")
+    for intervention_id, goal_id in through.values_list("intervention_id", "goal_id"):
+        if goal_id in by_id:
+            links[intervention_id].append(by_id[goal_id])
+    return links
+
+
+# --- Plan pages -----------------------------------------------------------------------------
+
+
+@dataclass
+class PlanView:
+    plan: TreatmentPlan
+    goals: list[GoalRow]
+    chains: list[Chain]
+
+    @property
+    def active_chains(self) -> list[Chain]:
+        return [c for c in self.chains if c.head.status == InterventionStatus.ACTIVE]
+
+    @property
+    def ended_chains(self) -> list[Chain]:
+        return [c for c in self.chains if c.head.status != InterventionStatus.ACTIVE]
+
+    @property
+    def due_count(self) -> int:
+        return sum(c.due_for_review for c in self.chains)
+
+
+def plan_view(plan: TreatmentPlan, *, today: date | None = None) -> PlanView:
+    """One plan version in full: goals with progress, interventions with their chains.
+
+    Five queries at most: goals, the latest score per instrument (skipped when no goal has a
+    target), goal links, and the interventions and reviews of every version of the episode
+    (they feed the evolution chains, which cross plan versions).
+    """
+    today = today or timezone.localdate()
+    goals = list(plan.goals.all())
+    rows = goal_rows(plan, goals)
+    links = _goal_links(plan, goals)
+    data = _episode_interventions(plan.episode_id)
+    return PlanView(plan=plan, goals=rows, chains=_chains(plan, data, links, today))
+
+
+@dataclass
+class EpisodePlans:
+    current: TreatmentPlan | None
+    draft: TreatmentPlan | None
+    versions: list[TreatmentPlan]  # newest first
+
+
+def episode_plans(episode: Episode) -> EpisodePlans:
+    """Every plan version of an episode (one query)."""
+    versions = list(
+        TreatmentPlan.objects.filter(episode=episode)
+        .select_related("created_by")
+        .order_by("-version")
+    )
+    for plan in versions:
+        plan.episode = episode
+    current = next((p for p in versions if p.status == PlanStatus.CURRENT), None)
+    draft = next((p for p in versions if p.status == PlanStatus.DRAFT), None)
+    return EpisodePlans(current=current, draft=draft, versions=versions)
+
+
+# --- For the brief and the day --------------------------------------------------------------
+
+
+@dataclass
+class DueIntervention:
+    intervention: Intervention
+    since: date  # its start date or its last review, whichever is later
+    days: int  # days since then
+    last_reviewed: date | None
+
+
+def interventions_due_for_review(
+    episode: Episode, today: date | None = None
+) -> list[DueIntervention]:
+    """Active interventions of the episode's current plan not reviewed for PLAN_REVIEW_DAYS.
+
+    Returns a list of DueIntervention(intervention, since, days, last_reviewed), the longest
+    waiting first; `intervention.plan` is set. "since" counts from the start date when the
+    intervention was never reviewed. Three queries whatever the history.
+    """
+    today = today or timezone.localdate()
+    plan = (
+        TreatmentPlan.objects.filter(episode=episode, status=PlanStatus.CURRENT)
+        .select_related("client")
+        .first()
+    )
+    if plan is None:
+        return []
+    plan.episode = episode
+    data = _episode_interventions(episode.pk)
+    due = [
+        DueIntervention(
+            intervention=chain.head,
+            since=chain.review_since or chain.head.start_date,
+            days=(today - (chain.review_since or chain.head.start_date)).days,
+            last_reviewed=chain.last_reviewed,
+        )
+        for chain in _chains(plan, data, {}, today)
+        if chain.due_for_review
+    ]
+    for item in due:
+        item.intervention.plan = plan
+    return sorted(due, key=lambda d: (d.since, d.intervention.pk))
+
+
+def plan_reviews_due(user: Any, today: date) -> list[TreatmentPlan]:
+    """Current plans of `user`'s clients whose review date is today or earlier (one query).
+
+    Returns TreatmentPlan rows (with `client` and `episode` loaded), the most overdue first;
+    link to `plans:episode_plan` with `plan.episode_id`.
+    """
+    return list(
+        TreatmentPlan.objects.filter(
+            client__in=clients_for(user),
+            status=PlanStatus.CURRENT,
+            review_date__lte=today,
+        )
+        .select_related("client", "episode")
+        .order_by("review_date", "pk")
+    )
+
+
+# --- Homework -------------------------------------------------------------------------------
+
+
+@dataclass
+class HomeworkHistory:
+    items: list[Homework]  # newest due date first (at most `limit` when one was given)
+    total: int  # every task, cancelled ones included
+    counts: dict[str, int]  # status value → number of tasks
+
+    @property
+    def reported(self) -> int:
+        return sum(self.counts.get(s, 0) for s in ("done", "partly", "not_done"))
+
+    @property
+    def more(self) -> bool:
+        return self.total > len(self.items)
+
+
+def _homework(client: Client) -> Any:
+    return Homework.objects.filter(client=client).select_related("goal", "intervention")
+
+
+def homework_for_client(client: Client, *, limit: int | None = None) -> HomeworkHistory:
+    """A client's homework history for the client page and the homework list (2 queries).
+
+    Returns HomeworkHistory(items, total, counts): `items` are Homework rows, newest due date
+    first (at most `limit`), with `goal` and `intervention` loaded for `why_text`; `counts`
+    maps each status to its number of tasks over the whole history.
+    """
+    rows = _homework(client).order_by("-due_date", "-pk")
+    items = list(rows[:limit] if limit is not None else rows)
+    counts: dict[str, int] = dict(
+        Homework.objects.filter(client=client)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return HomeworkHistory(items=items, total=sum(counts.values()), counts=counts)
+
+
+def homework_since(client: Client, since: datetime) -> list[Homework]:
+    """Homework that moved since `since`, for the brief (one query).
+
+    Returns Homework rows (not cancelled) set, reported or due since `since`, plus every task
+    still open, by due date; `goal` and `intervention` are loaded. `client_note` is the
+    client's own words (decrypted): show it escaped, never log it.
+    """
+    return list(
+        _homework(client)
+        .exclude(status=HomeworkStatus.CANCELLED)
+        .filter(
+            Q(created_at__gte=since)
+            | Q(reported_at__gte=since)
+            | Q(due_date__gte=_local_date(since))
+            | Q(status=HomeworkStatus.ASSIGNED)
+        )
+        .order_by("due_date", "pk")
+    )
+
+
+def overdue_homework(user: Any, today: date) -> list[Homework]:
+    """Open tasks of `user`'s clients whose due date has passed (one query).
+
+    Returns Homework rows with `client` loaded, the longest overdue first; link to
+    `plans:homework_list` with `homework.client_id`.
+    """
+    return list(
+        Homework.objects.filter(
+            client__in=clients_for(user), status=HomeworkStatus.ASSIGNED, due_date__lt=today
+        )
+        .select_related("client")
+        .order_by("due_date", "pk")
+    )
+
+
+# --- The portal -----------------------------------------------------------------------------
+
+
+def current_plan(client: Client) -> TreatmentPlan | None:
+    """The client's current plan (of their latest episode that has one), or None (1 query).
+
+    The portal's "My plan" and the homework form (what a task can be linked to) use it.
+    """
+    plan: TreatmentPlan | None = (
+        TreatmentPlan.objects.filter(client=client, status=PlanStatus.CURRENT)
+        .select_related("episode", "client")
+        .order_by("-episode__start_date", "-published_at", "-pk")
+        .first()
+    )
+    return plan
+
+
+def portal_homework(client: Client) -> list[Homework]:
+    """The client's tasks (not cancelled): open ones first by due date, then the reported."""
+    rows = list(_homework(client).exclude(status=HomeworkStatus.CANCELLED))
+    open_ = sorted((h for h in rows if h.is_open), key=lambda h: (h.due_date, h.pk))
+    done = sorted(
+        (h for h in rows if not h.is_open), key=lambda h: (h.due_date, h.pk), reverse=True
+    )
+    return open_ + done

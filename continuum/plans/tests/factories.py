@@ -1,0 +1,111 @@
+"""Builders for plans, goals, interventions, reviews and homework in tests (no audit rows)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from continuum.care.models import Client, Episode
+from continuum.measures.models import Administration, AdministrationStatus
+from continuum.plans.models import (
+    Goal,
+    Homework,
+    Intervention,
+    InterventionReview,
+    PlanStatus,
+    TreatmentPlan,
+)
+
+
+def make_plan(
+    episode: Episode,
+    *,
+    status: str = PlanStatus.CURRENT,
+    version: int = 1,
+    focus: str = "Low mood and withdrawal since the move",
+    review_date: date | None = None,
+    **extra: Any,
+) -> TreatmentPlan:
+    now = timezone.now()
+    return TreatmentPlan.objects.create(
+        episode=episode,
+        client=episode.client,
+        version=version,
+        status=status,
+        focus=focus,
+        review_date=review_date or timezone.localdate() + timedelta(days=60),
+        created_by=episode.therapist,
+        published_at=None if status == PlanStatus.DRAFT else now,
+        **extra,
+    )
+
+
+def make_goal(plan: TreatmentPlan, statement: str = "Feel like myself again", **extra: Any) -> Goal:
+    fields: dict[str, Any] = {
+        "target_kind": "instrument",
+        "instrument": "phq9",
+        "comparison": "below",
+        "target_value": 10.0,
+        "target_date": date(2026, 6, 30),
+    }
+    fields.update(extra)
+    return Goal.objects.create(plan=plan, statement=statement, **fields)
+
+
+def make_intervention(
+    plan: TreatmentPlan, technique: str = "behavioural_activation", **extra: Any
+) -> Intervention:
+    goals = extra.pop("goals", [])
+    fields: dict[str, Any] = {
+        "rationale": "Withdrawal keeps the low mood going",
+        "start_date": date(2026, 1, 12),
+    }
+    fields.update(extra)
+    intervention = Intervention.objects.create(plan=plan, technique=technique, **fields)
+    if goals:
+        intervention.goals.set(goals)
+    return intervention
+
+
+def make_review(
+    intervention: Intervention, *, decision: str = "keep", **extra: Any
+) -> InterventionReview:
+    fields: dict[str, Any] = {
+        "reviewed_on": intervention.start_date + timedelta(days=14),
+        "what_happened": "Did three of five planned activities",
+        "client_response": "Found the walks helped",
+        "reason": "Working; keep going",
+        "created_by": intervention.plan.episode.therapist,
+    }
+    fields.update(extra)
+    return InterventionReview.objects.create(intervention=intervention, decision=decision, **fields)
+
+
+def make_homework(client: Client, title: str = "Activity diary", **extra: Any) -> Homework:
+    fields: dict[str, Any] = {
+        "why": "To see how activity and mood link up",
+        "due_date": timezone.localdate() + timedelta(days=7),
+        "assigned_by": client.therapist,
+    }
+    fields.update(extra)
+    return Homework.objects.create(client=client, title=title, **fields)
+
+
+def make_score(
+    episode: Episode, instrument: str, total: float, when: Any, **extra: Any
+) -> Administration:
+    """A completed administration written straight to the database."""
+    return Administration.objects.create(
+        episode=episode,
+        client=episode.client,
+        instrument=instrument,
+        instrument_version="1",
+        status=extra.pop("status", AdministrationStatus.COMPLETED),
+        due_at=when,
+        window_ends_at=when + timedelta(days=7),
+        completed_at=when,
+        total=total,
+        **extra,
+    )

@@ -1,0 +1,196 @@
+"""The therapist's side of the portal: invite and revoke, portal settings, check-ins."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+
+from continuum.accounts.decorators import clinician_required
+from continuum.accounts.models import User
+from continuum.audit.log import record
+from continuum.care.access import clients_for, get_client_for
+from continuum.care.models import Client
+from continuum.portal import queries, services
+from continuum.portal.access import get_checkin_for
+from continuum.portal.forms import PortalSettingsForm
+from continuum.portal.models import CheckIn
+
+READ_METHODS = ("GET", "HEAD")
+CHECKINS_PAGE_SIZE = 50
+
+
+def _user(request: HttpRequest) -> User:
+    # clinician_required has run: the user is logged in with an active clinical membership.
+    return cast(User, request.user)
+
+
+def _portal_page(
+    request: HttpRequest,
+    client: Client,
+    *,
+    form: PortalSettingsForm | None = None,
+    invite_error: str = "",
+    revoke_error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    portal = services.settings_for(client)
+    shareable = services.shareable_measures(client)
+    if form is None:
+        form = PortalSettingsForm(
+            initial={
+                "checkin_cadence": portal.checkin_cadence,
+                "shared_measures": [c for c in portal.shared_measures if c in shareable],
+            },
+            shareable=shareable,
+        )
+    return render(
+        request,
+        "portal/staff/client_portal.html",
+        {
+            "client": client,
+            "portal": portal,
+            "status": services.portal_status(client),
+            "active_since": services.active_since(client),
+            "form": form,
+            "shareable": shareable,
+            "invite_error": invite_error,
+            "revoke_error": revoke_error,
+            "nav": "caseload",
+        },
+        status=status,
+    )
+
+
+def _client_with_portal(user: User, client_id: int) -> Client:
+    """get_client_for, with the client's login and portal settings for the status line."""
+    return get_object_or_404(
+        clients_for(user).select_related("user", "portal_settings", "practice"), pk=client_id
+    )
+
+
+@clinician_required
+def client_portal(request: HttpRequest, client_id: int) -> HttpResponse:
+    """GET: the client's portal status and settings. POST: invite, or send the link again."""
+    user = _user(request)
+    client = _client_with_portal(user, client_id)
+    if request.method == "POST":
+        resent = client.user is not None
+        try:
+            services.invite_client(client, by=user, request=request)
+        except services.PortalError as error:
+            return _portal_page(request, client, invite_error=str(error))
+        messages.success(
+            request,
+            "A new set-password link was sent to the client."
+            if resent
+            else "The client was invited: a set-password link is on its way to them.",
+        )
+        return redirect("portal:client_portal", client_id=client.pk)
+    if request.method not in READ_METHODS:
+        return HttpResponseNotAllowed([*READ_METHODS, "POST"])
+    return _portal_page(request, client)
+
+
+@clinician_required
+def client_portal_revoke(request: HttpRequest, client_id: int) -> HttpResponse:
+    user = _user(request)
+    client = _client_with_portal(user, client_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        services.revoke_access(client, by=user, request=request)
+    except services.PortalError as error:
+        return _portal_page(request, client, revoke_error=str(error))
+    messages.success(request, "The client can no longer log in to the portal.")
+    return redirect("portal:client_portal", client_id=client.pk)
+
+
+@clinician_required
+def client_portal_settings(request: HttpRequest, client_id: int) -> HttpResponse:
+    user = _user(request)
+    client = _client_with_portal(user, client_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = PortalSettingsForm(request.POST, shareable=services.shareable_measures(client))
+    if form.is_valid():
+        try:
+            services.update_portal_settings(
+                client,
+                cadence=form.cleaned_data["checkin_cadence"],
+                shared_measures=form.cleaned_data["shared_measures"],
+                by=user,
+                request=request,
+            )
+        except services.PortalError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "The portal settings were saved.")
+            return redirect("portal:client_portal", client_id=client.pk)
+    return _portal_page(request, client, form=form)
+
+
+@clinician_required
+def client_checkins(request: HttpRequest, client_id: int) -> HttpResponse:
+    user = _user(request)
+    client = get_client_for(user, client_id)
+    if request.method not in READ_METHODS:
+        return HttpResponseNotAllowed(READ_METHODS)
+    rows = CheckIn.objects.filter(client=client).order_by("-created_at", "-pk")
+    paginator: Paginator[CheckIn] = Paginator(rows, CHECKINS_PAGE_SIZE)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    moods = queries.recent_moods(client)
+    unseen = queries.unseen_count(client)
+    record(
+        user,
+        "checkin.list",
+        client,
+        request=request,
+        practice=client.practice_id,
+        page=page_obj.number,
+        shown=len(page_obj.object_list),
+    )
+    return render(
+        request,
+        "portal/staff/checkins.html",
+        {
+            "client": client,
+            "page_obj": page_obj,
+            "checkins": page_obj.object_list,
+            "total": paginator.count,
+            "moods": moods,
+            "sparkline": queries.mood_sparkline(moods),
+            "unseen": unseen,
+            "nav": "caseload",
+        },
+    )
+
+
+@clinician_required
+def client_checkins_seen(request: HttpRequest, client_id: int) -> HttpResponse:
+    user = _user(request)
+    client = get_client_for(user, client_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    ids = services.mark_all_seen(client, by=user, request=request)
+    messages.success(
+        request,
+        f"{len(ids)} check-in{'' if len(ids) == 1 else 's'} marked seen."
+        if ids
+        else "There were no new check-ins.",
+    )
+    return redirect("portal:client_checkins", client_id=client.pk)
+
+
+@clinician_required
+def checkin_seen(request: HttpRequest, checkin_id: int) -> HttpResponse:
+    user = _user(request)
+    checkin = get_checkin_for(user, checkin_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    services.mark_checkin_seen(checkin, by=user, request=request)
+    messages.success(request, "The check-in was marked seen.")
+    return redirect("portal:client_checkins", client_id=checkin.client_id)

@@ -1,0 +1,162 @@
+"""The day view's kind prompt when load stays high: thresholds, snoozing, and the clock."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import time_machine
+from django.utils import timezone
+
+from continuum.audit.models import AuditEvent
+from continuum.measures.models import Alert
+from continuum.wellbeing.models import WellbeingSettings
+from continuum.wellbeing.prompts import prompt_entries
+from continuum.wellbeing.tests.base import LONDON, WellbeingTestCase, attended, rate
+
+NOW = datetime(2026, 11, 19, 9, 0, tzinfo=LONDON)  # Thursday morning
+MONDAY = datetime(2026, 11, 16, 10, 0, tzinfo=LONDON)
+DAY = "/day/"
+PROMPT = "Your sessions have felt heavy for"
+
+
+class PromptTests(WellbeingTestCase):
+    def heavy_mondays(self, weeks: range) -> None:
+        """One very heavy session each Monday of these weeks (0 is this week)."""
+        for w in weeks:
+            rate(attended(self.dana, MONDAY + timedelta(weeks=w)), 5)
+
+    def test_no_prompt_when_load_is_ordinary(self) -> None:
+        rate(attended(self.dana, MONDAY - timedelta(weeks=1)), 2)
+        rate(attended(self.dana, MONDAY), 3)
+        self.login(self.alice)
+        with time_machine.travel(NOW, tick=False):
+            response = self.client.get(DAY)
+        self.assertNotContains(response, "For you")
+        self.assertNotContains(response, "Snooze for a week")
+
+    def test_the_prompt_appears_after_a_safety_alert_and_snooze_hides_it_for_a_week(self) -> None:
+        self.heavy_mondays(range(-2, 2))
+        raised = NOW - timedelta(hours=1)
+        Alert.objects.create(
+            client=self.dana,
+            kind="safety",
+            severity="high",
+            severity_rank=0,
+            cause="s",
+            message="m",
+            created_at=raised,
+        )
+        Alert.objects.create(
+            client=self.dana,
+            kind="not_on_track",
+            severity="medium",
+            severity_rank=1,
+            cause="n",
+            message="Not on track",
+            created_at=raised,
+        )
+        self.login(self.alice)
+
+        with time_machine.travel(NOW, tick=False):
+            response = self.client.get(DAY)
+            entries = response.context["day"].on_my_mind
+            ranks = [(e.client is None, e.rank) for e in entries]
+            # Safety first, then this prompt, then the other alerts (and the rest).
+            self.assertEqual(ranks[:3], [(False, 0), (True, 1), (False, 1)])
+            self.assertContains(response, "For you")
+            self.assertContains(
+                response,
+                "Your sessions have felt heavy for three weeks running (an average of 5.0 out "
+                "of 5). That is a lot to carry. You might consider talking it through with a "
+                "peer or in supervision.",
+            )
+            self.assertContains(response, '<a href="/me/load/">See my load</a>', html=True)
+            self.assertContains(response, 'action="/me/load/snooze/"')
+
+            response = self.client.post("/me/load/snooze/", {"next": DAY})
+            self.assertRedirects(response, DAY, fetch_redirect_response=False)
+            settings = WellbeingSettings.objects.get(therapist=self.alice)
+            self.assertEqual(settings.snooze_until, timezone.now() + timedelta(days=7))
+            self.assertNotContains(self.client.get(DAY), PROMPT)
+            event = AuditEvent.objects.get(action="wellbeing.prompt.snooze")
+            self.assertEqual((event.actor, event.detail), (self.alice, {}))
+
+        with time_machine.travel(NOW + timedelta(days=6, hours=23), tick=False):
+            self.login(self.alice)  # the idle session ended long ago
+            self.assertNotContains(self.client.get(DAY), PROMPT)
+            # The load page still tells the truth, and says the prompt is snoozed.
+            load_page = self.client.get("/me/load/")
+            self.assertContains(load_page, PROMPT)
+            self.assertContains(load_page, "snoozed until Thursday 26 November")
+
+        with time_machine.travel(NOW + timedelta(days=7, minutes=1), tick=False):
+            self.login(self.alice)
+            self.assertContains(self.client.get(DAY), PROMPT)
+
+    def test_the_prompt_goes_when_load_eases(self) -> None:
+        self.heavy_mondays(range(-3, -1))  # two heavy weeks, then an ordinary one
+        rate(attended(self.dana, MONDAY - timedelta(weeks=1)), 2)
+        self.login(self.alice)
+        with time_machine.travel(NOW - timedelta(weeks=1), tick=False):
+            self.assertContains(self.client.get(DAY), PROMPT)
+        with time_machine.travel(NOW, tick=False):
+            self.login(self.alice)
+            self.assertNotContains(self.client.get(DAY), PROMPT)
+
+    def test_hours_over_the_limit_two_weeks_running(self) -> None:
+        WellbeingSettings.objects.create(therapist=self.alice, weekly_hours_limit=1)
+        for w in (-2, -1):
+            attended(self.dana, MONDAY + timedelta(weeks=w), minutes=90)
+        self.login(self.alice)
+        with time_machine.travel(NOW, tick=False):
+            response = self.client.get(DAY)
+        self.assertContains(
+            response, "You have worked more than your limit of 1 hours for two weeks running."
+        )
+        self.assertContains(response, "a proper break")
+
+    def test_heavy_sessions_this_week_use_the_therapists_threshold(self) -> None:
+        for hour in (0, 2, 4):
+            rate(attended(self.dana, MONDAY + timedelta(hours=hour)), 4)
+        self.login(self.alice)
+        with time_machine.travel(NOW, tick=False):
+            self.assertContains(self.client.get(DAY), "Three heavy sessions so far this week.")
+            WellbeingSettings.objects.create(
+                therapist=self.alice, heavy_sessions_per_week=4, weight_threshold=Decimal("4.5")
+            )
+            self.assertNotContains(self.client.get(DAY), "heavy sessions so far")
+
+    def test_turning_prompts_off(self) -> None:
+        self.heavy_mondays(range(-2, 1))
+        WellbeingSettings.objects.create(therapist=self.alice, prompts_enabled=False)
+        self.login(self.alice)
+        with time_machine.travel(NOW, tick=False):
+            self.assertNotContains(self.client.get(DAY), PROMPT)
+
+    def test_a_colleagues_load_prompts_nobody_else(self) -> None:
+        self.heavy_mondays(range(-2, 1))
+        with time_machine.travel(NOW, tick=False):
+            for other in (self.bob, self.olivia, self.charlie):
+                self.login(other)
+                self.assertNotContains(self.client.get(DAY), PROMPT)
+
+    def test_the_provider_takes_two_queries_and_one_when_snoozed(self) -> None:
+        self.heavy_mondays(range(-2, 1))
+        now = NOW
+        # 1. wellbeing settings, 2. the sessions of the weeks the thresholds look at.
+        with self.assertNumQueries(2):
+            self.assertEqual(len(prompt_entries(self.alice, now)), 1)
+        WellbeingSettings.objects.create(therapist=self.alice, snooze_until=now + timedelta(days=1))
+        with self.assertNumQueries(1):
+            self.assertEqual(prompt_entries(self.alice, now), [])
+
+    def test_snooze_is_a_post(self) -> None:
+        self.assertRedirects(
+            self.client.post("/me/load/snooze/"),
+            "/accounts/login/?next=/me/load/snooze/",
+            fetch_redirect_response=False,
+        )
+        self.login(self.alice)
+        self.assertEqual(self.client.get("/me/load/snooze/").status_code, 405)
+        self.assertFalse(WellbeingSettings.objects.exists())
