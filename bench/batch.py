@@ -2,13 +2,12 @@
 
     .venv/bin/python bench/batch.py info
     .venv/bin/python bench/batch.py verify-checkins --keys acked.json
-    .venv/bin/python bench/batch.py recompute
-    .venv/bin/python bench/batch.py scheduler --step-minutes 5
+    .venv/bin/python bench/batch.py recompute scheduler --step-minutes 5
     .venv/bin/python bench/batch.py tasks-waiting
-    .venv/bin/python bench/batch.py scaleup-python --administrations 1000000
-    .venv/bin/python bench/batch.py scaleup-db --administrations 1000000
+    .venv/bin/python bench/batch.py scaleup-db scaleup-python --administrations 1000000
 
-Each prints one JSON object on its last line (bench/run.py reads it).
+Jobs run one after the other in one process; each prints one line of JSON ({"job": name, ...},
+with "error" when it failed), which bench/run.py reads.
 
 scaleup-python builds episodes as plain Python lists (no database) and times
 trajectories.compute_curves on them. scaleup-db writes the same kind of history into the
@@ -27,6 +26,8 @@ import os
 import random
 import sys
 import time
+import traceback
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -169,6 +170,7 @@ def scheduler(step_minutes: int, hours: int) -> dict[str, Any]:
         "reminders": Reminder.objects.count(),
         **totals,
         "by_kind": by_kind,
+        "tasks_ready": tasks_waiting()["ready"],
     }
 
 
@@ -350,35 +352,36 @@ def scaleup_db(administrations: int) -> dict[str, Any]:
     }
 
 
+JOBS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
+    "info": lambda o: info(),
+    "verify-checkins": lambda o: verify_checkins(o.keys),
+    "recompute": lambda o: recompute(),
+    "scheduler": lambda o: scheduler(o.step_minutes, o.hours),
+    "tasks-waiting": lambda o: tasks_waiting(),
+    "scaleup-db": lambda o: scaleup_db(o.administrations),
+    "scaleup-python": lambda o: scaleup_python(o.administrations),
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("info")
-    verify = sub.add_parser("verify-checkins")
-    verify.add_argument("--keys", required=True, type=Path)
-    sub.add_parser("recompute")
-    sched = sub.add_parser("scheduler")
-    sched.add_argument("--step-minutes", type=int, default=5)
-    sched.add_argument("--hours", type=int, default=24)
-    sub.add_parser("tasks-waiting")
-    for name in ("scaleup-python", "scaleup-db"):
-        scale = sub.add_parser(name)
-        scale.add_argument("--administrations", type=int, default=1_000_000)
+    parser.add_argument("jobs", nargs="+", choices=list(JOBS))
+    parser.add_argument("--keys", type=Path, help="verify-checkins: a JSON list of keys")
+    parser.add_argument("--step-minutes", type=int, default=5, help="scheduler")
+    parser.add_argument("--hours", type=int, default=24, help="scheduler")
+    parser.add_argument("--administrations", type=int, default=1_000_000, help="scale-up")
     options = parser.parse_args()
-    if options.command == "info":
-        emit(info())
-    elif options.command == "verify-checkins":
-        emit(verify_checkins(options.keys))
-    elif options.command == "recompute":
-        emit(recompute())
-    elif options.command == "scheduler":
-        emit(scheduler(options.step_minutes, options.hours))
-    elif options.command == "tasks-waiting":
-        emit(tasks_waiting())
-    elif options.command == "scaleup-python":
-        emit(scaleup_python(options.administrations))
-    else:
-        emit(scaleup_db(options.administrations))
+    # One process for several jobs (Django starts once); a job that fails is reported and the
+    # next one still runs.
+    for job in options.jobs:
+        try:
+            result = JOBS[job](options)
+        except Exception as error:  # reported, and the next job runs
+            traceback.print_exc()
+            connection.close()
+            why = " ".join(f"{type(error).__name__}: {error}".split())
+            result = {"error": why[:500]}
+        emit({"job": job, **result})
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ from gunicorn's access log (bench/run.py).
 Environment: BENCH_TARGETS (bench/setup_data.py's JSON), BENCH_SESSIONS (cookies of the
 logins bench/run.py made through /accounts/login/), BENCH_PHASES (comma-separated names),
 BENCH_PHASE_SECONDS, BENCH_SAMPLES (where the samples are written), BENCH_LINK_OFFSET (links
-used by earlier runs).
+used by earlier runs), BENCH_CPU_PIDS (the gunicorn workers, whose CPU time is read before and
+after each phase, with PostgreSQL's processes', to give CPU milliseconds per request).
 
 Users never follow redirects: a page answered with anything but 200 is a failure (a redirect
 to the login page means the session was lost), a check-in is acknowledged by its 302.
@@ -54,6 +55,40 @@ class State:
     numbers = itertools.count()
 
 
+APP_PIDS = [int(p) for p in os.environ.get("BENCH_CPU_PIDS", "").split(",") if p]
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _ticks(pid: int) -> int:
+    """User plus system CPU time of a process so far, in clock ticks."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    fields = stat.rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime, stime
+
+
+def _postgres_pids() -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU used so far by the gunicorn workers and by PostgreSQL's processes (if any)."""
+    return {
+        "app": sum(_ticks(p) for p in APP_PIDS) / TICKS,
+        "db": sum(_ticks(p) for p in _postgres_pids()) / TICKS,
+    }
+
+
 def _new_phase_record(name: str) -> dict[str, Any]:
     return {
         "latencies_ms": [],
@@ -64,6 +99,9 @@ def _new_phase_record(name: str) -> dict[str, Any]:
         "ended": None,
         "acked_keys": [],
         "exhausted": False,
+        "load_average": os.getloadavg()[0],
+        "cpu_before": cpu_seconds(),
+        "cpu_after": None,
     }
 
 
@@ -80,12 +118,13 @@ def controller(environment: Any, users: int) -> None:
         while State.in_flight:
             gevent.sleep(0.002)
         State.samples[name]["ended"] = time.time()
+        State.samples[name]["cpu_after"] = cpu_seconds()
     State.done = True
     SAMPLES.write_text(json.dumps(State.samples))
     runner.quit()
 
 
-@events.test_start.add_listener
+@events.test_start.add_listener  # type: ignore[untyped-decorator]
 def on_test_start(environment: Any, **kwargs: Any) -> None:
     users = int(environment.parsed_options.num_users)
     gevent.spawn(controller, environment, users)
@@ -105,13 +144,13 @@ class Person(FastHttpUser):
         self.number = next(State.numbers)
 
     def _staff(self, page: str) -> dict[str, Any]:
-        pool = TARGETS["staff"]
+        pool: list[dict[str, Any]] = TARGETS["staff"]
         if page in BY_HISTORY:
             pool = sorted(pool, key=lambda s: -s[f"{'brief_' if page == 'brief' else ''}history"])
         return pool[self.number % len(pool)]
 
     def _portal(self) -> dict[str, Any]:
-        pool = TARGETS["portal"][: len(SESSIONS["portal"])]
+        pool: list[dict[str, Any]] = TARGETS["portal"][: len(SESSIONS["portal"])]
         return pool[self.number % len(pool)]
 
     def _record(self, phase: str, started: float, status: int, ok: bool, key: str = "") -> None:

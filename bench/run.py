@@ -252,6 +252,10 @@ class Server:
             time.sleep(0.2)
         raise StepFailed("gunicorn did not start within 60 seconds")
 
+    def worker_pids(self) -> list[int]:
+        assert self.gunicorn is not None
+        return children(self.gunicorn.pid)
+
     def memory(self) -> dict[str, Any]:
         assert self.gunicorn is not None
         assert self.worker is not None
@@ -275,6 +279,20 @@ class Server:
 
 
 # --- Logging in through the login form --------------------------------------------------------
+
+
+def totp_code(secret: str, at: float | None = None) -> str:
+    """RFC 6238: the 6-digit code an authenticator app with `secret` shows (30 s, SHA-1)."""
+    import hashlib
+    import hmac
+    import struct
+
+    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
+    counter = int(time.time() if at is None else at) // 30
+    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 1_000_000:06d}"
 
 
 def login_sessions(base: str, targets: dict[str, Any], pool: int) -> dict[str, Any]:
@@ -309,11 +327,27 @@ def login_sessions(base: str, targets: dict[str, Any], pool: int) -> dict[str, A
             if response.status_code != 302 or "sessionid" not in http.cookies:
                 raise StepFailed(f"login failed with HTTP {response.status_code}")
             where = response.headers.get("Location", "")
+            if where.endswith("/accounts/2fa/authenticate/") and targets.get("totp_secret"):
+                # The second factor, as a member types it from an authenticator app.
+                token = form_token(http, where)
+                response = http.post(
+                    base + where,
+                    data={"csrfmiddlewaretoken": token, "code": totp_code(targets["totp_secret"])},
+                    headers={"Referer": base + where},
+                    allow_redirects=False,
+                    timeout=30,
+                )
+                where = response.headers.get("Location", "")
+                if response.status_code != 302:
+                    raise StepFailed(f"the second factor failed with HTTP {response.status_code}")
             if "/accounts/" in where:
                 raise StepFailed(
                     f"login asked for another step ({where}); the bench users need a way past it"
                 )
-            return {"sessionid": http.cookies["sessionid"], "csrftoken": http.cookies["csrftoken"]}
+            return {
+                "sessionid": str(http.cookies["sessionid"]),
+                "csrftoken": str(http.cookies["csrftoken"]),
+            }
         raise StepFailed("login kept being rate-limited")
 
     people = [(s["email"], targets["staff_password"]) for s in targets["staff"]]
@@ -423,6 +457,7 @@ def load_test(
         BENCH_PHASE_SECONDS=str(size.phase_seconds),
         BENCH_SAMPLES=str(samples),
         BENCH_LINK_OFFSET=str(link_offset),
+        BENCH_CPU_PIDS=",".join(str(p) for p in server.worker_pids()),
     )
     start = server.access_log.stat().st_size
     run(
@@ -459,6 +494,11 @@ def load_test(
         client = phase["latencies_ms"]
         served = on_server[scenario.name]
         elapsed = max(phase["ended"] - phase["started"], 1e-9)
+        count = max(phase["ok"] + phase["failed"], 1)
+        cpu = {
+            k: (phase["cpu_after"][k] - phase["cpu_before"][k]) * 1000 / count
+            for k in ("app", "db")
+        }
         results[scenario.name] = {
             "p50_ms": rounded(percentile(served, 50)),
             "p95_ms": rounded(percentile(served, 95)),
@@ -472,6 +512,9 @@ def load_test(
             "client_p99_ms": rounded(percentile(client, 99)),
             "server_samples": len(served),
             "seconds": round(elapsed, 2),
+            "app_cpu_ms": round(cpu["app"], 2),
+            "db_cpu_ms": round(cpu["db"], 2),
+            "load_average": round(phase["load_average"], 2),
             "exhausted": phase["exhausted"],
             "acked_keys": phase["acked_keys"],
         }
@@ -504,6 +547,7 @@ def measure(backend: str, size: Size, out: Path, keep: bool, python_scaleup: boo
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
         BENCH_PORTAL_PASSWORD=secrets.token_urlsafe(18),
+        BENCH_TOTP_SECRET=base64.b32encode(os.urandom(20)).decode(),
     )
     if backend == "sqlite":
         env.pop("DATABASE_URL", None)
@@ -542,7 +586,6 @@ def measure(backend: str, size: Size, out: Path, keep: bool, python_scaleup: boo
         )
         part["seed_output"] = [line for line in output.splitlines() if line.startswith("  ")]
         say(f"{backend}: seeded in {seconds:.1f} s")
-        part["database"] = run_json([PY, str(BENCH / "batch.py"), "info"], env, log)
         run([PY, "manage.py", "collectstatic", "--no-input", "-v", "0"], env, log)
         targets = work / "targets.json"
         pool = size.pool
@@ -578,7 +621,11 @@ def measure(backend: str, size: Size, out: Path, keep: bool, python_scaleup: boo
             log,
         )
         queries = json.loads(queries_file.read_text())
-        bad = {k: v["status"] for k, v in queries.items() if v["status"] not in (200, 302)}
+        bad = {
+            k: (v["status"], v.get("status_small"))
+            for k, v in queries.items()
+            if v["status"] not in (200, 302) or v.get("status_small", 200) != 200
+        }
         if bad:
             raise StepFailed(f"in-process requests failed: {bad}")
 
@@ -611,13 +658,16 @@ def measure(backend: str, size: Size, out: Path, keep: bool, python_scaleup: boo
                     scenario=scenario.name,
                     concurrency=concurrency,
                     queries=queries[scenario.name]["queries"],
+                    queries_small=queries[scenario.name].get("queries_small"),
                     **result,
                 )
         keys_file = work / "acked.json"
         keys_file.write_text(json.dumps(acked))
-        stored = run_json(
-            [PY, str(BENCH / "batch.py"), "verify-checkins", "--keys", str(keys_file)], env, log
-        )
+        done = run_jobs(["info", "verify-checkins"], ["--keys", str(keys_file)], env, log)
+        part["database"] = done["info"]
+        stored = done["verify-checkins"]
+        if "error" in stored:
+            raise StepFailed(f"checking the check-ins failed: {stored['error']}")
         part["checkins"] = stored
         memory = server.memory()
         part["memory"] = memory
@@ -638,51 +688,7 @@ def measure(backend: str, size: Size, out: Path, keep: bool, python_scaleup: boo
         server = None
 
         say(f"{backend}: batch jobs")
-        result = run_json([PY, str(BENCH / "batch.py"), "recompute"], env, log)
-        row("recompute_curves, all practices (seeded data)", "batch", **result)
-        result = run_json(
-            [
-                PY,
-                str(BENCH / "batch.py"),
-                "scheduler",
-                "--step-minutes",
-                str(size.scheduler_step_minutes),
-            ],
-            env,
-            log,
-        )
-        row("scheduler: a day of enqueue_due for the practice", "batch", **result)
-        if result.get("available"):
-            drain = drain_queue(env, work, log, size.drain_seconds)
-            row("db_worker draining the queued reminders", "batch", **drain)
-        say(f"{backend}: scale-up, {size.scaleup:,} questionnaires")
-        result = run_json(
-            [PY, str(BENCH / "batch.py"), "scaleup-db", "--administrations", str(size.scaleup)],
-            env,
-            log,
-            timeout=1200,
-        )
-        row(f"scale-up: recompute_curves from {size.scaleup:,} questionnaires", "batch", **result)
-        if python_scaleup:
-            result = run_json(
-                [
-                    PY,
-                    str(BENCH / "batch.py"),
-                    "scaleup-python",
-                    "--administrations",
-                    str(size.scaleup),
-                ],
-                env,
-                log,
-            )
-            rows.append(
-                {
-                    "name": f"scale-up: compute_curves on {size.scaleup:,} scores in plain lists",
-                    "kind": "batch",
-                    "backend": "python",
-                    **result,
-                }
-            )
+        batch_jobs(env, work, log, size, python_scaleup, rows, part)
     except (StepFailed, subprocess.TimeoutExpired) as error:
         part["error"] = str(error)
         say(f"{backend}: FAILED: {error}")
@@ -701,9 +707,68 @@ def measure(backend: str, size: Size, out: Path, keep: bool, python_scaleup: boo
         shutil.rmtree(work, ignore_errors=True)
 
 
-def drain_queue(env: dict[str, str], work: Path, log: Path, limit: float) -> dict[str, Any]:
+def run_jobs(
+    jobs: list[str], options: list[str], env: dict[str, str], log: Path, timeout: float = 1800
+) -> dict[str, dict[str, Any]]:
+    """bench/batch.py's jobs in one process: {job: its result, or {"error": why}}."""
+    try:
+        output = run([PY, str(BENCH / "batch.py"), *jobs, *options], env, log, timeout=timeout)
+    except (StepFailed, subprocess.TimeoutExpired) as error:
+        why = str(error).strip().splitlines()[-1][:300]
+        return {job: {"error": why} for job in jobs}
+    found = {}
+    for line in output.splitlines():
+        if line.startswith('{"job": '):
+            result = json.loads(line)
+            found[result.pop("job")] = result
+    return {job: found.get(job, {"error": "no result"}) for job in jobs}
+
+
+def batch_jobs(
+    env: dict[str, str],
+    work: Path,
+    log: Path,
+    size: Size,
+    python_scaleup: bool,
+    rows: list[dict[str, Any]],
+    part: dict[str, Any],
+) -> None:
+    """The batch jobs, each on its own: one that fails is reported and the others still run."""
+    backend = part["backend"]
+
+    def record(name: str, result: dict[str, Any], backend_name: str = backend) -> bool:
+        if "error" in result:
+            say(f"{backend}: {name} FAILED: {result['error']}")
+        rows.append({"name": name, "kind": "batch", "backend": backend_name, **result})
+        return "error" not in result
+
+    steps = str(size.scheduler_step_minutes)
+    done = run_jobs(["recompute", "scheduler"], ["--step-minutes", steps], env, log)
+    record("recompute_curves, all practices (seeded data)", done["recompute"])
+    scheduled = done["scheduler"]
+    if record("scheduler: a day of enqueue_due for the practice", scheduled) and scheduled.get(
+        "available"
+    ):
+        drain = drain_queue(env, work, size.drain_seconds, scheduled["tasks_ready"])
+        record("db_worker draining the queued reminders", drain)
+    say(f"{backend}: scale-up, {size.scaleup:,} questionnaires")
+    jobs = ["tasks-waiting", "scaleup-db"] + (["scaleup-python"] if python_scaleup else [])
+    done = run_jobs(jobs, ["--administrations", str(size.scaleup)], env, log, timeout=1200)
+    for r in rows:
+        if r["name"].startswith("db_worker draining") and "error" not in done["tasks-waiting"]:
+            r["tasks_left"] = done["tasks-waiting"]["ready"]
+            r["by_status"] = done["tasks-waiting"]["by_status"]
+    record(f"scale-up: recompute_curves from {size.scaleup:,} questionnaires", done["scaleup-db"])
+    if python_scaleup:
+        record(
+            f"scale-up: compute_curves on {size.scaleup:,} scores in plain lists",
+            done["scaleup-python"],
+            "python",
+        )
+
+
+def drain_queue(env: dict[str, str], work: Path, limit: float, waiting: int) -> dict[str, Any]:
     """A fresh db_worker runs the queued tasks (reminders) until none is left, or `limit`."""
-    waiting = run_json([PY, str(BENCH / "batch.py"), "tasks-waiting"], env, log)["ready"]
     started = time.perf_counter()
     worker = subprocess.Popen(
         [PY, "manage.py", "db_worker", "--batch", "--no-startup-delay"],
@@ -717,20 +782,18 @@ def drain_queue(env: dict[str, str], work: Path, log: Path, limit: float) -> dic
         _, status, usage = _wait4_within(worker, limit)
     except TimeoutError:
         finished = False
-        worker.send_signal(signal.SIGTERM)
+        os.kill(worker.pid, signal.SIGTERM)  # not Popen.send_signal: it would reap the child
         _, status, usage = os.wait4(worker.pid, 0)
-    worker.returncode = status
+    worker.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
-    left = run_json([PY, str(BENCH / "batch.py"), "tasks-waiting"], env, log)
-    done = waiting - left["ready"]
+    # How many are left is read afterwards (the next batch.py call, "tasks-waiting").
     return {
-        "tasks": done,
-        "tasks_left": left["ready"],
+        "tasks_before": waiting,
+        "tasks_left": 0 if finished else None,
         "finished": finished,
+        "exit_code": worker.returncode,
         "seconds": round(seconds, 2),
-        "tasks_per_second": round(done / seconds, 1) if seconds else None,
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux: kB
-        "by_status": left["by_status"],
     }
 
 
@@ -826,11 +889,17 @@ def normalise(rows: list[dict[str, Any]]) -> None:
         r.setdefault("rss_mb", None)
 
 
+def queries_cell(r: dict[str, Any]) -> str:
+    small = r.get("queries_small")
+    return fmt(r["queries"]) + (f" ({small})" if small is not None else "")
+
+
 def request_table(rows: list[dict[str, Any]], backends: list[str]) -> list[str]:
     lines = [
         "| request | backend | c | p50 ms | p95 ms | p99 ms | req/s | queries | x floor "
-        "| client p50 / p95 ms | failed |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| CPU ms a request (app + db) | client p50 / p95 ms | load | failed |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+        "| ---: |",
     ]
     for scenario in SCENARIOS:
         for concurrency in CONCURRENCY:
@@ -844,8 +913,10 @@ def request_table(rows: list[dict[str, Any]], backends: list[str]) -> list[str]:
                         lines.append(
                             f"| {scenario.label} | {backend} | {concurrency} | {fmt(r['p50_ms'])} "
                             f"| {fmt(r['p95_ms'])} | {fmt(r['p99_ms'])} | {fmt(r['rps'])} "
-                            f"| {fmt(r['queries'])} | {fmt(r['ratio_to_floor'])} "
+                            f"| {queries_cell(r)} | {fmt(r['ratio_to_floor'])} "
+                            f"| {fmt(r.get('app_cpu_ms'))} + {fmt(r.get('db_cpu_ms'))} "
                             f"| {fmt(r['client_p50_ms'])} / {fmt(r['client_p95_ms'])} "
+                            f"| {fmt(r.get('load_average'))} "
                             f"| {r['failed']} of {r['requests']} |"
                         )
     return lines
@@ -883,6 +954,25 @@ def targets_table(parts: list[dict[str, Any]], rows: list[dict[str, Any]]) -> li
                     f"| every key request p50 ≤ {TARGET_RATIO} x the floor's at c=1 | {backend} "
                     f"| worst: {worst['name']} {fmt(worst['ratio_to_floor'], 2)}x | {verdict(ok)} |"
                 )
+        counted = [
+            r
+            for r in rows
+            if r["backend"] == backend
+            and r["kind"] == "request"
+            and r["concurrency"] == 1
+            and r.get("queries_small") is not None
+        ]
+        if counted:
+            grows = [r["name"] for r in counted if r["queries"] != r["queries_small"]]
+            lines.append(
+                f"| query counts constant in history length and caseload size | {backend} | "
+                + (
+                    f"differ for: {', '.join(grows)}"
+                    if grows
+                    else f"the same for the largest and smallest case on {len(counted)} pages"
+                )
+                + f" | {verdict(not grows)} |"
+            )
         checkin = [
             r
             for r in rows
@@ -900,13 +990,16 @@ def targets_table(parts: list[dict[str, Any]], rows: list[dict[str, Any]]) -> li
                 f"stored, {stored['lost']} lost | {verdict(ok)} |"
             )
         for r in rows:
+            if r.get("error"):
+                continue
             if r["backend"] == backend and r["name"].startswith("scale-up: recompute"):
-                ok = r["seconds"] <= TARGET_SCALEUP_S if r["administrations"] >= 1_000_000 else None
+                big = r["administrations"] >= 1_000_000
+                met = r["seconds"] <= TARGET_SCALEUP_S if big else None
                 lines.append(
                     f"| curves from 1,000,000 questionnaires ≤ {TARGET_SCALEUP_S} s | {backend} | "
                     f"{r['administrations']:,} in {fmt(r['seconds'], 2)} s (read "
                     f"{fmt(r['read_seconds'], 2)} s, compute {fmt(r['compute_seconds'], 2)} s) "
-                    f"| {verdict(ok)} |"
+                    f"| {verdict(met)} |"
                 )
         workers = [
             r for r in rows if r["backend"] == backend and r["name"].startswith("gunicorn worker")
@@ -919,11 +1012,12 @@ def targets_table(parts: list[dict[str, Any]], rows: list[dict[str, Any]]) -> li
                 f"largest {fmt(top)} MB (peak {fmt(peak)} MB) | {verdict(top <= TARGET_RSS_MB)} |"
             )
     for r in rows:
-        if r["backend"] == "python":
-            ok = r["seconds"] <= TARGET_SCALEUP_S if r["administrations"] >= 1_000_000 else None
+        if r["backend"] == "python" and not r.get("error"):
+            big = r["administrations"] >= 1_000_000
+            met = r["seconds"] <= TARGET_SCALEUP_S if big else None
             lines.append(
                 f"| curves from 1,000,000 questionnaires ≤ {TARGET_SCALEUP_S} s | plain Python "
-                f"| {r['administrations']:,} in {fmt(r['seconds'], 2)} s | {verdict(ok)} |"
+                f"| {r['administrations']:,} in {fmt(r['seconds'], 2)} s | {verdict(met)} |"
             )
     return lines
 
@@ -932,6 +1026,10 @@ def batch_table(rows: list[dict[str, Any]]) -> list[str]:
     lines = ["| job | backend | seconds | detail |", "| --- | --- | ---: | --- |"]
     for r in rows:
         if r["kind"] not in ("setup", "batch"):
+            continue
+        if r.get("error"):
+            why = " ".join(str(r["error"]).split()).replace("|", "/")
+            lines.append(f"| {r['name']} | {r['backend']} | - | **failed**: `{why}` |")
             continue
         detail = ""
         if r["name"].startswith("scheduler"):
@@ -944,9 +1042,12 @@ def batch_table(rows: list[dict[str, Any]]) -> list[str]:
                 f"{fmt(r['first_call_ms'])} ms, slowest {fmt(r['slowest_call_ms'])} ms"
             )
         elif r["name"].startswith("db_worker"):
+            left = r.get("tasks_left")
+            ran = r["tasks_before"] - left if left is not None else None
+            rate = ran / r["seconds"] if ran is not None and r["seconds"] else None
             detail = (
-                f"{r['tasks']:,} tasks ({fmt(r['tasks_per_second'])}/s), "
-                f"{r['tasks_left']:,} left{'' if r['finished'] else ' (stopped at the limit)'}; "
+                f"{fmt(ran)} of {r['tasks_before']:,} queued tasks ({fmt(rate)}/s)"
+                f"{'' if r['finished'] else ', stopped at the time limit'}; "
                 f"peak RSS {fmt(r['peak_rss_mb'])} MB"
             )
         elif r["name"].startswith("recompute_curves"):
@@ -1015,7 +1116,12 @@ def markdown(result: dict[str, Any]) -> str:
         "### Key requests",
         "",
         "Latency is the server's (gunicorn's access log); the client's, which includes waiting "
-        "for a free worker, is beside it. Queries are counted in-process for the same request.",
+        "for a free worker, is beside it. Queries are counted in-process for the same request "
+        "(in brackets: for the smallest case, the therapist with the fewest clients and their "
+        "client with the shortest history). "
+        "CPU is the gunicorn workers' (app) and PostgreSQL's processes' (db) CPU time during the "
+        "phase divided by its requests: what a request costs whatever else runs on the machine. "
+        "Load is the one-minute load average when the phase began (2 cores).",
         "",
         *request_table(rows, backends),
         "",
@@ -1074,8 +1180,9 @@ def report(paths: list[Path], quick: bool) -> None:
     print(block)
     say(f"wrote {json_path.relative_to(ROOT)} and {md_path.relative_to(ROOT)}")
     failed = [p["backend"] for p in parts if p.get("error")]
+    failed += [f"{r['backend']}: {r['name']}" for r in rows if r.get("error")]
     if failed or len(parts) < len(paths):
-        raise SystemExit(f"bench: some parts failed or are missing: {failed or 'missing'}")
+        raise SystemExit(f"bench: some steps failed or are missing: {failed or 'missing'}")
 
 
 def main() -> None:

@@ -8,6 +8,8 @@ DATABASE_URL). It:
 - ranks the practice's therapists by caseload and picks a pool of them (the busiest first),
   each with their own key requests: their day, their caseload, their client with the longest
   history (client page with charts), the brief of that client's next session, their alerts;
+  each gets a TOTP authenticator with the bench's secret (BENCH_TOTP_SECRET), as every member
+  of a practice must have one;
 - gives portal logins to the clients with the longest histories among those in an open episode
   (the password is hashed once and the hash reused), with weekly check-ins switched on;
 - issues one-time questionnaire links (measures.services.issue_link) for pending
@@ -135,6 +137,18 @@ def staff_pool(practice: Practice, size: int, sizes: Counter[int]) -> list[dict[
     return staff
 
 
+def enrol_second_factor(staff: list[dict[str, Any]], secret: str) -> bool:
+    """Give the pool's therapists a TOTP authenticator with the bench's own secret, so they
+    log in as members must (password, then a code). False where the app has no second factor."""
+    try:
+        from continuum.accounts.mfa import enrol_totp
+    except ImportError:
+        return False
+    for user in User.objects.filter(pk__in=[s["user_id"] for s in staff]):
+        enrol_totp(user, secret)
+    return True
+
+
 def portal_clients(practice: Practice, count: int, sizes: Counter[int], password: str) -> list[Any]:
     open_clients = set(
         Episode.objects.filter(client__practice=practice, status__in=OPEN_STATUSES).values_list(
@@ -234,10 +248,14 @@ def main() -> None:
     password = os.environ.get("BENCH_PORTAL_PASSWORD", "")
     if len(password) < 12:
         parser.error("BENCH_PORTAL_PASSWORD must hold a password of 12 characters or more")
+    totp_secret = os.environ.get("BENCH_TOTP_SECRET", "")
+    if len(totp_secret) < 32:
+        parser.error("BENCH_TOTP_SECRET must hold a base32 TOTP secret (32 characters)")
 
     practice = Practice.objects.get(name=content.PRACTICE_NAME)
     sizes = history_sizes(practice)
     staff = staff_pool(practice, options.pool, sizes)
+    second_factor = enrol_second_factor(staff, totp_secret)
     portal = portal_clients(practice, options.portal_clients, sizes, password)
     links = questionnaire_links(practice, options.links + 1)
     # One link for the in-process query count, apart from the load test's.
@@ -256,6 +274,7 @@ def main() -> None:
             {
                 "staff_password": content.DEMO_PASSWORD,
                 "portal_password": password,
+                "totp_secret": totp_secret if second_factor else "",
                 "staff": staff,
                 "portal": portal,
                 "links": links,

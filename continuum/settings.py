@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "django_htmx",
     "template_partials",
     "django_tasks",
@@ -64,10 +65,16 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "continuum.accounts.session_limits.SessionLimitsMiddleware",
+    # Staff without an enrolled second factor reach only the enrolment pages (promise 7).
+    "continuum.accounts.mfa.RequireSecondFactorMiddleware",
+    # Marks reads, so break-glass grants open records for GET/HEAD only, always audited.
+    "continuum.accounts.break_glass.BreakGlassMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "continuum.accounts.middleware.UserTimeZoneMiddleware",
+    # Innermost: a full disk or I/O error answers a calm 503 (the other middleware still runs).
+    "continuum.lib.db_errors.StorageFailureMiddleware",
 ]
 
 ROOT_URLCONF = "continuum.urls"
@@ -151,6 +158,20 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "reset_password": "20/m/ip,5/m/key",
 }
+
+# Second factor (SECURITY.md promise 7): TOTP with recovery codes, required for every member
+# of a practice before any other page (continuum/accounts/mfa.py). WebAuthn is not offered:
+# allauth's WebAuthn pages need its JavaScript wiring, which we have not reviewed for our CSP.
+MFA_ADAPTER = "continuum.accounts.adapter.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Continuum")
+MFA_RECOVERY_CODE_COUNT = 10
+# Nobody signs up: members and clients get their login from an emailed set-password link, so
+# the address is proven even though allauth's verification step is off.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
+
+# Break-glass (promise 5): an owner's emergency read access to one client lasts at most this.
+BREAK_GLASS_MAX_HOURS = env_int("BREAK_GLASS_MAX_HOURS", 4)
 
 SESSION_COOKIE_AGE = env_int("SESSION_ABSOLUTE_SECONDS", 12 * 3600)
 SESSION_COOKIE_HTTPONLY = True
@@ -277,6 +298,8 @@ WELLBEING_AGGREGATE_FLOOR = env_int("WELLBEING_AGGREGATE_FLOOR", 5)
 NOTIFY_APPOINTMENT_HOURS = env_int("NOTIFY_APPOINTMENT_HOURS", 24)
 # Day-level client reminders (check-ins, questionnaires, follow-ups) go out from this local hour.
 NOTIFY_DAY_REMINDER_HOUR = env_int("NOTIFY_DAY_REMINDER_HOUR", 9)
+# "You have a new message" goes out for therapists' portal messages of the last N days.
+NOTIFY_MESSAGE_DAYS = env_int("NOTIFY_MESSAGE_DAYS", 7)
 # "You have items on your day" for therapists, once a day from this local hour.
 NOTIFY_THERAPIST_DAY_EMAILS = env_bool("NOTIFY_THERAPIST_DAY_EMAILS", True)
 NOTIFY_THERAPIST_DAY_HOUR = env_int("NOTIFY_THERAPIST_DAY_HOUR", 7)

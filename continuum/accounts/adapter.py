@@ -1,7 +1,19 @@
 from __future__ import annotations
 
+import time
+from typing import Any
+
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
+from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+
+from continuum.accounts.models import Membership, User
+from continuum.accounts.session_limits import LOGIN_AT
+from continuum.audit.log import record
 
 
 class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
@@ -9,3 +21,57 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
+
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
+        """The second-factor pages (enrolment, recovery codes) do not ask for the password
+        again within ACCOUNT_REAUTHENTICATION_TIMEOUT of logging in: a member sent to enrol
+        right after login typed it moments ago (allauth counts only explicit re-entries)."""
+        request = getattr(self, "request", None) or context.request
+        session = getattr(request, "session", None)
+        if app == "allauth.mfa" and session is not None:
+            login_at = session.get(LOGIN_AT)
+            if (
+                isinstance(login_at, int)
+                and time.time() - login_at < account_settings.REAUTHENTICATION_TIMEOUT
+            ):
+                return False
+        return bool(super().is_reauthentication_required(app=app, **kwargs))
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        """allauth's brute-force check (ACCOUNT_RATE_LIMITS["login_failed"]: per IP and per
+        account). A refused attempt writes one "login.locked" audit row: never the email or
+        the password, only the id of the account the email belongs to, if any."""
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError:
+            login = str(credentials.get("email") or "").strip()
+            known = (
+                User.objects.filter(email__iexact=login)
+                .values("pk", "membership__practice_id")
+                .first()
+                if login
+                else None
+            )
+            if known is None:
+                record(None, "login.locked", request=request)
+            else:
+                record(
+                    None,
+                    "login.locked",
+                    request=request,
+                    practice=known["membership__practice_id"],
+                    user_id=known["pk"],
+                )
+            raise
+
+
+class MFAAdapter(DefaultMFAAdapter):  # type: ignore[misc]
+    """Members of a practice cannot switch their second factor off (an owner can reset it,
+    which makes them enrol again)."""
+
+    def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
+        if authenticator.type == Authenticator.Type.TOTP:
+            return not Membership.objects.filter(
+                user_id=authenticator.user_id, is_active=True
+            ).exists()
+        return True

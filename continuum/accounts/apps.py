@@ -9,6 +9,8 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # Login auditing is the one place we use signals (see accounts/signals.py for why).
-        from continuum.accounts import signals
+        from continuum.accounts import mfa, signals
 
         signals.connect()
+        # The second factor: remembered in the session at login and at enrolment.
+        mfa.connect()

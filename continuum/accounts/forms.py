@@ -85,3 +85,31 @@ class ChoosePasswordForm(SetPasswordForm):  # type: ignore[type-arg]
             "similar to your name or email address."
         )
         self.fields["new_password2"].label = "New password again"
+
+
+class BreakGlassForm(forms.Form):
+    """An owner's request for emergency access: why, and for how long (at most the setting)."""
+
+    reason = forms.CharField(
+        label="Why do you need access now?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        min_length=10,
+        help_text="Kept with the access record. The treating therapist is told access was opened.",
+        error_messages={
+            "required": "Say why you need emergency access.",
+            "min_length": "Say a little more about why (at least 10 characters).",
+        },
+    )
+    hours = forms.TypedChoiceField(
+        label="For how long",
+        coerce=int,
+        choices=(),
+        error_messages={"invalid_choice": "Choose one of the listed durations."},
+    )
+
+    def __init__(self, *args: Any, max_hours: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["hours"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [(h, f"{h} hour{'s' if h != 1 else ''}") for h in range(1, max_hours + 1)]

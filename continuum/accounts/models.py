@@ -124,3 +124,28 @@ class Membership(models.Model):
     @property
     def is_owner(self) -> bool:
         return self.role == Role.OWNER
+
+
+class BreakGlassGrant(models.Model):
+    """Emergency read access for an owner to one client's record while the treating therapist
+    is unreachable (SECURITY.md promise 5): a reason, a time limit, flagged audit rows."""
+
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="break_glass_grants")
+    client = models.ForeignKey(
+        "care.Client", on_delete=models.CASCADE, related_name="break_glass_grants"
+    )
+    # The owner's own words; kept here, never copied into audit rows or log lines.
+    reason = models.TextField(max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"break-glass {self.pk} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

@@ -255,6 +255,21 @@ def reactivate_member(
     return membership
 
 
+@transaction.atomic
+def reset_second_factor(
+    membership: Membership, *, by: User, request: HttpRequest | None = None
+) -> int:
+    """Remove the member's authenticators (TOTP and recovery codes): at their next login they
+    must enrol a new one before any other page. One "member.mfa_reset" audit row."""
+    from allauth.mfa.models import Authenticator
+
+    if membership.user_id == by.pk:
+        raise NotAllowed("You cannot reset your own second factor here.")
+    removed, _ = Authenticator.objects.filter(user_id=membership.user_id).delete()
+    record(by, "member.mfa_reset", membership, request=request, user_id=membership.user_id)
+    return int(removed)
+
+
 # --- Clients --------------------------------------------------------------------------------
 
 

@@ -16,6 +16,8 @@ urlpatterns = [
     ),
     path("members/<int:membership_id>/deactivate/", views.deactivate, name="deactivate"),
     path("members/<int:membership_id>/reactivate/", views.reactivate, name="reactivate"),
+    path("members/<int:membership_id>/reset-mfa/", views.reset_mfa, name="reset_mfa"),
     path("clients/", views.roster, name="roster"),
     path("clients/<int:client_id>/reassign/", views.reassign, name="reassign"),
+    path("clients/<int:client_id>/break-glass/", views.break_glass, name="break_glass"),
 ]

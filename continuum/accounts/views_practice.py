@@ -7,14 +7,21 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 
 from continuum.accounts import access, services
+from continuum.accounts import break_glass as bg
 from continuum.accounts.decorators import owner_required
-from continuum.accounts.forms import InviteForm, ReassignForm, RosterFilterForm
+from continuum.accounts.forms import (
+    BreakGlassForm,
+    InviteForm,
+    ReassignForm,
+    RosterFilterForm,
+)
 from continuum.accounts.http import AuthenticatedRequest
 from continuum.accounts.models import Role
 from continuum.audit.log import record
@@ -120,6 +127,24 @@ def reactivate(request: AuthenticatedRequest, membership_id: int) -> HttpRespons
 
 
 @owner_required
+def reset_mfa(request: AuthenticatedRequest, membership_id: int) -> HttpResponse:
+    membership = access.get_member_for(request.user, membership_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        services.reset_second_factor(membership, by=request.user, request=request)
+    except services.NotAllowed as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            f"{membership.user.display_name}'s second factor was reset: they will set up a new "
+            "authenticator app when they next log in.",
+        )
+    return redirect("accounts:members")
+
+
+@owner_required
 def roster(request: AuthenticatedRequest) -> HttpResponse:
     members_list = list(access.members_for(request.user).order_by("user__full_name"))
     form = RosterFilterForm(request.GET or None, members=members_list)
@@ -185,3 +210,36 @@ def querystring_prefix(request: HttpRequest) -> str:
     params.pop("page", None)
     encoded = params.urlencode()
     return f"{encoded}&" if encoded else ""
+
+
+@owner_required
+def break_glass(request: AuthenticatedRequest, client_id: int) -> HttpResponse:
+    """Emergency read access to a client of another therapist (SECURITY.md promise 5)."""
+    client = get_object_or_404(
+        access.roster_for(request.user).select_related("therapist"), pk=client_id
+    )
+    if client.therapist_id == request.user.pk:
+        raise Http404("No such page")  # their own client: they need no emergency access
+    max_hours = bg.max_hours()
+    form = BreakGlassForm(request.POST or None, max_hours=max_hours)
+    if request.method == "POST" and form.is_valid():
+        grant = bg.open_grant(
+            request.user,
+            client,
+            reason=form.cleaned_data["reason"],
+            hours=form.cleaned_data["hours"],
+            request=request,
+        )
+        until = timezone.localtime(grant.expires_at)
+        messages.warning(
+            request,
+            f"Emergency read-only access to {client.display_name} is open until "
+            f"{until:%H:%M}. Every page you open is recorded, and "
+            f"{client.therapist.display_name} has been told.",
+        )
+        return redirect("care:client_detail", client_id=client.pk)
+    return render(
+        request,
+        "accounts/break_glass.html",
+        {"nav": "practice", "client": client, "form": form, "max_hours": max_hours},
+    )

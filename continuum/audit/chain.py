@@ -1,16 +1,19 @@
 """The audit hash chain: canonical content hashes, sealing, and verification.
 
 Writing an audit row takes no lock: `record()` computes the row's content hash in Python and
-inserts it. Linking rows into the chain happens afterwards, in `seal_pending()`, in a short
-transaction of its own: it takes the chain head, seals every queued event in id order and
-commits. On PostgreSQL only one sealer works at a time (`pg_try_advisory_xact_lock`); another
-sealer that finds the lock taken returns at once, because the holder (or the next sealer) seals
-its event too. On SQLite writes are serialised by the database already.
+inserts it; a trigger puts the row on the seal queue (AuditPending) inside the same INSERT.
+Linking rows into the chain happens after the commit, in `seal_pending()`: it reads the queue
+(no lock), then in a short transaction of its own takes the chain head, removes those events
+from the queue, appends one seal each in id order and commits. Only one sealer works at a
+time: on PostgreSQL `pg_try_advisory_xact_lock`, on SQLite the database's write lock, taken
+without waiting. A sealer that finds it taken returns at once; the holder, or the next
+sealer, seals its events too. Each process seals at most every AUDIT_SEAL_INTERVAL_MS after
+a commit; `manage.py audit_seal` catches up whatever is left.
 
 `verify()` reads everything and writes nothing. It recomputes every sealed event's content hash
 and every link, and reports the first row that does not add up:
 
-- a changed byte in an event      -> "content hash mismatch"
+- a changed byte in an event      -> "content hash mismatch" (sealed or still queued)
 - an event swapped with another   -> "chain hash mismatch" (the seal binds id to content)
 - a seal edited                   -> "chain hash mismatch" or "link to the previous seal broken"
 - an event and its seal deleted   -> "seal seq N is missing" (a gap in the sequence)
@@ -35,7 +38,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    IntegrityError,
+    OperationalError,
+    connections,
+    transaction,
+)
 from django.utils import timezone
 
 from continuum.audit.models import AuditEvent, AuditPending, AuditSeal
@@ -112,16 +121,18 @@ def seal_pending(
 ) -> int:
     """Seal every queued event, oldest id first; returns how many were sealed.
 
-    Without `wait`, returns 0 at once when another writer holds the chain head (the advisory
+    Without `wait`, returns at once when another writer holds the chain head (the advisory
     lock on PostgreSQL, the write lock on SQLite): nothing waits, and whoever holds it, or the
     next sealer, seals these events too. `audit_seal` waits.
     """
     total = 0
     while True:
-        # A lock-free look first (a WAL read on SQLite), so idle sealers take no lock at all.
-        if not AuditPending.objects.using(using).exists():
+        # Read the queue before taking any lock (a plain read; on SQLite a WAL read), so the
+        # locked part is three short statements and idle sealers take no lock at all.
+        queued = _queued(using, batch)
+        if not queued:
             return total
-        sealed = _seal_batch(using, batch, wait)
+        sealed = _seal_batch(using, queued, wait)
         if sealed is None:
             return total
         total += sealed
@@ -129,30 +140,47 @@ def seal_pending(
             return total
 
 
-def _seal_batch(using: str, batch: int, wait: bool) -> int | None:
+def _queued(using: str, batch: int) -> list[tuple[int, str]]:
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT q.event_id, e.content_hash FROM audit_auditpending q "
+            "JOIN audit_auditevent e ON e.id = q.event_id ORDER BY q.event_id LIMIT %s",
+            [batch],
+        )
+        return [(int(event_id), str(digest)) for event_id, digest in cursor.fetchall()]
+
+
+class _Raced(Exception):
+    """Another sealer sealed some of these events first; roll back and leave it to them."""
+
+
+def _seal_batch(using: str, queued: list[tuple[int, str]], wait: bool) -> int | None:
     connection = connections[using]
     own_transaction = not connection.in_atomic_block
-    if connection.vendor == "sqlite" and own_transaction:
-        return _seal_on_sqlite(using, batch, wait)
-    with transaction.atomic(using=using):
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                if own_transaction:
-                    # A seal is derived data: if a crash loses it, its events are still
-                    # queued (the queue rows go in the same transaction) and are sealed
-                    # again. So it need not wait for its own WAL flush; the events did.
-                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
-                if wait:
-                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
-                else:
-                    cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
-                    row = cursor.fetchone()
-                    if not row or not row[0]:
-                        return None
-        return _seal_locked(using, batch)
+    try:
+        if connection.vendor == "sqlite" and own_transaction:
+            return _seal_on_sqlite(using, queued, wait)
+        with transaction.atomic(using=using):
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    if own_transaction:
+                        # A seal is derived data: if a crash loses it, its events are still
+                        # queued (the queue rows go in the same transaction) and are sealed
+                        # again. So it need not wait for its own WAL flush; the events did.
+                        cursor.execute("SET LOCAL synchronous_commit TO OFF")
+                    if wait:
+                        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+                    else:
+                        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+                        row = cursor.fetchone()
+                        if not row or not row[0]:
+                            return None
+            return _seal_locked(using, queued)
+    except (_Raced, IntegrityError):
+        return None
 
 
-def _seal_on_sqlite(using: str, batch: int, wait: bool) -> int | None:
+def _seal_on_sqlite(using: str, queued: list[tuple[int, str]], wait: bool) -> int | None:
     """The seal transaction on SQLite, with two per-transaction settings put back afterwards.
 
     - busy_timeout 0 (unless `wait`): if another writer holds the lock, leave it to them.
@@ -172,7 +200,7 @@ def _seal_on_sqlite(using: str, batch: int, wait: bool) -> int | None:
         cursor.execute("PRAGMA synchronous = NORMAL")
     try:
         with transaction.atomic(using=using):
-            return _seal_locked(using, batch)
+            return _seal_locked(using, queued)
     except OperationalError as exc:
         if not wait and ("locked" in str(exc) or "busy" in str(exc)):
             return None
@@ -183,31 +211,32 @@ def _seal_on_sqlite(using: str, batch: int, wait: bool) -> int | None:
             cursor.execute(f"PRAGMA synchronous = {synchronous:d}")
 
 
-def _seal_locked(using: str, batch: int) -> int:
-    pending_ids = AuditPending.objects.using(using).order_by("event_id").values("event_id")
-    events = list(
-        AuditEvent.objects.using(using)
-        .filter(pk__in=pending_ids[:batch])
-        .order_by("pk")
-        .only("pk", "content_hash")
-    )
-    if not events:
-        return 0
-    head = AuditSeal.objects.using(using).order_by("-seq").only("seq", "chain_hash").first()
-    seq = head.seq if head is not None else 0
-    prev = head.chain_hash if head is not None else GENESIS
-    now = timezone.now()
-    seals = []
-    for event in events:
-        seq += 1
-        chain = link_hash(prev, event.content_hash)
-        seals.append(
-            AuditSeal(seq=seq, event_id=event.pk, prev_hash=prev, chain_hash=chain, sealed_at=now)
+def _seal_locked(using: str, queued: list[tuple[int, str]]) -> int:
+    """Holding the chain head: take the events off the queue, then append one seal each."""
+    ids = [event_id for event_id, _ in queued]
+    # Off the queue first: if another sealer got some of them since they were read, fewer
+    # rows go and this transaction rolls back (no seal is ever written twice).
+    deleted, _ = AuditPending.objects.using(using).filter(event_id__in=ids).delete()
+    if deleted != len(ids):
+        raise _Raced
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT seq, chain_hash FROM audit_auditseal ORDER BY seq DESC LIMIT 1")
+        row = cursor.fetchone()
+        seq, prev = (int(row[0]), str(row[1])) if row else (0, GENESIS)
+        sealed_at = connection.ops.adapt_datetimefield_value(timezone.now())
+        seals = []
+        for event_id, digest in queued:
+            seq += 1
+            link = link_hash(prev, digest)
+            seals.append((seq, event_id, prev, link, sealed_at))
+            prev = link
+        cursor.executemany(
+            "INSERT INTO audit_auditseal (seq, event_id, prev_hash, chain_hash, sealed_at) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            seals,
         )
-        prev = chain
-    AuditSeal.objects.using(using).bulk_create(seals)
-    AuditPending.objects.using(using).filter(event_id__in=[e.pk for e in events]).delete()
-    return len(events)
+    return len(queued)
 
 
 _last_seal_attempt = [-math.inf]  # time.monotonic() of this process's last after-commit seal
@@ -346,6 +375,18 @@ def verify(using: str = DEFAULT_DB_ALIAS, anchor: tuple[int, str] | None = None)
                         event_id=event_id,
                     )
                 )
+    # Rows still waiting for their seal are checked against their own content hash.
+    waiting = AuditEvent.objects.using(using).filter(
+        pk__in=AuditPending.objects.using(using).values("event_id")
+    )
+    for event in waiting.order_by("pk").iterator(chunk_size=VERIFY_CHUNK):
+        if content_hash(event_content(event)) != event.content_hash:
+            report.problems.append(
+                Problem(
+                    f"event {event.pk} (awaiting its seal): content hash mismatch",
+                    event_id=event.pk,
+                )
+            )
     dangling = (
         AuditPending.objects.using(using)
         .exclude(event_id__in=AuditEvent.objects.using(using).values("pk"))

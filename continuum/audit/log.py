@@ -43,6 +43,12 @@ def record(
     on the chain (see continuum/audit/chain.py).
     """
     user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    # A request served through a break-glass grant: its rows are flagged and name the grant.
+    from continuum.accounts.break_glass import audit_flags
+
+    if user is not None and (extra := audit_flags(user)) is not None:
+        flagged = True
+        detail = {**detail, **extra}
     if practice is None and user is not None:
         membership = getattr(user, "membership", None)
         practice = membership.practice_id if membership is not None else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -24,6 +25,9 @@ from continuum.lib.timezones import local_day_bounds
 
 PAGE_SIZE = 50
 SYSTEM_ACTOR = "system"
+
+
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
 
 class AuditFilterForm(forms.Form):
@@ -59,6 +63,13 @@ class AuditFilterForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
+        # The log has no rows outside these years, and a day at the edge of the calendar
+        # (0001-01-01, 9999-12-31) cannot be turned into an instant in every time zone.
+        for name in ("date_from", "date_to"):
+            day = data.get(name)
+            if day and not FIRST_DAY <= day <= LAST_DAY:
+                self.add_error(name, f"Choose a date from {FIRST_DAY:%Y} to {LAST_DAY:%Y}.")
+                start = end = None
         if start and end and start > end:
             self.add_error("date_to", "The end date cannot be before the start date.")
         return data

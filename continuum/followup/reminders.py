@@ -7,7 +7,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Exists, OuterRef
 
-from continuum.followup.models import CheckInStatus, ConsentStatus, FollowUpCheckIn
+from continuum.followup.models import (
+    CheckInStatus,
+    ConsentStatus,
+    FollowUpCheckIn,
+    FollowUpConsent,
+)
 from continuum.followup.services import client_today
 from continuum.notify.delivery import Skip
 from continuum.notify.email import Email, client_address, site_url
@@ -57,6 +62,56 @@ def followup_invitations(now: datetime) -> list[Due]:
                 )
             )
     return due
+
+
+def followup_offers(now: datetime) -> list[Due]:
+    """Follow-up offered in the portal and not yet answered: the client is told once that
+    something new waits there (1 query)."""
+    told = Reminder.objects.filter(
+        kind=ReminderKind.FOLLOWUP, target_type="followup_offer", target_id=OuterRef("pk")
+    )
+    rows = (
+        FollowUpConsent.objects.filter(status=ConsentStatus.OFFERED)
+        .filter(portal_login_q("client__"))
+        .exclude(Exists(told))
+        .select_related("client", "client__reminder_preferences")
+        .order_by("pk")[: settings.NOTIFY_BATCH]
+    )
+    due = []
+    for consent in rows:
+        when = send_time_for(consent.client, ReminderKind.FOLLOWUP, now)
+        if when is not None:
+            due.append(Due(ReminderKind.FOLLOWUP, "followup_offer", consent.pk, "offered", when))
+    return due
+
+
+def followup_reminder(reminder: Reminder, now: datetime) -> Email:
+    if reminder.target_type == "followup_offer":
+        return followup_offer(reminder, now)
+    return followup_invitation(reminder, now)
+
+
+def followup_offer(reminder: Reminder, now: datetime) -> Email:
+    consent = (
+        FollowUpConsent.objects.select_related(
+            "client", "client__user", "client__reminder_preferences"
+        )
+        .filter(pk=reminder.target_id)
+        .first()
+    )
+    if consent is None or consent.status != ConsentStatus.OFFERED:
+        raise Skip("offer_answered")
+    client = consent.client
+    client_ready(client, ReminderKind.FOLLOWUP, now, morning=False)
+    to = client_address(client, portal_only=True)
+    if not to:
+        raise Skip("no_portal_login")
+    return Email(
+        to=to,
+        subject="Something new in your portal",
+        template="emails/reminder_portal_item.txt",
+        context={"link": site_url("followup:portal_home")},
+    )
 
 
 def followup_invitation(reminder: Reminder, now: datetime) -> Email:

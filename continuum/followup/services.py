@@ -37,7 +37,6 @@ from continuum.followup.models import (
     BOOSTER_TRANSITIONS,
     CHECKIN_TRANSITIONS,
     CONSENT_TRANSITIONS,
-    ENDED_STATUSES,
     TEXT_MAX,
     BoosterRequest,
     BoosterStatus,
@@ -103,19 +102,20 @@ def _clean_text(text: str, what: str) -> str:
 
 class Phase:
     NONE = "none"
+    OFFERED = "offered"
     ACTIVE = "active"
     ENDED = "ended"
 
 
-def followup_phase(client: Client) -> str:
-    """ "active" during consented follow-up; "ended" once it was withdrawn or expired (the
-    portal then narrows to the client's documents); "none" otherwise, including after care
-    was re-opened. One query."""
+def followup_state(client: Client) -> str:
+    """Like `followup_phase`, and "offered" while an offer waits for the client's answer (the
+    portal menu then shows the follow-up page). One query."""
     open_episode_exists = Episode.objects.filter(client=client, status__in=_OPEN)
     row = (
-        FollowUpConsent.objects.filter(client=client, status__in=[CS.ACTIVE, *ENDED_STATUSES])
+        FollowUpConsent.objects.filter(client=client)
+        .exclude(status=CS.DECLINED)
         .annotate(reopened=Exists(open_episode_exists))
-        .order_by("-consented_at", "-pk")
+        .order_by("-created_at", "-pk")
         .values_list("status", "reopened")
         .first()
     )
@@ -126,7 +126,17 @@ def followup_phase(client: Client) -> str:
         return Phase.ACTIVE
     if status == CS.SUPERSEDED or reopened:
         return Phase.NONE
+    if status == CS.OFFERED:
+        return Phase.OFFERED
     return Phase.ENDED
+
+
+def followup_phase(client: Client) -> str:
+    """ "active" during consented follow-up; "ended" once it was withdrawn or expired (the
+    portal then narrows to the client's documents); "none" otherwise, including while an
+    offer waits and after care was re-opened. One query."""
+    state = followup_state(client)
+    return Phase.NONE if state == Phase.OFFERED else state
 
 
 # --- Consent ---------------------------------------------------------------------------------
@@ -417,9 +427,36 @@ def mark_missed(now: datetime) -> int:
     return len(missed)
 
 
+def end_orphaned(now: datetime) -> list[int]:
+    """Active consents whose episode was closed some other way (the episode page's status
+    change): follow-up ends with it, so nothing more is asked or received."""
+    ended = []
+    for consent in FollowUpConsent.objects.filter(status=CS.ACTIVE).exclude(
+        episode__status=EpisodeStatus.FOLLOW_UP
+    ):
+        with transaction.atomic():
+            locked = _lock(consent)
+            if locked.status != CS.ACTIVE:
+                continue
+            cancelled = _end(locked, CS.EXPIRED, by=None, now=now)
+            record(
+                None,
+                "followup.expire",
+                locked,
+                practice=locked.client.practice_id,
+                client_id=locked.client_id,
+                episode_id=locked.episode_id,
+                cancelled_checkins=cancelled,
+                reason="episode_not_in_follow_up",
+            )
+            ended.append(locked.pk)
+    return ended
+
+
 def housekeeping(now: datetime) -> None:
     """Run by the scheduler before it looks for reminders."""
     expire_consents(now)
+    end_orphaned(now)
     mark_missed(now)
 
 

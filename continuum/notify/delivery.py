@@ -71,13 +71,14 @@ def handler_for(kind: str) -> Handler:
         ReminderKind.APPOINTMENT: handlers.appointment,
         ReminderKind.MEASURE: handlers.measure,
         ReminderKind.CHECKIN: handlers.checkin,
+        ReminderKind.MESSAGE: handlers.message,
         ReminderKind.THERAPIST_DAY: handlers.therapist_day,
         ReminderKind.WELLBEING_DIGEST: wellbeing_digest,
     }
     if apps.is_installed("continuum.followup"):
-        from continuum.followup.reminders import followup_invitation
+        from continuum.followup.reminders import followup_reminder
 
-        table[ReminderKind.FOLLOWUP] = followup_invitation
+        table[ReminderKind.FOLLOWUP] = followup_reminder
     try:
         return table[kind]
     except KeyError:

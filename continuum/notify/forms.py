@@ -18,6 +18,7 @@ class PreferencesForm(forms.Form):
     questionnaires = forms.BooleanField(label="Questionnaires to answer", required=False)
     checkins = forms.BooleanField(label="Check-ins due", required=False)
     followup = forms.BooleanField(label="Follow-up check-ins after therapy", required=False)
+    messages = forms.BooleanField(label="Messages from your therapist", required=False)
     quiet_start = forms.TimeField(
         label="Quiet from",
         required=False,
@@ -56,5 +57,5 @@ class PreferencesForm(forms.Form):
     def switches(self) -> dict[str, bool]:
         return {
             name: bool(self.cleaned_data.get(name))
-            for name in ("appointments", "questionnaires", "checkins", "followup")
+            for name in ("appointments", "questionnaires", "checkins", "followup", "messages")
         }

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.apps import apps
 from django.conf import settings
+from django.urls import NoReverseMatch
 
 from continuum.accounts.models import User
 from continuum.care.episodes import OPEN_STATUSES
@@ -148,4 +150,35 @@ def therapist_day(reminder: Reminder, now: datetime) -> Email:
         subject="You have items on your day",
         template="emails/reminder_therapist_day.txt",
         context={"link": site_url("continuity:day")},
+    )
+
+
+def message(reminder: Reminder, now: datetime) -> Email:
+    """ "You have a new message": never its text, nor who wrote it."""
+    if not apps.is_installed("continuum.boundaries"):
+        raise Skip("messages_off")
+    row = (
+        apps.get_model("boundaries", "Message")
+        .objects.select_related("client", "client__user", "client__reminder_preferences")
+        .filter(pk=reminder.target_id)
+        .first()
+    )
+    if row is None:
+        raise Skip("message_gone")
+    if row.read_at is not None:
+        raise Skip("already_read")
+    client = row.client
+    client_ready(client, ReminderKind.MESSAGE, now, morning=False)
+    to = client_address(client, portal_only=True)
+    if not to:
+        raise Skip("no_portal_login")
+    try:
+        link = site_url("boundaries:portal_messages")
+    except NoReverseMatch:
+        link = site_url("portal:home")
+    return Email(
+        to=to,
+        subject="You have a new message",
+        template="emails/reminder_message.txt",
+        context={"link": link},
     )

@@ -21,6 +21,7 @@ class ReminderKind(models.TextChoices):
     MEASURE = "measure", "Questionnaire reminder"
     CHECKIN = "checkin", "Check-in reminder"
     FOLLOWUP = "followup", "Follow-up check-in invitation"
+    MESSAGE = "message", "New portal message"
     THERAPIST_DAY = "therapist_day", "Items on the therapist's day"
     WELLBEING_DIGEST = "wellbeing_digest", "Weekly wellbeing digests"
 
@@ -93,6 +94,7 @@ class ReminderPreferences(models.Model):
     questionnaires = models.BooleanField("Questionnaires to answer", default=True)
     checkins = models.BooleanField("Check-ins due", default=True)
     followup = models.BooleanField("Follow-up check-ins after therapy", default=True)
+    messages = models.BooleanField("Messages from your therapist", default=True)
     quiet_start = models.TimeField(null=True, blank=True, default=DEFAULT_QUIET_START)
     quiet_end = models.TimeField(null=True, blank=True, default=DEFAULT_QUIET_END)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -115,4 +117,5 @@ KIND_PREFERENCE: dict[str, str] = {
     ReminderKind.MEASURE: "questionnaires",
     ReminderKind.CHECKIN: "checkins",
     ReminderKind.FOLLOWUP: "followup",
+    ReminderKind.MESSAGE: "messages",
 }

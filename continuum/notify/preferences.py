@@ -15,7 +15,7 @@ from continuum.lib.timezones import is_valid_time_zone
 from continuum.notify import quiet
 from continuum.notify.models import ReminderPreferences
 
-SWITCHES = ("appointments", "questionnaires", "checkins", "followup")
+SWITCHES = ("appointments", "questionnaires", "checkins", "followup", "messages")
 
 
 class PreferencesError(ValueError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management import get_commands
 from django.db.models import Exists, Max, OuterRef, Q
@@ -177,6 +178,30 @@ def checkin_reminders(now: datetime) -> list[Due]:
         if day is None:
             continue
         d = _client_due(client, K.CHECKIN, "client", client.pk, day.isoformat(), now, morning=True)
+        if d is not None:
+            due.append(d)
+    return _fresh(due)
+
+
+def message_reminders(now: datetime) -> list[Due]:
+    """Therapists' portal messages the client has not read yet (the boundaries app's, when
+    it is installed), sent in the last NOTIFY_MESSAGE_DAYS days. 2 queries."""
+    if not apps.is_installed("continuum.boundaries"):
+        return []
+    message_model = apps.get_model("boundaries", "Message")
+    rows = (
+        message_model.objects.filter(
+            direction="to_client",
+            read_at__isnull=True,
+            created_at__gte=now - timedelta(days=settings.NOTIFY_MESSAGE_DAYS),
+        )
+        .filter(portal_login_q("client__"))
+        .select_related("client", "client__reminder_preferences")
+        .order_by("created_at", "pk")[: settings.NOTIFY_BATCH]
+    )
+    due = []
+    for message in rows:
+        d = _client_due(message.client, K.MESSAGE, "message", message.pk, "new", now, morning=False)
         if d is not None:
             due.append(d)
     return _fresh(due)

@@ -77,13 +77,14 @@ def providers() -> list[Provider]:
         builtin.appointment_reminders,
         builtin.measure_reminders,
         builtin.checkin_reminders,
+        builtin.message_reminders,
         builtin.therapist_day_reminders,
         builtin.wellbeing_digest,
     ]
     if apps.is_installed("continuum.followup"):
-        from continuum.followup.reminders import followup_invitations
+        from continuum.followup.reminders import followup_invitations, followup_offers
 
-        found.append(followup_invitations)
+        found += [followup_invitations, followup_offers]
     return found
 
 

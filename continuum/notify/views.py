@@ -46,6 +46,7 @@ def portal_preferences(request: HttpRequest) -> HttpResponse:
                 "questionnaires": prefs.questionnaires,
                 "checkins": prefs.checkins,
                 "followup": prefs.followup,
+                "messages": prefs.messages,
                 "quiet_start": prefs.quiet_start,
                 "quiet_end": prefs.quiet_end,
                 "time_zone": client.time_zone,

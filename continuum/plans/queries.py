@@ -18,6 +18,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from continuum.care.access import clients_for
+from continuum.care.episodes import OPEN_STATUSES
 from continuum.care.models import Client, Episode
 from continuum.measures.instruments import UnknownInstrument, get_instrument
 from continuum.measures.models import Administration, AdministrationStatus
@@ -389,6 +390,8 @@ def plan_reviews_due(user: Any, today: date) -> list[TreatmentPlan]:
             client__in=clients_for(user),
             status=PlanStatus.CURRENT,
             review_date__lte=today,
+            # A finished course's plan is not reviewed any more.
+            episode__status__in=[str(st) for st in OPEN_STATUSES],
         )
         .select_related("client", "episode")
         .order_by("review_date", "pk")

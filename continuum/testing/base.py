@@ -10,9 +10,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import pyotp
 from django.test import TestCase
+from django.urls import reverse
 from django.utils import timezone
 
+from continuum.accounts.mfa import TEST_TOTP_SECRET, enrol_totp
 from continuum.accounts.models import Membership, Practice, Role, User
 from continuum.care.models import (
     Appointment,
@@ -24,6 +27,8 @@ from continuum.care.models import (
 )
 
 PASSWORD = "correct-horse-battery-staple"
+# Every make_staff() user's TOTP secret: tests compute codes with pyotp.TOTP(TOTP_SECRET).now().
+TOTP_SECRET = TEST_TOTP_SECRET
 
 
 def make_staff(
@@ -34,9 +39,14 @@ def make_staff(
     role: str = Role.THERAPIST,
     clinical: bool = True,
     tz: str = "Europe/London",
+    totp: bool = True,
 ) -> User:
+    """A member of `practice`; with a TOTP authenticator (secret TOTP_SECRET) unless
+    `totp=False`, since staff reach no page without a second factor."""
     user = User.objects.create_user(email, PASSWORD, full_name=name, time_zone=tz)
     Membership.objects.create(user=user, practice=practice, role=role, is_clinical=clinical)
+    if totp:
+        enrol_totp(user, TOTP_SECRET)
     return user
 
 
@@ -143,3 +153,15 @@ class BaseTestCase(TestCase):
 
     def login(self, user: User) -> None:
         self.client.force_login(user)
+
+    def password_login(
+        self, email: str, password: str = PASSWORD, totp_secret: str = TOTP_SECRET
+    ) -> Any:
+        """Log in through the real form; when allauth asks for the second factor, enter the
+        current TOTP code (a code is accepted once: call cache.clear() between logins)."""
+        response = self.client.post("/accounts/login/", {"login": email, "password": password})
+        if response.get("Location") == reverse("mfa_authenticate"):
+            response = self.client.post(
+                reverse("mfa_authenticate"), {"code": pyotp.TOTP(totp_secret).now()}
+            )
+        return response

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
+
+from continuum.testing.base import TOTP_SECRET
 
 AXE_JS = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
 DOCS_DIR = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -111,9 +115,31 @@ def screenshot(page: Any, name: str) -> None:
     page.screenshot(path=str(DOCS_DIR / f"{name}.png"), full_page=True)
 
 
-def login(page: Any, live_server_url: str, email: str, password: str) -> None:
+# The last TOTP code entered: allauth refuses a code used twice in its 30-second window.
+_last_code: dict[str, str] = {}
+
+
+def fresh_totp_code(secret: str = TOTP_SECRET) -> str:
+    """The current code for `secret`; if it was entered already, wait for the next window."""
+    totp = pyotp.TOTP(secret)
+    code = totp.now()
+    if _last_code.get(secret) == code:
+        time.sleep(totp.interval - time.time() % totp.interval + 0.5)
+        code = totp.now()
+    _last_code[secret] = code
+    return code
+
+
+def login(
+    page: Any, live_server_url: str, email: str, password: str, totp_secret: str = TOTP_SECRET
+) -> None:
+    """Log in; when allauth asks for the second factor, enter the current TOTP code."""
     page.goto(f"{live_server_url}/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state("networkidle")
+    if "/accounts/2fa/authenticate/" in page.url:
+        page.locator("#id_code").fill(fresh_totp_code(totp_secret))
+        page.get_by_role("button", name="Verify").click()
+        page.wait_for_load_state("networkidle")

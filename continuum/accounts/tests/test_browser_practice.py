@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyotp
 import pytest
 
 from continuum.accounts import services
@@ -35,7 +36,18 @@ def test_an_owner_sets_up_their_practice(live_server: Any, page: Any, page_probl
     page.get_by_label("New password again").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Set password and log in").click()
     page.wait_for_load_state("networkidle")
-    assert page.url.endswith("/practice/members/")
+    # A member of a practice sets up a second factor before anything else (promise 7).
+    assert page.url.endswith("/accounts/2fa/totp/activate/")
+    assert page.get_by_role("img", name="QR code for your authenticator app").is_visible()
+    assert_accessible(page)
+    secret = page.locator("#authenticator_secret").input_value()
+    page.get_by_label("Authenticator code").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Activate").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("heading", name="Recovery codes").is_visible()
+    assert page.get_by_role("list", name="Unused recovery codes").locator("li").count() == 10
+    assert_accessible(page)
+    page.goto(live_server.url + "/practice/members/")
     assert page.get_by_role("heading", name="Members of Lakeside Psychology").is_visible()
     assert_accessible(page)
 

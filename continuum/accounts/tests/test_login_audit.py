@@ -13,7 +13,7 @@ class LoginAuditTests(BaseTestCase):
         cache.clear()  # allauth's login rate limits live in the cache
 
     def log_in(self, email: str, password: str) -> None:
-        self.client.post("/accounts/login/", {"login": email, "password": password})
+        self.password_login(email, password)  # with the second factor when asked
 
     def test_a_successful_login_is_audited(self) -> None:
         self.log_in("Alice@Example.org", PASSWORD)

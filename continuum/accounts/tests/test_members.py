@@ -386,6 +386,6 @@ class DeactivatedLoginTests(BaseTestCase):
         services.deactivate_member(self.alice.membership, by=self.olivia)
         services.reactivate_member(self.alice.membership, by=self.olivia)
 
-        self.client.post("/accounts/login/", {"login": "alice@example.org", "password": PASSWORD})
+        self.password_login("alice@example.org", PASSWORD)
 
         self.assertEqual(self.client.session["_auth_user_id"], str(self.alice.pk))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pyotp
 import time_machine
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
@@ -16,12 +17,13 @@ from continuum.accounts.models import User
 from continuum.accounts.session_limits import KIND, LOGIN_AT, SEEN_AT
 from continuum.audit.models import AuditEvent
 from continuum.care.models import Client as CareClient
-from continuum.testing.base import PASSWORD, BaseTestCase
+from continuum.testing.base import PASSWORD, TOTP_SECRET, BaseTestCase
 
 T0 = datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
 CASELOAD = reverse("care:caseload")
 LOGIN = reverse("account_login")
 NEW_PASSWORD = "a-new-and-longer-passphrase-42"
+SECOND_FACTOR = "/accounts/2fa/authenticate/"
 
 
 def minutes(m: float) -> timedelta:
@@ -164,8 +166,15 @@ class PortalLimitTests(SessionLimitTestCase):
 
 class SessionLifecycleTests(SessionLimitTestCase):
     def log_in(self, client: Browser, password: str = PASSWORD) -> None:
+        """A real login through the pages: the password, then the authenticator code."""
         response = client.post(LOGIN, {"login": "alice@example.org", "password": password})
         self.assertEqual(response.status_code, 302)
+        if response["Location"].startswith(SECOND_FACTOR):
+            response = client.post(SECOND_FACTOR, {"code": pyotp.TOTP(TOTP_SECRET).now()})
+            self.assertEqual(response.status_code, 302)
+        self.assertEqual(client.session["_auth_user_id"], str(self.alice.pk))
+        # A TOTP code works once: the next login waits for the next 30-second window.
+        self.wait(timedelta(seconds=30))
 
     def test_the_session_key_changes_at_login(self) -> None:
         self.client.get(LOGIN)

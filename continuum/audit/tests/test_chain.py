@@ -153,6 +153,17 @@ class SealingTests(BaseTestCase):
         self.assertEqual(chain.chain_head(), (5, previous))
         self.assertEqual(chain.seal_pending(), 0)
 
+    def test_a_sealer_that_lost_the_race_writes_nothing(self) -> None:
+        for i in range(2):
+            record(None, f"action.{i}", practice=self.riverside)
+        stale = chain._queued("default", chain.SEAL_BATCH)  # read, then overtaken:
+        chain.seal_pending()
+
+        self.assertIsNone(chain._seal_batch("default", stale, wait=False))
+
+        self.assertEqual(AuditSeal.objects.count(), 2)
+        self.assertTrue(chain.verify().intact)
+
     def test_later_events_continue_the_chain(self) -> None:
         record(None, "first", practice=self.riverside)
         chain.seal_pending()

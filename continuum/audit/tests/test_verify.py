@@ -183,6 +183,14 @@ class VerifyTests(BaseTestCase):
 
         self.assertIn(f"event {waiting.pk}: queued for sealing but missing", message)
 
+    def test_a_changed_row_still_waiting_for_its_seal_is_named(self) -> None:
+        waiting = record(None, "later", practice=self.riverside)
+        sql("UPDATE audit_auditevent SET object_id = %s WHERE id = %s", "42", waiting.pk)
+
+        message = self.verify_fails()
+
+        self.assertIn(f"event {waiting.pk} (awaiting its seal): content hash mismatch", message)
+
     def test_two_swapped_rows_are_named(self) -> None:
         # Every column, hashes and nonces included: each row is self-consistent, but the
         # seals bind each id to its original content.

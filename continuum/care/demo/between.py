@@ -3,20 +3,23 @@ reviews, homework, check-ins and the therapist's reflections; and clients who dr
 
 How it fits the builder (builder.py):
 
-- **The practice decides first** (`between_deck`, stream "between-deck"): who drifts (2 or 3
-  of the default 40 active clients, at least one of them therapist@example.org's: sessions
-  stopped more than DRIFT_DAYS ago and nothing booked), who uses the portal (about half of the
-  clients in an open course of therapy), which of therapist@example.org's clients has the
-  fixed login client@example.org (one seen today or tomorrow, so their brief has check-ins,
-  homework and a reflection to bring), who has a plan review due, an urgent check-in waiting,
-  overdue or cancelled homework. Each client gets a `Role`.
-- **Each client's records** come from its own streams ("portal", "plans", "homework",
-  "checkins", "reflections"), planned by the functions below, which builder.STEPS calls after
-  the score histories. Plans are simulated in time, the way services.py builds them: version 1
-  after the assessment, reviews every three to six weeks at a session (keep, adapt, stop; an
-  adaptation is a new intervention `adapted_from` the old one, up to v3), and some plans
-  revised (a new version copies the goals and interventions, `previous` pointing back, and
-  supersedes the old one), so the plan pages show how the approach evolved.
+- **The practice decides first** (`between_deck`, stream "between-deck"): who drifts (3 of
+  the default 40 clients, two of them therapist@example.org's: ordinary active courses whose
+  sessions stopped more than DRIFT_DAYS ago, the last one called off, nothing booked since),
+  who uses the portal (about half of the clients in an open course of therapy; a few only
+  invited), which of therapist@example.org's clients has the fixed login client@example.org
+  (one seen today or tomorrow, so their brief has check-ins, homework and a reflection to
+  bring), whose plan review is due now, who has an urgent check-in waiting, overdue or
+  cancelled homework. Each client gets a `Role`.
+- **Each client's records** come from its own streams ("portal", "portal-settings", "plans",
+  "homework", "checkins", "reflections"), planned by the functions below, which builder.STEPS
+  calls after the score histories. Plans are simulated in time the way plans/services.py
+  builds them: version 1 after the assessment; each intervention reviewed at a session every
+  four to eight weeks (keep, adapt or stop; adapting creates a new intervention `adapted_from`
+  the old one, up to v3); a new plan version when the review date comes (14 to 26 weeks after
+  publication) and towards a planned ending (relapse prevention), copying the goals and
+  interventions with `previous` pointing back and superseding the old version. So the plan
+  pages show how the approach evolved.
 - Encrypted columns (reflection text, check-in and homework notes) are written by
   `bulk_create`, which encrypts each value; never by raw inserts.
 - Volume per client is bounded whatever the practice's size: reflections over the last four
@@ -81,9 +84,8 @@ URGENT_RECENT_SHARE = 0.01  # of portal clients: an urgent check-in in the last 
 
 # --- Per client -----------------------------------------------------------------------------------
 
-PLAN_REVIEW_WEEKS = 12  # a plan's review date, from its publication
-REVISION_MIN_SESSIONS = 14  # courses this long may have had their plan revised
-REVISION_RATE = 0.4
+PLAN_REVIEW_WEEKS = (14, 26)  # a plan's review date, from its publication
+REVISE_AHEAD_DAYS = 7  # a plan is revised at the last session before its review date
 ENDING_VERSION_RATE = 0.75  # planned endings add relapse prevention in a new version
 REVIEW_EVERY_DAYS = (28, 56)
 DECISION_WEIGHTS = {Decision.KEEP: 76, Decision.ADAPT: 16, Decision.STOP: 8}
@@ -108,7 +110,7 @@ CADENCE_WEIGHTS = {
     CheckinCadence.DAILY: 10,
     CheckinCadence.NONE: 5,
 }
-CHECKIN_GAPS = {  # days between check-ins
+CHECKIN_GAPS: dict[str, tuple[int, int]] = {  # days between check-ins
     CheckinCadence.WEEKLY: (5, 9),
     CheckinCadence.TWICE_WEEKLY: (2, 5),
     CheckinCadence.DAILY: (1, 2),
@@ -311,8 +313,8 @@ def _completed_scores(history: ClientHistory, episode: Episode, code: str) -> li
 
 def plan_portal_logins(history: ClientHistory) -> list[User]:
     """A portal login for the clients the practice chose, invited at a session (2 to 21 weeks
-    ago; the fixed demo client about 10 weeks ago) and, unless still pending, set up soon
-    after. Portal users share the demo password's hash."""
+    ago; the fixed demo client 12 weeks ago) and set up soon after, or invited at the last
+    session and not set up yet (pending). Portal users share the demo password's hash."""
     role, records = history.role, history.between
     records.portal = None
     if not role.portal:
@@ -322,12 +324,14 @@ def plan_portal_logins(history: ClientHistory) -> list[User]:
     if not attended:
         return []
     client = history.require_client()
-    weeks_ago = 70 if role.login else rng.randint(14, 150)
+    days_ago = 84 if role.login else rng.randint(14, 150)
     earliest = max(
-        history.today - timedelta(days=weeks_ago),
+        history.today - timedelta(days=days_ago),
         _local_date(attended[0].starts_at) + timedelta(days=14),
     )
     session = next((a for a in attended if _local_date(a.starts_at) >= earliest), attended[-1])
+    if role.pending:  # invited at the last session; the link is still waiting to be used
+        session = attended[-1]
     invited_at = min(session.ends_at + _minutes(rng, 5, 60), history.now)
     joined_at = None if role.pending else min(invited_at + _minutes(rng, 30, 72 * 60), history.now)
     user = User(
@@ -351,9 +355,7 @@ def link_logins(model: type[models.Model], objs: Sequence[models.Model]) -> None
     """Point each saved client at the saved login with its email address (one query for the
     ids, one UPDATE per batch)."""
     clients = [obj for obj in objs if isinstance(obj, Client)]
-    ids = dict(
-        User.objects.filter(email__in=[c.email for c in clients]).values_list("email", "pk")
-    )
+    ids = dict(User.objects.filter(email__in=[c.email for c in clients]).values_list("email", "pk"))
     for client in clients:
         client.user_id = ids[client.email]
     Client.objects.bulk_update(clients, ["user"], batch_size=500)
@@ -414,6 +416,7 @@ class _Plans:
     depth: dict[int, int] = field(default_factory=dict)  # id(row) → version in its chain
     since: dict[int, date] = field(default_factory=dict)  # origin → start or last review
     wait: dict[int, int] = field(default_factory=dict)  # origin → days to the next review
+    scores: dict[str, list[Any]] = field(default_factory=dict)  # code → (completed_at, total)
 
     @property
     def current(self) -> TreatmentPlan:
@@ -530,7 +533,7 @@ def _publish(sim: _Plans, focus: str, created: datetime, published: datetime) ->
         version=len(sim.versions) + 1,
         status=PlanStatus.CURRENT,
         focus=focus,
-        review_date=_local_date(published) + timedelta(weeks=PLAN_REVIEW_WEEKS),
+        review_date=_local_date(published) + timedelta(weeks=sim.rng.randint(*PLAN_REVIEW_WEEKS)),
         previous=previous,
         created_by=history.therapist,
         created_at=created,
@@ -604,7 +607,10 @@ def _review(sim: _Plans, row: Intervention, session: Appointment) -> None:
     ):
         weights[Decision.STOP] = 0
     decision = _weighted(rng, weights)
-    created = min(session.ends_at + _minutes(rng, 5, 120), history.now)
+    # After the session, and after the plan version agreed in it was published.
+    published = sim.current.published_at or session.ends_at
+    after = max(session.ends_at + _minutes(rng, 5, 120), published + timedelta(minutes=1))
+    created = min(after, history.now)
     result = None
     if decision == Decision.ADAPT:
         options = words.ADAPTATIONS.get(row.technique) or (
@@ -648,32 +654,48 @@ def _review(sim: _Plans, row: Intervention, session: Appointment) -> None:
 
 
 def _revise(sim: _Plans, before: Appointment, session: Appointment, *, ending: bool) -> None:
-    """A new plan version agreed at `session`: after a mid-course review (a further technique,
-    perhaps a goal from the second theme) or towards the ending (relapse prevention)."""
-    rng, profile = sim.rng, sim.history.profile
+    """A new plan version agreed at `session`, when the review date has come or towards a
+    planned ending: goals that were met are marked achieved and the others get a new target
+    date; the first revision may add a technique and a goal from the second theme; the ending
+    adds relapse prevention."""
+    rng, history = sim.rng, sim.history
+    profile = history.profile
     created = min(before.ends_at + _minutes(rng, 24 * 60, 72 * 60), session.starts_at)
-    published = min(session.ends_at + _minutes(rng, 10, 60), sim.history.now)
-    focus = words.FOCUS[profile.theme.key]
+    published = min(session.ends_at + _minutes(rng, 10, 60), history.now)
     day = _local_date(session.starts_at)
+    first_revision = len(sim.versions) == 1
+    extra = first_revision and not ending and rng.random() < 0.6
+    second_goal = extra and profile.second_theme is not None and rng.random() < 0.5
+    focus = sim.current.focus
     if ending:
-        focus = f"{focus} {words.FOCUS_ENDING[0]}"
-    elif profile.second_theme is not None:
+        focus = f"{words.FOCUS[profile.theme.key]} {words.FOCUS_ENDING[0]}"
+    elif second_goal and profile.second_theme is not None:
         second = profile.second_theme.label.lower()
-        focus = f"{focus} {rng.choice(words.FOCUS_REVISED).format(second=second)}"
-    else:
-        focus = f"{focus} Revised after the review: goals re-rated and the approach adjusted."
+        revised = rng.choice(words.FOCUS_REVISED).format(second=second)
+        focus = f"{words.FOCUS[profile.theme.key]} {revised}"
     plan = _publish(sim, focus, created, published)
+    for goal in sim.goals:
+        if goal.status != GoalStatus.ACTIVE:
+            continue
+        if goal.target_kind == TargetKind.INSTRUMENT:
+            scores = [t for done, t in sim.scores.get(goal.instrument, []) if done < created]
+            if scores and goal.is_met_by(float(scores[-1])) and rng.random() < 0.5:
+                goal.status = GoalStatus.ACHIEVED
+                continue
+        if goal.target_date < day + timedelta(weeks=4):
+            goal.target_date = day + timedelta(weeks=rng.randint(12, 20))
     if ending:
         if "relapse_prevention" not in sim.techniques():
             row = _new_intervention(sim, "relapse_prevention", day, created)
             sim.add_intervention(row, list(sim.goals))
         return
-    extra_keys = words.EXTRA_TECHNIQUES[profile.theme.key]
-    extra = [t for t in extra_keys if t not in sim.techniques()]
     if extra:
-        row = _new_intervention(sim, rng.choice(extra), day, created)
-        sim.add_intervention(row, rng.sample(sim.goals, min(2, len(sim.goals))))
-    if profile.second_theme is not None and len(sim.goals) < 4 and rng.random() < 0.5:
+        keys = [t for t in words.EXTRA_TECHNIQUES[profile.theme.key] if t not in sim.techniques()]
+        if keys:
+            row = _new_intervention(sim, rng.choice(keys), day, created)
+            goals = sorted(rng.sample(sim.goals, min(2, len(sim.goals))), key=sim.goals.index)
+            sim.add_intervention(row, goals)
+    if second_goal and profile.second_theme is not None:
         statement = rng.choice(words.RATING_GOALS[profile.second_theme.key])
         if statement not in {g.statement for g in sim.goals}:
             sim.add_goal(
@@ -706,6 +728,7 @@ def plan_treatment_plans(history: ClientHistory) -> list[TreatmentPlan]:
         return []
     rng = history.rng("plans")
     sim = _Plans(history, rng, episode)
+    sim.scores = {code: _completed_scores(history, episode, code) for code in ("phq9", "gad7")}
     assessment, second = attended[0], attended[1]
     latest = second.starts_at - timedelta(hours=1)
     created = min(max(assessment.ends_at + _minutes(rng, 120, 72 * 60), assessment.ends_at), latest)
@@ -724,25 +747,27 @@ def plan_treatment_plans(history: ClientHistory) -> list[TreatmentPlan]:
         row = _new_intervention(sim, technique, start, created)
         sim.add_intervention(row, goals)
 
-    revise_at = None
-    if len(attended) >= REVISION_MIN_SESSIONS and rng.random() < REVISION_RATE:
-        revise_at = rng.randint(len(attended) // 3, 2 * len(attended) // 3)
     ending_at = None
     if course.ending_from is not None and rng.random() < ENDING_VERSION_RATE:
+        ending_from = course.ending_from
         ending_at = next(
             (
                 i
                 for i, a in enumerate(attended)
-                if i > max(revise_at or 1, 1) and _local_date(a.starts_at) >= course.ending_from
+                if i > 2 and _local_date(a.starts_at) >= ending_from
             ),
             None,
         )
+    # A client whose review is due now has had no revision for a month or more.
+    quiet_from = history.today - timedelta(days=30) if history.role.review_due else date.max
     records.snapshots[id(second)] = _snapshot(sim)
     for index in range(2, len(attended)):
         session = attended[index]
-        if index in (revise_at, ending_at):
-            _revise(sim, attended[index - 1], session, ending=index == ending_at)
         day = _local_date(session.starts_at)
+        review_date = sim.current.review_date
+        due = review_date is not None and day >= review_date - timedelta(days=REVISE_AHEAD_DAYS)
+        if index == ending_at or (due and day < quiet_from):
+            _revise(sim, attended[index - 1], session, ending=index == ending_at)
         for row in list(sim.rows):
             origin = sim.origin[id(row)]
             if row.status == InterventionStatus.ACTIVE and day >= sim.since[origin] + timedelta(
@@ -776,13 +801,11 @@ def _finish_plans(sim: _Plans, episode: Episode) -> None:
                 met = bool(scores) and goal.is_met_by(float(scores[-1][1]))
             else:
                 met = rng.random() < 0.6
-            goal.status = GoalStatus.ACHIEVED if met else GoalStatus.ACTIVE
-    elif history.role.review_due:
-        current.review_date = max(
-            history.today - timedelta(days=rng.randint(0, 10)), _local_date(published)
-        )
-    else:
-        current.review_date = history.today + timedelta(days=rng.randint(14, 63))
+            if met:
+                goal.status = GoalStatus.ACHIEVED
+    elif history.role.review_due:  # fell due in the last ten days
+        due = max(history.today - timedelta(days=rng.randint(0, 10)), _local_date(published))
+        current.review_date = min(due + timedelta(days=28), history.today)
     portal = records.portal
     if portal is None or portal.joined_at is None:
         return
@@ -930,7 +953,7 @@ def plan_checkins(history: ClientHistory) -> list[CheckIn]:
     if older and rng.random() < OLD_URGENT_RATE:
         _make_urgent(rng.choice(older), rng)
     if role.urgent_recent:
-        at = now - _minutes(rng, 60, 6 * 60)
+        at = max(now - _minutes(rng, 60, 6 * 60), portal.joined_at + (now - portal.joined_at) / 2)
         checkins = [c for c in checkins if c.created_at < at - timedelta(hours=12)]
         phq9 = scores[-1][1] if scores else None
         checkins.append(_make_urgent(_checkin(history, rng, episode, at, phq9), rng))
@@ -986,7 +1009,7 @@ def plan_reflections(history: ClientHistory) -> list[Reflection]:
     in an open course, fewer after it ended): some brought to the next session and addressed
     there, some since the last session marked to bring to the next one (always one for a
     client seen today or tomorrow); a question before a referral's assessment; a note of
-    concern about a client who has gone quiet."""
+    concern about a client who has gone quiet (nothing is booked to bring it to)."""
     rng = history.rng("reflections")
     now = history.now
     appointments = sorted(history.appointments, key=lambda a: a.starts_at)
@@ -1058,7 +1081,6 @@ def plan_reflections(history: ClientHistory) -> list[Reflection]:
                 rng.choice((ReflectionKind.CONCERN, ReflectionKind.QUESTION)),
                 rng.choice(words.DRIFT_REFLECTIONS),
                 min(since + _minutes(rng, 60, 72 * 60), now - timedelta(minutes=10)),
-                bring=True,
             )
         )
     return reflections

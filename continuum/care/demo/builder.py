@@ -20,10 +20,16 @@ How it is put together:
   (`score_deck`), so even the small demo has every kind. Questionnaires are most of the rows
   of a large practice: the ones no alert points at are written by rows.insert_without_ids,
   which skips the ORM's per-value work.
+- What happens between sessions (portal logins and check-ins, treatment plans and their
+  reviews, homework, the therapist's reflections, clients who drift) is planned in between.py,
+  from a `between.Role` per client that the practice deals first (`between.between_deck`).
+  Those rows hold encrypted text, so they always go through `bulk_create`. Last, the demo
+  therapist's session weights come from wellbeing/demo.py.
 """
 
 from __future__ import annotations
 
+import gc
 import random
 import uuid
 from collections import Counter
@@ -44,6 +50,7 @@ from continuum.audit import log as audit
 from continuum.audit.models import AuditEvent
 from continuum.care.demo import between, content
 from continuum.care.demo import measures as demo_measures
+from continuum.care.demo.endings import seed_endings
 from continuum.care.demo.measures import SafetyEvent, ScorePlan, Trajectory
 from continuum.care.demo.rows import insert_without_ids
 from continuum.care.episodes import EpisodeStatus
@@ -59,6 +66,7 @@ from continuum.care.models import (
     ProgressNote,
 )
 from continuum.care.note_formats import FORMATS
+from continuum.followup.demo import seed_followup
 from continuum.measures.models import (
     Administration,
     AdministrationStatus,
@@ -1008,7 +1016,22 @@ def _profile(plan: _PracticePlan, number: int, rng: random.Random, now: datetime
 
 
 def build_demo(options: DemoOptions) -> DemoResult:
-    """Create the demo practice. Call inside a transaction; the caller checks `demo_exists()`."""
+    """Create the demo practice. Call inside a transaction; the caller checks `demo_exists()`.
+
+    The cyclic garbage collector's automatic passes are paused meanwhile (it runs once per
+    chunk of clients instead): the planned rows are hundreds of thousands of objects, and
+    repeated full passes over them cost about a sixth of a large practice's time.
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _build_demo(options)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _build_demo(options: DemoOptions) -> DemoResult:
     if options.therapists < 3:
         raise ValueError("the demo needs at least three therapists (the three demo logins)")
     if options.now.tzinfo is None:
@@ -1053,8 +1076,14 @@ def build_demo(options: DemoOptions) -> DemoResult:
             counts["clients.drifting"] += history.role.drifting
             if history.role.login and history.between.portal is not None:
                 client_login = history.role.login
+        del histories, planned
+        gc.collect()  # once per chunk instead of many passes over every live row
     # The demo therapist's own load: 12 weeks of session weights (wellbeing/demo.py).
     counts.update(seed_wellbeing(practice, options.now, random.Random(f"{options.seed}:wellbeing")))
+    # Ending well and after (issue 5): a planned ending with tapering, contact policies, and
+    # two clients in consented follow-up (one well, one who asked for a booster).
+    counts.update(seed_endings(practice, options.now, random.Random(f"{options.seed}:endings")))
+    counts.update(seed_followup(practice, options.now, random.Random(f"{options.seed}:followup")))
     audit.record(
         None,
         "demo.seed",

@@ -1,22 +1,28 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import statistics
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, time, timedelta
 from io import StringIO
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import time_machine
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
 
 from continuum.accounts.models import Membership, Practice, Role, User
 from continuum.audit import log as audit
 from continuum.audit.models import AuditEvent
-from continuum.care.demo import content
+from continuum.care.demo import between_content, content
 from continuum.care.episodes import OPEN_STATUSES
 from continuum.care.management.commands.seed_demo import parse_now
 from continuum.care.models import (
@@ -30,6 +36,7 @@ from continuum.care.models import (
     ProgressNote,
 )
 from continuum.care.note_formats import FORMATS
+from continuum.continuity.day import drifting_entries
 from continuum.measures import alerts as alert_rules
 from continuum.measures import scoring, services
 from continuum.measures.instruments import get_instrument
@@ -42,7 +49,29 @@ from continuum.measures.models import (
     Cadence,
     MeasureAssignment,
 )
+from continuum.plans.catalogue import CATALOGUE, OTHER
+from continuum.plans.models import (
+    REPORTED,
+    Decision,
+    Goal,
+    GoalStatus,
+    Homework,
+    HomeworkStatus,
+    Intervention,
+    InterventionReview,
+    InterventionStatus,
+    PlanStatus,
+    TargetKind,
+    TreatmentPlan,
+)
+from continuum.plans.queries import overdue_homework, plan_reviews_due, plan_view
+from continuum.portal.models import CheckIn, CheckinCadence, PortalSettings
+from continuum.portal.queries import unseen_checkins
+from continuum.reflections.access import reflections_to_bring
+from continuum.reflections.models import Reflection, ReflectionKind
 from continuum.testing.base import BaseTestCase
+from continuum.wellbeing.models import SessionWeight
+from continuum.wellbeing.queries import build_load_page
 
 LONDON = ZoneInfo("Europe/London")
 # A Wednesday morning; London is on GMT, and the history reaches back over two summers.
@@ -50,6 +79,8 @@ NOW = datetime(2026, 3, 4, 10, 20, tzinfo=UTC)
 TODAY = NOW.astimezone(LONDON).date()
 DEMO = "Riverside Therapy Collective"
 LOGINS = ("owner@example.org", "therapist@example.org", "colleague@example.org")
+CLIENT_LOGIN = "client@example.org"
+DEMO_THERAPIST = "therapist@example.org"
 
 
 def seed(*args: str) -> str:
@@ -87,7 +118,60 @@ def demo_digest() -> str:
         f"{a.resolved_at}|{a.action}|{a.action_note}"
         for a in Alert.objects.filter(client__practice=practice).select_related("client")
     )
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    return hashlib.sha256("\n".join(lines + between_lines(practice)).encode()).hexdigest()
+
+
+def between_lines(practice: Practice) -> list[str]:
+    """Between-session records (decrypted text; ids, key material and hashes aside)."""
+    lines = sorted(
+        f"{r.client.last_name}|{r.kind}|{r.text}|{r.created_at}|{r.bring_to_next_session}|"
+        f"{r.addressed_at}|{r.addressed_note}|{r.appointment_id is not None}"
+        for r in Reflection.objects.filter(client__practice=practice).select_related("client")
+    )
+    lines += sorted(
+        f"{p.client.last_name}|{p.version}|{p.status}|{p.focus}|{p.review_date}|"
+        f"{p.published_at}|{p.superseded_at}|{p.client_acknowledged_at}"
+        for p in TreatmentPlan.objects.filter(client__practice=practice).select_related("client")
+    )
+    lines += sorted(
+        f"{g.plan.client.last_name}|{g.plan.version}|{g.statement}|{g.target_text}|"
+        f"{g.target_date}|{g.status}"
+        for g in Goal.objects.filter(plan__client__practice=practice).select_related("plan__client")
+    )
+    lines += sorted(
+        f"{i.plan.client.last_name}|{i.plan.version}|{i.name}|{i.rationale}|{i.start_date}|"
+        f"{i.status}|{i.adapted_from.name if i.adapted_from else ''}|{i.goals.count()}"
+        for i in Intervention.objects.filter(plan__client__practice=practice).select_related(
+            "plan__client", "adapted_from"
+        )
+    )
+    lines += sorted(
+        f"{r.intervention.plan.client.last_name}|{r.reviewed_on}|{r.decision}|{r.reason}|"
+        f"{r.what_happened}|{r.client_response}|{r.result.name if r.result else ''}"
+        for r in InterventionReview.objects.filter(
+            intervention__plan__client__practice=practice
+        ).select_related("intervention__plan__client", "result")
+    )
+    lines += sorted(
+        f"{h.client.last_name}|{h.title}|{h.due_date}|{h.status}|{h.client_note}|"
+        f"{h.reported_at}|{h.cancelled_at}|{h.created_at}"
+        for h in Homework.objects.filter(client__practice=practice).select_related("client")
+    )
+    lines += sorted(
+        f"{c.client.last_name}|{c.created_at}|{c.mood}|{c.sleep}|{c.energy}|{c.note}|"
+        f"{c.urgent}|{c.homework_status}|{c.seen_at}|{c.idempotency_key}"
+        for c in CheckIn.objects.filter(client__practice=practice).select_related("client")
+    )
+    lines += sorted(
+        f"{s.client.last_name}|{s.client.email}|{s.checkin_cadence}|{s.shared_measures}|"
+        f"{s.invited_at}"
+        for s in PortalSettings.objects.filter(client__practice=practice).select_related("client")
+    )
+    lines += sorted(
+        f"{u.email}|{u.full_name}|{u.has_usable_password()}|{u.date_joined}"
+        for u in User.objects.filter(client_profile__practice=practice)
+    )
+    return lines
 
 
 def phq9_series(practice: Practice) -> dict[int, list[float]]:
@@ -131,6 +215,11 @@ def classify(totals: list[float]) -> str:
     return "unclear"
 
 
+# Answers given after therapy ended (consented follow-up, completed in the portal by the
+# follow-up app's own rules) rather than during treatment.
+FOLLOW_UP_ANSWERS = Q(episode__status="follow_up", completed_at__date__gt=F("episode__end_date"))
+
+
 class DefaultDemoTests(BaseTestCase):
     demo: Practice
     output: str
@@ -152,8 +241,8 @@ class DefaultDemoTests(BaseTestCase):
     def test_it_prints_the_fixed_logins(self) -> None:
         self.assertIn(
             "therapist@example.org / colleague@example.org / owner@example.org — "
-            "password: continuum-demo",
-            self.output,
+            "password: continuum-demo; client portal: client@example.org (same password)",
+            next(line for line in self.output.splitlines() if line.startswith("Logins:")),
         )
 
     def test_the_three_logins_authenticate_with_the_demo_password(self) -> None:
@@ -187,7 +276,7 @@ class DefaultDemoTests(BaseTestCase):
 
     def test_clients_are_fictional_and_reachable_only_at_reserved_addresses(self) -> None:
         for client in Client.objects.filter(practice=self.demo):
-            if client.email:
+            if client.email and client.email != CLIENT_LOGIN:  # the fixed portal login
                 self.assertTrue(client.email.endswith("@example.net"))
             for phone in (client.phone, client.emergency_contact_phone):
                 if phone:
@@ -268,16 +357,47 @@ class DefaultDemoTests(BaseTestCase):
         days = Counter(a.starts_at.astimezone(LONDON).date() for a in booked)
         self.assertGreaterEqual(days[TODAY], 3)
         self.assertGreaterEqual(days[TODAY + timedelta(days=1)], 3)
-        self.assertLessEqual(max(days), TODAY + timedelta(days=28))
-        # Every active client has a next appointment.
+        # Regular bookings reach four weeks ahead; only a planned ending's tapering goes beyond.
+        from continuum.endings.models import TerminationPlan
+
+        tapering = {
+            pk
+            for plan in TerminationPlan.objects.filter(client__practice=self.demo)
+            for pk in plan.appointments.values_list("pk", flat=True)
+        }
+        self.assertTrue(tapering)
+        regular = [a for a in booked if a.pk not in tapering]
+        self.assertLessEqual(
+            max(a.starts_at.astimezone(LONDON).date() for a in regular), TODAY + timedelta(days=28)
+        )
+        # Every active client has a next appointment, except the two or three who drift.
         active = Episode.objects.filter(client__practice=self.demo, status="active")
         with_next = {a.client_id for a in booked}
-        for episode in active:
-            self.assertIn(episode.client_id, with_next)
+        unbooked = {e.client_id for e in active if e.client_id not in with_next}
+        self.assertEqual(unbooked, self.drifting_clients())
+        self.assertIn(len(unbooked), (2, 3))
         # Nothing in the past is still "scheduled" (a session running now may be).
         for appointment in self.appointments():
             if appointment.status == AppointmentStatus.SCHEDULED:
                 self.assertGreater(appointment.ends_at, NOW)
+
+    def test_ending_well_and_after(self) -> None:
+        from continuum.boundaries.models import ContactPolicy
+        from continuum.endings.models import RelapsePreventionPlan, TerminationPlan
+        from continuum.followup.models import BoosterRequest, FollowUpConsent
+
+        plan = TerminationPlan.objects.get(client__practice=self.demo)
+        self.assertEqual(plan.episode.status, "ending")
+        self.assertEqual(plan.appointments.count(), 3)
+        self.assertTrue(RelapsePreventionPlan.objects.filter(client=plan.client).exists())
+        self.assertEqual(FollowUpConsent.objects.filter(client__practice=self.demo).count(), 2)
+        self.assertEqual(BoosterRequest.objects.filter(client__practice=self.demo).count(), 1)
+        hours = {
+            (p.working_hours_start, p.working_hours_end)
+            for p in ContactPolicy.objects.filter(therapist__membership__practice=self.demo)
+        }
+        self.assertGreaterEqual(len(hours), 3)  # the therapists keep different hours
+        self.assertTrue(Episode.objects.filter(client__practice=self.demo, previous__isnull=False))
 
     def test_sessions_fall_in_london_working_hours_across_summer_time(self) -> None:
         appointments = self.appointments()
@@ -346,7 +466,7 @@ class DefaultDemoTests(BaseTestCase):
         for status in ("referral", "ending", "ended", "closed"):
             self.assertGreaterEqual(statuses[status], 1, status)
         for episode in Episode.objects.filter(client__practice=self.demo):
-            if episode.status in ("ended", "closed"):
+            if episode.status in ("ended", "follow_up", "closed"):
                 self.assertIsNotNone(episode.end_date)
             else:
                 self.assertIsNone(episode.end_date)
@@ -498,9 +618,14 @@ class DefaultDemoTests(BaseTestCase):
         ).values_list("episode_id", "starts_at"):
             attended[episode_id].append(starts)
         by_link = in_session = 0
-        for admin in Administration.objects.filter(
-            client__practice=self.demo, status=AdministrationStatus.COMPLETED
-        ).select_related("appointment"):
+        # Follow-up answers (after therapy) are completed in the portal, not by link.
+        for admin in (
+            Administration.objects.filter(
+                client__practice=self.demo, status=AdministrationStatus.COMPLETED
+            )
+            .exclude(FOLLOW_UP_ANSWERS)
+            .select_related("appointment")
+        ):
             assert admin.completed_at is not None
             self.assertLessEqual(admin.completed_at, NOW)
             self.assertLessEqual(admin.completed_at, admin.window_ends_at)
@@ -587,6 +712,10 @@ class DefaultDemoTests(BaseTestCase):
         for alert in alerts:
             if alert.kind == AlertKind.OVERDUE:
                 self.assertEqual(alert.cause, f"overdue:{alert.administration_id}")
+            elif alert.cause.startswith("followup:"):
+                # A follow-up answer's alert (followup/services.py): followup:<check-in>:<code>.
+                self.assertRegex(alert.cause, r"^followup:\d+:\w+$")
+                continue
             else:
                 match = re.fullmatch(r"(\w+):(\w+):(\d+)", alert.cause)
                 assert match is not None, alert.cause
@@ -615,19 +744,20 @@ class DefaultDemoTests(BaseTestCase):
         stored one was, raises the same alerts with the same causes and messages."""
         stored = {
             (a.client_id, a.kind, a.cause): a
-            for a in Alert.objects.filter(client__practice=self.demo).exclude(
-                kind=AlertKind.OVERDUE
-            )
+            for a in Alert.objects.filter(client__practice=self.demo)
+            .exclude(kind=AlertKind.OVERDUE)
+            .exclude(cause__startswith="followup:")
         }
         clients = {key[0] for key in stored}
         clients |= set(sorted(self.treated_clients() - clients)[:3])  # and a few without
         admins = list(
             Administration.objects.filter(client__in=clients, status=AdministrationStatus.COMPLETED)
+            .exclude(FOLLOW_UP_ANSWERS)
             .select_related("client")
             .order_by("completed_at", "pk")
         )
         with transaction.atomic():
-            Alert.objects.filter(client__in=clients).delete()
+            Alert.objects.filter(client__in=clients).exclude(cause__startswith="followup:").delete()
             replayed: dict[tuple[int, str, str], Alert] = {}
             for admin in admins:
                 assert admin.completed_at is not None
@@ -699,6 +829,384 @@ class DefaultDemoTests(BaseTestCase):
         self.assertGreater(len(high), 0.75 * len(totals))
         self.assertGreater(len(dips), 0)
         self.assertLess(len(dips), 0.15 * len(totals))
+
+    # --- Between sessions (issue 4) and the therapist's load (issue 6) ----------------------
+
+    def staff(self, email: str = DEMO_THERAPIST) -> User:
+        return User.objects.get(email=email)
+
+    def drifting_clients(self) -> set[int]:
+        """The clients the live day view calls drifting, over all three therapists."""
+        with timezone.override(LONDON):
+            return {
+                entry.client.pk
+                for email in LOGINS
+                for entry in drifting_entries(self.staff(email), NOW)
+                if entry.client is not None
+            }
+
+    def raw_column(self, model: type[Any], column: str) -> list[str]:
+        """A text column as stored, bypassing the field (what a stolen database shows)."""
+        table = connection.ops.quote_name(model._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {connection.ops.quote_name(column)} FROM {table}")  # noqa: S608
+            return [row[0] for row in cursor.fetchall()]
+
+    def portal_clients(self) -> list[Client]:
+        return list(
+            Client.objects.filter(practice=self.demo, user__isnull=False).select_related("user")
+        )
+
+    def test_it_reports_the_between_session_records(self) -> None:
+        self.assertRegex(self.output, r"[\d,]+ treatment plan versions \([\d,]+ superseded")
+        self.assertRegex(self.output, r"[\d,]+ homework tasks: [\d,]+ done")
+        self.assertRegex(self.output, r"[\d,]+ private reflections \([\d,]+ to bring")
+        self.assertRegex(self.output, r"[\d,]+ portal logins .* [\d,]+ check-ins \(\d+ urgent")
+        self.assertRegex(self.output, r"\b[23] clients drifting")
+
+    def test_reflections_of_every_kind_are_encrypted_at_rest(self) -> None:
+        reflections = list(
+            Reflection.objects.filter(client__practice=self.demo).select_related(
+                "client", "appointment", "addressed_in"
+            )
+        )
+        self.assertEqual({r.kind for r in reflections}, set(ReflectionKind.values))
+        stored = set(self.raw_column(Reflection, "text"))
+        notes = set(self.raw_column(Reflection, "addressed_note")) - {""}
+        self.assertEqual(len(stored), len(reflections))
+        plaintexts = {r.text for r in reflections} | {r.addressed_note for r in reflections}
+        self.assertFalse(plaintexts & (stored | notes))
+        for raw in stored | notes:
+            self.assertTrue(raw.startswith("gAAAAA"), raw[:10])  # a Fernet token
+            self.assertFalse(any(len(p) > 20 and p[:20] in raw for p in plaintexts))
+        for r in reflections:
+            self.assertEqual(r.author_id, r.client.therapist_id)
+            self.assertNotIn(r.client.last_name, r.text)
+            self.assertLessEqual(r.created_at, NOW)
+            if r.appointment is not None:
+                self.assertEqual(r.appointment.client_id, r.client_id)
+                self.assertLess(r.appointment.starts_at, r.created_at)
+            if r.addressed_in is not None:
+                assert r.addressed_at is not None
+                self.assertTrue(r.bring_to_next_session)
+                self.assertEqual(r.addressed_in.client_id, r.client_id)
+                self.assertEqual(r.addressed_in.status, AppointmentStatus.ATTENDED)
+                self.assertGreater(r.addressed_in.starts_at, r.created_at)
+                self.assertLessEqual(r.addressed_at, NOW)
+        addressed = [r for r in reflections if r.is_addressed]
+        self.assertGreater(len(addressed), 10)
+        self.assertTrue(any(r.addressed_note for r in addressed))
+        # Open "bring to the next session" items: only for clients with a session booked.
+        booked = set(
+            Appointment.objects.filter(
+                client__practice=self.demo, status=AppointmentStatus.SCHEDULED, starts_at__gt=NOW
+            ).values_list("client_id", flat=True)
+        )
+        to_bring = [r for r in reflections if r.is_to_bring]
+        self.assertGreater(len(to_bring), 5)
+        self.assertLessEqual({r.client_id for r in to_bring}, booked)
+        self.assertGreater(len(reflections) - len(addressed) - len(to_bring), 10)
+
+    def test_the_demo_client_has_a_reflection_to_bring_to_their_next_session(self) -> None:
+        client = Client.objects.get(user__email=CLIENT_LOGIN)
+        therapist = self.staff()
+        self.assertTrue(reflections_to_bring(therapist, client).exists())
+        self.assertFalse(reflections_to_bring(self.staff("colleague@example.org"), client))
+
+    def test_treatment_plans_are_versioned_with_goals_and_catalogue_interventions(self) -> None:
+        plans = list(
+            TreatmentPlan.objects.filter(client__practice=self.demo).select_related("episode")
+        )
+        by_episode: dict[int, list[TreatmentPlan]] = defaultdict(list)
+        for plan in sorted(plans, key=lambda p: p.version):
+            by_episode[plan.episode_id].append(plan)
+        statuses = {p.episode.status for p in plans}
+        self.assertEqual(statuses, {"active", "ending", "ended", "follow_up"})
+        # Every open or ended course of therapy has one, none of the referrals or closed.
+        planned = Episode.objects.filter(
+            client__practice=self.demo, status__in=("active", "ending", "ended", "follow_up")
+        ).exclude(client__in=self.drifting_clients())
+        self.assertEqual(set(planned.values_list("pk", flat=True)) - set(by_episode), set())
+        versioned = 0
+        for versions in by_episode.values():
+            self.assertEqual([p.version for p in versions], list(range(1, len(versions) + 1)))
+            self.assertEqual([p.status for p in versions][-1], PlanStatus.CURRENT)
+            for older, newer in itertools.pairwise(versions):
+                self.assertEqual(older.status, PlanStatus.SUPERSEDED)
+                self.assertEqual(newer.previous_id, older.pk)
+                self.assertEqual(older.superseded_at, newer.published_at)
+            versioned += len(versions) > 1
+            for plan in versions:
+                assert plan.published_at is not None
+                self.assertLessEqual(plan.created_at, plan.published_at)
+                self.assertLessEqual(plan.published_at, NOW)
+                self.assertTrue(plan.focus)
+        self.assertGreater(versioned, 5)
+        self.assertLess(versioned, len(by_episode))  # some courses are still on version 1
+        current = [p for p in plans if p.status == PlanStatus.CURRENT]
+        for plan in current:
+            goals = list(plan.goals.all())
+            self.assertTrue(2 <= len(goals) <= 4, len(goals))
+            self.assertTrue(any(g.target_kind == TargetKind.INSTRUMENT for g in goals))
+            self.assertTrue(any(g.target_kind == TargetKind.RATING for g in goals))
+            for goal in goals:
+                self.assertIn(
+                    goal.target_text,
+                    {
+                        "PHQ-9 below 10",
+                        "GAD-7 below 8",
+                        "a goal rating of 7 or more (out of 10)",
+                    },
+                )
+                self.assertNotIn(plan.client.last_name, goal.statement)
+            interventions = list(plan.interventions.all())
+            self.assertGreaterEqual(len(interventions), 2)
+            for intervention in interventions:
+                if intervention.technique == OTHER:
+                    self.assertTrue(intervention.custom_technique)
+                else:
+                    self.assertIn(intervention.technique, CATALOGUE)
+                self.assertTrue(intervention.rationale)
+                self.assertTrue(intervention.goals.exists())
+        # Ended courses: goals met by the last score are achieved, and no review is due.
+        ended = [p for p in current if p.episode.status == "ended"]
+        self.assertTrue(ended)
+        self.assertTrue(all(p.review_date is None for p in ended))
+        self.assertTrue(Goal.objects.filter(plan__in=ended, status=GoalStatus.ACHIEVED).exists())
+        # Relapse prevention joined the plan of some planned endings.
+        self.assertTrue(
+            Intervention.objects.filter(plan__in=current, technique="relapse_prevention").exists()
+        )
+
+    def test_interventions_evolve_through_reviews(self) -> None:
+        reviews = list(
+            InterventionReview.objects.filter(
+                intervention__plan__client__practice=self.demo
+            ).select_related("intervention__plan", "result")
+        )
+        self.assertEqual({r.decision for r in reviews}, set(Decision.values))
+        for review in reviews:
+            intervention, plan = review.intervention, review.intervention.plan
+            assert plan.published_at is not None
+            self.assertGreaterEqual(review.reviewed_on, intervention.start_date)
+            self.assertLessEqual(review.created_at, NOW)
+            # Reviewed while its plan version was the current one.
+            self.assertGreaterEqual(review.created_at, plan.published_at)
+            if plan.superseded_at is not None:
+                self.assertLessEqual(review.created_at, plan.superseded_at)
+            if review.decision == Decision.ADAPT:
+                assert review.result is not None
+                self.assertEqual(review.result.adapted_from_id, intervention.pk)
+                self.assertEqual(review.result.start_date, review.reviewed_on)
+                self.assertEqual(intervention.status, InterventionStatus.ADAPTED)
+            else:
+                self.assertIsNone(review.result)
+            if review.decision == Decision.STOP:
+                self.assertEqual(intervention.status, InterventionStatus.STOPPED)
+        # The plan pages show how the approach evolved: chains of two and of three versions,
+        # some across plan versions.
+        longest: Counter[int] = Counter()
+        for plan in TreatmentPlan.objects.filter(
+            client__practice=self.demo, status=PlanStatus.CURRENT
+        ).select_related("episode", "client"):
+            for chain in plan_view(plan, today=TODAY).chains:
+                longest[len(chain.steps)] += 1
+                for step in chain.steps[1:]:
+                    assert step.caused_by is not None
+                    self.assertEqual(step.caused_by.decision, Decision.ADAPT)
+        self.assertGreater(longest[2], 3, longest)
+        self.assertGreaterEqual(longest[3], 1, longest)
+        self.assertEqual(max(longest), 3)
+
+    def test_a_couple_of_plan_reviews_are_due(self) -> None:
+        due = {email: plan_reviews_due(self.staff(email), TODAY) for email in LOGINS}
+        self.assertTrue(due[DEMO_THERAPIST])
+        total = sum(len(plans) for plans in due.values())
+        self.assertTrue(2 <= total <= 8, total)
+        for plans in due.values():
+            for plan in plans:
+                self.assertIn(plan.episode.status, ("active", "ending"))
+
+    def test_the_demo_client_logs_in_to_the_portal(self) -> None:
+        user = authenticate(None, email=CLIENT_LOGIN, password="continuum-demo")
+        assert user is not None
+        client = Client.objects.select_related("therapist").get(user=user)
+        self.assertEqual(client.therapist.email, DEMO_THERAPIST)
+        self.assertEqual(client.practice, self.demo)
+        self.assertEqual(client.email, CLIENT_LOGIN)
+        self.assertFalse(hasattr(user, "membership"))
+        self.assertTrue(client.episodes.filter(status="active").exists())
+        portal = PortalSettings.objects.get(client=client)
+        self.assertEqual(portal.checkin_cadence, CheckinCadence.WEEKLY)
+        self.assertEqual(portal.shared_measures, ["gad7", "phq9"])
+        self.assertEqual(portal.invited_by, client.therapist)
+        # Seen today or tomorrow, with check-ins and homework to show in the brief.
+        upcoming = client.appointments.filter(
+            status=AppointmentStatus.SCHEDULED, starts_at__gt=NOW
+        ).order_by("starts_at")[0]
+        self.assertLessEqual(upcoming.starts_at.astimezone(LONDON).date(), TODAY + timedelta(1))
+        self.assertGreater(CheckIn.objects.filter(client=client).count(), 5)
+        self.assertTrue(Homework.objects.filter(client=client, status="assigned").exists())
+        plan = TreatmentPlan.objects.get(client=client, status=PlanStatus.CURRENT)
+        self.assertIsNotNone(plan.client_acknowledged_at)
+        self.assertTrue(self.client.login(email=CLIENT_LOGIN, password="continuum-demo"))
+        with time_machine.travel(NOW, tick=False):
+            page = self.client.get(reverse("portal:home"))
+        self.assertContains(page, f"Hello, {client.preferred_name or client.first_name}")
+
+    def test_about_half_the_clients_in_therapy_have_portal_logins(self) -> None:
+        in_therapy = set(
+            Episode.objects.filter(
+                client__practice=self.demo, status__in=("active", "ending")
+            ).values_list("client_id", flat=True)
+        )
+        clients = self.portal_clients()
+        self.assertLessEqual({c.pk for c in clients}, in_therapy)
+        self.assertAlmostEqual(len(clients) / len(in_therapy), 0.5, delta=0.2)
+        hashes, invited = set(), 0
+        for client in clients:
+            user = client.user
+            assert user is not None
+            self.assertEqual(user.email, client.email)
+            if client.email != CLIENT_LOGIN:
+                self.assertTrue(client.email.endswith("@example.net"))
+            self.assertFalse(Membership.objects.filter(user=user).exists())
+            self.assertEqual(user.full_name, client.full_name)
+            if user.has_usable_password():
+                hashes.add(user.password)
+            else:
+                invited += 1
+            portal = PortalSettings.objects.get(client=client)
+            assert portal.invited_at is not None
+            self.assertLessEqual(portal.invited_at, user.date_joined)
+            self.assertLessEqual(user.date_joined, NOW)
+        self.assertEqual(len(hashes), 1)  # the demo password, hashed once
+        self.assertGreaterEqual(invited, 1)  # invited, no password chosen yet
+        # Acknowledged plans belong to clients with portal access, after they joined.
+        for plan in TreatmentPlan.objects.filter(
+            client__practice=self.demo, client_acknowledged_at__isnull=False
+        ).select_related("client__user"):
+            user = plan.client.user
+            assert user is not None
+            assert plan.client_acknowledged_at is not None
+            assert plan.published_at is not None
+            self.assertTrue(user.has_usable_password())
+            self.assertGreater(plan.client_acknowledged_at, user.date_joined)
+            self.assertGreater(plan.client_acknowledged_at, plan.published_at)
+            self.assertLessEqual(plan.client_acknowledged_at, plan.superseded_at or NOW)
+
+    def test_homework_comes_in_every_status_with_notes_encrypted(self) -> None:
+        tasks = list(
+            Homework.objects.filter(client__practice=self.demo).select_related(
+                "client__user", "intervention__plan", "goal__plan"
+            )
+        )
+        statuses = Counter(t.status for t in tasks)
+        self.assertEqual(set(statuses), set(HomeworkStatus.values))
+        self.assertGreater(sum(statuses[s] for s in REPORTED), statuses["assigned"])
+        overdue = [t for t in tasks if t.status == "assigned" and t.due_date < TODAY]
+        self.assertTrue(1 <= len(overdue) <= 5, len(overdue))
+        self.assertTrue(overdue_homework(self.staff(), TODAY))
+        for task in tasks:
+            user = task.client.user
+            assert user is not None
+            self.assertTrue(user.has_usable_password())  # reported in the portal
+            self.assertEqual(task.assigned_by_id, task.client.therapist_id)
+            self.assertLessEqual(task.created_at, NOW)
+            assert task.intervention is not None
+            self.assertEqual(task.intervention.plan.client_id, task.client_id)
+            if task.goal is not None:
+                self.assertEqual(task.goal.plan_id, task.intervention.plan_id)
+            self.assertTrue(task.why_text)
+            if task.status in REPORTED:
+                assert task.reported_at is not None
+                self.assertGreater(task.reported_at, task.created_at)
+                self.assertLessEqual(task.reported_at, NOW)
+            else:
+                self.assertIsNone(task.reported_at)
+                self.assertEqual(task.client_note, "")
+            self.assertEqual(task.cancelled_at is not None, task.status == "cancelled")
+        notes = {t.client_note for t in tasks} - {""}
+        self.assertTrue(notes)
+        stored = set(self.raw_column(Homework, "client_note")) - {""}
+        self.assertEqual(len(stored), sum(1 for t in tasks if t.client_note))
+        self.assertFalse(notes & stored)
+
+    def test_check_ins_come_weekly_ish_with_an_urgent_one_waiting(self) -> None:
+        checkins = list(
+            CheckIn.objects.filter(client__practice=self.demo)
+            .select_related("client__user")
+            .order_by("created_at")
+        )
+        cadence = dict(
+            PortalSettings.objects.filter(client__practice=self.demo).values_list(
+                "client_id", "checkin_cadence"
+            )
+        )
+        self.assertGreater(len(checkins), 50)
+        per_client: dict[int, list[CheckIn]] = defaultdict(list)
+        for checkin in checkins:
+            per_client[checkin.client_id].append(checkin)
+            user = checkin.client.user
+            assert user is not None
+            self.assertTrue(user.has_usable_password())
+            self.assertGreater(checkin.created_at, user.date_joined)
+            self.assertLessEqual(checkin.created_at, NOW)
+            self.assertTrue(0 <= checkin.mood <= 10)
+            self.assertNotEqual(cadence[checkin.client_id], CheckinCadence.NONE)
+            if checkin.seen_at is not None:
+                self.assertEqual(checkin.seen_by_id, checkin.client.therapist_id)
+                self.assertGreater(checkin.seen_at, checkin.created_at)
+                self.assertLessEqual(checkin.seen_at, NOW)
+            if checkin.urgent:
+                self.assertTrue(checkin.note)
+        weekly = [c for c in per_client if cadence[c] == CheckinCadence.WEEKLY]
+        gaps = [
+            (b.created_at - a.created_at).days
+            for c in weekly
+            for a, b in itertools.pairwise(per_client[c])
+        ]
+        self.assertTrue(5 <= statistics.median(gaps) <= 9, statistics.median(gaps))
+        self.assertGreater(sum(1 for c in checkins if c.note), len(checkins) / 3)
+        self.assertTrue(any(c.seen_at is None for c in checkins if not c.urgent))
+        # One recent urgent check-in, unseen, waits for the demo therapist.
+        waiting = [c for c in unseen_checkins(self.staff()) if c.urgent]
+        self.assertEqual(len(waiting), 1)
+        self.assertGreater(waiting[0].created_at, NOW - timedelta(hours=12))
+        self.assertTrue(any(c.urgent and c.seen_at for c in checkins))  # earlier ones, seen
+        # The notes are encrypted at rest.
+        stored = set(self.raw_column(CheckIn, "note")) - {""}
+        self.assertFalse({c.note for c in checkins} & stored)
+        self.assertTrue(all(raw.startswith("gAAAAA") for raw in stored))
+        for note in between_content.URGENT_NOTES:
+            self.assertFalse(any(note[:20] in raw for raw in stored))
+
+    def test_two_or_three_clients_drift(self) -> None:
+        drifting = self.drifting_clients()
+        self.assertIn(len(drifting), (2, 3))
+        with timezone.override(LONDON):
+            mine = drifting_entries(self.staff(), NOW)
+        self.assertTrue(mine)
+        cutoff = NOW - timedelta(days=settings.DRIFT_DAYS)
+        for client_id in drifting:
+            appointments = Appointment.objects.filter(client_id=client_id)
+            last = appointments.filter(status=AppointmentStatus.ATTENDED).latest("starts_at")
+            self.assertLess(last.starts_at, cutoff)
+            self.assertFalse(appointments.filter(starts_at__gt=NOW).exists())
+            # They called off the session after their last one and did not rebook.
+            final = appointments.latest("starts_at")
+            self.assertEqual(final.status, AppointmentStatus.CANCELLED)
+            self.assertEqual(final.cancelled_by, CancelledBy.CLIENT)
+
+    def test_the_demo_therapists_load_shows_the_thursday_pattern(self) -> None:
+        therapist = self.staff()
+        weights = SessionWeight.objects.filter(therapist=therapist)
+        self.assertGreater(weights.count(), 40)
+        self.assertFalse(SessionWeight.objects.exclude(therapist=therapist).exists())
+        self.assertRegex(self.output, r"[\d,]+ session weights for therapist@example.org")
+        with timezone.override(LONDON):
+            sentences = build_load_page(therapist, NOW).sentences
+        self.assertIn("Three heavy sessions in a row on Thursdays.", sentences)
 
     def test_running_it_again_changes_nothing(self) -> None:
         before = demo_digest()
@@ -773,6 +1281,23 @@ class ResetTests(BaseTestCase):
         self.assertEqual(Client.objects.filter(practice=new).count(), 15)
         self.assertEqual(User.objects.filter(email__in=LOGINS).count(), 3)
         self.assertEqual(Client.objects.count(), 18)  # 15 + the three persona clients
+        # The portal logins were rebuilt with the clients, not left behind.
+        self.assertEqual(User.objects.filter(email=CLIENT_LOGIN).count(), 1)
+        portal_users = User.objects.filter(membership__isnull=True)
+        self.assertEqual(
+            set(portal_users.values_list("pk", flat=True)),
+            set(Client.objects.filter(practice=new).values_list("user", flat=True)) - {None},
+        )
+
+    def test_reset_is_refused_once_the_portal_client_has_used_it(self) -> None:
+        seed("--clients", "12")
+        demo = Practice.objects.get(name=DEMO)
+        portal_user = User.objects.get(email=CLIENT_LOGIN)
+        audit.record(portal_user, "login", portal_user)
+        with self.assertRaisesMessage(CommandError, "use a fresh database"):
+            seed("--reset")
+        self.assertEqual(Practice.objects.get(name=DEMO), demo)
+        self.assertTrue(User.objects.filter(email=CLIENT_LOGIN).exists())
 
     def test_reset_is_refused_once_the_demo_has_audit_history(self) -> None:
         seed("--clients", "12")

@@ -187,3 +187,16 @@ class DayTests(BaseTestCase):
             # 15. booster requests.
             with self.assertNumQueries(15):
                 self.client.get(self.url)
+
+
+@time_machine.travel(NOW, tick=False)
+class PlanReviewOfAFinishedCourse(BaseTestCase):
+    def test_a_finished_courses_plan_is_not_due_for_review(self) -> None:
+        from datetime import date
+
+        from continuum.plans.tests.factories import make_plan
+
+        episode = make_episode(self.dana, status="ended", end_date=date(2026, 10, 1))
+        make_plan(episode, review_date=date(2026, 11, 1))
+        self.login(self.alice)
+        self.assertNotContains(self.client.get("/day/"), "Treatment plan review due")

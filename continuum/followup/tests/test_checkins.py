@@ -280,3 +280,23 @@ class DayTests(FollowUpTestCase):
             self.login(self.alice)
             day = build_day(self.alice, timezone.now())
             self.assertIn("Asked for a booster session.", [e.reason for e in day.on_my_mind])
+
+
+class PortalPageQueryTests(FollowUpTestCase):
+    def test_the_follow_up_page_query_count_does_not_grow(self) -> None:
+        from continuum.followup.services import request_booster
+
+        with time_machine.travel(AFTER_END, tick=False):
+            self.agree()
+        self.login(self.dana_user)
+        with time_machine.travel(ONE_MONTH, tick=False):
+            # 1 session, 2 user, 3 the client (portal login), 4 the consent shown, 5 the phase,
+            # 6 its check-ins, 7 the booster requests, 8 the phase again (the menu),
+            # 9 the membership context processor (none for a client).
+            with self.assertNumQueries(9):
+                self.client.get("/portal/follow-up/")
+            request_booster(self.dana, by=self.dana_user, reason="More")
+            FollowUpCheckIn.objects.filter(number__gt=1).update(status="missed")
+            with self.assertNumQueries(9):
+                response = self.client.get("/portal/follow-up/")
+        self.assertContains(response, "You asked for a booster session")

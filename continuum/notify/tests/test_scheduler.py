@@ -409,3 +409,37 @@ class CommandTests(NotifyTestCase):
         self.assertIn("due 0 (new 0: none), queued 0", out.getvalue())
         self.assertEqual(tasks(), 1)
         self.assertEqual(timezone.now(), NOW)
+
+
+class MessageReminderTests(NotifyTestCase):
+    def test_an_unread_message_from_the_therapist_is_announced_without_its_text(self) -> None:
+        from django.apps import apps
+
+        if not apps.is_installed("continuum.boundaries"):
+            self.skipTest("the boundaries app is not installed")
+        message_model = apps.get_model("boundaries", "Message")
+        message = message_model.objects.create(
+            client=self.dana,
+            sender=self.alice,
+            direction="to_client",
+            body="Let us move Thursday's session",
+            idempotency_key="k" * 20,
+        )
+        enqueue_due()
+        self.assertEqual(enqueue_due().created, 0)
+        reminder = Reminder.objects.get(kind="message")
+        self.assertEqual(reminder.target_id, message.pk)
+        self.assertEqual(deliver(reminder.pk), "sent")
+        sent = mail.outbox[0]
+        self.assertEqual(sent.subject, "You have a new message")
+        self.assertNotIn("Thursday", sent.body)
+        self.assertIn("/portal/messages/", sent.body)
+        # From the client to the therapist: no client email (the therapist's day lists it).
+        message_model.objects.create(
+            client=self.dana,
+            sender=self.dana_user,
+            direction="to_therapist",
+            body="Fine",
+            idempotency_key="m" * 20,
+        )
+        self.assertEqual(enqueue_due().created, 0)

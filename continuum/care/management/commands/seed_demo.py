@@ -163,6 +163,12 @@ class Command(BaseCommand):
                 "therapist@example.org (12 weeks, heavier on Thursdays)"
             )
         self.stdout.write(logins_line(result.client_login is not None))
+        from continuum.accounts.mfa import DEMO_TOTP_SECRET, current_code
+
+        self.stdout.write(
+            f"Second factor for the staff logins (demo data only): TOTP secret "
+            f"{DEMO_TOTP_SECRET}; add it to any authenticator app (code now: {current_code()})"
+        )
         extra = result.staff_emails[3:]
         if extra:
             self.stdout.write(
