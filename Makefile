@@ -28,6 +28,7 @@ $(STAMP): requirements/bootstrap.txt requirements/base.txt requirements/dev.txt
 demo: $(STAMP)
 	mkdir -p var
 	$(PY) manage.py migrate --no-input -v 0
+	$(PY) manage.py createcachetable
 	$(PY) manage.py collectstatic --no-input -v 0
 	$(PY) manage.py seed_demo
 	bin/demo-serve

@@ -60,13 +60,17 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _ticks(pid: int) -> int:
-    """User plus system CPU time of a process so far, in clock ticks."""
+    """CPU time of a process so far and of its children it has waited for, in clock ticks.
+
+    Counting the waited-for children keeps the sum over PostgreSQL's processes steady when a
+    backend exits during a phase: its time moves into the postmaster's.
+    """
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return 0
     fields = stat.rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime, stime
+    return sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
 
 
 def _postgres_pids() -> list[int]:

@@ -743,7 +743,11 @@ def batch_jobs(
         return "error" not in result
 
     steps = str(size.scheduler_step_minutes)
-    done = run_jobs(["recompute", "scheduler"], ["--step-minutes", steps], env, log)
+    # No worker sends anything during the simulated day, so without this every pending
+    # reminder would be queued again each NOTIFY_RETRY_AFTER_SECONDS of simulated time, as if
+    # the worker were down; with it each is queued once, as when the worker keeps up.
+    day_env = {**env, "NOTIFY_RETRY_AFTER_SECONDS": str(24 * 3600)}
+    done = run_jobs(["recompute", "scheduler"], ["--step-minutes", steps], day_env, log)
     record("recompute_curves, all practices (seeded data)", done["recompute"])
     scheduled = done["scheduler"]
     if record("scheduler: a day of enqueue_due for the practice", scheduled) and scheduled.get(

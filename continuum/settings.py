@@ -242,6 +242,18 @@ if EMAIL_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
+# --- Caches -----------------------------------------------------------------------------------
+# "default" is shared by every gunicorn worker and app server (it lives in the database), so
+# login rate limits and the memory of used one-time codes hold across processes.
+# "local" is per process, for things that are cheap to rebuild (chart SVGs keyed by their data).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "continuum_cache",
+    },
+    "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+}
+
 # --- Background work ------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from xml.sax.saxutils import escape, quoteattr
 
-from django.core.cache import cache
+from django.core.cache import caches
 
 from continuum.measures.instruments import Instrument
 
@@ -242,6 +242,7 @@ def render_svg(spec: ChartSpec) -> str:
 def chart_svg(spec: ChartSpec) -> str:
     """The SVG for `spec`, drawn once per distinct spec (Django's cache, keyed by a hash)."""
     key = spec.key()
+    cache = caches["local"]
     svg = cache.get(key)
     if svg is None:
         svg = render_svg(spec)

@@ -45,6 +45,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.deletion import ProtectedError
 
+from continuum.accounts.mfa import enrol_demo_totp
 from continuum.accounts.models import Membership, Practice, Role, User
 from continuum.audit import log as audit
 from continuum.audit.models import AuditEvent
@@ -883,6 +884,10 @@ def _build_staff(
         ],
         batch_size=BATCH_SIZE,
     )
+    # Demo data only: every staff login gets a TOTP device with the fixed demo secret that
+    # `make demo` prints, so a newcomer can log in with any authenticator app.
+    for user in users:
+        enrol_demo_totp(user)
     return users, [spec.note_format for spec in specs]
 
 

@@ -255,6 +255,18 @@ class DefaultDemoTests(BaseTestCase):
             self.assertTrue(self.client.login(email=email, password="continuum-demo"))
         self.assertIsNone(authenticate(None, email=LOGINS[0], password="wrong-password-123"))
 
+    def test_the_staff_logins_have_the_printed_demo_second_factor(self) -> None:
+        from allauth.mfa.models import Authenticator
+
+        from continuum.accounts.mfa import DEMO_TOTP_SECRET, needs_second_factor
+
+        for email in LOGINS:
+            user = User.objects.get(email=email)
+            self.assertFalse(needs_second_factor(user), email)
+            totp = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+            self.assertTrue(totp.data)
+        self.assertTrue(DEMO_TOTP_SECRET)
+
     def test_the_owner_also_treats_clients(self) -> None:
         memberships = {m.user.email: m for m in Membership.objects.filter(practice=self.demo)}
         self.assertEqual(set(memberships), set(LOGINS))

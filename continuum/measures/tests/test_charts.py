@@ -8,7 +8,7 @@ from datetime import date
 from unittest import mock
 from xml.etree import ElementTree
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.test import SimpleTestCase
 
 from continuum.measures import charts
@@ -32,7 +32,7 @@ POINTS = [(date(2026, 1, 12), 18.0), (date(2026, 1, 26), 14.0), (date(2026, 2, 9
 
 class ChartTests(SimpleTestCase):
     def setUp(self) -> None:
-        cache.clear()
+        caches["local"].clear()
 
     def test_the_svg_holds_the_points_bands_caseness_rc_band_and_markers(self) -> None:
         svg = charts.render_svg(phq9_spec(POINTS))
