@@ -36,6 +36,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test import Client as HttpClient  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from continuum.accounts.models import User  # noqa: E402
 
@@ -82,7 +83,7 @@ def small_requests(targets: dict[str, Any]) -> dict[str, tuple[str, str, Any, st
     from django.urls import reverse
 
     from continuum.accounts.models import Membership
-    from continuum.care.models import Appointment, Client
+    from continuum.care.models import Appointment, AppointmentStatus, Client
 
     busiest = User.objects.get(email=targets["staff"][0]["email"])
     practice_id = busiest.membership.practice_id  # type: ignore[attr-defined]
@@ -104,16 +105,24 @@ def small_requests(targets: dict[str, Any]) -> dict[str, tuple[str, str, Any, st
     else:
         if needs_second_factor(user):
             enrol_totp(user, base64.b32encode(os.urandom(20)).decode())
-    client = (
+    # The client with the shortest history who, like the large case's, has had a session and
+    # has the next one booked (the brief of a first session has less to show).
+    now = timezone.now()
+    client = appointment = None
+    candidates = (
         Client.objects.filter(therapist=user)
         .annotate(n=Count("appointments"))
         .filter(n__gt=0)
         .order_by("n", "pk")
-        .first()
     )
-    appointment = (
-        Appointment.objects.filter(client=client, therapist=user).order_by("-starts_at").first()
-    )
+    for candidate in candidates:
+        booked = Appointment.objects.filter(
+            client=candidate, therapist=user, status=AppointmentStatus.SCHEDULED, starts_at__gte=now
+        ).order_by("starts_at")
+        held = Appointment.objects.filter(client=candidate, status=AppointmentStatus.ATTENDED)
+        if booked.exists() and held.exists():
+            client, appointment = candidate, booked.first()
+            break
     if client is None or appointment is None:
         return {}
     urls = {

@@ -586,6 +586,8 @@ def measure(backend: str, size: Size, out: Path, keep: bool, python_scaleup: boo
         )
         part["seed_output"] = [line for line in output.splitlines() if line.startswith("  ")]
         say(f"{backend}: seeded in {seconds:.1f} s")
+        # As docs/deployment.md: the shared cache's table, then the hashed static files.
+        run([PY, "manage.py", "createcachetable"], env, log)
         run([PY, "manage.py", "collectstatic", "--no-input", "-v", "0"], env, log)
         targets = work / "targets.json"
         pool = size.pool

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from continuum.care.models import Appointment, AppointmentStatus, Episode, ProgressNote
 from continuum.measures.alerts import ACTIVE
+from continuum.measures.instruments import get_instrument
 from continuum.measures.models import Administration, AdministrationStatus, Alert
 from continuum.measures.queries import EpisodeOutcomeSummary, episode_outcome
 
@@ -27,6 +28,27 @@ class BriefSection:
 
 
 @dataclass
+class ScoreLine:
+    """A score as people read it: "PHQ-9", "18", "moderately severe"."""
+
+    administration: Administration
+    measure: str
+    score: str
+    band: str
+
+
+def score_line(admin: Administration) -> ScoreLine:
+    inst = get_instrument(admin.instrument)
+    band = inst.band(admin.band) if admin.band else None
+    return ScoreLine(
+        administration=admin,
+        measure=inst.name,
+        score=inst.display(admin.total) if admin.total is not None else "—",
+        band=band.label.lower() if band else "—",
+    )
+
+
+@dataclass
 class Brief:
     appointment: Appointment
     previous: Appointment | None
@@ -34,7 +56,7 @@ class Brief:
     since: datetime | None
     episode: Episode | None
     outcome: EpisodeOutcomeSummary | None
-    scores_since: list[Administration]
+    scores_since: list[ScoreLine]
     alerts: list[Alert]
     # Sections from the between-session apps, each rendered by its own partial template.
     extra_sections: list[BriefSection] = field(default_factory=list)
@@ -82,7 +104,7 @@ def build_brief(appointment: Appointment, user: Any) -> Brief:
         since=since,
         episode=episode,
         outcome=outcome,
-        scores_since=list(scores.order_by("completed_at")[:50]),
+        scores_since=[score_line(a) for a in scores.order_by("completed_at")[:50]],
         alerts=list(alerts[:20]),
     )
     brief.extra_sections = between_session_sections(appointment, since, user)

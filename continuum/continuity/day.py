@@ -68,22 +68,36 @@ def sessions_between(user: Any, start: datetime, end: datetime) -> list[Appointm
 
 
 def alert_entries(user: Any) -> list[MindEntry]:
+    """One entry per client: their most urgent open alert, and how many more wait.
+
+    A client with five alerts is one person to think about, not five lines; the link goes to
+    the most urgent alert and the client page lists the rest.
+    """
     alerts = (
         Alert.objects.filter(client__in=clients_for(user), status__in=ACTIVE)
         .select_related("client")
-        .order_by("severity_rank", "-created_at")[:100]
+        .order_by("severity_rank", "-created_at")[:500]
     )
-    return [
-        MindEntry(
-            client=alert.client,
-            rank=RANK_SAFETY if alert.kind == "safety" else RANK_ALERT,
-            reason=f"{alert.get_kind_display()}: {alert.message}",
-            url=reverse("measures:alert_detail", kwargs={"alert_id": alert.pk}),
-            action="Review the alert",
-            at=alert.created_at,
+    by_client: dict[int, list[Alert]] = {}
+    for alert in alerts:  # most urgent first, so each client's first alert leads
+        by_client.setdefault(alert.client_id, []).append(alert)
+    entries = []
+    for group in by_client.values():
+        alert, more = group[0], len(group) - 1
+        reason = f"{alert.get_kind_display()}: {alert.message}"
+        if more:
+            reason += f" (and {more} more open alert{'s' if more > 1 else ''})"
+        entries.append(
+            MindEntry(
+                client=alert.client,
+                rank=RANK_SAFETY if alert.kind == "safety" else RANK_ALERT,
+                reason=reason,
+                url=reverse("measures:alert_detail", kwargs={"alert_id": alert.pk}),
+                action="Review the alert",
+                at=alert.created_at,
+            )
         )
-        for alert in alerts
-    ]
+    return entries
 
 
 def drifting_entries(user: Any, now: datetime) -> list[MindEntry]:

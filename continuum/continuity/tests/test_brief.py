@@ -81,8 +81,9 @@ class BriefTests(BaseTestCase):
         response = self.client.get(self.url)
 
         self.assertContains(response, "Revisit the panic diary together")
-        self.assertContains(response, "PHQ9")
-        self.assertContains(response, "16")
+        self.assertContains(
+            response, "<td>PHQ-9</td><td>16</td><td>moderately severe</td>", html=False
+        )
 
     def test_it_shows_homework_goals_and_the_plan_review(self) -> None:
         from datetime import date

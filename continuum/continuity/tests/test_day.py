@@ -100,11 +100,14 @@ class DayTests(BaseTestCase):
         entries = response.context["day"].on_my_mind
         self.assertEqual(
             [(e.client.first_name, e.rank) for e in entries],
-            # Dana too has drifted: an active episode since January and nothing attended;
-            # quiet that long, she is also prompted for an unplanned ending (endings app).
-            [("Dana", 0), ("Dana", 1), ("Drew", 4), ("Dana", 4), ("Dana", 4)],
+            # Dana's two alerts are one entry, the safety alert leading. She has drifted too
+            # (an active episode since January and nothing attended), and quiet that long
+            # she is also prompted for an unplanned ending (endings app).
+            [("Dana", 0), ("Drew", 4), ("Dana", 4), ("Dana", 4)],
         )
-        self.assertContains(response, "Answered 2 to the item about self-harm")
+        self.assertContains(
+            response, "Answered 2 to the item about self-harm (and 1 more open alert)"
+        )
         self.assertContains(response, "No session for 30 days, and nothing booked.")
         self.assertContains(
             response, reverse("care:appointment_create", kwargs={"client_id": drifting.pk})
