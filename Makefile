@@ -78,7 +78,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy continuum
-	$(VENV)/bin/bandit -q -c pyproject.toml -r continuum -x '*/tests/*,continuum/testing/*'
+	$(VENV)/bin/bandit -q -ll -c pyproject.toml -r continuum -x '*/tests/*,continuum/testing/*'
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .

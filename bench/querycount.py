@@ -77,8 +77,9 @@ def requests_for(targets: dict[str, Any]) -> dict[str, tuple[str, str, Any, str]
 
 def small_requests(targets: dict[str, Any]) -> dict[str, tuple[str, str, Any, str]]:
     """The staff pages again for the smallest case: the practice's clinical therapist with the
-    fewest clients, and their client with the shortest history (at least one session). Their
-    query counts must equal the largest case's: counts do not grow with caseload or history."""
+    fewest clients, and their client with the shortest history who has had a session and has
+    the next one booked. Their query counts must equal the largest case's: counts do not grow
+    with caseload or history."""
     from django.db.models import Count
     from django.urls import reverse
 
@@ -125,6 +126,20 @@ def small_requests(targets: dict[str, Any]) -> dict[str, tuple[str, str, Any, st
             break
     if client is None or appointment is None:
         return {}
+    # Like the large case's client (setup_data.py gives portal logins to the longest histories),
+    # with a portal login and check-ins, so that the same sections of the pages have rows to look
+    # for: only the amount of history differs.
+    from continuum.portal.models import CheckinCadence, PortalSettings
+
+    if client.user_id is None:
+        login = User.objects.create_user(f"bench-small-{client.pk}@example.net", None)
+        login.password = User.objects.get(email=targets["portal"][0]["email"]).password
+        login.save(update_fields=["password"])
+        client.user = login
+        client.save(update_fields=["user"])
+    PortalSettings.objects.update_or_create(
+        client=client, defaults={"checkin_cadence": CheckinCadence.WEEKLY}
+    )
     urls = {
         "day": reverse("continuity:day"),
         "caseload": reverse("care:caseload"),

@@ -131,10 +131,11 @@ def drifting_entries(user: Any, now: datetime) -> list[MindEntry]:
     )
     entries = []
     for client in clients:
-        if client.last_seen is None:
+        last_seen: datetime | None = client.last_seen  # type: ignore[attr-defined]
+        if last_seen is None:
             reason = "Active episode with no attended session yet, and nothing booked."
         else:
-            days = (now - client.last_seen).days
+            days = (now - last_seen).days
             reason = f"No session for {days} days, and nothing booked."
         entries.append(
             MindEntry(
@@ -143,7 +144,7 @@ def drifting_entries(user: Any, now: datetime) -> list[MindEntry]:
                 reason=reason,
                 url=reverse("care:appointment_create", kwargs={"client_id": client.pk}),
                 action="Book a session",
-                at=client.last_seen,
+                at=last_seen,
             )
         )
     return entries
