@@ -149,3 +149,20 @@ class BreakGlassGrant(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class Submission(models.Model):
+    """A form submission that must take effect once (SECURITY.md promise 20).
+
+    Create forms carry a one-time key; the first request to claim it does the work and
+    records where it led. A repeat (a double click, a resend, a concurrent duplicate) finds
+    the key taken and is sent to the same place instead of creating a second row.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    result_url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Submission {self.pk}"

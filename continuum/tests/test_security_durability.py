@@ -166,9 +166,19 @@ PortalSettings.objects.create(client=client, checkin_cadence="weekly")
 therapist = User.objects.get(email="durable@example.org")
 checkin = {"mood": "4", "note": "once", "idempotency_key": "concurrent-checkin-0001"}
 reply = {"body": "once", "idempotency_key": "concurrent-reply-00001"}
+new_client = {
+    "first_name": "Once", "last_name": "Only", "time_zone": "Europe/London",
+    "submission_key": "concurrent-client-create-0001",
+}
+booking = {
+    "date": "2027-03-01", "time": "10:00", "duration_minutes": "50", "modality": "in_person",
+    "repeat": "weekly", "sessions": "4", "submission_key": "concurrent-booking-000001",
+}
 forms = [
     (portal, "/portal/check-in/", checkin),
     (therapist, f"/clients/{client.pk}/messages/", reply),
+    (therapist, "/clients/new/", new_client),
+    (therapist, f"/clients/{client.pk}/appointments/new/", booking),
 ]
 statuses = []
 def send(user, url, data, start):
@@ -186,6 +196,8 @@ print(json.dumps({
     "statuses": sorted(set(statuses)),
     "checkins": CheckIn.objects.filter(client=client).count(),
     "replies": Message.objects.filter(client=client).count(),
+    "new_clients": Client.objects.filter(first_name="Once", last_name="Only").count(),
+    "series": client.appointments.filter(starts_at__year=2027).count(),
 }))
 """
 
@@ -322,7 +334,9 @@ def test_a_full_disk_fails_cleanly_and_recovers(db: Path) -> None:
 def test_ten_concurrent_submissions_of_one_form_make_one_row(db: Path) -> None:
     result = json.loads(python(db, CONCURRENT_FORMS).strip().splitlines()[-1])
 
-    print(f"10 concurrent submissions x 2 forms: {result}")
+    print(f"10 concurrent submissions x 4 forms: {result}")
     assert result["statuses"] == [302]
     assert result["checkins"] == 1
     assert result["replies"] == 1
+    assert result["new_clients"] == 1  # ten "Add client" submissions of one form
+    assert result["series"] == 4  # ten bookings of one weekly series of four

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 
+from continuum.accounts.once import SubmissionKeyField
 from continuum.care.models import AppointmentStatus, CancelledBy, Modality
 from continuum.care.scheduling import (
     MAX_SERIES_LENGTH,
@@ -98,6 +99,8 @@ class AppointmentForm(forms.Form):
 
 class NewAppointmentForm(AppointmentForm):
     """Book one appointment, or a weekly/fortnightly series of them."""
+
+    submission_key = SubmissionKeyField()
 
     repeat = forms.ChoiceField(
         label="Repeat",

@@ -10,6 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from continuum.accounts.once import SubmissionKeyField
 from continuum.care.models import Client
 from continuum.care.queries import (
     CASELOAD_SORTS,
@@ -188,6 +189,8 @@ class ClientForm(ClientModelForm):
 
 class ClientCreateForm(ClientForm):
     """Adding a client may also open their first episode of care (as a referral)."""
+
+    submission_key = SubmissionKeyField()
 
     open_episode = forms.BooleanField(
         label="Open a first episode of care (referral)",

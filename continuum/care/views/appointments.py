@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from continuum.accounts import once
 from continuum.accounts.decorators import clinician_required
 from continuum.accounts.models import User
 from continuum.audit import log as audit
@@ -59,16 +61,25 @@ def appointment_create(request: HttpRequest, client_id: int) -> HttpResponse:
         form = NewAppointmentForm(request.POST, tz_name=user.time_zone)
         if form.is_valid():
             data = form.cleaned_data
+            key = data["submission_key"]
             try:
-                booked = services.book_appointments(
-                    client,
-                    by=user,
-                    starts=data["starts"],
-                    duration_minutes=data["duration_minutes"],
-                    modality=data["modality"],
-                    allow_overlap=data["book_anyway"],
-                    request=request,
-                )
+                with transaction.atomic():
+                    if not once.claim(key, user):  # the same form sent again: nothing new
+                        fallback = reverse("care:client_detail", kwargs={"client_id": client.pk})
+                        return redirect(once.result_url(key, user, fallback))
+                    booked = services.book_appointments(
+                        client,
+                        by=user,
+                        starts=data["starts"],
+                        duration_minutes=data["duration_minutes"],
+                        modality=data["modality"],
+                        allow_overlap=data["book_anyway"],
+                        request=request,
+                    )
+                    once.remember(
+                        key,
+                        reverse("care:appointment_detail", kwargs={"appointment_id": booked[0].pk}),
+                    )
             except services.AppointmentClash as clash:
                 clashes = clash.clashes
             else:
@@ -83,7 +94,10 @@ def appointment_create(request: HttpRequest, client_id: int) -> HttpResponse:
                 messages.success(request, text)
                 return redirect("care:appointment_detail", appointment_id=booked[0].pk)
     else:
-        form = NewAppointmentForm(tz_name=user.time_zone, initial={"date": timezone.localdate()})
+        form = NewAppointmentForm(
+            tz_name=user.time_zone,
+            initial={"date": timezone.localdate(), "submission_key": once.new_key()},
+        )
     return render(
         request,
         "care/appointment_form.html",

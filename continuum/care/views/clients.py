@@ -7,10 +7,13 @@ from typing import cast
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
+from continuum.accounts import once
 from continuum.accounts.decorators import clinician_required
 from continuum.accounts.models import User
 from continuum.audit.log import record
@@ -76,15 +79,23 @@ def client_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ClientCreateForm(request.POST)
         if form.is_valid():
-            client = create_client(
-                by=user,
-                details=form.client_details(),
-                referral_reason=form.first_episode_reason(),
-            )
+            key = form.cleaned_data["submission_key"]
+            with transaction.atomic():
+                if not once.claim(key, user):  # the same form sent again: nothing new
+                    return redirect(once.result_url(key, user, reverse("care:caseload")))
+                client = create_client(
+                    by=user,
+                    details=form.client_details(),
+                    referral_reason=form.first_episode_reason(),
+                )
+                url = reverse("care:client_detail", kwargs={"client_id": client.pk})
+                once.remember(key, url)
             messages.success(request, "The client was added to your caseload.")
-            return redirect("care:client_detail", client_id=client.pk)
+            return redirect(url)
     else:
-        form = ClientCreateForm(initial={"time_zone": user.time_zone})
+        form = ClientCreateForm(
+            initial={"time_zone": user.time_zone, "submission_key": once.new_key()}
+        )
     return render(
         request, "care/client_form.html", {"form": form, "client": None, "nav": "caseload"}
     )
