@@ -109,9 +109,12 @@ def demo_digest() -> str:
     # Scores and alerts (ids and link nonces aside: nonces are secrets, never seeded).
     lines += sorted(
         f"{a.client.last_name}|{a.instrument}|{a.due_at.isoformat()}|{a.status}|{a.total}|"
-        f"{sorted(a.answers.items())}|{a.completed_at}|{a.session_number}|{a.entered_by_id}|"
-        f"{a.link_issued_at}"
-        for a in Administration.objects.filter(client__practice=practice).select_related("client")
+        # Who entered it by email, not id: PostgreSQL sequences do not rewind on rollback.
+        f"{sorted(a.answers.items())}|{a.completed_at}|{a.session_number}|"
+        f"{a.entered_by.email if a.entered_by else ''}|{a.link_issued_at}"
+        for a in Administration.objects.filter(client__practice=practice).select_related(
+            "client", "entered_by"
+        )
     )
     lines += sorted(
         f"{a.client.last_name}|{a.kind}|{a.status}|{a.message}|{a.created_at.isoformat()}|"
