@@ -120,6 +120,8 @@ FREE_TEXT: dict[str, list[str]] = {
 # Text columns nobody types free text into, with the reason.
 NOT_FREE_TEXT: dict[str, str] = {
     "accounts.User.password": "a hash",
+    "accounts.Submission.key": "a random one-time form key, pattern-validated",
+    "accounts.Submission.result_url": "a URL reversed by the app",
     "accounts.User.email": "an EmailField, validated",
     "accounts.User.time_zone": "an IANA zone picked from a list",
     "accounts.Practice.time_zone": "an IANA zone picked from a list",

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from continuum.audit.models import AuditEvent
 from continuum.measures.models import Alert
+from continuum.testing.base import make_client
 from continuum.wellbeing.models import WellbeingSettings
 from continuum.wellbeing.prompts import prompt_entries
 from continuum.wellbeing.tests.base import LONDON, WellbeingTestCase, attended, rate
@@ -48,7 +49,8 @@ class PromptTests(WellbeingTestCase):
             created_at=raised,
         )
         Alert.objects.create(
-            client=self.dana,
+            # Another of Alice's clients: the day shows one entry per client's alerts.
+            client=make_client(self.alice, "Gus", "Second"),
             kind="not_on_track",
             severity="medium",
             severity_rank=1,
