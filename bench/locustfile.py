@@ -11,7 +11,8 @@ Environment: BENCH_TARGETS (bench/setup_data.py's JSON), BENCH_SESSIONS (cookies
 logins bench/run.py made through /accounts/login/), BENCH_PHASES (comma-separated names),
 BENCH_PHASE_SECONDS, BENCH_SAMPLES (where the samples are written), BENCH_LINK_OFFSET (links
 used by earlier runs), BENCH_CPU_PIDS (the gunicorn workers, whose CPU time is read before and
-after each phase, with PostgreSQL's processes', to give CPU milliseconds per request).
+after each phase, with that of the PostgreSQL server on BENCH_DB_PORT, to give CPU milliseconds
+per request).
 
 Users never follow redirects: a page answered with anything but 200 is a failure (a redirect
 to the login page means the session was lost), a check-in is acknowledged by its 302.
@@ -73,15 +74,38 @@ def _ticks(pid: int) -> int:
     return sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
 
 
-def _postgres_pids() -> list[int]:
-    found = []
+def _postmaster(port: str) -> int | None:
+    """The bench's own PostgreSQL server: the postgres process started for its port (other
+    clusters may run on the same machine)."""
+    if not port:
+        return None
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == "postgres":
-                    found.append(int(entry.name))
-            except OSError:
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != "postgres":
                 continue
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if f"port={port}".encode() in command:
+            return int(entry.name)
+    return None
+
+
+POSTMASTER = _postmaster(os.environ.get("BENCH_DB_PORT", ""))
+
+
+def _postgres_pids() -> list[int]:
+    """The postmaster and its processes (backends, checkpointer, WAL writer, autovacuum)."""
+    if POSTMASTER is None:
+        return []
+    found = [POSTMASTER]
+    for thread in Path(f"/proc/{POSTMASTER}/task").glob("*"):
+        try:
+            found += [int(p) for p in (thread / "children").read_text().split()]
+        except OSError:
+            continue
     return found
 
 

@@ -440,6 +440,14 @@ def rounded(value: float | None, digits: int = 2) -> float | None:
     return None if value is None else round(value, digits)
 
 
+def db_port(env: dict[str, str]) -> str:
+    """The port of the PostgreSQL server DATABASE_URL names ("" for SQLite)."""
+    from urllib.parse import urlsplit
+
+    url = env.get("DATABASE_URL", "")
+    return str(urlsplit(url).port or 5432) if url else ""
+
+
 def load_test(
     server: Server,
     targets: Path,
@@ -460,6 +468,7 @@ def load_test(
         BENCH_SAMPLES=str(samples),
         BENCH_LINK_OFFSET=str(link_offset),
         BENCH_CPU_PIDS=",".join(str(p) for p in server.worker_pids()),
+        BENCH_DB_PORT=db_port(server.env),
     )
     start = server.access_log.stat().st_size
     run(
