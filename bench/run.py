@@ -535,6 +535,23 @@ def load_test(
 # --- The measurement ------------------------------------------------------------------------
 
 
+def fsync_probe(folder: Path, count: int = 200) -> dict[str, float | None]:
+    """How long this disk takes to make a small write durable (what each commit waits for)."""
+    path = folder / "fsync.probe"
+    times = []
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for _ in range(count):
+            os.write(fd, b"x" * 4096)
+            started = time.perf_counter()
+            os.fsync(fd)
+            times.append((time.perf_counter() - started) * 1000)
+    finally:
+        os.close(fd)
+        path.unlink()
+    return {"p50_ms": rounded(percentile(times, 50)), "p99_ms": rounded(percentile(times, 99))}
+
+
 def fernet_key() -> str:
     return base64.urlsafe_b64encode(os.urandom(32)).decode()
 
@@ -642,6 +659,7 @@ def measure(backend: str, size: Size, out: Path, keep: bool, python_scaleup: boo
         if bad:
             raise StepFailed(f"in-process requests failed: {bad}")
 
+        part["fsync"] = fsync_probe(work)
         server = Server(env, work, port, size.workers)
         server.start()
         base = f"http://127.0.0.1:{port}"
@@ -1126,6 +1144,12 @@ def markdown(result: dict[str, Any]) -> str:
             f"{t.get('appointments', 0):,} appointments, {t.get('administrations', 0):,} "
             f"questionnaires; busiest caseload {t.get('busiest_caseload', '?')}, longest history "
             f"{t.get('longest_history', '?')} records; {part['size']['workers']} gunicorn workers"
+            + (
+                f"; fsync of 4 KiB before the load: p50 {fmt(part['fsync']['p50_ms'], 2)} ms, "
+                f"p99 {fmt(part['fsync']['p99_ms'], 2)} ms"
+                if part.get("fsync")
+                else ""
+            )
             + (f". **Failed: {part['error'].splitlines()[0]}**" if part.get("error") else "")
         )
     lines += ["", "### Targets", "", *targets_table(parts, rows), ""]
