@@ -496,6 +496,36 @@ def submit_by_link(
     return admin
 
 
+def _complete_pending(
+    admin: Administration,
+    answers: Mapping[str, int | None],
+    *,
+    by: Any,
+    entered_by: Any,
+    via: str,
+    request: HttpRequest | None,
+) -> Administration:
+    """Score a pending administration, raise its alerts, settle an overdue alert, audit once."""
+    locked = Administration.objects.select_for_update().get(pk=admin.pk)
+    if locked.status != A.PENDING:
+        raise MeasureError("This questionnaire has already been answered or withdrawn.")
+    now = timezone.now()
+    raised = _complete(locked, answers, entered_by=entered_by, now=now)
+    settled = _close_overdue(locked, now)
+    audit.record(
+        by,
+        "measures.complete",
+        locked,
+        request=request,
+        practice=admin.client.practice_id,
+        via=via,
+        instrument=locked.instrument,
+        alerts=[a.pk for a in raised],
+        resolved_alerts=settled,
+    )
+    return locked
+
+
 @transaction.atomic
 def submit_in_portal(
     admin: Administration,
@@ -509,24 +539,7 @@ def submit_in_portal(
     Like a link, the client answered it themselves (`entered_by` stays empty); the audit row
     names the client's login. The caller checks that `admin` is this client's own.
     """
-    locked = Administration.objects.select_for_update().get(pk=admin.pk)
-    if locked.status != A.PENDING:
-        raise MeasureError("This questionnaire has already been answered or withdrawn.")
-    now = timezone.now()
-    raised = _complete(locked, answers, entered_by=None, now=now)
-    settled = _close_overdue(locked, now)
-    audit.record(
-        by,
-        "measures.complete",
-        locked,
-        request=request,
-        practice=admin.client.practice_id,
-        via="portal",
-        instrument=locked.instrument,
-        alerts=[a.pk for a in raised],
-        resolved_alerts=settled,
-    )
-    return locked
+    return _complete_pending(admin, answers, by=by, entered_by=None, via="portal", request=request)
 
 
 @transaction.atomic
@@ -538,24 +551,7 @@ def enter_in_session(
     request: HttpRequest | None = None,
 ) -> Administration:
     """The therapist enters the client's answers in session."""
-    locked = Administration.objects.select_for_update().get(pk=admin.pk)
-    if locked.status != A.PENDING:
-        raise MeasureError("This questionnaire has already been answered or withdrawn.")
-    now = timezone.now()
-    raised = _complete(locked, answers, entered_by=by, now=now)
-    settled = _close_overdue(locked, now)
-    audit.record(
-        by,
-        "measures.complete",
-        locked,
-        request=request,
-        practice=admin.client.practice_id,
-        via="session",
-        instrument=locked.instrument,
-        alerts=[a.pk for a in raised],
-        resolved_alerts=settled,
-    )
-    return locked
+    return _complete_pending(admin, answers, by=by, entered_by=by, via="session", request=request)
 
 
 @transaction.atomic
