@@ -617,6 +617,11 @@ def measure(backend: str, size: Size, out: Path, keep: bool, python_scaleup: boo
         # As docs/deployment.md: the shared cache's table, then the hashed static files.
         run([PY, "manage.py", "createcachetable"], env, log)
         run([PY, "manage.py", "collectstatic", "--no-input", "-v", "0"], env, log)
+        analyzed = run_jobs(["analyze"], [], env, log)["analyze"]
+        if "error" in analyzed:
+            raise StepFailed(f"VACUUM ANALYZE failed: {analyzed['error']}")
+        if analyzed["done"]:
+            row("VACUUM (ANALYZE) after seeding", "setup", seconds=analyzed["seconds"])
         targets = work / "targets.json"
         pool = size.pool
         run(
