@@ -257,9 +257,10 @@ def main() -> None:
     staff = staff_pool(practice, options.pool, sizes)
     second_factor = enrol_second_factor(staff, totp_secret)
     portal = portal_clients(practice, options.portal_clients, sizes, password)
-    links = questionnaire_links(practice, options.links + 1)
-    # One link for the in-process query count, apart from the load test's.
-    reserved = links.pop()
+    links = questionnaire_links(practice, options.links + 3)
+    # Three links for the in-process query count, apart from the load test's.
+    reserved = links[-3:]
+    del links[-3:]
     counts = {
         "clients": Client.objects.filter(practice=practice).count(),
         "appointments": Appointment.objects.filter(client__practice=practice).count(),
@@ -278,7 +279,7 @@ def main() -> None:
                 "staff": staff,
                 "portal": portal,
                 "links": links,
-                "querycount_link": reserved,
+                "querycount_links": reserved,
                 "counts": counts,
             },
             indent=1,
