@@ -29,12 +29,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from continuum.accounts.http import READ_METHODS
 from continuum.accounts.models import BreakGlassGrant, User
 from continuum.audit.log import record
 
 logger = logging.getLogger(__name__)
-
-READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 @dataclass

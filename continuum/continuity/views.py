@@ -4,12 +4,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 
 from continuum.accounts.decorators import clinician_required
+from continuum.accounts.http import READ_METHODS
 from continuum.audit.log import record
 from continuum.care.access import get_appointment_for
 from continuum.continuity.brief import build_brief
 from continuum.continuity.day import build_day
-
-READ_METHODS = ["GET", "HEAD"]
 
 
 @clinician_required

@@ -6,19 +6,19 @@ else, before the method is looked at, so an outsider learns nothing from GET ver
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.models import User
+from continuum.accounts.http import READ_METHODS, is_htmx, refuse, user_of
 from continuum.audit import log as audit
 from continuum.care.access import get_client_for
 from continuum.care.models import Client
@@ -41,28 +41,11 @@ from continuum.reflections.models import Reflection
 from continuum.reflections.queries import newest_first
 from continuum.reflections.search import SEARCH_LIMIT, search_reflections
 
-READ_METHODS = ("GET", "HEAD")
 DEFAULT_PAGE_SIZE = 20
-
-
-def _user(request: HttpRequest) -> User:
-    # clinician_required has run: a logged-in user with an active clinical membership.
-    return cast(User, request.user)
 
 
 def _page_size() -> int:
     return int(getattr(settings, "REFLECTIONS_PAGE_SIZE", DEFAULT_PAGE_SIZE))
-
-
-def _refuse(request: HttpRequest, *allowed: str) -> HttpResponse | None:
-    """A 405 unless the method is allowed; called AFTER the object lookup (see module doc)."""
-    if request.method in allowed:
-        return None
-    return HttpResponseNotAllowed(allowed)
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
 
 
 def _next_or(request: HttpRequest, default: str) -> str:
@@ -88,9 +71,9 @@ def _detail_url(reflection: Reflection) -> str:
 
 @clinician_required
 def client_reflections(request: HttpRequest, client_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     client = get_client_for(user, client_id)
-    if (refused := _refuse(request, *READ_METHODS)) is not None:
+    if (refused := refuse(request, *READ_METHODS)) is not None:
         return refused
     # Its own id prefix: the page also holds the "write a reflection" form (both have a kind).
     filters = ReflectionFilterForm(request.GET, auto_id="filter_%s")
@@ -144,9 +127,9 @@ def client_reflections(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @clinician_required
 def reflection_create(request: HttpRequest, client_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     client = get_client_for(user, client_id)
-    if (refused := _refuse(request, "GET", "POST")) is not None:
+    if (refused := refuse(request, "GET", "POST")) is not None:
         return refused
     if request.method == "POST":
         form = ReflectionForm(request.POST, client=client)
@@ -166,7 +149,7 @@ def reflection_create(request: HttpRequest, client_id: int) -> HttpResponse:
             else:
                 messages.success(request, "Reflection saved. Only you can read it.")
                 target = _next_or(request, _list_url(client.pk))
-                if _is_htmx(request):
+                if is_htmx(request):
                     return HttpResponseClientRedirect(target)
                 return redirect(target)
     else:
@@ -193,7 +176,7 @@ def _render_form(
     }
     # htmx swaps just the form (with its errors) in place; 200 so that htmx swaps it.
     template = "reflections/reflection_form.html"
-    if _is_htmx(request):
+    if is_htmx(request):
         template += "#reflection-form"
     return render(request, template, context)
 
@@ -203,9 +186,9 @@ def _render_form(
 
 @clinician_required
 def reflection_detail(request: HttpRequest, reflection_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     reflection = get_readable_reflection_for(user, reflection_id)
-    if (refused := _refuse(request, *READ_METHODS)) is not None:
+    if (refused := refuse(request, *READ_METHODS)) is not None:
         return refused
     current = reflection.client.therapist_id == user.pk
     audit.record(user, "reflection.view", reflection, request=request, client=reflection.client_id)
@@ -223,9 +206,9 @@ def reflection_detail(request: HttpRequest, reflection_id: int) -> HttpResponse:
 
 @clinician_required
 def reflection_edit(request: HttpRequest, reflection_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     reflection = get_reflection_for(user, reflection_id)
-    if (refused := _refuse(request, "GET", "POST")) is not None:
+    if (refused := refuse(request, "GET", "POST")) is not None:
         return refused
     client = reflection.client
     if request.method == "POST":
@@ -246,7 +229,7 @@ def reflection_edit(request: HttpRequest, reflection_id: int) -> HttpResponse:
             else:
                 messages.success(request, "Reflection saved.")
                 target = _detail_url(reflection)
-                if _is_htmx(request):
+                if is_htmx(request):
                     return HttpResponseClientRedirect(target)
                 return redirect(target)
     else:
@@ -269,9 +252,9 @@ def reflection_edit(request: HttpRequest, reflection_id: int) -> HttpResponse:
 def reflection_address(request: HttpRequest, reflection_id: int) -> HttpResponse:
     """GET: the form; POST: mark addressed (without an `appointment` field at all, e.g. a
     one-click button, the latest attended session is used; an empty one means none)."""
-    user = _user(request)
+    user = user_of(request)
     reflection = get_reflection_for(user, reflection_id)
-    if (refused := _refuse(request, "GET", "POST")) is not None:
+    if (refused := refuse(request, "GET", "POST")) is not None:
         return refused
     client = reflection.client
     if request.method == "POST":
@@ -331,9 +314,9 @@ def reflection_address(request: HttpRequest, reflection_id: int) -> HttpResponse
 
 @clinician_required
 def reflection_unaddress(request: HttpRequest, reflection_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     reflection = get_reflection_for(user, reflection_id)
-    if (refused := _refuse(request, "POST")) is not None:
+    if (refused := refuse(request, "POST")) is not None:
         return refused
     try:
         services.unmark_addressed(reflection, by=user, request=request)
@@ -350,8 +333,8 @@ def reflection_unaddress(request: HttpRequest, reflection_id: int) -> HttpRespon
 @clinician_required
 def former_clients(request: HttpRequest) -> HttpResponse:
     """What the user wrote about clients they no longer treat: theirs to read, not to change."""
-    user = _user(request)
-    if (refused := _refuse(request, *READ_METHODS)) is not None:
+    user = user_of(request)
+    if (refused := refuse(request, *READ_METHODS)) is not None:
         return refused
     reflections = (
         former_reflections_for(user).select_related("client").order_by("-created_at", "-pk")

@@ -8,17 +8,18 @@ versus POST.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from continuum.accounts.decorators import clinician_required, owner_required
+from continuum.accounts.http import READ_METHODS, is_htmx, refuse, user_of
 from continuum.accounts.models import User
 from continuum.audit import log as audit
 from continuum.care.access import get_client_for
@@ -39,21 +40,8 @@ from continuum.wellbeing.forms import (
 )
 from continuum.wellbeing.models import WEIGHT_LABELS, ConsultationEntry, SessionWeight
 
-READ_METHODS = ("GET", "HEAD")
 PAGE_SIZE = 20
 NAV = "load"
-
-
-def _user(request: HttpRequest) -> User:
-    # The decorators have run: a logged-in user with an active membership.
-    return cast(User, request.user)
-
-
-def _refuse(request: HttpRequest, *allowed: str) -> HttpResponse | None:
-    """A 405 unless the method is allowed; called AFTER the object lookup (see module doc)."""
-    if request.method in allowed:
-        return None
-    return HttpResponseNotAllowed(allowed)
 
 
 def _next_or(request: HttpRequest, default: str) -> str:
@@ -66,25 +54,21 @@ def _next_or(request: HttpRequest, default: str) -> str:
     return default
 
 
-def _is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
-
-
 # --- My load ------------------------------------------------------------------------------------
 
 
 @clinician_required
 def my_load(request: HttpRequest) -> HttpResponse:
-    if (refused := _refuse(request, *READ_METHODS)) is not None:
+    if (refused := refuse(request, *READ_METHODS)) is not None:
         return refused
-    page = queries.build_load_page(_user(request))
+    page = queries.build_load_page(user_of(request))
     return render(request, "wellbeing/load.html", {"nav": NAV, "page": page})
 
 
 @clinician_required
 def load_settings(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    if (refused := _refuse(request, "GET", "POST")) is not None:
+    user = user_of(request)
+    if (refused := refuse(request, "GET", "POST")) is not None:
         return refused
     current = queries.settings_for(user)
     if request.method == "POST":
@@ -104,8 +88,8 @@ def load_settings(request: HttpRequest) -> HttpResponse:
 
 @clinician_required
 def snooze(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    if (refused := _refuse(request, "POST")) is not None:
+    user = user_of(request)
+    if (refused := refuse(request, "POST")) is not None:
         return refused
     row = services.snooze_prompts(user, request=request)
     until = timezone.localtime(row.snooze_until) if row.snooze_until else None
@@ -116,8 +100,8 @@ def snooze(request: HttpRequest) -> HttpResponse:
 
 @clinician_required
 def digest(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    if (refused := _refuse(request, *READ_METHODS)) is not None:
+    user = user_of(request)
+    if (refused := refuse(request, *READ_METHODS)) is not None:
         return refused
     now = timezone.now()
     s = queries.settings_for(user)
@@ -137,9 +121,9 @@ def digest(request: HttpRequest) -> HttpResponse:
 def session_weight(request: HttpRequest, appointment_id: int) -> HttpResponse:
     """GET: the full form (weight and private line); POST: save, from here or the one-tap
     forms on the note and the day view (those send no private line: the current one stays)."""
-    user = _user(request)
+    user = user_of(request)
     appointment = get_own_appointment_for(user, appointment_id)
-    if (refused := _refuse(request, "GET", "POST")) is not None:
+    if (refused := refuse(request, "GET", "POST")) is not None:
         return refused
     existing = SessionWeight.objects.filter(therapist=user, appointment=appointment).first()
     context: dict[str, Any] = {
@@ -173,7 +157,7 @@ def session_weight(request: HttpRequest, appointment_id: int) -> HttpResponse:
                 form.add_error(None, str(refused_error))
             else:
                 saved = f"Saved: {row.weight} of 5, {WEIGHT_LABELS[row.weight].lower()}."
-                if _is_htmx(request):
+                if is_htmx(request):
                     return render(
                         request,
                         "wellbeing/_weight_form.html",
@@ -192,7 +176,7 @@ def session_weight(request: HttpRequest, appointment_id: int) -> HttpResponse:
                         reverse("wellbeing:load"),
                     )
                 )
-        if _is_htmx(request):
+        if is_htmx(request):
             return render(
                 request,
                 "wellbeing/_weight_form.html",
@@ -222,8 +206,8 @@ def session_weight(request: HttpRequest, appointment_id: int) -> HttpResponse:
 
 @clinician_required
 def self_reflections(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    if (refused := _refuse(request, *READ_METHODS)) is not None:
+    user = user_of(request)
+    if (refused := refuse(request, *READ_METHODS)) is not None:
         return refused
     items = self_reflections_for(user).select_related("client").order_by("-created_at", "-pk")
     page_obj = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -244,8 +228,8 @@ def self_reflections(request: HttpRequest) -> HttpResponse:
 
 @clinician_required
 def self_reflection_create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    if (refused := _refuse(request, "GET", "POST")) is not None:
+    user = user_of(request)
+    if (refused := refuse(request, "GET", "POST")) is not None:
         return refused
     if request.method == "POST":
         form = SelfReflectionForm(request.POST, user=user)
@@ -282,9 +266,9 @@ def self_reflection_create(request: HttpRequest) -> HttpResponse:
 
 @clinician_required
 def self_reflection_detail(request: HttpRequest, self_reflection_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     reflection = get_self_reflection_for(user, self_reflection_id)
-    if (refused := _refuse(request, *READ_METHODS)) is not None:
+    if (refused := refuse(request, *READ_METHODS)) is not None:
         return refused
     audit.record(user, "wellbeing.self_reflection.view", reflection, request=request)
     return render(
@@ -301,9 +285,9 @@ def _linked(user: User, client: Client | None) -> Client | None:
 
 @clinician_required
 def self_reflection_edit(request: HttpRequest, self_reflection_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     reflection = get_self_reflection_for(user, self_reflection_id)
-    if (refused := _refuse(request, "GET", "POST")) is not None:
+    if (refused := refuse(request, "GET", "POST")) is not None:
         return refused
     current = reflection.client
     if request.method == "POST":
@@ -345,9 +329,9 @@ def self_reflection_edit(request: HttpRequest, self_reflection_id: int) -> HttpR
 
 @clinician_required
 def self_reflection_delete(request: HttpRequest, self_reflection_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     reflection = get_self_reflection_for(user, self_reflection_id)
-    if (refused := _refuse(request, "POST")) is not None:
+    if (refused := refuse(request, "POST")) is not None:
         return refused
     services.delete_self_reflection(reflection, by=user, request=request)
     messages.success(request, "Deleted.")
@@ -421,25 +405,25 @@ def _consultation_page(request: HttpRequest, user: User, *, client: Client | Non
 
 @clinician_required
 def consultations(request: HttpRequest) -> HttpResponse:
-    if (refused := _refuse(request, "GET", "POST")) is not None:
+    if (refused := refuse(request, "GET", "POST")) is not None:
         return refused
-    return _consultation_page(request, _user(request), client=None)
+    return _consultation_page(request, user_of(request), client=None)
 
 
 @clinician_required
 def client_consultations(request: HttpRequest, client_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     client = get_client_for(user, client_id)
-    if (refused := _refuse(request, "GET", "POST")) is not None:
+    if (refused := refuse(request, "GET", "POST")) is not None:
         return refused
     return _consultation_page(request, user, client=client)
 
 
 @clinician_required
 def consultation_edit(request: HttpRequest, consultation_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     entry = get_consultation_for(user, consultation_id)
-    if (refused := _refuse(request, "GET", "POST")) is not None:
+    if (refused := refuse(request, "GET", "POST")) is not None:
         return refused
     current = entry.client
     if request.method == "POST":
@@ -490,9 +474,9 @@ def consultation_edit(request: HttpRequest, consultation_id: int) -> HttpRespons
 @owner_required
 def practice_wellbeing(request: HttpRequest) -> HttpResponse:
     """Anonymous practice-wide averages, only once enough therapists chose to share."""
-    if (refused := _refuse(request, *READ_METHODS)) is not None:
+    if (refused := refuse(request, *READ_METHODS)) is not None:
         return refused
-    practice = _user(request).membership.practice
+    practice = user_of(request).membership.practice
     aggregate = queries.practice_aggregate(practice)
     return render(
         request,

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, Query
 from django.shortcuts import get_object_or_404, redirect, render
 
 from continuum.accounts.decorators import clinician_required
+from continuum.accounts.http import READ_METHODS, user_of
 from continuum.accounts.models import User
 from continuum.audit.log import record
 from continuum.boundaries import queries, services
@@ -19,13 +20,7 @@ from continuum.boundaries.models import Message, Phase
 from continuum.care.access import clients_for
 from continuum.care.models import Client
 
-READ = ("GET", "HEAD")
 THREAD_PAGE_SIZE = 50
-
-
-def _user(request: HttpRequest) -> User:
-    # clinician_required has run: the user is logged in with an active clinical membership.
-    return cast(User, request.user)
 
 
 # --- /me/boundaries/ --------------------------------------------------------------------------
@@ -34,9 +29,9 @@ def _user(request: HttpRequest) -> User:
 @clinician_required
 def policy_edit(request: HttpRequest) -> HttpResponse:
     """Both of the therapist's own policies (in therapy, after therapy) on one page."""
-    user = _user(request)
-    if request.method not in (*READ, "POST"):
-        return HttpResponseNotAllowed([*READ, "POST"])
+    user = user_of(request)
+    if request.method not in (*READ_METHODS, "POST"):
+        return HttpResponseNotAllowed([*READ_METHODS, "POST"])
     current = services.policies_for(user)
     if request.method == "POST":
         forms = {phase: ContactPolicyForm(request.POST, prefix=phase) for phase in Phase.values}
@@ -89,7 +84,7 @@ def _thread(
     switch_form: MessagingSwitchForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     contact = services.contact_for(client)
     rows = (
         Message.objects.filter(client=client)
@@ -131,7 +126,7 @@ def _thread(
 @clinician_required
 def client_messages(request: HttpRequest, client_id: int) -> HttpResponse:
     """GET: the thread with the reply form. POST: send a reply."""
-    user = _user(request)
+    user = user_of(request)
     client = _client(user, client_id)
     if request.method == "POST":
         form = ReplyForm(request.POST)
@@ -148,14 +143,14 @@ def client_messages(request: HttpRequest, client_id: int) -> HttpResponse:
             data["idempotency_key"] = services.new_idempotency_key()
             form.data = data
         return _thread(request, client, reply_form=form)
-    if request.method not in READ:
-        return HttpResponseNotAllowed([*READ, "POST"])
+    if request.method not in READ_METHODS:
+        return HttpResponseNotAllowed([*READ_METHODS, "POST"])
     return _thread(request, client)
 
 
 @clinician_required
 def client_messages_read(request: HttpRequest, client_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     client = _client(user, client_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -171,7 +166,7 @@ def client_messages_read(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @clinician_required
 def message_read(request: HttpRequest, message_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     message = get_message_for(user, message_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -183,7 +178,7 @@ def message_read(request: HttpRequest, message_id: int) -> HttpResponse:
 @clinician_required
 def client_messaging(request: HttpRequest, client_id: int) -> HttpResponse:
     """POST: turn portal messages off for this client (with a reason), or back on."""
-    user = _user(request)
+    user = user_of(request)
     client = _client(user, client_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])

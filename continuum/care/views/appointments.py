@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
 from continuum.accounts import once
 from continuum.accounts.decorators import clinician_required
+from continuum.accounts.http import refuse, user_of
 from continuum.accounts.models import User
 from continuum.audit import log as audit
 from continuum.care.access import get_appointment_for, get_client_for
@@ -24,18 +25,6 @@ from continuum.care.forms.appointments import (
 from continuum.care.models import Appointment, AppointmentStatus, ProgressNote
 from continuum.care.scheduling import REPEAT_LABELS, Clash
 from continuum.care.services import appointments as services
-
-
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)
-
-
-def _method_not_allowed(request: HttpRequest, *allowed: str) -> HttpResponse | None:
-    """A 405 unless the method is allowed. Views call it AFTER the object lookup, so that
-    someone who may not see the object gets the same 404 whatever the method."""
-    if request.method in allowed:
-        return None
-    return HttpResponseNotAllowed(allowed)
 
 
 def _problem(
@@ -52,9 +41,9 @@ def _problem(
 
 @clinician_required
 def appointment_create(request: HttpRequest, client_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     client = get_client_for(user, client_id)
-    if (refused := _method_not_allowed(request, "GET", "POST")) is not None:
+    if (refused := refuse(request, "GET", "POST")) is not None:
         return refused
     clashes: list[Clash] = []
     if request.method == "POST":
@@ -118,9 +107,9 @@ def _note_of(appointment: Appointment) -> ProgressNote | None:
 
 @clinician_required
 def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     appointment = get_appointment_for(user, appointment_id)
-    if (refused := _method_not_allowed(request, "GET", "HEAD")) is not None:
+    if (refused := refuse(request, "GET", "HEAD")) is not None:
         return refused
     note = _note_of(appointment)
     options = services.possible_changes(
@@ -162,9 +151,9 @@ def _cancelled_by_user(appointment: Appointment) -> Any:
 
 @clinician_required
 def appointment_edit(request: HttpRequest, appointment_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     appointment = get_appointment_for(user, appointment_id)
-    if (refused := _method_not_allowed(request, "GET", "POST")) is not None:
+    if (refused := refuse(request, "GET", "POST")) is not None:
         return refused
     if appointment.status != AppointmentStatus.SCHEDULED:
         return _problem(
@@ -226,9 +215,9 @@ def appointment_edit(request: HttpRequest, appointment_id: int) -> HttpResponse:
 
 @clinician_required
 def appointment_status(request: HttpRequest, appointment_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     appointment = get_appointment_for(user, appointment_id)
-    if (refused := _method_not_allowed(request, "POST")) is not None:
+    if (refused := refuse(request, "POST")) is not None:
         return refused
     form = AppointmentStatusForm(request.POST)
     if not form.is_valid():

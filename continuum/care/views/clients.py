@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -15,7 +13,7 @@ from django.utils import timezone
 
 from continuum.accounts import once
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.models import User
+from continuum.accounts.http import READ_METHODS, user_of
 from continuum.audit.log import record
 from continuum.care import queries
 from continuum.care.access import get_client_for
@@ -28,17 +26,9 @@ from continuum.plans.queries import homework_for_client
 from continuum.reflections.queries import client_panel
 
 
-def _user(request: HttpRequest) -> User:
-    # clinician_required has run: the user is logged in with an active clinical membership.
-    return cast(User, request.user)
-
-
-READ_METHODS = ("GET", "HEAD")
-
-
 @clinician_required
 def caseload(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     if request.method not in READ_METHODS:
         return HttpResponseNotAllowed(READ_METHODS)
     form = CaseloadFilterForm(request.GET)
@@ -75,7 +65,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
 
 @clinician_required
 def client_create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     if request.method == "POST":
         form = ClientCreateForm(request.POST)
         if form.is_valid():
@@ -103,7 +93,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
 
 @clinician_required
 def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     client = get_client_for(user, client_id)
     if request.method == "POST":
         # The form works on a copy so a rejected edit leaves nothing half-applied in memory.
@@ -121,7 +111,7 @@ def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @clinician_required
 def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     client = get_client_for(user, client_id)
     # Checked after the lookup, so an outsider gets the same 404 whatever the method.
     if request.method not in READ_METHODS:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.models import User
+from continuum.accounts.http import user_of
 from continuum.audit.log import record
 from continuum.care.access import get_client_for, get_episode_for
 from continuum.care.episodes import LABELS, OPEN_STATUSES, EpisodeStatus
@@ -28,14 +28,9 @@ from continuum.care.services.episodes import (
 from continuum.measures.queries import episode_outcome
 
 
-def _user(request: HttpRequest) -> User:
-    # clinician_required has run: the user is logged in with an active clinical membership.
-    return cast(User, request.user)
-
-
 @clinician_required
 def episode_create(request: HttpRequest, client_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     client = get_client_for(user, client_id)
     if request.method == "POST":
         form = EpisodeForm(request.POST)
@@ -65,7 +60,7 @@ def episode_create(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @clinician_required
 def episode_edit(request: HttpRequest, episode_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     episode = get_episode_for(user, episode_id)
     if request.method == "POST":
         form = EpisodeForm(request.POST)
@@ -114,7 +109,7 @@ def _episode_page(
 
 @clinician_required
 def episode_detail(request: HttpRequest, episode_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     episode = get_episode_for(user, episode_id)
     # Checked after the lookup, so an outsider gets the same 404 whatever the method.
     if request.method not in ("GET", "HEAD"):
@@ -125,7 +120,7 @@ def episode_detail(request: HttpRequest, episode_id: int) -> HttpResponse:
 
 @clinician_required
 def episode_transition(request: HttpRequest, episode_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     # Look the episode up first: an outsider gets a 404 whatever the method.
     episode = get_episode_for(user, episode_id)
     if request.method != "POST":

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.models import User
+from continuum.accounts.http import refuse, user_of
 from continuum.audit import log as audit
 from continuum.care.access import get_appointment_for, get_note_for
 from continuum.care.forms.notes import AddendumForm, NoteForm
@@ -19,18 +19,6 @@ from continuum.care.note_formats import FORMATS
 from continuum.care.services import notes as services
 
 DEFAULT_FORMAT = "soap"
-
-
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)
-
-
-def _method_not_allowed(request: HttpRequest, *allowed: str) -> HttpResponse | None:
-    """A 405 unless the method is allowed. Views call it AFTER the object lookup, so that
-    someone who may not see the object gets the same 404 whatever the method."""
-    if request.method in allowed:
-        return None
-    return HttpResponseNotAllowed(allowed)
 
 
 def _problem(
@@ -58,9 +46,9 @@ def _problem(
 
 @clinician_required
 def note_create(request: HttpRequest, appointment_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     appointment = get_appointment_for(user, appointment_id)
-    if (refused := _method_not_allowed(request, "GET", "POST")) is not None:
+    if (refused := refuse(request, "GET", "POST")) is not None:
         return refused
     existing = ProgressNote.objects.filter(appointment=appointment).first()
     if existing is not None:
@@ -127,7 +115,7 @@ def note_create(request: HttpRequest, appointment_id: int) -> HttpResponse:
 def _render_detail(
     request: HttpRequest, note: ProgressNote, addendum_form: AddendumForm, **detail: Any
 ) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     addenda = list(note.addenda.select_related("author"))
     audit.record(user, "note.view", note, request=request, **detail)
     return render(
@@ -146,17 +134,17 @@ def _render_detail(
 
 @clinician_required
 def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
-    note = get_note_for(_user(request), note_id)
-    if (refused := _method_not_allowed(request, "GET", "HEAD")) is not None:
+    note = get_note_for(user_of(request), note_id)
+    if (refused := refuse(request, "GET", "HEAD")) is not None:
         return refused
     return _render_detail(request, note, AddendumForm())
 
 
 @clinician_required
 def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     note = get_note_for(user, note_id)
-    if (refused := _method_not_allowed(request, "GET", "POST")) is not None:
+    if (refused := refuse(request, "GET", "POST")) is not None:
         return refused
     if note.is_signed:
         return _problem(request, "This note is signed", services.LOCKED_MESSAGE, note=note)
@@ -199,9 +187,9 @@ def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
 
 @clinician_required
 def note_sign(request: HttpRequest, note_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     note = get_note_for(user, note_id)
-    if (refused := _method_not_allowed(request, "POST")) is not None:
+    if (refused := refuse(request, "POST")) is not None:
         return refused
     try:
         services.sign_note(note, by=user, request=request)
@@ -215,9 +203,9 @@ def note_sign(request: HttpRequest, note_id: int) -> HttpResponse:
 
 @clinician_required
 def addendum_create(request: HttpRequest, note_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     note = get_note_for(user, note_id)
-    if (refused := _method_not_allowed(request, "POST")) is not None:
+    if (refused := refuse(request, "POST")) is not None:
         return refused
     if not note.is_signed:
         return _problem(
@@ -239,9 +227,9 @@ def addendum_create(request: HttpRequest, note_id: int) -> HttpResponse:
 
 @clinician_required
 def note_print(request: HttpRequest, note_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     note = get_note_for(user, note_id)
-    if (refused := _method_not_allowed(request, "GET", "HEAD")) is not None:
+    if (refused := refuse(request, "GET", "HEAD")) is not None:
         return refused
     addenda = list(note.addenda.select_related("author"))
     audit.record(user, "note.print", note, request=request)

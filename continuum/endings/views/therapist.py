@@ -7,21 +7,20 @@ a 404 whatever the method), then checks the method, parses with a form, calls a 
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
-    HttpResponseNotAllowed,
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.models import User
+from continuum.accounts.http import READ_METHODS, refuse, user_of
 from continuum.audit.log import record
 from continuum.care.access import get_client_for
 from continuum.care.episodes import EpisodeStatus
@@ -40,20 +39,10 @@ from continuum.endings.forms import (
 from continuum.endings.pdf import pdf_response, render_pdf
 from continuum.endings.summary import Version, build_summary
 
-READ = ("GET", "HEAD")
 PLANNING = (EpisodeStatus.ACTIVE, EpisodeStatus.ENDING)
 # Where the referral forms come back to (an allow-list, never a URL from the request).
 RETURN_PAGES = {"ending": "endings:ending", "unplanned": "endings:unplanned"}
 FORMATS = {"", "html", "pdf"}
-
-
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)
-
-
-def _refuse(request: HttpRequest, *allowed: str) -> HttpResponse | None:
-    """A 405 unless the method is allowed (called AFTER the object lookup)."""
-    return None if request.method in allowed else HttpResponseNotAllowed(allowed)
 
 
 # --- Readiness review ------------------------------------------------------------------------
@@ -80,9 +69,9 @@ def _readiness_page(
 
 @clinician_required
 def readiness(request: HttpRequest, episode_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     episode = get_episode_for(user, episode_id)
-    if (refused := _refuse(request, *READ)) is not None:
+    if (refused := refuse(request, *READ_METHODS)) is not None:
         return refused
     record(user, "ending.readiness_view", episode, request=request, client_id=episode.client_id)
     return _readiness_page(request, episode)
@@ -90,9 +79,9 @@ def readiness(request: HttpRequest, episode_id: int) -> HttpResponse:
 
 @clinician_required
 def readiness_request(request: HttpRequest, episode_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     episode = get_episode_for(user, episode_id)
-    if (refused := _refuse(request, "POST")) is not None:
+    if (refused := refuse(request, "POST")) is not None:
         return refused
     try:
         _, created = services.request_readiness(episode, by=user, request=request)
@@ -117,7 +106,7 @@ def _ending_page(
     clashes: list[Clash] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     plan = queries.termination_plan_for(episode)
     if form is None and episode.status in PLANNING:
         initial: dict[str, Any] = {}
@@ -158,9 +147,9 @@ def _ending_page(
 
 @clinician_required
 def ending(request: HttpRequest, episode_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     episode = get_episode_for(user, episode_id)
-    if (refused := _refuse(request, *READ, "POST")) is not None:
+    if (refused := refuse(request, *READ_METHODS, "POST")) is not None:
         return refused
     if request.method != "POST":
         record(user, "ending.plan_view", episode, request=request, client_id=episode.client_id)
@@ -226,9 +215,9 @@ def _back_to(return_to: str, episode: Episode) -> str:
 
 @clinician_required
 def referral_add(request: HttpRequest, episode_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     episode = get_episode_for(user, episode_id)
-    if (refused := _refuse(request, "POST")) is not None:
+    if (refused := refuse(request, "POST")) is not None:
         return refused
     return_to = request.POST.get("return_to", "ending")
     if return_to not in RETURN_PAGES:
@@ -249,9 +238,9 @@ def referral_add(request: HttpRequest, episode_id: int) -> HttpResponse:
 
 @clinician_required
 def referral_remove(request: HttpRequest, referral_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     referral = get_referral_for(user, referral_id)
-    if (refused := _refuse(request, "POST")) is not None:
+    if (refused := refuse(request, "POST")) is not None:
         return refused
     return_to = request.POST.get("return_to", "ending")
     if return_to not in RETURN_PAGES:
@@ -311,9 +300,9 @@ def _unplanned_page(
 
 @clinician_required
 def unplanned(request: HttpRequest, episode_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     episode = get_episode_for(user, episode_id)
-    if (refused := _refuse(request, *READ, "POST")) is not None:
+    if (refused := refuse(request, *READ_METHODS, "POST")) is not None:
         return refused
     if request.method != "POST":
         record(user, "ending.unplanned_view", episode, request=request, client_id=episode.client_id)
@@ -362,9 +351,9 @@ def unplanned(request: HttpRequest, episode_id: int) -> HttpResponse:
 @clinician_required
 def unplanned_letter(request: HttpRequest, episode_id: int) -> HttpResponse:
     """The reach-out letter as a PDF (the saved text, or the suggested one)."""
-    user = _user(request)
+    user = user_of(request)
     episode = get_episode_for(user, episode_id)
-    if (refused := _refuse(request, *READ)) is not None:
+    if (refused := refuse(request, *READ_METHODS)) is not None:
         return refused
     saved = queries.unplanned_for(episode)
     letter = saved.letter if saved is not None and saved.letter else ""
@@ -389,9 +378,9 @@ def unplanned_letter(request: HttpRequest, episode_id: int) -> HttpResponse:
 
 @clinician_required
 def relapse_plan(request: HttpRequest, client_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     client = get_client_for(user, client_id)
-    if (refused := _refuse(request, *READ, "POST")) is not None:
+    if (refused := refuse(request, *READ_METHODS, "POST")) is not None:
         return refused
     versions = queries.relapse_versions(client)
     current = versions[0] if versions else None
@@ -465,9 +454,9 @@ def summary_response(
 
 
 def _summary(request: HttpRequest, episode_id: int, version: Version, pdf: bool) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     episode = get_episode_for(user, episode_id)
-    if (refused := _refuse(request, *READ)) is not None:
+    if (refused := refuse(request, *READ_METHODS)) is not None:
         return refused
     fmt = request.GET.get("format", "")
     if fmt not in FORMATS:

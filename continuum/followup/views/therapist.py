@@ -3,15 +3,13 @@ reading answers, deciding booster requests, and re-opening care."""
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.models import User
+from continuum.accounts.http import READ_METHODS, user_of
 from continuum.audit.log import record
 from continuum.care.access import get_client_for, get_episode_for
 from continuum.care.forms.appointments import AppointmentForm
@@ -21,18 +19,11 @@ from continuum.followup.access import get_booster_for, get_checkin_for, get_cons
 from continuum.followup.forms import ConsentForm, DeclineForm, ReopenForm
 from continuum.followup.models import BoosterRequest
 
-READ_METHODS = ("GET", "HEAD")
-
-
-def _user(request: HttpRequest) -> User:
-    # clinician_required has run: an active clinical member of staff.
-    return cast(User, request.user)
-
 
 @clinician_required
 def client_followup(request: HttpRequest, client_id: int) -> HttpResponse:
     """Everything after therapy for one client: consents, check-ins, booster requests."""
-    user = _user(request)
+    user = user_of(request)
     client = get_client_for(user, client_id)
     if request.method not in READ_METHODS:
         return HttpResponseNotAllowed(READ_METHODS)
@@ -43,7 +34,7 @@ def client_followup(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @clinician_required
 def consent_create(request: HttpRequest, episode_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     episode = get_episode_for(user, episode_id)
     client = episode.client
     end = episode.end_date or timezone.localdate()
@@ -86,7 +77,7 @@ def consent_create(request: HttpRequest, episode_id: int) -> HttpResponse:
 @clinician_required
 def consent_withdraw(request: HttpRequest, consent_id: int) -> HttpResponse:
     """The therapist records that the client withdrew (by phone, in person)."""
-    user = _user(request)
+    user = user_of(request)
     consent = get_consent_for(user, consent_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -102,7 +93,7 @@ def consent_withdraw(request: HttpRequest, consent_id: int) -> HttpResponse:
 @clinician_required
 def checkin_detail(request: HttpRequest, checkin_id: int) -> HttpResponse:
     """A follow-up answer (audited read); POST marks it seen."""
-    user = _user(request)
+    user = user_of(request)
     checkin = get_checkin_for(user, checkin_id)
     if request.method == "POST":
         try:
@@ -132,7 +123,7 @@ def _booster_page(
     clashes: list[object] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     if accept_form is None:
         accept_form = AppointmentForm(tz_name=user.time_zone, initial={"duration_minutes": 50})
     return render(
@@ -152,7 +143,7 @@ def _booster_page(
 
 @clinician_required
 def booster_detail(request: HttpRequest, booster_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     booster = get_booster_for(user, booster_id)
     if request.method not in READ_METHODS:
         return HttpResponseNotAllowed(READ_METHODS)
@@ -162,7 +153,7 @@ def booster_detail(request: HttpRequest, booster_id: int) -> HttpResponse:
 
 @clinician_required
 def booster_accept(request: HttpRequest, booster_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     booster = get_booster_for(user, booster_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -193,7 +184,7 @@ def booster_accept(request: HttpRequest, booster_id: int) -> HttpResponse:
 
 @clinician_required
 def booster_decline(request: HttpRequest, booster_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     booster = get_booster_for(user, booster_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -214,7 +205,7 @@ def booster_decline(request: HttpRequest, booster_id: int) -> HttpResponse:
 @clinician_required
 def reopen(request: HttpRequest, client_id: int) -> HttpResponse:
     """Start a new episode linked to the last one (closing its follow-up first)."""
-    user = _user(request)
+    user = user_of(request)
     client = get_client_for(user, client_id)
     previous = services.latest_episode(client)
     status = 200

@@ -7,15 +7,15 @@ method); the method is checked after the lookup for the same reason.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.models import User
+from continuum.accounts.http import READ_METHODS, refuse, user_of
 from continuum.audit.log import record
 from continuum.care.access import get_client_for, get_episode_for
 from continuum.care.episodes import OPEN_STATUSES
@@ -45,18 +45,8 @@ from continuum.plans.models import (
     TreatmentPlan,
 )
 
-READ = ("GET", "HEAD")
 FORM = ("GET", "HEAD", "POST")
 HOMEWORK_PANEL_LIMIT = 10
-
-
-def _user(request: HttpRequest) -> User:
-    # clinician_required has run: the user is logged in with an active clinical membership.
-    return cast(User, request.user)
-
-
-def _refuse(request: HttpRequest, allowed: tuple[str, ...]) -> HttpResponse | None:
-    return None if request.method in allowed else HttpResponseNotAllowed(allowed)
 
 
 def _problem(
@@ -72,9 +62,9 @@ def _problem(
 
 @clinician_required
 def episode_plan(request: HttpRequest, episode_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     episode = get_episode_for(user, episode_id)
-    if (refused := _refuse(request, READ)) is not None:
+    if (refused := refuse(request, *READ_METHODS)) is not None:
         return refused
     plans = queries.episode_plans(episode)
     view = queries.plan_view(plans.current) if plans.current is not None else None
@@ -102,9 +92,9 @@ def episode_plan(request: HttpRequest, episode_id: int) -> HttpResponse:
 @clinician_required
 def plan_create(request: HttpRequest, episode_id: int) -> HttpResponse:
     """Start a plan, or the next version of the current one (a draft copying it)."""
-    user = _user(request)
+    user = user_of(request)
     episode = get_episode_for(user, episode_id)
-    if (refused := _refuse(request, FORM)) is not None:
+    if (refused := refuse(request, *FORM)) is not None:
         return refused
     plans = queries.episode_plans(episode)
     if plans.draft is not None:
@@ -147,9 +137,9 @@ def plan_create(request: HttpRequest, episode_id: int) -> HttpResponse:
 @clinician_required
 def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     """One plan version, any status (older versions stay viewable as they were)."""
-    user = _user(request)
+    user = user_of(request)
     plan = get_plan_for(user, plan_id)
-    if (refused := _refuse(request, READ)) is not None:
+    if (refused := refuse(request, *READ_METHODS)) is not None:
         return refused
     view = queries.plan_view(plan)
     record(
@@ -179,9 +169,9 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @clinician_required
 def plan_edit(request: HttpRequest, plan_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     plan = get_plan_for(user, plan_id)
-    if (refused := _refuse(request, FORM)) is not None:
+    if (refused := refuse(request, *FORM)) is not None:
         return refused
     if not plan.is_draft:
         return _problem(request, "Only a draft plan can be changed.", plan=plan)
@@ -214,9 +204,9 @@ def plan_edit(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @clinician_required
 def plan_publish(request: HttpRequest, plan_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     plan = get_plan_for(user, plan_id)
-    if (refused := _refuse(request, ("POST",))) is not None:
+    if (refused := refuse(request, "POST")) is not None:
         return refused
     try:
         services.publish_plan(plan, by=user)
@@ -250,9 +240,9 @@ def _goal_page(
 
 @clinician_required
 def goal_create(request: HttpRequest, plan_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     plan = get_plan_for(user, plan_id)
-    if (refused := _refuse(request, FORM)) is not None:
+    if (refused := refuse(request, *FORM)) is not None:
         return refused
     if not plan.is_draft:
         return _problem(request, "Goals are added to a draft plan.", plan=plan)
@@ -274,10 +264,10 @@ def goal_create(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @clinician_required
 def goal_edit(request: HttpRequest, goal_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     goal = get_goal_for(user, goal_id)
     plan = goal.plan
-    if (refused := _refuse(request, FORM)) is not None:
+    if (refused := refuse(request, *FORM)) is not None:
         return refused
     if not plan.is_draft:
         return _problem(
@@ -327,9 +317,9 @@ def _intervention_page(
 
 @clinician_required
 def intervention_create(request: HttpRequest, plan_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     plan = get_plan_for(user, plan_id)
-    if (refused := _refuse(request, FORM)) is not None:
+    if (refused := refuse(request, *FORM)) is not None:
         return refused
     if not plan.is_draft:
         return _problem(request, "Interventions are added to a draft plan.", plan=plan)
@@ -350,10 +340,10 @@ def intervention_create(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @clinician_required
 def intervention_edit(request: HttpRequest, intervention_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     intervention = get_intervention_for(user, intervention_id)
     plan = intervention.plan
-    if (refused := _refuse(request, FORM)) is not None:
+    if (refused := refuse(request, *FORM)) is not None:
         return refused
     if not plan.is_draft:
         return _problem(
@@ -379,10 +369,10 @@ def intervention_edit(request: HttpRequest, intervention_id: int) -> HttpRespons
 
 @clinician_required
 def intervention_review(request: HttpRequest, intervention_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     intervention = get_intervention_for(user, intervention_id)
     plan = intervention.plan
-    if (refused := _refuse(request, FORM)) is not None:
+    if (refused := refuse(request, *FORM)) is not None:
         return refused
     if not plan.is_current or intervention.status != InterventionStatus.ACTIVE:
         return _problem(
@@ -460,9 +450,9 @@ def _homework_form(
 @clinician_required
 def homework_list(request: HttpRequest, client_id: int) -> HttpResponse:
     """A client's homework history, and the form to set a new task (POST)."""
-    user = _user(request)
+    user = user_of(request)
     client = get_client_for(user, client_id)
-    if (refused := _refuse(request, FORM)) is not None:
+    if (refused := refuse(request, *FORM)) is not None:
         return refused
     status = 200
     if request.method == "POST":
@@ -499,10 +489,10 @@ def homework_list(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @clinician_required
 def homework_edit(request: HttpRequest, homework_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     homework = get_homework_for(user, homework_id)
     client = homework.client
-    if (refused := _refuse(request, FORM)) is not None:
+    if (refused := refuse(request, *FORM)) is not None:
         return refused
     if not homework.is_open:
         return _problem(
@@ -532,9 +522,9 @@ def homework_edit(request: HttpRequest, homework_id: int) -> HttpResponse:
 
 @clinician_required
 def homework_cancel(request: HttpRequest, homework_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     homework = get_homework_for(user, homework_id)
-    if (refused := _refuse(request, ("POST",))) is not None:
+    if (refused := refuse(request, "POST")) is not None:
         return refused
     try:
         services.cancel_homework(homework, by=user)

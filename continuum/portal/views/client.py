@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, Query
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
+from continuum.accounts.http import READ_METHODS
 from continuum.boundaries.services import contact_for
 from continuum.care.models import Client
 from continuum.measures import services as measures
@@ -19,8 +20,6 @@ from continuum.portal import queries
 from continuum.portal.access import own_checkin, own_pending_administration, portal_client_required
 from continuum.portal.forms import CheckInForm
 from continuum.portal.services import PortalError, new_idempotency_key, record_checkin, settings_for
-
-READ_METHODS = ("GET", "HEAD")
 
 
 def _client(request: HttpRequest) -> Client:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 
 from continuum.accounts.decorators import clinician_required
+from continuum.accounts.http import READ_METHODS, user_of
 from continuum.accounts.models import User
 from continuum.audit.log import record
 from continuum.care.access import clients_for, get_client_for
@@ -19,13 +18,7 @@ from continuum.portal.access import get_checkin_for
 from continuum.portal.forms import PortalSettingsForm
 from continuum.portal.models import CheckIn
 
-READ_METHODS = ("GET", "HEAD")
 CHECKINS_PAGE_SIZE = 50
-
-
-def _user(request: HttpRequest) -> User:
-    # clinician_required has run: the user is logged in with an active clinical membership.
-    return cast(User, request.user)
 
 
 def _portal_page(
@@ -75,7 +68,7 @@ def _client_with_portal(user: User, client_id: int) -> Client:
 @clinician_required
 def client_portal(request: HttpRequest, client_id: int) -> HttpResponse:
     """GET: the client's portal status and settings. POST: invite, or send the link again."""
-    user = _user(request)
+    user = user_of(request)
     client = _client_with_portal(user, client_id)
     if request.method == "POST":
         resent = client.user is not None
@@ -97,7 +90,7 @@ def client_portal(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @clinician_required
 def client_portal_revoke(request: HttpRequest, client_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     client = _client_with_portal(user, client_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -111,7 +104,7 @@ def client_portal_revoke(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @clinician_required
 def client_portal_settings(request: HttpRequest, client_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     client = _client_with_portal(user, client_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -135,7 +128,7 @@ def client_portal_settings(request: HttpRequest, client_id: int) -> HttpResponse
 
 @clinician_required
 def client_checkins(request: HttpRequest, client_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     client = get_client_for(user, client_id)
     if request.method not in READ_METHODS:
         return HttpResponseNotAllowed(READ_METHODS)
@@ -171,7 +164,7 @@ def client_checkins(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @clinician_required
 def client_checkins_seen(request: HttpRequest, client_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     client = get_client_for(user, client_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -187,7 +180,7 @@ def client_checkins_seen(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @clinician_required
 def checkin_seen(request: HttpRequest, checkin_id: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     checkin = get_checkin_for(user, checkin_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
