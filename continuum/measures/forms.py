@@ -3,6 +3,7 @@ alerts. Forms parse and check; services.py and alerts.py do the writing."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -21,6 +22,11 @@ from continuum.measures.services import (
 )
 
 ITEM_PREFIX = "item_"
+GOAL_RATING = "goal_rating"
+NO_PLAN_GOALS = (
+    "This episode's treatment plan has no goals yet. Add goals to the treatment plan first, "
+    "or type the goals here, one per line."
+)
 
 
 class AssignForm(forms.Form):
@@ -45,6 +51,21 @@ class AssignForm(forms.Form):
         help_text=f"For the goal rating only: one goal per line, 1 to {MAX_GOALS}.",
     )
 
+    def __init__(self, *args: Any, plan_goals: Sequence[str] = (), **kwargs: Any) -> None:
+        """`plan_goals`: the statements of the episode's current plan's active goals
+        (plans.queries.active_goal_statements), offered as the goals to rate."""
+        super().__init__(*args, **kwargs)
+        self.plan_goals = list(plan_goals)
+        goals = self.fields["goals"]
+        if self.plan_goals:
+            goals.initial = "\n".join(self.plan_goals)
+            goals.help_text = (
+                "For the goal rating only: the treatment plan's goals, in the client's words. "
+                f"Edit them if needed; one goal per line, 1 to {MAX_GOALS}."
+            )
+        else:
+            goals.help_text = f"For the goal rating only. {NO_PLAN_GOALS}"
+
     def clean_starts_on(self) -> date:
         starts_on: date = self.cleaned_data["starts_on"]
         if starts_on < timezone.localdate():
@@ -67,9 +88,13 @@ class AssignForm(forms.Form):
                 self.add_error("ends_on", "The last date cannot be before the first.")
             elif ends_on - starts_on > timedelta(days=MAX_SCHEDULE_DAYS):
                 self.add_error("ends_on", f"At most {MAX_SCHEDULE_DAYS} days after the first.")
-        if data.get("instrument") == "goal_rating":
+        if data.get("instrument") == GOAL_RATING:
+            typed = str(data.get("goals") or "")
+            if not typed.strip() and not self.plan_goals:
+                self.add_error("goals", NO_PLAN_GOALS)
+                return data
             try:
-                data["goal_labels"] = clean_goal_labels(data.get("goals", ""))
+                data["goal_labels"] = clean_goal_labels(typed)
             except MeasureError as error:
                 self.add_error("goals", str(error))
         else:

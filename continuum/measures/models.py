@@ -48,7 +48,7 @@ class MeasureAssignment(models.Model):
     starts_on = models.DateField()
     # Required for scheduled measures (a schedule always has an end); empty for "once".
     ends_on = models.DateField(null=True, blank=True)
-    # goal_rating only: the goals typed when assigning (until treatment plans exist).
+    # goal_rating only: the goals to rate (the assign form offers the current plan's goals).
     goal_labels = models.JSONField(default=list, blank=True)
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(

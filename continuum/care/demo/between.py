@@ -248,6 +248,16 @@ class PortalAccess:
     cadence: str = CheckinCadence.NONE
 
 
+@dataclass(frozen=True)
+class RatedGoals:
+    """A plan version as published: its review date then, and its active goals' statements in
+    plan order (what plans.queries.active_goal_statements then offered the goal rating)."""
+
+    plan: TreatmentPlan
+    review_date: date | None
+    statements: list[str]
+
+
 @dataclass
 class Records:
     """One client's between-session rows, planned step by step (see builder.STEPS)."""
@@ -260,6 +270,8 @@ class Records:
     reviews: list[InterventionReview] = field(default_factory=list)
     # Per attended session (by id()): the plan's active interventions then, with their goals.
     snapshots: dict[int, list[tuple[Intervention, list[Goal]]]] = field(default_factory=dict)
+    # Per plan version, oldest first: what its goal ratings ask about (measures.py).
+    rated_goals: list[RatedGoals] = field(default_factory=list)
 
 
 # --- Time -----------------------------------------------------------------------------------------
@@ -717,6 +729,7 @@ def plan_treatment_plans(history: ClientHistory) -> list[TreatmentPlan]:
     records = history.between
     records.plans, records.goals, records.interventions = [], [], []
     records.links, records.reviews, records.snapshots = [], [], {}
+    records.rated_goals = []
     if not history.courses:
         return []
     course = history.courses[-1]
@@ -746,6 +759,7 @@ def plan_treatment_plans(history: ClientHistory) -> list[TreatmentPlan]:
             goals = sorted(rng.sample(sim.goals, rng.choice((1, 2))), key=sim.goals.index)
         row = _new_intervention(sim, technique, start, created)
         sim.add_intervention(row, goals)
+    _note_rated_goals(sim)
 
     ending_at = None
     if course.ending_from is not None and rng.random() < ENDING_VERSION_RATE:
@@ -768,6 +782,7 @@ def plan_treatment_plans(history: ClientHistory) -> list[TreatmentPlan]:
         due = review_date is not None and day >= review_date - timedelta(days=REVISE_AHEAD_DAYS)
         if index == ending_at or (due and day < quiet_from):
             _revise(sim, attended[index - 1], session, ending=index == ending_at)
+            _note_rated_goals(sim)
         for row in list(sim.rows):
             origin = sim.origin[id(row)]
             if row.status == InterventionStatus.ACTIVE and day >= sim.since[origin] + timedelta(
@@ -777,6 +792,24 @@ def plan_treatment_plans(history: ClientHistory) -> list[TreatmentPlan]:
         records.snapshots[id(session)] = _snapshot(sim)
     _finish_plans(sim, course.episode)
     return records.plans
+
+
+def _note_rated_goals(sim: _Plans) -> None:
+    """The goals the newly published version asks the client to rate (measures.py), in the
+    order the plan lists them: by id, and builder._insert writes goals copied from an earlier
+    version one generation after the goals they copy."""
+
+    def copies(goal: Goal) -> int:
+        n = 0
+        while goal.previous is not None:
+            goal, n = goal.previous, n + 1
+        return n
+
+    active = [g for g in sim.goals if g.status == GoalStatus.ACTIVE]
+    in_order = sorted(active, key=lambda g: (copies(g), sim.goals.index(g)))
+    sim.history.between.rated_goals.append(
+        RatedGoals(sim.current, sim.current.review_date, [g.statement for g in in_order])
+    )
 
 
 def _snapshot(sim: _Plans) -> list[tuple[Intervention, list[Goal]]]:

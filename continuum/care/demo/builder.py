@@ -23,8 +23,9 @@ How it is put together:
 - What happens between sessions (portal logins and check-ins, treatment plans and their
   reviews, homework, the therapist's reflections, clients who drift) is planned in between.py,
   from a `between.Role` per client that the practice deals first (`between.between_deck`).
-  Those rows hold encrypted text, so they always go through `bulk_create`. Last, the demo
-  therapist's session weights come from wellbeing/demo.py.
+  Those rows hold encrypted text, so they always go through `bulk_create`. The plan's goals
+  are rated 0-10 (measures.plan_goal_ratings), so those questionnaires are planned after the
+  plans. Last, the demo therapist's session weights come from wellbeing/demo.py.
 """
 
 from __future__ import annotations
@@ -289,6 +290,10 @@ class ClientHistory:
     alerted_administrations: list[Administration] = field(default_factory=list)  # have alerts
     administrations: list[Administration] = field(default_factory=list)  # the others
     alerts: list[Alert] = field(default_factory=list)
+    in_session_rate: float = 0.0  # how often questionnaires are filled in at the session
+    # Goal ratings of the treatment plan's goals (planned once the plans are).
+    goal_assignments: list[MeasureAssignment] = field(default_factory=list)
+    goal_administrations: list[Administration] = field(default_factory=list)
     # Between sessions (between.py): what the practice decided, and the rows planned.
     role: between.Role = field(default_factory=between.Role)
     between: between.Records = field(default_factory=between.Records)
@@ -692,6 +697,17 @@ def plan_alerts(history: ClientHistory) -> list[Alert]:
     return history.alerts
 
 
+def plan_goal_rating_assignments(history: ClientHistory) -> list[MeasureAssignment]:
+    """Goal ratings of the treatment plan's goals (care/demo/measures.py): plans their
+    administrations too, which the next step hands over."""
+    demo_measures.plan_goal_ratings(history)
+    return history.goal_assignments
+
+
+def plan_goal_rating_administrations(history: ClientHistory) -> list[Administration]:
+    return history.goal_administrations
+
+
 def _no_preparation(objs: Sequence[Any]) -> None:
     return None
 
@@ -756,6 +772,15 @@ STEPS: tuple[Step, ...] = (
     Step("portal_settings", PortalSettings, between.plan_portal_settings),
     Step("plans", TreatmentPlan, between.plan_treatment_plans),
     Step("goals", Goal, between.plan_goals),
+    # Goal ratings ask about the plan's goals in its words: planned once the plans are. No
+    # alert points at them (ratings that rise raise none), so no ids are read back.
+    Step("assignments", MeasureAssignment, plan_goal_rating_assignments),
+    Step(
+        "administrations",
+        Administration,
+        plan_goal_rating_administrations,
+        insert=insert_without_ids,
+    ),
     Step("interventions", Intervention, between.plan_interventions),
     Step("intervention_goals", Intervention.goals.through, between.plan_goal_links),
     Step("reviews", InterventionReview, between.plan_reviews),
@@ -1111,6 +1136,11 @@ def _count_details(counts: Counter[str], objs: Sequence[models.Model], now: date
         elif isinstance(obj, Administration):
             counts[f"administrations.{obj.status}"] += 1
             counts[f"administrations.{obj.instrument}"] += 1
+            if (
+                obj.instrument == demo_measures.GOAL_RATING
+                and obj.status == AdministrationStatus.COMPLETED
+            ):
+                counts["goal_ratings.completed"] += 1
             if obj.status == AdministrationStatus.PENDING and obj.window_ends_at < now:
                 counts["administrations.overdue"] += 1
         elif isinstance(obj, Alert):

@@ -26,6 +26,15 @@ For every course of treatment (an episode that got past referral) this plans, in
    raises one of them again; then what the therapist did with each (acknowledged, resolved,
    the action recorded for a safety alert).
 
+5. **Goal ratings** (streams "goal-ratings" and "goal-scores"), planned after the treatment
+   plans (between.py): each plan version, once published, is given a monthly `goal_rating`
+   of its active goals, worded as the plan words them (what the assign form offers from
+   plans.queries.active_goal_statements); a new version stops the previous version's
+   schedule and starts its own. Answers are settled by the same rules as above, and each
+   goal's rating rises from a low start over the sessions, with noise, by the client's
+   trajectory (goals that end achieved end high). No rating falls far enough below the
+   episode's first to be a reliable deterioration, so they raise no alert.
+
 Nothing here touches the database: the builder writes the rows (builder.STEPS). Causes name
 the administration's id, which exists only once the administrations are written, so they hold
 OCCASION until `fill_alert_causes` runs just before the alerts are inserted.
@@ -36,6 +45,7 @@ the demo is public. Everything else is deterministic per seed.
 
 from __future__ import annotations
 
+import copy
 import math
 import random
 from bisect import bisect_left, bisect_right
@@ -52,7 +62,7 @@ from continuum.care.episodes import EpisodeStatus
 from continuum.care.models import Appointment, AppointmentStatus
 from continuum.measures import scoring, tokens, trajectories
 from continuum.measures.alerts import safety_message
-from continuum.measures.instruments import Instrument, get_instrument
+from continuum.measures.instruments import Instrument, get_instrument, goal_rating_instrument
 from continuum.measures.models import (
     SEVERITY_RANK,
     Administration,
@@ -66,8 +76,10 @@ from continuum.measures.models import (
     Severity,
 )
 from continuum.measures.services import SESSION_WINDOW, WINDOW, planned_dates
+from continuum.plans.models import GoalStatus, TreatmentPlan
 
 if TYPE_CHECKING:
+    from continuum.care.demo.between import RatedGoals
     from continuum.care.demo.builder import ClientHistory, Course
 
 A = AdministrationStatus
@@ -437,6 +449,8 @@ class _Client:
     assignments: list[MeasureAssignment] = field(default_factory=list)
     administrations: list[Administration] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
+    # id() of an assignment → the unused row its administrations are copied from
+    templates: dict[int, Administration] = field(default_factory=dict)
 
 
 def plan_measures(history: ClientHistory) -> None:
@@ -472,6 +486,7 @@ def plan_measures(history: ClientHistory) -> None:
         latest = index == len(history.courses) - 1
         _plan_course(state, course, latest=latest)
     history.assignments = state.assignments
+    history.in_session_rate = state.in_session_rate
     alerted = {id(alert.administration) for alert in state.alerts}
     history.alerted_administrations = [a for a in state.administrations if id(a) in alerted]
     history.administrations = [a for a in state.administrations if id(a) not in alerted]
@@ -625,18 +640,30 @@ def _administration(
     created: datetime,
     appointment: Appointment | None = None,
 ) -> Administration:
-    return Administration(
-        episode=assignment.episode,
-        client=state.history.require_client(),
-        assignment=assignment,
-        appointment=appointment,
-        instrument=inst.code,
-        instrument_version=inst.version,
-        status=A.PENDING,
-        due_at=due,
-        window_ends_at=window_ends,
-        created_at=min(created, state.history.now),
-    )
+    """A pending administration of `assignment`, copied from one unused row per schedule:
+    a model's __init__ costs about four copies, and a large practice plans hundreds of
+    thousands of these. Mutable values (answers, goal labels) are never shared."""
+    template = state.templates.get(id(assignment))
+    if template is None:
+        template = Administration(
+            episode=assignment.episode,
+            client=state.history.require_client(),
+            assignment=assignment,
+            instrument=inst.code,
+            instrument_version=inst.version,
+            status=A.PENDING,
+            due_at=due,
+            window_ends_at=window_ends,
+            created_at=created,
+        )
+        state.templates[id(assignment)] = template
+    admin = copy.copy(template)
+    admin.answers, admin.goal_labels = {}, []
+    admin.due_at, admin.window_ends_at = due, window_ends
+    admin.created_at = min(created, state.history.now)
+    if appointment is not None:
+        admin.appointment = appointment
+    return admin
 
 
 def _plan_session_answer(state: _Client, occasion: Occasion, code: str, *, first: bool) -> None:
@@ -998,3 +1025,216 @@ def _fate(
 def _pick(rng: random.Random, weights: dict[SafetyAction, int]) -> SafetyAction:
     keys = list(weights)
     return rng.choices(keys, weights=[weights[k] for k in keys])[0]
+
+
+# --- Goal ratings ----------------------------------------------------------------------------
+
+GOAL_RATING = "goal_rating"
+GOAL_RATING_CADENCE = Cadence.MONTHLY
+GOAL_START = (2.8, 1.3)  # a goal's first rating: mean and spread, at most GOAL_START_MAX
+GOAL_START_MAX = 6
+GOAL_NOISE = 0.8
+# A goal is never rated more than this below its first rating, and the mean of a rating stays
+# more than GOAL_MEAN_MARGIN above the episode's first mean minus the reliable-change points:
+# a fall of 3 (CLINICAL.md) would be a reliable deterioration, which the live rules alert on.
+GOAL_MAX_DIP = 2
+GOAL_MEAN_MARGIN = 0.5
+
+
+@dataclass
+class _GoalPath:
+    """How one goal's rating moves: from `start` towards `end` as sessions go by."""
+
+    start: float
+    end: float
+    tau: float  # sessions for the gap to shrink to 37%
+    delay: int = 0  # late responders: sessions before it moves
+    since: int = 0  # sessions attended when it was first rated
+    first: int | None = None  # the first rating given
+
+    def level(self, sessions: int) -> float:
+        moved = max(0, sessions - self.since - self.delay)
+        return self.start + (self.end - self.start) * (1 - math.exp(-moved / self.tau))
+
+
+def _goal_path(rng: random.Random, kind: Trajectory, achieved: bool, since: int) -> _GoalPath:
+    start = min(max(rng.gauss(*GOAL_START), 0.0), GOAL_START_MAX)
+    if kind in (Trajectory.IMPROVING, Trajectory.LATE):
+        end = rng.uniform(6.0, 9.5)
+    elif kind == Trajectory.FLAT:
+        end = start + rng.uniform(0.5, 2.0)
+    else:  # deteriorating scores; the goals still move a little
+        end = start + rng.uniform(0.0, 1.5)
+    if achieved:
+        end = max(end, rng.uniform(7.5, 9.5))
+    delay = rng.randint(5, 9) if kind == Trajectory.LATE else 0
+    return _GoalPath(start, min(end, 10.0), rng.uniform(3.0, 10.0), delay, since)
+
+
+@cache
+def _goal_instrument() -> Instrument:
+    return goal_rating_instrument([])
+
+
+@cache
+def _goal_score(values: tuple[int, ...]) -> scoring.Score:
+    return scoring.score(GOAL_RATING, {str(n): v for n, v in enumerate(values, start=1)})
+
+
+def plan_goal_ratings(history: ClientHistory) -> None:
+    """Goal ratings for each version of the client's treatment plan (between.py plans only the
+    latest course), onto history.goal_assignments and history.goal_administrations."""
+    history.goal_assignments, history.goal_administrations = [], []
+    versions = history.between.rated_goals
+    score_plan = history.score_plan
+    if not versions or score_plan is None or not history.courses:
+        return
+    course = history.courses[-1]
+    now = history.now
+    sessions = [a for a in history.appointments if a.episode is course.episode]
+    if not sessions:
+        return
+    finished = _finished_at(course, now)
+    state = _Client(
+        history=history,
+        plan=score_plan,
+        rng=history.rng("goal-ratings"),
+        score_rng=history.rng("goal-scores"),
+        alert_rng=history.rng("goal-alerts"),
+        in_session_rate=history.in_session_rate,
+        feedback_mean=0.0,
+        cadences={GOAL_RATING: GOAL_RATING_CADENCE.value},
+    )
+    occasions: list[Occasion] = []
+    for index, version in enumerate(versions):
+        following = versions[index + 1].plan.published_at if index + 1 < len(versions) else None
+        if version.plan.published_at is None or not version.statements:
+            continue
+        stop = following if following is not None else finished
+        occasions += _goal_schedules(state, course, sessions, version, stop)
+    _rate_goals(state, occasions, sessions, achieved=_achieved_goals(history, versions[-1].plan))
+    history.goal_assignments = state.assignments
+    history.goal_administrations = [o.admin for o in occasions]
+
+
+def _achieved_goals(history: ClientHistory, plan: TreatmentPlan) -> set[str]:
+    return {
+        g.statement
+        for g in history.between.goals
+        if g.plan is plan and g.status == GoalStatus.ACHIEVED
+    }
+
+
+def _goal_schedules(
+    state: _Client,
+    course: Course,
+    sessions: list[Appointment],
+    version: RatedGoals,
+    stop: datetime | None,
+) -> list[Occasion]:
+    """One plan version's monthly goal ratings: assigned once it is published, from the next
+    session's day (never the day it was assigned: nothing is answered before it is asked) to
+    the plan's review date, renewed like the other dated schedules while the version lasts,
+    stopped when the next version is published or the course ends (`stop`)."""
+    history, rng, now = state.history, state.rng, state.history.now
+    labels = version.statements
+    assert version.plan.published_at is not None
+    created = min(version.plan.published_at + _minutes(rng, 1, 30), now)
+    if stop is not None and created >= stop:
+        return []
+    assigned_on = _local_date(created)
+    upcoming = [a for a in sessions if _local_date(a.starts_at) > assigned_on]
+    start = _local_date(upcoming[0].starts_at) if upcoming else assigned_on + timedelta(days=7)
+    last_day = _local_date(sessions[-1].starts_at)
+    if stop is not None:
+        last_day = min(last_day, _local_date(stop))
+    occasions: list[Occasion] = []
+    first = True
+    while start <= last_day:
+        if not first:  # renewed a few days before the previous schedule runs out
+            before = start - timedelta(days=rng.randint(1, RENEW_AHEAD_DAYS))
+            renewed = datetime.combine(
+                before, time(rng.randint(9, 17), rng.choice((0, 15, 30, 45))), tzinfo=LONDON
+            ).astimezone(UTC)
+            created = max(renewed, created)
+            if created > now or (stop is not None and created >= stop):
+                break
+        ends_on = start + timedelta(days=DATED_SCHEDULE_DAYS)
+        if first and version.review_date is not None and version.review_date > start:
+            ends_on = min(ends_on, version.review_date)
+        stopped = stop if stop is not None and ends_on >= _local_date(stop) else None
+        assignment = MeasureAssignment(
+            episode=course.episode,
+            instrument=GOAL_RATING,
+            cadence=GOAL_RATING_CADENCE,
+            starts_on=start,
+            ends_on=ends_on,
+            goal_labels=list(labels),
+            active=stopped is None,
+            created_by=history.therapist,
+            created_at=created,
+            stopped_at=stopped,
+        )
+        state.assignments.append(assignment)
+        group: list[Occasion] = []
+        for day in planned_dates(GOAL_RATING_CADENCE, start, ends_on):
+            due = _midnight(day)
+            inst = _goal_instrument()
+            admin = _administration(state, assignment, inst, due, due + WINDOW, created)
+            admin.goal_labels = list(labels)
+            occasion = Occasion(admin, course, assignment)
+            _plan_dated_answer(state, occasion, sessions, first=not group)
+            group.append(occasion)
+        _settle(state, group, stop)
+        occasions += group
+        start, first = ends_on + timedelta(days=1), False
+    return occasions
+
+
+def _rate_goals(
+    state: _Client, occasions: list[Occasion], sessions: list[Appointment], *, achieved: set[str]
+) -> None:
+    """The ratings, in the order the live rules read them (the first is the baseline)."""
+    rng = state.score_rng
+    attended = [a for a in sessions if a.status == AppointmentStatus.ATTENDED]
+    attended_ends = sorted(a.ends_at for a in attended)
+    attended_starts = sorted(a.starts_at for a in attended)
+    done = sorted(
+        (o.admin for o in occasions if o.admin.status == A.COMPLETED),
+        key=lambda a: (a.due_at, a.completed_at),
+    )
+    paths: dict[str, _GoalPath] = {}
+    baseline: float | None = None
+    floor = -math.inf
+    for admin in done:
+        assert admin.completed_at is not None
+        k = bisect_right(attended_ends, admin.completed_at)
+        admin.session_number = bisect_right(attended_starts, admin.completed_at)
+        values: list[int] = []
+        for label in admin.goal_labels:
+            path = paths.get(label)
+            if path is None:
+                path = paths[label] = _goal_path(
+                    rng, state.plan.trajectory, label in achieved, since=k
+                )
+            value = _clamp(path.level(k) + rng.gauss(0, GOAL_NOISE), 0, 10)
+            if path.first is None:
+                path.first = value
+            values.append(max(value, path.first - GOAL_MAX_DIP))
+        while sum(values) / len(values) < floor:
+            lowest = values.index(min(values))
+            values[lowest] += 1
+        result = _goal_score(tuple(values))
+        admin.answers = {str(n): v for n, v in enumerate(values, start=1)}
+        admin.total = float(result.total) if result.total is not None else None
+        admin.band = result.band or ""
+        admin.caseness = result.caseness
+        admin.safety = result.safety
+        admin.prorated = result.prorated
+        admin.reason = result.reason or ""
+        admin.instrument_version = result.version
+        if baseline is None and admin.total is not None:
+            baseline = admin.total
+            rule = scoring.reliable_change_threshold(_goal_instrument())
+            points = rule.points if rule is not None else 10.0
+            floor = baseline - points + GOAL_MEAN_MARGIN

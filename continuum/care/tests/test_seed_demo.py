@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import itertools
 import re
 import statistics
@@ -39,7 +40,6 @@ from continuum.care.note_formats import FORMATS
 from continuum.continuity.day import drifting_entries
 from continuum.measures import alerts as alert_rules
 from continuum.measures import scoring, services
-from continuum.measures.instruments import get_instrument
 from continuum.measures.models import (
     Administration,
     AdministrationStatus,
@@ -64,7 +64,12 @@ from continuum.plans.models import (
     TargetKind,
     TreatmentPlan,
 )
-from continuum.plans.queries import overdue_homework, plan_reviews_due, plan_view
+from continuum.plans.queries import (
+    active_goal_statements,
+    overdue_homework,
+    plan_reviews_due,
+    plan_view,
+)
 from continuum.portal.models import CheckIn, CheckinCadence, PortalSettings
 from continuum.portal.queries import unseen_checkins
 from continuum.reflections.access import reflections_to_bring
@@ -600,16 +605,17 @@ class DefaultDemoTests(BaseTestCase):
         self.assertGreater(len(completed), 1500)
         self.assertEqual(
             {a.instrument for a in completed},
-            {"phq9", "gad7", "who5", "core10", "session_feedback"},
+            {"phq9", "gad7", "who5", "core10", "session_feedback", "goal_rating"},
         )
         prorated = 0
         for admin in completed:
-            inst = get_instrument(admin.instrument)
+            # The goal rating's items are the goals it asked about.
+            inst = services.administration_instrument(admin)
             self.assertEqual(list(admin.answers), [i.key for i in inst.items])
             result = scoring.score(admin.instrument, admin.answers)
             self.assertIsNotNone(result.total)
             self.assertEqual(admin.total, result.total)
-            self.assertEqual(admin.band, result.band)
+            self.assertEqual(admin.band, result.band or "")
             self.assertEqual(admin.caseness, result.caseness)
             self.assertEqual(admin.safety, result.safety)
             self.assertEqual(admin.prorated, result.prorated)
@@ -1041,6 +1047,110 @@ class DefaultDemoTests(BaseTestCase):
         for plans in due.values():
             for plan in plans:
                 self.assertIn(plan.episode.status, ("active", "ending"))
+
+    def test_goal_ratings_ask_about_the_plans_goals_and_rise(self) -> None:
+        plans = list(
+            TreatmentPlan.objects.filter(client__practice=self.demo)
+            .select_related("episode")
+            .prefetch_related("goals")
+            .order_by("version")
+        )
+        versions: dict[int, list[TreatmentPlan]] = defaultdict(list)
+        for plan in plans:
+            versions[plan.episode_id].append(plan)
+        assignments = list(
+            MeasureAssignment.objects.filter(
+                episode__client__practice=self.demo, instrument="goal_rating"
+            ).order_by("created_at", "pk")
+        )
+        self.assertTrue(assignments)
+        by_episode: dict[int, list[MeasureAssignment]] = defaultdict(list)
+        for assignment in assignments:
+            by_episode[assignment.episode_id].append(assignment)
+            self.assertEqual(assignment.cadence, Cadence.MONTHLY)
+            # Assigned once a plan version was published, about that version's goals: all its
+            # 0-10 goals, and only its goals (one whose score target was met is dropped).
+            published = [
+                p
+                for p in versions[assignment.episode_id]
+                if p.published_at is not None and p.published_at <= assignment.created_at
+            ]
+            self.assertTrue(published, "a goal rating before the plan")
+            goals = list(published[-1].goals.all())
+            self.assertLessEqual(set(assignment.goal_labels), {g.statement for g in goals})
+            self.assertLessEqual(
+                {g.statement for g in goals if g.target_kind == TargetKind.RATING},
+                set(assignment.goal_labels),
+            )
+        self.assertEqual(set(by_episode), set(versions))  # every course with a plan
+        # An open course's latest goal rating asks exactly what the assign form now offers.
+        open_plans = [
+            p
+            for p in plans
+            if p.status == PlanStatus.CURRENT and p.episode.status in ("active", "ending")
+        ]
+        self.assertGreater(len(open_plans), 10)
+        for plan in open_plans:
+            latest = by_episode[plan.episode_id][-1]
+            self.assertEqual(latest.goal_labels, active_goal_statements(plan.episode))
+        # Answered like any questionnaire: one 0-10 rating per goal, in the goals' order.
+        rated = Administration.objects.filter(
+            client__practice=self.demo,
+            instrument="goal_rating",
+            status=AdministrationStatus.COMPLETED,
+        ).select_related("assignment")
+        series: dict[int, list[float]] = defaultdict(list)
+        for admin in rated.order_by("due_at"):
+            assert admin.assignment is not None
+            assert admin.total is not None
+            self.assertEqual(admin.goal_labels, admin.assignment.goal_labels)
+            self.assertEqual(
+                list(admin.answers), [str(n) for n in range(1, len(admin.goal_labels) + 1)]
+            )
+            self.assertTrue(all(0 <= v <= 10 for v in admin.answers.values()))
+            series[admin.episode_id].append(admin.total)
+        # Ratings rise over a course, with noise.
+        long = [totals for totals in series.values() if len(totals) >= 4]
+        self.assertGreater(len(long), 10)
+        rose = [t for t in long if t[-1] > t[0]]
+        self.assertGreater(len(rose), 0.75 * len(long))
+        self.assertGreater(statistics.mean(t[-1] - t[0] for t in long), 2)
+        self.assertTrue(any(b < a for t in long for a, b in itertools.pairwise(t)))
+
+    def test_the_plan_page_shows_the_latest_goal_ratings(self) -> None:
+        therapist = self.staff()
+        plan = next(
+            p
+            for p in TreatmentPlan.objects.filter(
+                client__therapist=therapist,
+                status=PlanStatus.CURRENT,
+                episode__status="active",
+                goals__target_kind=TargetKind.RATING,
+            ).order_by("pk")
+            if all(row.progress is not None for row in plan_view(p, today=TODAY).goals)
+        )
+        latest = (
+            Administration.objects.filter(
+                episode=plan.episode_id,
+                instrument="goal_rating",
+                status=AdministrationStatus.COMPLETED,
+            )
+            .order_by("-completed_at")
+            .first()
+        )
+        assert latest is not None
+        self.login(therapist)
+        with time_machine.travel(NOW, tick=False):
+            page = self.client.get(
+                reverse("plans:episode_plan", kwargs={"episode_id": plan.episode_id})
+            )
+        self.assertEqual(page.status_code, 200)
+        self.assertNotContains(page, "No score yet")
+        body = page.content.decode()
+        for goal in plan.goals.filter(target_kind=TargetKind.RATING):
+            rating = latest.answers[str(latest.goal_labels.index(goal.statement) + 1)]
+            row = re.escape(html.escape(goal.statement)) + r"</td>(?:\s*<td>[^<]*</td>){2}\s*<td>"
+            self.assertRegex(body, row + f"{rating} <span")
 
     def test_the_demo_client_logs_in_to_the_portal(self) -> None:
         user = authenticate(None, email=CLIENT_LOGIN, password="continuum-demo")

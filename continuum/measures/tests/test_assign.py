@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import time_machine
@@ -19,6 +22,8 @@ from continuum.measures.services import (
     sync_session_schedules,
 )
 from continuum.measures.tests.world import MeasuresTestCase
+from continuum.plans.models import GoalStatus, PlanStatus
+from continuum.plans.tests.factories import make_goal, make_plan
 from continuum.testing.base import make_appointment
 
 # A fixed "now" in the middle of Dana's episode (a Monday, London time).
@@ -301,6 +306,118 @@ class AssignViewTests(MeasuresTestCase):
         self.assertEqual(
             MeasureAssignment.objects.get().goal_labels, ["Sleep better", "See friends weekly"]
         )
+
+
+def goals_box(response: Any) -> str:
+    """The goals textarea's text as the browser shows it (the first newline is markup)."""
+    found = re.search(
+        r'<textarea name="goals"[^>]*>(.*?)</textarea>', response.content.decode(), re.DOTALL
+    )
+    assert found is not None, "no goals box on the page"
+    return html.unescape(found.group(1)).removeprefix("\n")
+
+
+@time_machine.travel(NOW, tick=False)
+class GoalRatingFromThePlanTests(MeasuresTestCase):
+    """The goal rating asks about the current treatment plan's goals by default."""
+
+    def url(self) -> str:
+        return reverse("measures:assign", args=[self.episode.pk])
+
+    def rating_goal(self, plan: Any, statement: str, **extra: Any) -> Any:
+        rating = {"target_kind": "rating", "instrument": "", "comparison": "at_or_above"}
+        return make_goal(plan, statement, target_value=7, **rating, **extra)
+
+    def post_goal_rating(self, goals: str | None, **extra: str) -> Any:
+        data = {"instrument": "goal_rating", "cadence": "once", "starts_on": "2026-03-02"}
+        if goals is not None:
+            data["goals"] = goals
+        return self.client.post(self.url(), {**data, **extra})
+
+    def test_the_form_offers_the_current_plans_active_goals_and_stores_them(self) -> None:
+        old = make_plan(self.episode, status=PlanStatus.SUPERSEDED)
+        self.rating_goal(old, "A goal of the old version")
+        plan = make_plan(self.episode, version=2, previous=old)
+        make_goal(plan, "Feel like myself again")  # a PHQ-9 target: still rated 0-10
+        self.rating_goal(plan, "Go back to the choir", status=GoalStatus.ACHIEVED)
+        self.rating_goal(plan, "Sleep through most nights")
+        self.login(self.alice)
+
+        page = self.client.get(self.url())
+        seen = goals_box(page)
+        self.assertEqual(seen, "Feel like myself again\nSleep through most nights")
+        self.assertContains(page, "the treatment plan&#x27;s goals, in the client&#x27;s words")
+        self.assertNotContains(page, "has no goals yet")
+
+        # Submitted as shown (browsers send CRLF), with the first answers entered now.
+        response = self.post_goal_rating(seen.replace("\n", "\r\n"), enter_now="1")
+        assignment = MeasureAssignment.objects.get()
+        admin = Administration.objects.get()
+        self.assertRedirects(response, reverse("measures:administration_enter", args=[admin.pk]))
+        wanted = ["Feel like myself again", "Sleep through most nights"]
+        self.assertEqual(assignment.goal_labels, wanted)
+        self.assertEqual(admin.goal_labels, wanted)
+        # The in-session form asks about each of the plan's goals.
+        entry = self.client.get(response["Location"])
+        for statement in wanted:
+            self.assertContains(entry, statement)
+        self.assertNotContains(entry, "Go back to the choir")
+
+    def test_the_offered_goals_can_be_edited(self) -> None:
+        plan = make_plan(self.episode)
+        self.rating_goal(plan, "Sleep through most nights")
+        self.login(self.alice)
+        self.post_goal_rating("Sleep through most nights\r\nWalk to work twice a week")
+        self.assertEqual(
+            MeasureAssignment.objects.get().goal_labels,
+            ["Sleep through most nights", "Walk to work twice a week"],
+        )
+
+    def test_other_measures_ignore_the_plans_goals(self) -> None:
+        plan = make_plan(self.episode)
+        self.rating_goal(plan, "Sleep through most nights")
+        self.login(self.alice)
+        self.client.post(
+            self.url(),
+            {"instrument": "phq9", "cadence": "once", "starts_on": "2026-03-02", "goals": "x"},
+        )
+        self.assertEqual(MeasureAssignment.objects.get().goal_labels, [])
+
+    def test_without_plan_goals_the_form_says_so_and_assigns_nothing(self) -> None:
+        draft = make_plan(self.episode, status=PlanStatus.DRAFT)  # not agreed yet
+        self.rating_goal(draft, "A goal still in draft")
+        plan_url = reverse("plans:episode_plan", kwargs={"episode_id": self.episode.pk})
+        for make_current in (False, True):
+            if make_current:  # a current plan whose only goal was achieved
+                plan = make_plan(self.episode, version=2)
+                self.rating_goal(plan, "Met already", status=GoalStatus.ACHIEVED)
+            self.login(self.alice)
+            page = self.client.get(self.url())
+            self.assertEqual(goals_box(page), "")
+            self.assertContains(page, "Add goals to the treatment plan first, or type the goals")
+            self.assertContains(page, f'href="{plan_url}"')
+            for goals in ("", "  \r\n ", None):
+                response = self.post_goal_rating(goals)
+                self.assertContains(
+                    response,
+                    "This episode&#x27;s treatment plan has no goals yet. Add goals to the "
+                    "treatment plan first, or type the goals here, one per line.",
+                    status_code=400,
+                )
+                self.assertContains(response, 'id="id_goals_error"', status_code=400)
+        self.assertFalse(MeasureAssignment.objects.exists())
+        self.assertFalse(Administration.objects.exists())
+
+    def test_clearing_the_offered_goals_is_an_error_and_assigns_nothing(self) -> None:
+        plan = make_plan(self.episode)
+        self.rating_goal(plan, "Sleep through most nights")
+        self.login(self.alice)
+        for goals in ("", "\r\n", "x" * 201):
+            response = self.post_goal_rating(goals)
+            self.assertEqual(response.status_code, 400)
+            self.assertContains(response, 'id="id_goals_error"', status_code=400)
+        self.assertFalse(MeasureAssignment.objects.exists())
+        self.assertFalse(Administration.objects.exists())
 
 
 @time_machine.travel(NOW, tick=False)

@@ -22,6 +22,7 @@ from continuum.measures.services import (
     stop_assignment,
 )
 from continuum.measures.views.common import user_of
+from continuum.plans.queries import active_goal_statements
 
 
 @clinician_required
@@ -75,9 +76,11 @@ def episode_measures(request: HttpRequest, episode_id: int) -> HttpResponse:
 def assign(request: HttpRequest, episode_id: int) -> HttpResponse:
     user = user_of(request)
     episode = get_episode_for(user, episode_id)
+    # The goal rating asks about the current plan's goals unless the therapist edits them.
+    plan_goals = active_goal_statements(episode)
     status = 200
     if request.method == "POST":
-        form = AssignForm(request.POST)
+        form = AssignForm(request.POST, plan_goals=plan_goals)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -104,11 +107,20 @@ def assign(request: HttpRequest, episode_id: int) -> HttpResponse:
                 return redirect("measures:episode_measures", episode_id=episode.pk)
         status = 400
     else:
-        form = AssignForm(initial={"starts_on": timezone.localdate(), "cadence": Cadence.ONCE})
+        form = AssignForm(
+            initial={"starts_on": timezone.localdate(), "cadence": Cadence.ONCE},
+            plan_goals=plan_goals,
+        )
     return render(
         request,
         "measures/assign.html",
-        {"form": form, "episode": episode, "client": episode.client, "nav": "caseload"},
+        {
+            "form": form,
+            "episode": episode,
+            "client": episode.client,
+            "plan_goals": plan_goals,
+            "nav": "caseload",
+        },
         status=status,
     )
 

@@ -137,7 +137,8 @@ class Command(BaseCommand):
         c_reflections = sum(c[f"reflections.{kind}"] for kind in ReflectionKind.values)
         self.stdout.write(
             f"  {c['plans']:,} treatment plan versions ({c['plans.superseded']:,} superseded, "
-            f"{c['plans.review_due']:,} due for review): {c['goals']:,} goals, "
+            f"{c['plans.review_due']:,} due for review): {c['goals']:,} goals "
+            f"({c['goal_ratings.completed']:,} goal ratings answered), "
             f"{c['interventions']:,} interventions ({c['interventions.versions']:,} adapted "
             f"into a new version), {c['reviews']:,} reviews"
         )
