@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Count, Max, Q
 from django.urls import reverse
 
 from continuum.boundaries.models import Direction, Message
@@ -31,28 +32,39 @@ def unread_messages(user: Any) -> list[Message]:
 
 
 def message_entries(user: Any, now: datetime) -> list[Any]:
-    """The therapist's day: one entry per client with unread messages (1 query)."""
+    """The therapist's day: one entry per client with unread messages. One query, counted
+    per client in SQL (the encrypted bodies are not read)."""
     from continuum.continuity.day import RANK_CHECKIN, MindEntry
 
-    by_client: dict[int, list[Message]] = {}
-    for message in unread_messages(user):
-        by_client.setdefault(message.client_id, []).append(message)
+    rows = (
+        Message.objects.filter(
+            client__in=clients_for(user),
+            direction=Direction.TO_THERAPIST,
+            read_at__isnull=True,
+        )
+        .order_by()
+        .values("client_id")
+        .annotate(
+            count=Count("pk"),
+            after_hours=Count("pk", filter=Q(after_hours=True)),
+            at=Max("created_at"),
+        )
+        .order_by("-at", "client_id")
+        .values_list("client_id", "count", "after_hours", "at")
+    )
     entries = []
-    for rows in by_client.values():
-        client = rows[0].client
-        count = len(rows)
-        after_hours = sum(1 for m in rows if m.after_hours)
+    for client_id, count, after_hours, at in rows:
         reason = f"{count} unread portal message{'s' if count > 1 else ''}"
         if after_hours:
             reason += f", {after_hours} sent after hours"
         entries.append(
             MindEntry(
-                client=client,
+                client_id=client_id,
                 rank=RANK_CHECKIN,
                 reason=reason + ".",
-                url=reverse("boundaries:client_messages", kwargs={"client_id": client.pk}),
+                url=reverse("boundaries:client_messages", kwargs={"client_id": client_id}),
                 action="Read and reply",
-                at=rows[0].created_at,
+                at=at,
             )
         )
     return entries

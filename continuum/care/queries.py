@@ -41,6 +41,7 @@ from continuum.care.models import (
     ProgressNote,
 )
 from continuum.care.note_formats import FORMATS
+from continuum.lib.paths import path_for_ids
 
 # --- The current episode -------------------------------------------------------------------
 
@@ -132,18 +133,35 @@ def caseload(
 
 @dataclass(frozen=True)
 class CaseloadRow:
-    """A client from `caseload()` with the label of their current episode's status."""
+    """A client from `caseload()` with the label of their current episode's status and the
+    paths the row links to ("" where there is nothing to link to)."""
 
     client: Client
     status_label: str
+    client_url: str
+    episode_url: str
+    next_url: str
 
 
 def caseload_rows(clients: Iterable[Client]) -> list[CaseloadRow]:
+    client_path = path_for_ids("care:client_detail", "client_id")
+    episode_path = path_for_ids("care:episode_detail", "episode_id")
+    appointment_path = path_for_ids("care:appointment_detail", "appointment_id")
     rows = []
     for client in clients:
-        status = getattr(client, "episode_status", None)
+        annotated: Any = client  # annotated by caseload()
+        status = annotated.episode_status
         label = LABELS[EpisodeStatus(status)] if status in _STATUS_VALUES else ""
-        rows.append(CaseloadRow(client=client, status_label=label))
+        episode_id, next_id = annotated.current_episode_id, annotated.next_id
+        rows.append(
+            CaseloadRow(
+                client=client,
+                status_label=label,
+                client_url=client_path(client.pk),
+                episode_url=episode_path(episode_id) if episode_id else "",
+                next_url=appointment_path(next_id) if next_id else "",
+            )
+        )
     return rows
 
 

@@ -4,6 +4,12 @@
 deteriorating clients, urgent and new check-ins, drifting clients (an active episode, no
 attended session for DRIFT_DAYS and nothing booked), plan reviews due, overdue homework.
 Each entry says why it is there and links to where to act; acting removes it.
+
+Speed (issue 8, docs/performance.md): a busy caseload puts dozens of entries here, and the day
+is opened between every two sessions. Providers therefore read plain columns (ids, counts,
+dates; grouped per client in SQL where one line stands for many rows) and never load client
+rows, encrypted notes or message bodies; `build_day` names every client of every entry with
+one query at the end.
 """
 
 from __future__ import annotations
@@ -13,16 +19,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, Max, OuterRef
-from django.urls import reverse
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q
 from django.utils import timezone
 
 from continuum.care.access import clients_for
-from continuum.care.episodes import EpisodeStatus
-from continuum.care.models import Appointment, AppointmentStatus, Client, Episode
+from continuum.care.episodes import OPEN_STATUSES, EpisodeStatus
+from continuum.care.models import Appointment, AppointmentStatus, Episode
+from continuum.lib.paths import path_for_ids
 from continuum.lib.timezones import local_day_bounds
 from continuum.measures.alerts import ACTIVE
-from continuum.measures.models import Alert
+from continuum.measures.models import Alert, AlertKind
 
 # Lower ranks come first.
 RANK_SAFETY = 0
@@ -34,10 +40,26 @@ RANK_PLAN_REVIEW = 5
 RANK_HOMEWORK = 6
 
 
+@dataclass(frozen=True)
+class ClientName:
+    """What the day shows of a client: their name, linking to their page."""
+
+    pk: int
+    first_name: str
+    preferred_name: str
+    last_name: str
+
+    url: str = ""
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.preferred_name or self.first_name} {self.last_name}"
+
+
 @dataclass
 class MindEntry:
     # None for an entry about the therapist rather than a client (the wellbeing prompt).
-    client: Client | None
+    client_id: int | None
     rank: int
     reason: str
     url: str
@@ -46,6 +68,8 @@ class MindEntry:
     # An optional POST button beside the link (e.g. "Snooze for a week").
     post_url: str = ""
     post_label: str = ""
+    # Filled in by build_day (one query names the clients of every entry).
+    client: ClientName | None = None
 
 
 @dataclass
@@ -75,26 +99,27 @@ def alert_entries(user: Any) -> list[MindEntry]:
     """
     alerts = (
         Alert.objects.filter(client__in=clients_for(user), status__in=ACTIVE)
-        .select_related("client")
-        .order_by("severity_rank", "-created_at")[:500]
+        .order_by("severity_rank", "-created_at")
+        .values_list("pk", "client_id", "kind", "message", "created_at")[:500]
     )
-    by_client: dict[int, list[Alert]] = {}
+    by_client: dict[int, list[tuple[int, int, str, str, datetime]]] = {}
     for alert in alerts:  # most urgent first, so each client's first alert leads
-        by_client.setdefault(alert.client_id, []).append(alert)
+        by_client.setdefault(alert[1], []).append(alert)
+    alert_path = path_for_ids("measures:alert_detail", "alert_id")
     entries = []
     for group in by_client.values():
-        alert, more = group[0], len(group) - 1
-        reason = f"{alert.get_kind_display()}: {alert.message}"
+        (pk, client_id, kind, message, created_at), more = group[0], len(group) - 1
+        reason = f"{AlertKind(kind).label}: {message}"
         if more:
             reason += f" (and {more} more open alert{'s' if more > 1 else ''})"
         entries.append(
             MindEntry(
-                client=alert.client,
-                rank=RANK_SAFETY if alert.kind == "safety" else RANK_ALERT,
+                client_id=client_id,
+                rank=RANK_SAFETY if kind == AlertKind.SAFETY else RANK_ALERT,
                 reason=reason,
-                url=reverse("measures:alert_detail", kwargs={"alert_id": alert.pk}),
+                url=alert_path(pk),
                 action="Review the alert",
-                at=alert.created_at,
+                at=created_at,
             )
         )
     return entries
@@ -127,11 +152,12 @@ def drifting_entries(user: Any, now: datetime) -> list[MindEntry]:
             )
         )
         .annotate(last_seen=Max("appointments__starts_at", filter=_attended_filter()))
-        .order_by("last_name", "first_name")[:100]
+        .order_by("last_name", "first_name")
+        .values_list("pk", "last_seen")[:100]
     )
+    book_path = path_for_ids("care:appointment_create", "client_id")
     entries = []
-    for client in clients:
-        last_seen: datetime | None = client.last_seen  # type: ignore[attr-defined]
+    for client_id, last_seen in clients:
         if last_seen is None:
             reason = "Active episode with no attended session yet, and nothing booked."
         else:
@@ -139,10 +165,10 @@ def drifting_entries(user: Any, now: datetime) -> list[MindEntry]:
             reason = f"No session for {days} days, and nothing booked."
         entries.append(
             MindEntry(
-                client=client,
+                client_id=client_id,
                 rank=RANK_DRIFTING,
                 reason=reason,
-                url=reverse("care:appointment_create", kwargs={"client_id": client.pk}),
+                url=book_path(client_id),
                 action="Book a session",
                 at=last_seen,
             )
@@ -151,8 +177,6 @@ def drifting_entries(user: Any, now: datetime) -> list[MindEntry]:
 
 
 def _attended_filter() -> Any:
-    from django.db.models import Q
-
     return Q(appointments__status=AppointmentStatus.ATTENDED)
 
 
@@ -167,6 +191,7 @@ def build_day(user: Any, now: datetime | None = None) -> Day:
     for provider in extra_providers():
         entries.extend(provider(user, now))
     entries.sort(key=lambda e: (e.rank, -(e.at.timestamp() if e.at else 0)))
+    name_clients(user, entries)
     return Day(
         today=today,
         today_sessions=[s for s in sessions if s.starts_at < tomorrow_start],
@@ -175,59 +200,107 @@ def build_day(user: Any, now: datetime | None = None) -> Day:
     )
 
 
-def checkin_entries(user: Any, now: datetime) -> list[MindEntry]:
-    """One entry per client with unseen check-ins; urgent ones rank above the rest."""
-    from continuum.portal.queries import unseen_checkins
+def name_clients(user: Any, entries: list[MindEntry]) -> None:
+    """Give each entry its client's name: one query for all of them, through the access
+    helper (an entry about a client the user no longer treats is dropped, not named)."""
+    wanted = {e.client_id for e in entries if e.client_id is not None}
+    if not wanted:
+        return
+    client_path = path_for_ids("care:client_detail", "client_id")
+    names = {
+        row[0]: ClientName(*row, url=client_path(row[0]))
+        for row in clients_for(user)
+        .filter(pk__in=wanted)
+        .values_list("pk", "first_name", "preferred_name", "last_name")
+    }
+    kept = []
+    for entry in entries:
+        if entry.client_id is not None:
+            entry.client = names.get(entry.client_id)
+            if entry.client is None:
+                continue
+        kept.append(entry)
+    entries[:] = kept
 
-    by_client: dict[int, list[Any]] = {}
-    for checkin in unseen_checkins(user):
-        by_client.setdefault(checkin.client_id, []).append(checkin)
+
+def checkin_entries(user: Any, now: datetime) -> list[MindEntry]:
+    """One entry per client with unseen check-ins; urgent ones rank above the rest.
+    One query, counted per client in SQL (the check-ins' encrypted notes are not read)."""
+    from continuum.portal.models import CheckIn
+
+    rows = (
+        CheckIn.objects.filter(client__in=clients_for(user), seen_at__isnull=True)
+        .order_by()
+        .values("client_id")
+        .annotate(
+            count=Count("pk"), urgent=Count("pk", filter=Q(urgent=True)), at=Max("created_at")
+        )
+        .values_list("client_id", "count", "urgent", "at")
+    )
+    checkins_path = path_for_ids("portal:client_checkins", "client_id")
     entries = []
-    for checkins in by_client.values():
-        client = checkins[0].client
-        urgent = [c for c in checkins if c.urgent]
-        count = len(checkins)
+    for client_id, count, urgent, at in rows:
         noun = "check-in" if count == 1 else "check-ins"
-        reason = f"{count} new {noun}" + (f", {len(urgent)} marked urgent" if urgent else "")
+        reason = f"{count} new {noun}" + (f", {urgent} marked urgent" if urgent else "")
         entries.append(
             MindEntry(
-                client=client,
+                client_id=client_id,
                 rank=RANK_URGENT_CHECKIN if urgent else RANK_CHECKIN,
                 reason=reason + ".",
-                url=reverse("portal:client_checkins", kwargs={"client_id": client.pk}),
+                url=checkins_path(client_id),
                 action="Read and mark seen",
-                at=max(c.created_at for c in checkins),
+                at=at,
             )
         )
     return entries
 
 
 def plan_entries(user: Any, now: datetime) -> list[MindEntry]:
-    """Plans whose review date has come, and homework past its due date."""
-    from continuum.plans.queries import overdue_homework, plan_reviews_due
+    """Plans whose review date has come, and homework past its due date (two queries, the
+    same rows as plans.queries.plan_reviews_due and overdue_homework, as plain columns)."""
+    from continuum.plans.models import Homework, HomeworkStatus, PlanStatus, TreatmentPlan
 
     today = timezone.localtime(now).date()
+    clients = clients_for(user)
+    reviews = (
+        TreatmentPlan.objects.filter(
+            client__in=clients,
+            status=PlanStatus.CURRENT,
+            review_date__lte=today,
+            episode__status__in=[str(st) for st in OPEN_STATUSES],
+        )
+        .order_by("review_date", "pk")
+        .values_list("client_id", "episode_id", "review_date")
+    )
+    plan_path = path_for_ids("plans:episode_plan", "episode_id")
     entries = [
         MindEntry(
-            client=plan.client,
+            client_id=client_id,
             rank=RANK_PLAN_REVIEW,
-            reason=f"Treatment plan review due since {plan.review_date:%-d %B}.",
-            url=reverse("plans:episode_plan", kwargs={"episode_id": plan.episode_id}),
+            reason=f"Treatment plan review due since {review_date:%-d %B}.",
+            url=plan_path(episode_id),
             action="Review the plan",
         )
-        for plan in plan_reviews_due(user, today)
+        for client_id, episode_id, review_date in reviews
     ]
-    overdue: dict[int, list[Any]] = {}
-    for task in overdue_homework(user, today):
-        overdue.setdefault(task.client_id, []).append(task)
-    for tasks in overdue.values():
-        count = len(tasks)
+    overdue = (
+        Homework.objects.filter(
+            client__in=clients, status=HomeworkStatus.ASSIGNED, due_date__lt=today
+        )
+        .order_by()
+        .values("client_id")
+        .annotate(count=Count("pk"), oldest=Min("due_date"))
+        .order_by("oldest", "client_id")
+        .values_list("client_id", "count")
+    )
+    homework_path = path_for_ids("plans:homework_list", "client_id")
+    for client_id, count in overdue:
         entries.append(
             MindEntry(
-                client=tasks[0].client,
+                client_id=client_id,
                 rank=RANK_HOMEWORK,
                 reason=f"{count} homework task{'s' if count > 1 else ''} past due, not reported.",
-                url=reverse("plans:homework_list", kwargs={"client_id": tasks[0].client_id}),
+                url=homework_path(client_id),
                 action="See homework",
             )
         )

@@ -302,9 +302,10 @@ def unplanned_entries(user: Any, now: datetime) -> list[Any]:
 
     days = unplanned_ending_days()
     entries = []
-    for client in unplanned_candidates(clients_for(user), now)[:100]:
-        row: Any = client  # annotated with quiet_episode_id and last_attended
-        last_attended: datetime | None = row.last_attended
+    # Annotated with quiet_episode_id and last_attended (which the type checker cannot see).
+    candidates: Any = unplanned_candidates(clients_for(user), now)
+    rows = candidates.values_list("pk", "quiet_episode_id", "last_attended")[:100]
+    for client_id, episode_id, last_attended in rows:
         if last_attended is None:
             reason = (
                 f"No attended session and no portal activity in the {days} days since the "
@@ -318,10 +319,10 @@ def unplanned_entries(user: Any, now: datetime) -> list[Any]:
             )
         entries.append(
             MindEntry(
-                client=client,
+                client_id=client_id,
                 rank=RANK_DRIFTING,
                 reason=reason,
-                url=reverse("endings:unplanned", kwargs={"episode_id": row.quiet_episode_id}),
+                url=reverse("endings:unplanned", kwargs={"episode_id": episode_id}),
                 action="Reach out or end as unplanned",
                 at=last_attended,
             )

@@ -162,7 +162,6 @@ def day_entries(user: Any, now: datetime) -> list[Any]:
                 consent__status=ConsentStatus.ACTIVE,
             )
         )
-        .select_related("client")
         .order_by("-due_on", "-pk")[:100]
     )
     entries = []
@@ -173,7 +172,7 @@ def day_entries(user: Any, now: datetime) -> list[Any]:
                 reason += ": " + "; ".join(checkin.flag_descriptions)
             entries.append(
                 MindEntry(
-                    client=checkin.client,
+                    client_id=checkin.client_id,
                     rank=RANK_URGENT_CHECKIN if checkin.flags else RANK_CHECKIN,
                     reason=reason + ".",
                     url=reverse("followup:checkin_detail", kwargs={"checkin_id": checkin.pk}),
@@ -184,7 +183,7 @@ def day_entries(user: Any, now: datetime) -> list[Any]:
         else:
             entries.append(
                 MindEntry(
-                    client=checkin.client,
+                    client_id=checkin.client_id,
                     rank=RANK_DRIFTING,
                     reason=f"{checkin.label} due since {checkin.due_on:%-d %B}, not answered yet.",
                     url=reverse(
@@ -193,15 +192,13 @@ def day_entries(user: Any, now: datetime) -> list[Any]:
                     action="See the follow-up",
                 )
             )
-    boosters = (
-        BoosterRequest.objects.filter(client__in=clients, status=BoosterStatus.REQUESTED)
-        .select_related("client")
-        .order_by("requested_at")[:100]
-    )
+    boosters = BoosterRequest.objects.filter(
+        client__in=clients, status=BoosterStatus.REQUESTED
+    ).order_by("requested_at")[:100]
     for booster in boosters:
         entries.append(
             MindEntry(
-                client=booster.client,
+                client_id=booster.client_id,
                 rank=RANK_URGENT_CHECKIN,
                 reason="Asked for a booster session.",
                 url=reverse("followup:booster_detail", kwargs={"booster_id": booster.pk}),

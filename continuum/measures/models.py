@@ -175,6 +175,10 @@ class Administration(models.Model):
             models.Index(fields=["episode", "instrument", "status"]),
             # raise_overdue_alerts: pending administrations whose window has passed.
             models.Index(fields=["status", "window_ends_at"]),
+            # recompute_curves (trajectories.episode_series): one instrument's completed
+            # scores; without it each instrument's query walked every completed score, even
+            # for instruments nobody used (docs/performance.md).
+            models.Index(fields=["instrument", "status", "episode"]),
         ]
         constraints = [
             models.CheckConstraint(

@@ -70,6 +70,8 @@ class MeasureSummary:
     chart: str | None  # data: URI of the SVG, None without at least one total
     baseline: ScoreRow | None
     latest: ScoreRow | None
+    # Scores left out of `rows` (the oldest), when only the recent ones were asked for.
+    earlier: int = 0
 
     @property
     def code(self) -> str:
@@ -135,18 +137,68 @@ def _row(admin: Administration, inst: Instrument, baseline: Administration | Non
     )
 
 
-def measures_summary_for_client(client: Client) -> ClientMeasures:
-    """Everything the client page shows about measures, in 4 queries:
+# The client page shows the latest scores of each measure beside its chart; the measures page
+# shows them all. A long history made the client page's table (and its rendering) grow with
+# every questionnaire answered.
+CLIENT_PAGE_ROWS = 6
 
-    1. the client's administrations (all statuses; with who entered them)
+SUMMARY_FIELDS = (
+    "pk",
+    "episode_id",
+    "client_id",
+    "instrument",
+    "status",
+    "due_at",
+    "window_ends_at",
+    "total",
+    "band",
+    "reason",
+    "session_number",
+    "entered_by_id",
+    "completed_at",
+)
+
+
+def _latest_instruments(done: dict[str, list[Administration]]) -> dict[str, Instrument]:
+    """Each measure's instrument as its latest current score was asked (the latest of any
+    status without one); a goal rating's comes from that administration's own labels, read
+    in one query only when there are goal ratings."""
+    latest = {}
+    for code, history in done.items():
+        current = [a for a in history if a.status == A.COMPLETED]
+        latest[code] = current[-1] if current else history[-1]
+    dynamic = [a.pk for code, a in latest.items() if get_instrument(code).dynamic]
+    labels: dict[int, list[str]] = (
+        dict(Administration.objects.filter(pk__in=dynamic).values_list("pk", "goal_labels"))
+        if dynamic
+        else {}
+    )
+    return {
+        code: goal_rating_instrument(labels[a.pk]) if a.pk in labels else get_instrument(code)
+        for code, a in latest.items()
+    }
+
+
+def measures_summary_for_client(
+    client: Client, *, recent: int | None = CLIENT_PAGE_ROWS
+) -> ClientMeasures:
+    """Everything the client page shows about measures, in 4 queries (5 with goal ratings):
+
+    1. the client's administrations (all statuses; not their answers or goal labels, which
+       no table shows: decoding a JSON column per row was most of the read on PostgreSQL)
     2. the client's attended appointments (chart markers)
     3. the client's active assignments (with their episodes)
     4. the client's open and acknowledged alerts
-    Charts come from Django's cache (keyed by their data), not the database.
+    5. only with goal ratings: the goal labels of each one's latest administration
+    Charts come from Django's cache (keyed by their data), not the database, and plot every
+    score; each table keeps the `recent` latest rows (all of them with None) and counts the
+    rest in `earlier`.
     """
     admins = list(
         Administration.objects.filter(client=client)
-        .select_related("entered_by")
+        # Only what the tables, charts and pending list read: a long history made building
+        # whole rows (answers, link tokens, six timestamps) the page's largest cost.
+        .only(*SUMMARY_FIELDS)
         .order_by("completed_at", "due_at", "pk")
     )
     markers = [
@@ -177,10 +229,11 @@ def measures_summary_for_client(client: Client) -> ClientMeasures:
 
     measures = []
     order = list(INSTRUMENTS)
+    instruments = _latest_instruments(done)
     for code in sorted(done, key=lambda c: order.index(c) if c in order else len(order)):
         history = done[code]
         current = [a for a in history if a.status == A.COMPLETED]
-        inst = _instrument(current[-1] if current else history[-1])
+        inst = instruments[code]
         # Baseline: the first current score of the most recent episode with a total.
         latest_episode = max((a.episode_id for a in current if a.total is not None), default=None)
         baseline = next(
@@ -191,7 +244,8 @@ def measures_summary_for_client(client: Client) -> ClientMeasures:
             ),
             None,
         )
-        rows = [_row(a, inst, baseline) for a in history]
+        shown = history if recent is None else history[-recent:]
+        rows = [_row(a, inst, baseline) for a in shown]
         points = [
             (_local_date(a.completed_at), a.total)
             for a in current
@@ -208,15 +262,15 @@ def measures_summary_for_client(client: Client) -> ClientMeasures:
                 markers=markers,
             )
             chart = data_uri(chart_svg(spec))
-        by_pk = {r.administration.pk: r for r in rows}
-        latest = next((by_pk[a.pk] for a in reversed(current) if a.total is not None), None)
+        latest = next((a for a in reversed(current) if a.total is not None), None)
         measures.append(
             MeasureSummary(
                 instrument=inst,
                 rows=rows,
                 chart=chart,
-                baseline=by_pk.get(baseline.pk) if baseline else None,
-                latest=latest,
+                baseline=_row(baseline, inst, baseline) if baseline else None,
+                latest=_row(latest, inst, baseline) if latest else None,
+                earlier=len(history) - len(shown),
             )
         )
     return ClientMeasures(

@@ -22,7 +22,7 @@ def prompt_entries(user: Any, now: datetime) -> list[MindEntry]:
         return []
     return [
         MindEntry(
-            client=None,
+            client_id=None,
             rank=RANK_ALERT,
             reason=" ".join(prompt.reasons) + " " + prompt.suggestion,
             url=reverse("wellbeing:load"),

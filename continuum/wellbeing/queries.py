@@ -50,31 +50,48 @@ def thresholds_of(s: WellbeingSettings) -> load.Thresholds:
     )
 
 
-def attended_sessions(
-    user: Any, start: datetime, end: datetime, *, with_clients: bool = True
-) -> list[Appointment]:
-    """The attended sessions the user held in [start, end), each with `my_weight` (or None).
-
-    One query. The user's own appointments, whoever treats the client now: the hours were
-    theirs. With `with_clients` the clients come too, for this week's list (a name shows only
-    while the client is still the user's own).
-    """
-    weight = SessionWeight.objects.filter(therapist=user, appointment=OuterRef("pk")).values(
-        "weight"
-    )[:1]
-    appointments = (
-        Appointment.objects.filter(
-            therapist=user,
-            status=AppointmentStatus.ATTENDED,
-            starts_at__gte=start,
-            starts_at__lt=end,
-        )
-        .annotate(my_weight=Subquery(weight))
-        .order_by("starts_at", "pk")
+def _weight_of_mine(user: Any) -> Subquery:
+    return Subquery(
+        SessionWeight.objects.filter(therapist=user, appointment=OuterRef("pk")).values("weight")[
+            :1
+        ]
     )
-    if with_clients:
-        appointments = appointments.select_related("client")
-    return list(appointments)
+
+
+def _attended(user: Any, start: datetime, end: datetime) -> Any:
+    # The user's own appointments, whoever treats the client now: the hours were theirs.
+    return Appointment.objects.filter(
+        therapist=user,
+        status=AppointmentStatus.ATTENDED,
+        starts_at__gte=start,
+        starts_at__lt=end,
+    ).order_by("starts_at", "pk")
+
+
+def attended_sessions(user: Any, start: datetime, end: datetime) -> list[Appointment]:
+    """The attended sessions the user held in [start, end), each with `my_weight` (or None)
+    and its client, for the load page's list of this week. One query (a name shows only while
+    the client is still the user's own)."""
+    return list(
+        _attended(user, start, end)
+        .annotate(my_weight=_weight_of_mine(user))
+        .select_related("client")
+    )
+
+
+def session_loads(user: Any, start: datetime, end: datetime, zone: ZoneInfo) -> list[load.Session]:
+    """The same sessions as plain `load.Session`s, for the day's prompt and the digest. One
+    query reading three columns: the prompt runs on every visit to the day, and building
+    twelve weeks of full Appointment objects was its largest cost."""
+    rows = (
+        _attended(user, start, end)
+        .annotate(my_weight=_weight_of_mine(user))
+        .values_list("starts_at", "duration_minutes", "my_weight")
+    )
+    return [
+        load.Session(start=starts_at.astimezone(zone), minutes=minutes, weight=weight)
+        for starts_at, minutes, weight in rows
+    ]
 
 
 def as_sessions(appointments: list[Appointment], zone: ZoneInfo) -> list[load.Session]:
@@ -275,8 +292,7 @@ def prompt_for_user(user: Any, now: datetime) -> tuple[WellbeingSettings, load.P
     starts = load.week_starts(today, max(int(settings.WELLBEING_WEEKS_SHOWN), t.weeks_running + 1))
     start = local_midnight(starts[0], zone)
     end = local_midnight(starts[-1] + timedelta(days=7), zone)
-    appointments = attended_sessions(user, start, end, with_clients=False)
-    weeks = load.weekly(as_sessions(appointments, zone), starts)
+    weeks = load.weekly(session_loads(user, start, end, zone), starts)
     return s, load.prompt_for(weeks, t)
 
 
@@ -305,7 +321,7 @@ def digest_for(user: Any, monday: date, s: WellbeingSettings) -> Digest:
     zone = zone_of(user)
     start = local_midnight(monday, zone)
     end = local_midnight(monday + timedelta(days=7), zone)
-    sessions = as_sessions(attended_sessions(user, start, end, with_clients=False), zone)
+    sessions = session_loads(user, start, end, zone)
     week = load.weekly(sessions, [monday], handled_alerts(user, start, zone))[0]
     return Digest(
         week=week,

@@ -130,7 +130,10 @@ class DayTests(BaseTestCase):
 
         self.assertContains(response, "2 new check-ins, 1 marked urgent.")
         entry = response.context["day"].on_my_mind[0]
-        self.assertEqual((entry.client, entry.rank), (self.dana, 2))
+        self.assertEqual(
+            (entry.client_id, entry.client.display_name, entry.rank),
+            (self.dana.pk, "Dana Dawson", 2),
+        )
         self.assertNotContains(response, "Finn")
         CheckIn.objects.filter(client=self.dana).update(seen_at=timezone.now())
         self.assertNotContains(self.client.get(self.url), "new check-in")
@@ -187,8 +190,8 @@ class DayTests(BaseTestCase):
             # 8. plans due for review, 9. overdue homework, 10. wellbeing settings,
             # 11. the week's sessions (wellbeing load), 12. unread portal messages,
             # 13. clients for an unplanned ending, 14. follow-up check-ins,
-            # 15. booster requests.
-            with self.assertNumQueries(15):
+            # 15. booster requests, 16. the names of the clients in "on my mind".
+            with self.assertNumQueries(16):
                 self.client.get(self.url)
 
 

@@ -127,9 +127,51 @@ class ClientMeasuresPageTests(MeasuresTestCase):
     def test_the_summary_itself_runs_four_queries(self) -> None:
         self.history(25)
         with self.assertNumQueries(4):
-            summary = measures_summary_for_client(self.dana)
+            summary = measures_summary_for_client(self.dana, recent=None)
         self.assertEqual([m.code for m in summary.measures], ["phq9", "gad7"])
         self.assertEqual(len(summary.measures[0].rows), 26)
+        self.assertEqual(summary.measures[0].earlier, 0)
+
+    def test_goal_ratings_take_their_items_from_the_latest_ratings_labels(self) -> None:
+        self.history(3)
+        make_score(self.episode, "goal_rating", 4, START, goal_labels=["Sleep through"])
+        make_score(
+            self.episode,
+            "goal_rating",
+            6,
+            START + timedelta(weeks=1),
+            goal_labels=["Sleep through", "Walk daily"],
+        )
+        # The four, and the labels of the latest goal rating (one query for any history).
+        with self.assertNumQueries(5):
+            summary = measures_summary_for_client(self.dana)
+        goals = next(m for m in summary.measures if m.code == "goal_rating")
+        self.assertEqual(
+            [item.wording for item in goals.instrument.items], ["Sleep through", "Walk daily"]
+        )
+        self.assertEqual([r.total for r in goals.rows], ["4", "6"])
+
+    def test_the_client_page_tables_keep_the_latest_scores_and_link_to_all(self) -> None:
+        self.history(25)
+        summary = measures_summary_for_client(self.dana)
+        phq9 = summary.measures[0]
+        # The latest six of 26 (25 weekly scores and the superseded one), oldest first; the
+        # chart still plots all 25 current scores; the baseline is the first of the episode.
+        self.assertEqual([r.total for r in phq9.rows], ["1", "0", "0", "0", "0", "0"])
+        self.assertEqual(phq9.earlier, 20)
+        assert phq9.baseline is not None
+        assert phq9.latest is not None
+        self.assertEqual((phq9.baseline.total, phq9.latest.total), ("20", "0"))
+        self.login(self.alice)
+        page = self.client.get(reverse("care:client_detail", args=[self.dana.pk]))
+        self.assertContains(page, "The latest 6 of 26 scores; baseline 20 on")
+        self.assertContains(
+            page, f'href="{self.url()}#measure-phq9">All PHQ-9 scores</a>', html=False
+        )
+        everything = self.client.get(self.url()).content.decode()
+        self.assertNotIn("The latest 6 of", everything)
+        # Every row: PHQ-9 26, GAD-7 25, and the pending WHO-5.
+        self.assertEqual(everything.count("/measures/administrations/"), 26 + 25 + 1)
 
 
 class EpisodeMeasuresPageTests(MeasuresTestCase):

@@ -29,7 +29,7 @@ from continuum.plans.queries import active_goal_statements
 def client_measures(request: HttpRequest, client_id: int) -> HttpResponse:
     user = user_of(request)
     client = get_client_for(user, client_id)
-    summary = measures_summary_for_client(client)
+    summary = measures_summary_for_client(client, recent=None)
     open_episode = (
         client.episodes.filter(status__in=[str(s) for s in OPEN_STATUSES])
         .order_by("-start_date", "-pk")
