@@ -28,6 +28,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Lower
+from django.urls import reverse
 
 from continuum.care.access import clients_for
 from continuum.care.episodes import LABELS, OPEN_STATUSES, EpisodeStatus
@@ -202,6 +203,20 @@ class TimelineItem:
     @property
     def sort_key(self) -> tuple[datetime, int, int]:
         return (self.at, _RANK[self.kind], self.object_id)
+
+    @property
+    def url(self) -> str:
+        """Where the item links to: its episode, appointment or note."""
+        name, kwarg = _ITEM_ROUTES[self.kind]
+        return reverse(name, kwargs={kwarg: self.object_id})
+
+
+_ITEM_ROUTES = {
+    EPISODE_STARTED: ("care:episode_detail", "episode_id"),
+    EPISODE_ENDED: ("care:episode_detail", "episode_id"),
+    APPOINTMENT: ("care:appointment_detail", "appointment_id"),
+    NOTE_SIGNED: ("care:note_detail", "note_id"),
+}
 
 
 def _episode_items(rows: Iterable[Mapping[str, Any]], tz: tzinfo) -> list[TimelineItem]:

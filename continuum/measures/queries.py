@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
+from django.urls import reverse
 from django.utils import timezone
 
 from continuum.care.models import Appointment, AppointmentStatus, Client, Episode
@@ -61,6 +62,11 @@ class ScoreRow:
     entered: str  # "by link" or "in session"
     superseded: bool
     change: str  # "", or "down 6 from baseline: a reliable improvement"
+    # What the table shows, worked out here rather than in the template (a long table's
+    # rendering was a third of the client page): the link, the date, the last column.
+    url: str = ""
+    day_label: str = ""
+    note: str = ""
 
 
 @dataclass
@@ -125,15 +131,28 @@ def _row(admin: Administration, inst: Instrument, baseline: Administration | Non
     ):
         change = _change_words(inst, baseline.total, admin.total)
     assert admin.completed_at is not None
+    superseded = admin.status == A.SUPERSEDED
+    if superseded:
+        note = "Corrected later"
+    elif baseline is not None and baseline.pk == admin.pk:
+        note = "Baseline"
+    else:
+        note = change
+    if not admin.total and admin.reason:
+        note += admin.reason
+    day = _local_date(admin.completed_at)
     return ScoreRow(
         administration=admin,
-        day=_local_date(admin.completed_at),
+        day=day,
         total=inst.display(admin.total) if admin.total is not None else "—",
         band=band.label if band else "",
         session_number=admin.session_number,
         entered="by link" if admin.entered_by_id is None else "in session",
-        superseded=admin.status == A.SUPERSEDED,
+        superseded=superseded,
         change=change,
+        url=reverse("measures:administration_detail", args=[admin.pk]),
+        day_label=f"{day.day} {day:%b %Y}",
+        note=note,
     )
 
 
@@ -156,50 +175,102 @@ SUMMARY_FIELDS = (
     "session_number",
     "entered_by_id",
     "completed_at",
+    "goal_labels",  # read only for the rows shown, where a goal rating needs its goals
 )
 
 
-def _latest_instruments(done: dict[str, list[Administration]]) -> dict[str, Instrument]:
-    """Each measure's instrument as its latest current score was asked (the latest of any
-    status without one); a goal rating's comes from that administration's own labels, read
-    in one query only when there are goal ratings."""
-    latest = {}
-    for code, history in done.items():
-        current = [a for a in history if a.status == A.COMPLETED]
-        latest[code] = current[-1] if current else history[-1]
-    dynamic = [a.pk for code, a in latest.items() if get_instrument(code).dynamic]
-    labels: dict[int, list[str]] = (
-        dict(Administration.objects.filter(pk__in=dynamic).values_list("pk", "goal_labels"))
-        if dynamic
-        else {}
+class _Score(NamedTuple):
+    """The columns of an administration that choose what the client page shows."""
+
+    pk: int
+    instrument: str
+    status: str
+    episode_id: int
+    due_at: datetime
+    completed_at: datetime | None
+    total: float | None
+
+
+@dataclass
+class _MeasurePlan:
+    """What the client page shows of one measure, chosen from its scores' columns."""
+
+    history: list[_Score]  # completed and superseded, oldest first
+    shown: list[_Score]  # the table's rows
+    asked: _Score  # the latest current score (the latest of any status without one)
+    baseline: _Score | None  # the first current score of the latest episode with a total
+    latest: _Score | None  # the latest current score with a total
+    points: list[tuple[date, float]]  # the chart's: every current score with a total
+
+    def pks(self) -> set[int]:
+        chosen = [*self.shown, self.asked, self.baseline, self.latest]
+        return {s.pk for s in chosen if s is not None}
+
+
+def _measure_plan(history: list[_Score], recent: int | None) -> _MeasurePlan:
+    current = [s for s in history if s.status == A.COMPLETED]
+    latest_episode = max((s.episode_id for s in current if s.total is not None), default=None)
+    baseline = next(
+        (
+            s
+            for s in sorted(current, key=lambda s: (s.due_at, s.completed_at, s.pk))
+            if s.episode_id == latest_episode and s.total is not None
+        ),
+        None,
     )
-    return {
-        code: goal_rating_instrument(labels[a.pk]) if a.pk in labels else get_instrument(code)
-        for code, a in latest.items()
-    }
+    return _MeasurePlan(
+        history=history,
+        shown=history if recent is None else history[-recent:],
+        asked=current[-1] if current else history[-1],
+        baseline=baseline,
+        latest=next((s for s in reversed(current) if s.total is not None), None),
+        points=[
+            (_local_date(s.completed_at), s.total)
+            for s in current
+            if s.total is not None and s.completed_at is not None
+        ],
+    )
 
 
 def measures_summary_for_client(
     client: Client, *, recent: int | None = CLIENT_PAGE_ROWS
 ) -> ClientMeasures:
-    """Everything the client page shows about measures, in 4 queries (5 with goal ratings):
+    """Everything the client page shows about measures, in 5 queries (4 without any
+    administration):
 
-    1. the client's administrations (all statuses; not their answers or goal labels, which
-       no table shows: decoding a JSON column per row was most of the read on PostgreSQL)
-    2. the client's attended appointments (chart markers)
-    3. the client's active assignments (with their episodes)
-    4. the client's open and acknowledged alerts
-    5. only with goal ratings: the goal labels of each one's latest administration
+    1. the client's administrations, seven columns of each: enough to group them, find each
+       measure's baseline and latest score and draw the charts
+    2. whole rows (not their answers) of only the administrations the tables and lists show:
+       building every row of a long history was the page's largest cost
+    3. the client's attended appointments (chart markers)
+    4. the client's active assignments (with their episodes)
+    5. the client's open and acknowledged alerts
     Charts come from Django's cache (keyed by their data), not the database, and plot every
     score; each table keeps the `recent` latest rows (all of them with None) and counts the
     rest in `earlier`.
     """
-    admins = list(
-        Administration.objects.filter(client=client)
-        # Only what the tables, charts and pending list read: a long history made building
-        # whole rows (answers, link tokens, six timestamps) the page's largest cost.
-        .only(*SUMMARY_FIELDS)
+    scores = [
+        _Score(*row)
+        for row in Administration.objects.filter(client=client)
         .order_by("completed_at", "due_at", "pk")
+        .values_list("pk", "instrument", "status", "episode_id", "due_at", "completed_at", "total")
+    ]
+    done: dict[str, list[_Score]] = defaultdict(list)
+    pending_pks: list[int] = []
+    for score in scores:
+        if score.status == A.PENDING:
+            pending_pks.append(score.pk)
+        elif score.status in (A.COMPLETED, A.SUPERSEDED) and score.completed_at is not None:
+            done[score.instrument].append(score)
+
+    plans = {code: _measure_plan(history, recent) for code, history in done.items()}
+    wanted = set(pending_pks)
+    for plan in plans.values():
+        wanted.update(plan.pks())
+    rows_by_pk = (
+        Administration.objects.filter(pk__in=wanted).only(*SUMMARY_FIELDS).in_bulk()
+        if wanted
+        else {}
     )
     markers = [
         _local_date(at)
@@ -217,60 +288,33 @@ def measures_summary_for_client(
             "severity_rank", "-created_at", "-pk"
         )
     )
-
-    done: dict[str, list[Administration]] = defaultdict(list)
-    pending: list[Administration] = []
-    for admin in admins:
-        if admin.status == A.PENDING:
-            pending.append(admin)
-        elif admin.status in (A.COMPLETED, A.SUPERSEDED) and admin.completed_at is not None:
-            done[admin.instrument].append(admin)
-    pending.sort(key=lambda a: (a.due_at, a.pk))
+    pending = sorted((rows_by_pk[pk] for pk in pending_pks), key=lambda a: (a.due_at, a.pk))
 
     measures = []
     order = list(INSTRUMENTS)
-    instruments = _latest_instruments(done)
     for code in sorted(done, key=lambda c: order.index(c) if c in order else len(order)):
-        history = done[code]
-        current = [a for a in history if a.status == A.COMPLETED]
-        inst = instruments[code]
-        # Baseline: the first current score of the most recent episode with a total.
-        latest_episode = max((a.episode_id for a in current if a.total is not None), default=None)
-        baseline = next(
-            (
-                a
-                for a in sorted(current, key=lambda a: (a.due_at, a.completed_at, a.pk))
-                if a.episode_id == latest_episode and a.total is not None
-            ),
-            None,
-        )
-        shown = history if recent is None else history[-recent:]
-        rows = [_row(a, inst, baseline) for a in shown]
-        points = [
-            (_local_date(a.completed_at), a.total)
-            for a in current
-            if a.total is not None and a.completed_at is not None
-        ]
+        plan = plans[code]
+        inst = _instrument(rows_by_pk[plan.asked.pk])
+        baseline = rows_by_pk[plan.baseline.pk] if plan.baseline else None
         chart = None
-        if points:
+        if plan.points:
             threshold = scoring.reliable_change_threshold(inst)
             spec = spec_for(
                 inst,
-                points,
+                plan.points,
                 baseline=baseline.total if baseline else None,
                 rc_points=threshold.points if threshold else None,
                 markers=markers,
             )
             chart = data_uri(chart_svg(spec))
-        latest = next((a for a in reversed(current) if a.total is not None), None)
         measures.append(
             MeasureSummary(
                 instrument=inst,
-                rows=rows,
+                rows=[_row(rows_by_pk[s.pk], inst, baseline) for s in plan.shown],
                 chart=chart,
                 baseline=_row(baseline, inst, baseline) if baseline else None,
-                latest=_row(latest, inst, baseline) if latest else None,
-                earlier=len(history) - len(shown),
+                latest=_row(rows_by_pk[plan.latest.pk], inst, baseline) if plan.latest else None,
+                earlier=len(plan.history) - len(plan.shown),
             )
         )
     return ClientMeasures(

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Avg, Count, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
@@ -280,8 +281,8 @@ def load_charts(weeks: list[load.Week], t: load.Thresholds) -> list[ChartImage]:
 
 
 def prompt_for_user(user: Any, now: datetime) -> tuple[WellbeingSettings, load.Prompt | None]:
-    """Whether load stays high for the user now. Two queries (one when prompts are off or
-    snoozed): the settings, then the sessions of the load page's weeks."""
+    """Whether load stays high for the user now, over the load page's weeks. Three queries
+    (one when prompts are off or snoozed): the settings, then prompt_weeks."""
     s = settings_for(user)
     if not s.prompts_enabled or s.is_snoozed(now):
         return s, None
@@ -290,10 +291,47 @@ def prompt_for_user(user: Any, now: datetime) -> tuple[WellbeingSettings, load.P
     today = now.astimezone(zone).date()
     # The load page's weeks, so that both say the same ("heavy for five weeks running").
     starts = load.week_starts(today, max(int(settings.WELLBEING_WEEKS_SHOWN), t.weeks_running + 1))
-    start = local_midnight(starts[0], zone)
-    end = local_midnight(starts[-1] + timedelta(days=7), zone)
-    weeks = load.weekly(session_loads(user, start, end, zone), starts)
-    return s, load.prompt_for(weeks, t)
+    return s, load.prompt_for(prompt_weeks(user, starts, zone), t)
+
+
+# The prompt's completed weeks are kept in the shared cache: past weeks hardly change, and
+# adding up twelve weeks of sessions on every visit to the day was most of the prompt's cost
+# (docs/performance.md). Rating a session forgets them (services.rate_session); an attendance
+# corrected for a past week reaches the prompt within PAST_WEEKS_SECONDS. The load page always
+# reads every week afresh.
+PAST_WEEKS_SECONDS = 600
+
+
+def _past_weeks_key(user: Any) -> str:
+    return f"wellbeing:past-weeks:{user.pk}"
+
+
+def forget_past_weeks(user: Any) -> None:
+    cache.delete(_past_weeks_key(user))
+
+
+def prompt_weeks(user: Any, starts: list[date], zone: ZoneInfo) -> list[load.Week]:
+    """One Week per Monday in `starts` (the last is this week): this week's from the
+    database, the earlier ones from the cache when it holds those very weeks. Two queries
+    (the cache, this week's sessions); two more and a cache write when the cache misses."""
+    past_starts, this_monday = starts[:-1], starts[-1]
+    stamp = (starts[0], this_monday, zone.key)
+    found = cache.get(_past_weeks_key(user))
+    if isinstance(found, dict) and found.get("stamp") == stamp:
+        past: list[load.Week] = found["weeks"]
+    else:
+        sessions = session_loads(
+            user, local_midnight(starts[0], zone), local_midnight(this_monday, zone), zone
+        )
+        past = load.weekly(sessions, past_starts)
+        cache.set(_past_weeks_key(user), {"stamp": stamp, "weeks": past}, PAST_WEEKS_SECONDS)
+    this_week = session_loads(
+        user,
+        local_midnight(this_monday, zone),
+        local_midnight(this_monday + timedelta(days=7), zone),
+        zone,
+    )
+    return past + load.weekly(this_week, [this_monday])
 
 
 # --- The digest ---------------------------------------------------------------------------------

@@ -114,6 +114,8 @@ def rate_session(
             row.private_line = private_line
         row.updated_at = now
         row.save(update_fields=["weight", "private_line", "updated_at"])
+    # After the commit, so that no request can cache the weeks without this weight again.
+    transaction.on_commit(lambda: queries.forget_past_weeks(by))
     audit.record(
         by,
         "wellbeing.weight.rate" if created else "wellbeing.weight.change",

@@ -213,7 +213,8 @@ class TimelineQueryCountTests(BaseTestCase):
         # 7. the page's episodes, 8. its appointments, 9. its signed notes (each sliced),
         # 10. INSERT of the one "client.view" audit row,
         # 11-14. the measures section: administrations, appointment markers, active
-        # assignments, open alerts (measures.queries.measures_summary_for_client),
+        # assignments, open alerts (measures.queries.measures_summary_for_client; a fifth
+        # reads the rows its tables show, and there are none here),
         # 15-16. the homework panel: the latest tasks and the counts by status,
         # 17-18. the author's reflections panel: the latest (no text) and the count to bring.
         with self.assertNumQueries(18):

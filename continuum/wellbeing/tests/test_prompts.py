@@ -11,8 +11,11 @@ from django.utils import timezone
 from continuum.audit.models import AuditEvent
 from continuum.measures.models import Alert
 from continuum.testing.base import make_client
+from continuum.wellbeing import load
 from continuum.wellbeing.models import WellbeingSettings
 from continuum.wellbeing.prompts import prompt_entries
+from continuum.wellbeing.queries import local_midnight, prompt_weeks, session_loads, zone_of
+from continuum.wellbeing.services import rate_session
 from continuum.wellbeing.tests.base import LONDON, WellbeingTestCase, attended, rate
 
 NOW = datetime(2026, 11, 19, 9, 0, tzinfo=LONDON)  # Thursday morning
@@ -143,15 +146,46 @@ class PromptTests(WellbeingTestCase):
                 self.login(other)
                 self.assertNotContains(self.client.get(DAY), PROMPT)
 
-    def test_the_provider_takes_two_queries_and_one_when_snoozed(self) -> None:
+    def test_the_provider_takes_three_queries_and_one_when_snoozed(self) -> None:
         self.heavy_mondays(range(-2, 1))
         now = NOW
-        # 1. wellbeing settings, 2. the sessions of the weeks the thresholds look at.
-        with self.assertNumQueries(2):
+        prompt_entries(self.alice, now)  # the first visit reads the past weeks and keeps them
+        # 1. wellbeing settings, 2. the past weeks from the cache, 3. this week's sessions.
+        with self.assertNumQueries(3):
             self.assertEqual(len(prompt_entries(self.alice, now)), 1)
         WellbeingSettings.objects.create(therapist=self.alice, snooze_until=now + timedelta(days=1))
         with self.assertNumQueries(1):
             self.assertEqual(prompt_entries(self.alice, now), [])
+
+    def test_rating_a_past_session_reaches_the_prompt_at_once(self) -> None:
+        self.heavy_mondays(range(-2, 0))
+        earlier = attended(self.dana, MONDAY - timedelta(weeks=3))
+        with time_machine.travel(NOW, tick=False):
+            first = prompt_entries(self.alice, NOW)[0].reason
+            self.assertIn("heavy for two weeks running", first)
+            # The past weeks are cached now; rating a session three weeks ago forgets them.
+            with self.captureOnCommitCallbacks(execute=True):
+                rate_session(earlier, by=self.alice, weight=5)
+            again = prompt_entries(self.alice, NOW)[0].reason
+        self.assertIn("heavy for three weeks running", again)
+
+    def test_the_cached_weeks_are_the_same_weeks_the_database_gives(self) -> None:
+        self.heavy_mondays(range(-4, 1))
+        rate(attended(self.dana, MONDAY - timedelta(weeks=6), minutes=90), 2)
+        zone = zone_of(self.alice)
+        starts = load.week_starts(NOW.date(), 12)
+        fresh = load.weekly(
+            session_loads(
+                self.alice,
+                local_midnight(starts[0], zone),
+                local_midnight(starts[-1] + timedelta(days=7), zone),
+                zone,
+            ),
+            starts,
+        )
+        self.assertEqual(prompt_weeks(self.alice, starts, zone), fresh)  # read and kept
+        self.assertEqual(prompt_weeks(self.alice, starts, zone), fresh)  # from the cache
+        self.assertEqual(sum(w.sessions for w in fresh), 6)
 
     def test_snooze_is_a_post(self) -> None:
         self.assertRedirects(
