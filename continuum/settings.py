@@ -173,6 +173,9 @@ MFA_ALLOW_UNVERIFIED_EMAIL = True
 # Break-glass (promise 5): an owner's emergency read access to one client lasts at most this.
 BREAK_GLASS_MAX_HOURS = env_int("BREAK_GLASS_MAX_HOURS", 4)
 
+# Sessions are rows in the database, so a person's sessions can be ended from the server side
+# (continuum/accounts/session_limits.py `end_sessions`); a cookie-only engine could not.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env_int("SESSION_ABSOLUTE_SECONDS", 12 * 3600)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -11,6 +11,7 @@ from allauth.mfa.models import Authenticator
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
+from continuum.accounts import mfa
 from continuum.accounts.models import Membership, User
 from continuum.accounts.session_limits import LOGIN_AT
 from continuum.audit.log import record
@@ -67,7 +68,14 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
 
 class MFAAdapter(DefaultMFAAdapter):  # type: ignore[misc]
     """Members of a practice cannot switch their second factor off (an owner can reset it,
-    which makes them enrol again)."""
+    which makes them enrol again). Their TOTP secrets and recovery-code seeds are stored
+    encrypted (continuum/accounts/mfa.py, "Secrets at rest")."""
+
+    def encrypt(self, text: str) -> str:
+        return mfa.seal(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return mfa.unseal(encrypted_text)
 
     def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
         if authenticator.type == Authenticator.Type.TOTP:

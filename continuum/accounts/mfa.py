@@ -11,8 +11,23 @@ kept in the session. Until the member has enrolled, each request looks again (on
 enrolling in this or another session lifts the redirect at once.
 
 Demo and tests: `enrol_totp(user, secret)` creates the Authenticator row exactly as allauth's
-activation does; `DEMO_TOTP_SECRET` is the fixed secret of the demo practice's staff (demo data
-only) and `current_code()` the code an authenticator app would show now.
+activation does (so the secret is encrypted like any other); `DEMO_TOTP_SECRET` is the fixed
+secret of the demo practice's staff (demo data only) and `current_code()` the code an
+authenticator app would show now.
+
+Secrets at rest: allauth keeps the TOTP secret (`data["secret"]`) and the recovery codes' seed
+(`data["seed"]`; `data["migrated_codes"]` for codes carried over from older allauth versions)
+in `Authenticator.data`, and passes each through `MFAAdapter.encrypt()`/`decrypt()`
+(continuum/accounts/adapter.py), which call `seal()`/`unseal()` here: Fernet with the keys of
+ENCRYPTION_KEYS (continuum/encryption.py), as for reflections. A copy of the database alone
+cannot give anyone a member's codes.
+
+Values written before encryption existed (migration accounts 0005 encrypts them, and
+`manage.py reencrypt` would too) are told apart by their start: a Fernet token begins with
+"gAAAAA" (`continuum.lib.crypto.is_token`), which no base32 TOTP secret (A-Z, 2-7), hex seed
+or all-digit recovery code does. `unseal()` returns such a legacy value unchanged; a value
+that looks like a token but opens with no configured key raises `DecryptionError` rather than
+being taken for a plaintext secret.
 """
 
 from __future__ import annotations
@@ -32,6 +47,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import Resolver404, resolve, reverse
 
 from continuum.accounts.models import Membership
+from continuum.encryption import keyring
+from continuum.lib.crypto import is_token
 
 # Base32, 160 bits. DEMO DATA ONLY: printed by `make demo` so anyone can add it to an app.
 DEMO_TOTP_SECRET = "CONTINUUMDEMOTOTPSECRETONLYFORDE"  # noqa: S105 (demo data only)
@@ -70,6 +87,50 @@ def enrol_totp(user: Any, secret: str) -> Authenticator:
 def enrol_demo_totp(user: Any) -> Authenticator:
     """For the demo practice's staff: a TOTP device with the fixed DEMO_TOTP_SECRET."""
     return enrol_totp(user, DEMO_TOTP_SECRET)
+
+
+# --- Secrets at rest -----------------------------------------------------------------------
+
+# The keys of Authenticator.data that hold a secret string, and those that hold a list of them.
+SECRET_VALUES = ("secret", "seed")
+SECRET_LISTS = ("migrated_codes",)
+
+
+def seal(text: str) -> str:
+    """Encrypt a second-factor secret for Authenticator.data (MFAAdapter.encrypt)."""
+    return keyring().encrypt(text)
+
+
+def unseal(value: str) -> str:
+    """The secret `seal()` stored (MFAAdapter.decrypt); a legacy plaintext value as it is."""
+    if not is_token(value):
+        return value
+    return keyring().decrypt(value)
+
+
+def seal_if_plain(value: str) -> str:
+    return value if is_token(value) else seal(value)
+
+
+def rotate(value: str) -> str:
+    """The value under the first key: a token re-encrypted, a legacy plaintext one sealed."""
+    return keyring().rotate(value) if is_token(value) else seal(value)
+
+
+def map_secrets(data: dict[str, Any], change: Callable[[str], str]) -> tuple[dict[str, Any], int]:
+    """A copy of an Authenticator's `data` with `change` applied to each secret in it, and how
+    many secrets it holds (0: nothing to write). Other keys (used_mask, ...) are kept."""
+    new = dict(data)
+    count = 0
+    for key in SECRET_VALUES:
+        if isinstance(new.get(key), str):
+            new[key] = change(new[key])
+            count += 1
+    for key in SECRET_LISTS:
+        if isinstance(new.get(key), list):
+            new[key] = [change(v) if isinstance(v, str) else v for v in new[key]]
+            count += len(new[key])
+    return new, count
 
 
 def current_code(secret: str = DEMO_TOTP_SECRET, at: float | None = None) -> str:

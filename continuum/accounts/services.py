@@ -24,6 +24,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from continuum.accounts.models import Membership, Practice, Role, User, normalize_email
+from continuum.accounts.session_limits import end_sessions
 from continuum.audit.log import record
 from continuum.care.episodes import OPEN_STATUSES
 from continuum.care.models import Appointment, AppointmentStatus, Client, Episode
@@ -225,8 +226,9 @@ def send_invitation(membership: Membership, by: User) -> bool:
 def deactivate_member(
     membership: Membership, *, by: User, request: HttpRequest | None = None
 ) -> Membership:
-    """The member can no longer log in (existing sessions end too: inactive users are
-    anonymous to the auth backend). Their clients stay with them until reassigned."""
+    """The member can no longer log in, and every session they are logged in with ends now
+    (`end_sessions`: deleted, so reactivating them later brings none back). Their clients
+    stay with them until reassigned."""
     if membership.user_id == by.pk:
         raise NotAllowed("You cannot deactivate yourself.")
     if not membership.is_active:
@@ -236,6 +238,7 @@ def deactivate_member(
     membership.save(update_fields=["is_active", "deactivated_at"])
     membership.user.is_active = False
     membership.user.save(update_fields=["is_active"])
+    end_sessions(membership.user)
     record(by, "member.deactivate", membership, request=request, user_id=membership.user_id)
     return membership
 
@@ -259,13 +262,16 @@ def reactivate_member(
 def reset_second_factor(
     membership: Membership, *, by: User, request: HttpRequest | None = None
 ) -> int:
-    """Remove the member's authenticators (TOTP and recovery codes): at their next login they
-    must enrol a new one before any other page. One "member.mfa_reset" audit row."""
+    """Remove the member's authenticators (TOTP and recovery codes) and end every session they
+    are logged in with (`end_sessions`): whoever holds one is logged out at their next request,
+    and at their next login must enrol a new authenticator before any other page. One
+    "member.mfa_reset" audit row."""
     from allauth.mfa.models import Authenticator
 
     if membership.user_id == by.pk:
         raise NotAllowed("You cannot reset your own second factor here.")
     removed, _ = Authenticator.objects.filter(user_id=membership.user_id).delete()
+    end_sessions(membership.user)
     record(by, "member.mfa_reset", membership, request=request, user_id=membership.user_id)
     return int(removed)
 

@@ -13,12 +13,17 @@ seconds early, never late.
 An expired session is flushed (the row is deleted, so the old cookie is worthless), one
 "session.expire" audit row is written, and the person lands on the login page with a calm
 message saying why.
+
+`end_sessions(user)` ends every session of one person at once, the same way (their rows are
+deleted): an owner deactivating a member or resetting their second factor
+(continuum/accounts/services.py). Their next request is anonymous and goes to the login page.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from importlib import import_module
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +34,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
+from django.utils import timezone
 
 from continuum.audit.log import record
 
@@ -59,6 +65,29 @@ def stamp_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: A
 
 def connect() -> None:
     user_logged_in.connect(stamp_login, dispatch_uid="continuum.session_limits.stamp_login")
+
+
+def end_sessions(user: Any) -> int:
+    """Delete every unexpired session in which `user` is logged in; how many there were.
+
+    Sessions live in the database (SESSION_ENGINE, the `db` backend), which does not index
+    them by user: each unexpired session is decoded to find the user's. An owner's action
+    costs one read of the sessions table (a practice has tens of rows, not millions). Called
+    inside the owner's transaction, so the sessions end only if the change commits. A
+    request of the member's already under way cannot bring its session back: saving a
+    deleted session fails (Django's SessionInterrupted)."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    user_id = str(user.pk)
+    rows = store.get_model_class().objects.filter(expire_date__gt=timezone.now())
+    decoder = store()
+    keys = [
+        key
+        for key, data in rows.values_list("session_key", "session_data").iterator()
+        if decoder.decode(data).get(SESSION_KEY) == user_id
+    ]
+    for key in keys:
+        store(session_key=key).delete()
+    return len(keys)
 
 
 def idle_limit(kind: str | None) -> int:

@@ -138,8 +138,8 @@ def reset_mfa(request: AuthenticatedRequest, membership_id: int) -> HttpResponse
     else:
         messages.success(
             request,
-            f"{membership.user.display_name}'s second factor was reset: they will set up a new "
-            "authenticator app when they next log in.",
+            f"{membership.user.display_name}'s second factor was reset and they were logged out "
+            "everywhere: they will set up a new authenticator app when they next log in.",
         )
     return redirect("accounts:members")
 

@@ -10,9 +10,18 @@ from collections.abc import Sequence
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+# Every Fernet token starts with this: the version byte 0x80 and the top bytes of a 64-bit
+# timestamp, which stay zero until the year 4147 (base64: "gAAAAA").
+TOKEN_PREFIX = "gAAAAA"  # noqa: S105 (a format marker, not a secret)
+
 
 class DecryptionError(ValueError):
     """A stored value could not be decrypted with any configured key."""
+
+
+def is_token(value: str) -> bool:
+    """Whether `value` has the shape of a Fernet token (it may still fail to decrypt)."""
+    return value.startswith(TOKEN_PREFIX)
 
 
 def generate_key() -> str:

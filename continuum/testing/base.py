@@ -7,10 +7,16 @@ Clients: Dana is Alice's client, Eli is Charlie's client, Finn is Bob's client.
 
 from __future__ import annotations
 
+import sqlite3
+import tempfile
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pyotp
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
@@ -116,6 +122,33 @@ def make_portal_user(client: Client, *, password: str = PASSWORD, email: str = "
     client.user = user
     client.save(update_fields=["user"])
     return user
+
+
+def session_keys_of(user: User) -> set[str]:
+    """The keys of the stored sessions in which `user` is logged in (read from the table)."""
+    return {
+        session.session_key
+        for session in Session.objects.all()
+        if session.get_decoded().get(SESSION_KEY) == str(user.pk)
+    }
+
+
+def sqlite_file_copy(table: str) -> tuple[bytes, int]:
+    """The bytes SQLite would write to a database file for the test database, as this
+    connection sees it, and how many rows `table` has in that copy (read back with sqlite3).
+
+    The test database lives in memory, inside the test's open transaction (so neither VACUUM
+    INTO nor the backup API can run): it is serialised instead. SQLite only."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "copy.sqlite3"
+        path.write_bytes(connection.connection.serialize())
+        data = path.read_bytes()
+        copy = sqlite3.connect(path)
+        try:
+            (rows,) = copy.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
+        finally:
+            copy.close()
+    return data, int(rows)
 
 
 class BaseTestCase(TestCase):

@@ -11,7 +11,14 @@ from django.urls import reverse
 from continuum.accounts import services
 from continuum.accounts.models import Membership, Role, User
 from continuum.audit.models import AuditEvent
-from continuum.testing.base import PASSWORD, BaseTestCase, make_client, make_episode, make_staff
+from continuum.testing.base import (
+    PASSWORD,
+    BaseTestCase,
+    make_client,
+    make_episode,
+    make_staff,
+    session_keys_of,
+)
 
 NEW_PASSWORD = "a-long-and-unusual-passphrase-42"
 
@@ -332,6 +339,30 @@ class DeactivateTests(BaseTestCase):
         response = self.client.get(reverse("accounts:members"))
 
         self.assertTrue(response["Location"].startswith("/accounts/login/"))
+
+    def test_deactivation_ends_the_members_sessions_for_good(self) -> None:
+        alice, bob = Client(), Client()
+        alice.force_login(self.alice)
+        bob.force_login(self.bob)
+        caseload = reverse("care:caseload")
+        self.login(self.olivia)
+
+        self.client.post(self.url(self.alice))
+
+        # Her sessions are gone from the database, not merely unusable while she is inactive:
+        # reactivating her brings none of them back.
+        self.assertEqual(session_keys_of(self.alice), set())
+        self.alice.membership.refresh_from_db()
+        services.reactivate_member(self.alice.membership, by=self.olivia)
+        response = alice.get(caseload)
+        self.assertRedirects(
+            response, f"/accounts/login/?next={caseload}", fetch_redirect_response=False
+        )
+        self.assertNotIn("_auth_user_id", alice.session)
+        # A colleague and the owner stay logged in.
+        self.assertEqual(bob.get(caseload).status_code, 200)
+        self.assertEqual(self.client.get(reverse("accounts:members")).status_code, 200)
+        self.assertEqual(AuditEvent.objects.filter(action="member.deactivate").count(), 1)
 
     def test_it_reactivates(self) -> None:
         services.deactivate_member(self.alice.membership, by=self.olivia)

@@ -9,16 +9,24 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY
 from django.core.cache import cache
+from django.test import Client as Browser
 from django.urls import reverse
 
 from continuum.accounts import mfa
 from continuum.accounts.models import Practice, Role
 from continuum.audit.models import AuditEvent
-from continuum.testing.base import PASSWORD, TOTP_SECRET, BaseTestCase, make_staff
+from continuum.testing.base import (
+    PASSWORD,
+    TOTP_SECRET,
+    BaseTestCase,
+    make_staff,
+    session_keys_of,
+)
 from continuum.tests.test_url_sweep import ID_ROUTES, SweepWorld, dummy_kwargs, iter_routes
 
 ENROL = "/accounts/2fa/totp/activate/"
 AUTHENTICATE = "/accounts/2fa/authenticate/"
+CASELOAD = reverse("care:caseload")
 
 
 def code_now(secret: str = TOTP_SECRET) -> str:
@@ -239,6 +247,41 @@ class OwnerResetTests(MFATestCase):
         self.client.cookies.clear()
         self.password_step("alice@example.org")
         self.assertRedirects(self.client.get(reverse("home")), ENROL, fetch_redirect_response=False)
+
+    def test_the_reset_logs_the_member_out_of_every_open_session(self) -> None:
+        laptop, phone, colleague = Browser(), Browser(), Browser()
+        # Alice logs in for real on her laptop (password, then her authenticator code) and
+        # is also logged in on her phone; Bob and Olivia have their own sessions.
+        laptop.post("/accounts/login/", {"login": "alice@example.org", "password": PASSWORD})
+        laptop.post(AUTHENTICATE, {"code": code_now()})
+        phone.force_login(self.alice)
+        colleague.force_login(self.bob)
+        self.login(self.olivia)
+        for browser in (laptop, phone, colleague, self.client):
+            self.assertEqual(browser.get(CASELOAD).status_code, 200)
+        self.assertEqual(len(session_keys_of(self.alice)), 2)
+
+        response = self.client.post(self.reset_url(self.alice), follow=True)
+
+        self.assertContains(response, "second factor was reset and they were logged out")
+        self.assertEqual(session_keys_of(self.alice), set())
+        for browser in (laptop, phone):
+            response = browser.get(CASELOAD)
+            self.assertRedirects(
+                response,
+                f"{reverse('account_login')}?next={CASELOAD}",
+                fetch_redirect_response=False,
+            )
+            self.assertNotIn("_auth_user_id", browser.session)
+            page = browser.get(response["Location"])
+            self.assertContains(page, 'name="password"')
+            self.assertNotContains(page, "Alice Adams")
+        # Everyone else stays logged in, the owner included.
+        self.assertEqual(colleague.get(CASELOAD).status_code, 200)
+        self.assertEqual(self.client.get(CASELOAD).status_code, 200)
+        self.assertEqual(len(session_keys_of(self.bob)), 1)
+        event = AuditEvent.objects.get(action="member.mfa_reset")
+        self.assertEqual((event.actor, event.detail), (self.olivia, {"user_id": self.alice.pk}))
 
     def test_an_owner_cannot_reset_their_own(self) -> None:
         self.login(self.olivia)

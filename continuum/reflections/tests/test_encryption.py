@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
-import tempfile
 from io import StringIO
-from pathlib import Path
 from unittest import skipUnless
 
 from cryptography.fernet import Fernet
@@ -18,6 +15,7 @@ from continuum.encryption import reset_keyring
 from continuum.lib.crypto import DecryptionError, generate_key
 from continuum.reflections.models import Reflection
 from continuum.reflections.tests.base import ReflectionTestCase, make_reflection
+from continuum.testing.base import sqlite_file_copy
 
 CANARY = "CANARY-7f3a"
 
@@ -70,18 +68,7 @@ class EncryptedAtRestTests(ReflectionTestCase):
             f"/reflections/{reflection.pk}/addressed/",
             {"appointment": self.attended.pk, "note": f"We talked {CANARY}"},
         )
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "copy.sqlite3"
-            # The test database lives in memory, inside this test's open transaction (so
-            # neither VACUUM INTO nor the backup API can run): serialise it, which gives the
-            # bytes SQLite would write to a database file, as this connection sees them.
-            path.write_bytes(connection.connection.serialize())
-            data = path.read_bytes()
-            copy = sqlite3.connect(path)
-            try:
-                (rows,) = copy.execute("SELECT count(*) FROM reflections_reflection").fetchone()
-            finally:
-                copy.close()
+        data, rows = sqlite_file_copy("reflections_reflection")
         self.assertEqual(rows, 1)
         # The copy holds the data (the client's surname, stored in clear) but no canary.
         self.assertIn(b"Dawson", data)

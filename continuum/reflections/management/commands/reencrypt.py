@@ -3,7 +3,9 @@
 Part of key rotation (docs/operations.md, "Encryption keys"): put the new key first, keep the
 old ones after it, run this, then drop the old keys. Every model's EncryptedTextFields are
 covered (found through `continuum.encryption.encrypted_fields`), so models added later need
-nothing here.
+nothing here. So are the staff's second-factor secrets, which allauth keeps in
+`Authenticator.data` (continuum/accounts/mfa.py, "Secrets at rest"): a legacy plaintext one
+is encrypted on the way.
 
 The stored tokens are read raw (not through the field, which would decrypt them), rotated with
 MultiFernet (decrypted with whichever key made them, encrypted with the first) and written
@@ -13,14 +15,17 @@ nothing, and running the command again finishes the job. It prints counts, never
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from allauth.mfa.models import Authenticator
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import models, transaction
 from django.db.models import TextField, Value
 from django.db.models.functions import Cast
 
+from continuum.accounts import mfa
 from continuum.encryption import encrypted_fields, keyring, reset_keyring
 from continuum.lib.crypto import DecryptionError
 
@@ -69,6 +74,13 @@ class Command(BaseCommand):
                 f"{model._meta.label}: {rows} rows, {values} values re-encrypted "
                 f"({', '.join(fields)})"
             )
+        rows, values = self._authenticators(batch_size)
+        total_rows += rows
+        total_values += values
+        self.stdout.write(
+            f"{Authenticator._meta.label}: {rows} rows, {values} values re-encrypted "
+            f"({', '.join(mfa.SECRET_VALUES + mfa.SECRET_LISTS)})"
+        )
         self.stdout.write(
             self.style.SUCCESS(f"Done: {total_rows} rows, {total_values} values re-encrypted.")
         )
@@ -76,40 +88,73 @@ class Command(BaseCommand):
     def _model(
         self, model: type[models.Model], fields: list[str], batch_size: int
     ) -> tuple[int, int]:
-        manager = model._base_manager
         # Cast to a plain TextField so the ORM hands back the stored token, not the plaintext.
         raw = {_raw(f): Cast(f, output_field=TextField()) for f in fields}
-        last_pk: Any = None
-        rows = values = 0
-        while True:
-            with transaction.atomic():
-                batch = manager.order_by("pk")
-                if last_pk is not None:
-                    batch = batch.filter(pk__gt=last_pk)
-                chunk = list(
-                    batch.select_for_update().annotate(**raw).values("pk", *raw)[:batch_size]
-                )
-                if not chunk:
-                    return rows, values
-                for row in chunk:
-                    updates = {}
-                    for field in fields:
-                        token = row[_raw(field)]
-                        if not token:
-                            continue
-                        try:
-                            rotated = keyring().rotate(token)
-                        except DecryptionError as exc:
-                            # The label and the id, never the value.
-                            raise CommandError(
-                                f"{model._meta.label} {row['pk']} field {field}: the stored "
-                                "value cannot be decrypted with any configured key. Nothing "
-                                "in this batch was changed."
-                            ) from exc
-                        # Value(..., TextField) writes the token as it is (no second encryption).
-                        updates[field] = Value(rotated, output_field=TextField())
-                    if updates:
-                        manager.filter(pk=row["pk"]).update(**updates)
-                        values += len(updates)
-                rows += len(chunk)
-                last_pk = chunk[-1]["pk"]
+
+        def rotate_row(row: dict[str, Any]) -> int:
+            updates = {}
+            for field in fields:
+                token = row[_raw(field)]
+                if not token:
+                    continue
+                try:
+                    rotated = keyring().rotate(token)
+                except DecryptionError as exc:
+                    # The label and the id, never the value.
+                    raise CommandError(
+                        f"{model._meta.label} {row['pk']} field {field}: the stored value "
+                        "cannot be decrypted with any configured key. Nothing in this batch "
+                        "was changed."
+                    ) from exc
+                # Value(..., TextField) writes the token as it is (no second encryption).
+                updates[field] = Value(rotated, output_field=TextField())
+            if updates:
+                model._base_manager.filter(pk=row["pk"]).update(**updates)
+            return len(updates)
+
+        return _in_batches(
+            model._base_manager.annotate(**raw).values("pk", *raw), rotate_row, batch_size
+        )
+
+    def _authenticators(self, batch_size: int) -> tuple[int, int]:
+        """The secrets inside Authenticator.data (a JSON field holding tokens)."""
+
+        def rotate_row(row: dict[str, Any]) -> int:
+            if not isinstance(row["data"], dict):
+                return 0
+            try:
+                data, count = mfa.map_secrets(row["data"], mfa.rotate)
+            except DecryptionError as exc:
+                raise CommandError(
+                    f"{Authenticator._meta.label} {row['pk']} field data: a stored second-factor "
+                    "secret cannot be decrypted with any configured key. Nothing in this batch "
+                    "was changed."
+                ) from exc
+            if count:
+                Authenticator.objects.filter(pk=row["pk"]).update(data=data)
+            return count
+
+        return _in_batches(Authenticator.objects.values("pk", "data"), rotate_row, batch_size)
+
+
+def _in_batches(
+    rows: models.QuerySet[Any, dict[str, Any]],
+    rotate_row: Callable[[dict[str, Any]], int],
+    batch_size: int,
+) -> tuple[int, int]:
+    """Walk `rows` by primary key, `batch_size` at a time, each batch locked and rotated in
+    one transaction. Returns (rows seen, values re-encrypted)."""
+    last_pk: Any = None
+    seen = values = 0
+    while True:
+        with transaction.atomic():
+            batch = rows.order_by("pk")
+            if last_pk is not None:
+                batch = batch.filter(pk__gt=last_pk)
+            chunk = list(batch.select_for_update()[:batch_size])
+            if not chunk:
+                return seen, values
+            for row in chunk:
+                values += rotate_row(row)
+            seen += len(chunk)
+            last_pk = chunk[-1]["pk"]
