@@ -98,14 +98,19 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 # SQLite (WAL, synchronous=FULL, BEGIN IMMEDIATE) by default; PostgreSQL when DATABASE_URL is set.
+# Connections are kept between requests (seconds; 0 opens one per request). For SQLite too:
+# a new connection costs about 1 ms of CPU (the PRAGMAs, Django's SQL functions, reading the
+# schema), as much as the rest of the cheapest page (docs/performance.md).
+DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60)
 _database_url = env_str("DATABASE_URL", "")
 if _database_url:
-    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=DB_CONN_MAX_AGE)}
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env_str("SQLITE_PATH", str(VAR_DIR / "continuum.sqlite3")),
+            "CONN_MAX_AGE": DB_CONN_MAX_AGE,
             "OPTIONS": {
                 # IMMEDIATE takes the write lock when a transaction starts, so two writers
                 # queue on busy_timeout instead of failing with "database is locked" on upgrade.
