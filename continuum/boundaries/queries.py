@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, QuerySet
 from django.urls import reverse
 
 from continuum.boundaries.models import Direction, Message
@@ -17,18 +17,17 @@ from continuum.care.access import clients_for
 from continuum.care.models import Client
 
 
-def unread_messages(user: Any) -> list[Message]:
-    """Messages from `user`'s clients that `user` has not marked read, newest first, with
-    the client loaded (1 query). Only clients `user` treats; none for anyone else."""
-    return list(
-        Message.objects.filter(
-            client__in=clients_for(user),
-            direction=Direction.TO_THERAPIST,
-            read_at__isnull=True,
-        )
-        .select_related("client")
-        .order_by("-created_at", "-pk")
+def _unread(user: Any) -> QuerySet[Message]:
+    """Messages from `user`'s clients that `user` has not marked read. Only clients `user`
+    treats; none for anyone else."""
+    return Message.objects.filter(
+        client__in=clients_for(user), direction=Direction.TO_THERAPIST, read_at__isnull=True
     )
+
+
+def unread_messages(user: Any) -> list[Message]:
+    """The unread messages (`_unread`), newest first, with the client loaded (1 query)."""
+    return list(_unread(user).select_related("client").order_by("-created_at", "-pk"))
 
 
 def message_entries(user: Any, now: datetime) -> list[Any]:
@@ -37,11 +36,7 @@ def message_entries(user: Any, now: datetime) -> list[Any]:
     from continuum.continuity.day import RANK_CHECKIN, MindEntry
 
     rows = (
-        Message.objects.filter(
-            client__in=clients_for(user),
-            direction=Direction.TO_THERAPIST,
-            read_at__isnull=True,
-        )
+        _unread(user)
         .order_by()
         .values("client_id")
         .annotate(

@@ -27,6 +27,11 @@ class ClientQuerySet(models.QuerySet["Client"]):
         return self.filter(therapist=user, practice_id=membership.practice_id)
 
 
+def display_name_of(first_name: str, preferred_name: str, last_name: str) -> str:
+    """How a client is named on every page: the name they go by, then their last name."""
+    return f"{preferred_name or first_name} {last_name}"
+
+
 class Client(models.Model):
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="clients")
     therapist = models.ForeignKey(
@@ -65,8 +70,7 @@ class Client(models.Model):
 
     @property
     def display_name(self) -> str:
-        first = self.preferred_name or self.first_name
-        return f"{first} {self.last_name}"
+        return display_name_of(self.first_name, self.preferred_name, self.last_name)
 
     @property
     def full_name(self) -> str:

@@ -23,8 +23,8 @@ from django.db.models import Count, Exists, Max, Min, OuterRef, Q
 from django.utils import timezone
 
 from continuum.care.access import clients_for
-from continuum.care.episodes import OPEN_STATUSES, EpisodeStatus
-from continuum.care.models import Appointment, AppointmentStatus, Episode
+from continuum.care.episodes import EpisodeStatus
+from continuum.care.models import Appointment, AppointmentStatus, Episode, display_name_of
 from continuum.lib.paths import path_for_ids
 from continuum.lib.timezones import local_day_bounds
 from continuum.measures.alerts import ACTIVE
@@ -53,7 +53,7 @@ class ClientName:
 
     @property
     def display_name(self) -> str:
-        return f"{self.preferred_name or self.first_name} {self.last_name}"
+        return display_name_of(self.first_name, self.preferred_name, self.last_name)
 
 
 @dataclass
@@ -191,7 +191,7 @@ def build_day(user: Any, now: datetime | None = None) -> Day:
     for provider in extra_providers():
         entries.extend(provider(user, now))
     entries.sort(key=lambda e: (e.rank, -(e.at.timestamp() if e.at else 0)))
-    name_clients(user, entries)
+    entries = name_clients(user, entries)
     return Day(
         today=today,
         today_sessions=[s for s in sessions if s.starts_at < tomorrow_start],
@@ -200,12 +200,12 @@ def build_day(user: Any, now: datetime | None = None) -> Day:
     )
 
 
-def name_clients(user: Any, entries: list[MindEntry]) -> None:
-    """Give each entry its client's name: one query for all of them, through the access
-    helper (an entry about a client the user no longer treats is dropped, not named)."""
+def name_clients(user: Any, entries: list[MindEntry]) -> list[MindEntry]:
+    """The entries, each with its client's name: one query for all of them, through the
+    access helper (an entry about a client the user no longer treats is dropped, not named)."""
     wanted = {e.client_id for e in entries if e.client_id is not None}
     if not wanted:
-        return
+        return entries
     client_path = path_for_ids("care:client_detail", "client_id")
     names = {
         row[0]: ClientName(*row, url=client_path(row[0]))
@@ -220,16 +220,16 @@ def name_clients(user: Any, entries: list[MindEntry]) -> None:
             if entry.client is None:
                 continue
         kept.append(entry)
-    entries[:] = kept
+    return kept
 
 
 def checkin_entries(user: Any, now: datetime) -> list[MindEntry]:
     """One entry per client with unseen check-ins; urgent ones rank above the rest.
     One query, counted per client in SQL (the check-ins' encrypted notes are not read)."""
-    from continuum.portal.models import CheckIn
+    from continuum.portal.queries import unseen_checkins_query
 
     rows = (
-        CheckIn.objects.filter(client__in=clients_for(user), seen_at__isnull=True)
+        unseen_checkins_query(user)
         .order_by()
         .values("client_id")
         .annotate(
@@ -256,21 +256,14 @@ def checkin_entries(user: Any, now: datetime) -> list[MindEntry]:
 
 
 def plan_entries(user: Any, now: datetime) -> list[MindEntry]:
-    """Plans whose review date has come, and homework past its due date (two queries, the
-    same rows as plans.queries.plan_reviews_due and overdue_homework, as plain columns)."""
-    from continuum.plans.models import Homework, HomeworkStatus, PlanStatus, TreatmentPlan
+    """Plans whose review date has come, and homework past its due date (two queries: the
+    rows of plans.queries' plan_reviews_due_query and overdue_homework_query, as plain
+    columns and counts per client)."""
+    from continuum.plans.queries import overdue_homework_query, plan_reviews_due_query
 
     today = timezone.localtime(now).date()
-    clients = clients_for(user)
-    reviews = (
-        TreatmentPlan.objects.filter(
-            client__in=clients,
-            status=PlanStatus.CURRENT,
-            review_date__lte=today,
-            episode__status__in=[str(st) for st in OPEN_STATUSES],
-        )
-        .order_by("review_date", "pk")
-        .values_list("client_id", "episode_id", "review_date")
+    reviews = plan_reviews_due_query(user, today).values_list(
+        "client_id", "episode_id", "review_date"
     )
     plan_path = path_for_ids("plans:episode_plan", "episode_id")
     entries = [
@@ -284,9 +277,7 @@ def plan_entries(user: Any, now: datetime) -> list[MindEntry]:
         for client_id, episode_id, review_date in reviews
     ]
     overdue = (
-        Homework.objects.filter(
-            client__in=clients, status=HomeworkStatus.ASSIGNED, due_date__lt=today
-        )
+        overdue_homework_query(user, today)
         .order_by()
         .values("client_id")
         .annotate(count=Count("pk"), oldest=Min("due_date"))

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, Q, Window
+from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -379,23 +379,22 @@ def interventions_due_for_review(
     return sorted(due, key=lambda d: (d.since, d.intervention.pk))
 
 
-def plan_reviews_due(user: Any, today: date) -> list[TreatmentPlan]:
-    """Current plans of `user`'s clients whose review date is today or earlier (one query).
+def plan_reviews_due_query(user: Any, today: date) -> QuerySet[TreatmentPlan]:
+    """Current plans of `user`'s clients whose review date is today or earlier, the most
+    overdue first. The day reads their columns; `plan_reviews_due` loads them."""
+    return TreatmentPlan.objects.filter(
+        client__in=clients_for(user),
+        status=PlanStatus.CURRENT,
+        review_date__lte=today,
+        # A finished course's plan is not reviewed any more.
+        episode__status__in=[str(st) for st in OPEN_STATUSES],
+    ).order_by("review_date", "pk")
 
-    Returns TreatmentPlan rows (with `client` and `episode` loaded), the most overdue first;
-    link to `plans:episode_plan` with `plan.episode_id`.
-    """
-    return list(
-        TreatmentPlan.objects.filter(
-            client__in=clients_for(user),
-            status=PlanStatus.CURRENT,
-            review_date__lte=today,
-            # A finished course's plan is not reviewed any more.
-            episode__status__in=[str(st) for st in OPEN_STATUSES],
-        )
-        .select_related("client", "episode")
-        .order_by("review_date", "pk")
-    )
+
+def plan_reviews_due(user: Any, today: date) -> list[TreatmentPlan]:
+    """`plan_reviews_due_query` as TreatmentPlan rows with `client` and `episode` loaded
+    (one query); link to `plans:episode_plan` with `plan.episode_id`."""
+    return list(plan_reviews_due_query(user, today).select_related("client", "episode"))
 
 
 # --- Homework -------------------------------------------------------------------------------
@@ -459,18 +458,19 @@ def homework_since(client: Client, since: datetime) -> list[Homework]:
     )
 
 
-def overdue_homework(user: Any, today: date) -> list[Homework]:
-    """Open tasks of `user`'s clients whose due date has passed (one query).
+def overdue_homework_query(user: Any, today: date) -> QuerySet[Homework]:
+    """Open tasks of `user`'s clients whose due date has passed. The day counts them per
+    client; `overdue_homework` lists them."""
+    return Homework.objects.filter(
+        client__in=clients_for(user), status=HomeworkStatus.ASSIGNED, due_date__lt=today
+    )
 
-    Returns Homework rows with `client` loaded, the longest overdue first; link to
-    `plans:homework_list` with `homework.client_id`.
-    """
+
+def overdue_homework(user: Any, today: date) -> list[Homework]:
+    """The overdue tasks as Homework rows with `client` loaded, the longest overdue first
+    (one query); link to `plans:homework_list` with `homework.client_id`."""
     return list(
-        Homework.objects.filter(
-            client__in=clients_for(user), status=HomeworkStatus.ASSIGNED, due_date__lt=today
-        )
-        .select_related("client")
-        .order_by("due_date", "pk")
+        overdue_homework_query(user, today).select_related("client").order_by("due_date", "pk")
     )
 
 

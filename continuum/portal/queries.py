@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -252,6 +252,12 @@ def checkins_since(client: Client, since: datetime | None) -> CheckinDigest:
     )
 
 
+def unseen_checkins_query(user: Any) -> QuerySet[CheckIn]:
+    """Check-ins `user`'s clients wrote that `user` has not marked seen (only clients `user`
+    treats). The day counts them per client; `unseen_checkins` lists them."""
+    return CheckIn.objects.filter(client__in=clients_for(user), seen_at__isnull=True)
+
+
 def unseen_checkins(user: User) -> list[CheckIn]:
     """Check-ins the user's clients wrote that the user has not marked seen, in 1 query.
 
@@ -259,7 +265,7 @@ def unseen_checkins(user: User) -> list[CheckIn]:
     Only clients `user` treats (care.access.clients_for); none for anyone else.
     """
     return list(
-        CheckIn.objects.filter(client__in=clients_for(user), seen_at__isnull=True)
+        unseen_checkins_query(user)
         .select_related("client")
         .annotate(
             urgent_rank=Case(

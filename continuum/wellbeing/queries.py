@@ -60,35 +60,32 @@ def _weight_of_mine(user: Any) -> Subquery:
 
 
 def _attended(user: Any, start: datetime, end: datetime) -> Any:
-    # The user's own appointments, whoever treats the client now: the hours were theirs.
-    return Appointment.objects.filter(
-        therapist=user,
-        status=AppointmentStatus.ATTENDED,
-        starts_at__gte=start,
-        starts_at__lt=end,
-    ).order_by("starts_at", "pk")
+    """The attended sessions the user held in [start, end), each with `my_weight` (or None).
+    The user's own appointments, whoever treats the client now: the hours were theirs."""
+    return (
+        Appointment.objects.filter(
+            therapist=user,
+            status=AppointmentStatus.ATTENDED,
+            starts_at__gte=start,
+            starts_at__lt=end,
+        )
+        .annotate(my_weight=_weight_of_mine(user))
+        .order_by("starts_at", "pk")
+    )
 
 
 def attended_sessions(user: Any, start: datetime, end: datetime) -> list[Appointment]:
     """The attended sessions the user held in [start, end), each with `my_weight` (or None)
     and its client, for the load page's list of this week. One query (a name shows only while
     the client is still the user's own)."""
-    return list(
-        _attended(user, start, end)
-        .annotate(my_weight=_weight_of_mine(user))
-        .select_related("client")
-    )
+    return list(_attended(user, start, end).select_related("client"))
 
 
 def session_loads(user: Any, start: datetime, end: datetime, zone: ZoneInfo) -> list[load.Session]:
     """The same sessions as plain `load.Session`s, for the day's prompt and the digest. One
     query reading three columns: the prompt runs on every visit to the day, and building
     twelve weeks of full Appointment objects was its largest cost."""
-    rows = (
-        _attended(user, start, end)
-        .annotate(my_weight=_weight_of_mine(user))
-        .values_list("starts_at", "duration_minutes", "my_weight")
-    )
+    rows = _attended(user, start, end).values_list("starts_at", "duration_minutes", "my_weight")
     return [
         load.Session(start=starts_at.astimezone(zone), minutes=minutes, weight=weight)
         for starts_at, minutes, weight in rows

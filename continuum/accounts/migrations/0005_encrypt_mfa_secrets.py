@@ -17,8 +17,8 @@ def _change_secrets(apps, schema_editor, change):
     for pk, data in rows:
         if not isinstance(data, dict):
             continue
-        new, count = map_secrets(data, change)
-        if count and new != data:
+        new, _ = map_secrets(data, change)
+        if new != data:
             Authenticator.objects.using(db).filter(pk=pk).update(data=new)
 
 
