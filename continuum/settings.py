@@ -74,7 +74,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "continuum.accounts.middleware.UserTimeZoneMiddleware",
     # Innermost: a full disk or I/O error answers a calm 503 (the other middleware still runs).
-    "continuum.lib.db_errors.StorageFailureMiddleware",
+    "continuum.accounts.db_errors.StorageFailureMiddleware",
 ]
 
 ROOT_URLCONF = "continuum.urls"

@@ -10,11 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet
-from django.urls import reverse
 
 from continuum.boundaries.models import Direction, Message
 from continuum.care.access import clients_for
 from continuum.care.models import Client
+from continuum.lib.contributions import DayItem, Rank
 
 
 def _unread(user: Any) -> QuerySet[Message]:
@@ -30,11 +30,12 @@ def unread_messages(user: Any) -> list[Message]:
     return list(_unread(user).select_related("client").order_by("-created_at", "-pk"))
 
 
-def message_entries(user: Any, now: datetime) -> list[Any]:
-    """The therapist's day: one entry per client with unread messages. One query, counted
-    per client in SQL (the encrypted bodies are not read)."""
-    from continuum.continuity.day import RANK_CHECKIN, MindEntry
+MESSAGES_ITEM = "boundaries.messages"
 
+
+def message_day_items(user: Any, now: datetime) -> list[DayItem]:
+    """The therapist's day: one item per client with unread messages. One query, counted
+    per client in SQL (the encrypted bodies are not read)."""
     rows = (
         _unread(user)
         .order_by()
@@ -47,22 +48,17 @@ def message_entries(user: Any, now: datetime) -> list[Any]:
         .order_by("-at", "client_id")
         .values_list("client_id", "count", "after_hours", "at")
     )
-    entries = []
-    for client_id, count, after_hours, at in rows:
-        reason = f"{count} unread portal message{'s' if count > 1 else ''}"
-        if after_hours:
-            reason += f", {after_hours} sent after hours"
-        entries.append(
-            MindEntry(
-                client_id=client_id,
-                rank=RANK_CHECKIN,
-                reason=reason + ".",
-                url=reverse("boundaries:client_messages", kwargs={"client_id": client_id}),
-                action="Read and reply",
-                at=at,
-            )
+    return [
+        DayItem(
+            kind=MESSAGES_ITEM,
+            client_id=client_id,
+            rank=Rank.CHECKIN,
+            at=at,
+            ref=client_id,
+            facts={"count": count, "after_hours": after_hours},
         )
-    return entries
+        for client_id, count, after_hours, at in rows
+    ]
 
 
 @dataclass

@@ -4,3 +4,15 @@ from django.apps import AppConfig
 class CareConfig(AppConfig):
     name = "continuum.care"
     label = "care"
+
+    def ready(self) -> None:
+        from continuum.care import presenters, queries
+        from continuum.lib.contributions import DayContribution, register_day
+
+        register_day(
+            DayContribution(
+                "care",
+                queries.drifting_day_items,
+                {queries.DRIFTING_ITEM: presenters.drifting_lines},
+            )
+        )

@@ -11,14 +11,17 @@ import heapq
 import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, cast, overload
 
+from django.conf import settings
 from django.db.models import (
     Case,
     Count,
+    Exists,
     F,
     IntegerField,
+    Max,
     OrderBy,
     OuterRef,
     Q,
@@ -29,7 +32,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
+from django.utils import timezone
 
+from continuum.accounts.paths import path_for_ids
 from continuum.care.access import clients_for
 from continuum.care.episodes import LABELS, OPEN_STATUSES, EpisodeStatus
 from continuum.care.models import (
@@ -42,7 +47,7 @@ from continuum.care.models import (
     ProgressNote,
 )
 from continuum.care.note_formats import FORMATS
-from continuum.lib.paths import path_for_ids
+from continuum.lib.contributions import DayItem, Rank
 
 # --- The current episode -------------------------------------------------------------------
 
@@ -371,3 +376,57 @@ class ClientTimeline:
 
     def __iter__(self) -> Iterator[TimelineItem]:
         return iter(self[0 : self.count()])
+
+
+# --- What care contributes to the therapist's day --------------------------------------------
+
+DRIFTING_ITEM = "care.drifting"
+
+
+def drifting_day_items(user: Any, now: datetime) -> list[DayItem]:
+    """Active episode, no attended session for DRIFT_DAYS, and no future session booked
+    (1 query)."""
+    cutoff = now - timedelta(days=settings.DRIFT_DAYS)
+    attended = Appointment.objects.filter(client=OuterRef("pk"), status=AppointmentStatus.ATTENDED)
+    clients = (
+        clients_for(user)
+        # An episode that began within the window is not drifting yet.
+        .filter(
+            Exists(
+                Episode.objects.filter(
+                    client=OuterRef("pk"),
+                    status=EpisodeStatus.ACTIVE,
+                    start_date__lte=timezone.localtime(cutoff).date(),
+                )
+            )
+        )
+        .exclude(Exists(attended.filter(starts_at__gte=cutoff)))
+        .exclude(
+            Exists(
+                Appointment.objects.filter(
+                    client=OuterRef("pk"),
+                    status=AppointmentStatus.SCHEDULED,
+                    starts_at__gte=now,
+                )
+            )
+        )
+        .annotate(
+            last_seen=Max(
+                "appointments__starts_at",
+                filter=Q(appointments__status=AppointmentStatus.ATTENDED),
+            )
+        )
+        .order_by("last_name", "first_name")
+        .values_list("pk", "last_seen")[:100]
+    )
+    return [
+        DayItem(
+            kind=DRIFTING_ITEM,
+            client_id=client_id,
+            rank=Rank.DRIFTING,
+            at=last_seen,
+            ref=client_id,
+            facts={"days": (now - last_seen).days if last_seen is not None else None},
+        )
+        for client_id, last_seen in clients
+    ]

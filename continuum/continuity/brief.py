@@ -7,24 +7,15 @@ tests pin it with assertNumQueries. Each section says plainly when there is noth
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
-
 from continuum.care.models import Appointment, AppointmentStatus, Episode, ProgressNote
+from continuum.lib.contributions import BriefSection, brief_contributions
 from continuum.measures.alerts import ACTIVE
 from continuum.measures.instruments import get_instrument
 from continuum.measures.models import Administration, AdministrationStatus, Alert
 from continuum.measures.queries import EpisodeOutcomeSummary, episode_outcome
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass
-class BriefSection:
-    template: str
-    data: Any
 
 
 @dataclass
@@ -58,7 +49,8 @@ class Brief:
     outcome: EpisodeOutcomeSummary | None
     scores_since: list[ScoreLine]
     alerts: list[Alert]
-    # Sections from the between-session apps, each rendered by its own partial template.
+    # Sections from the between-session apps (data; continuity.presenters picks each one's
+    # partial template).
     extra_sections: list[BriefSection] = field(default_factory=list)
 
     @property
@@ -114,48 +106,6 @@ def build_brief(appointment: Appointment, user: Any) -> Brief:
 def between_session_sections(
     appointment: Appointment, since: datetime | None, user: Any
 ) -> list[BriefSection]:
-    """What the client lived and the therapist thought since the last session (1 query each)."""
-    from continuum.boundaries.queries import messages_since
-    from continuum.followup.queries import previous_episode_section
-    from continuum.plans.queries import homework_since
-    from continuum.portal.queries import checkins_since
-    from continuum.reflections.access import reflections_to_bring
-
-    client = appointment.client
-    return [
-        # Only the author's own reflections: reflections_to_bring is empty for anyone else.
-        BriefSection(
-            "continuity/_brief_reflections.html", list(reflections_to_bring(user, client))
-        ),
-        BriefSection("continuity/_brief_checkins.html", checkins_since(client, since)),
-        BriefSection("boundaries/_brief_messages.html", messages_since(client, since)),
-        BriefSection("continuity/_brief_homework.html", homework_since(client, since or EPOCH)),
-        BriefSection("continuity/_brief_plan.html", plan_section(appointment)),
-        # A re-opened episode: the previous one's outcome, goals and relapse-prevention plan.
-        BriefSection("followup/_brief_previous.html", previous_episode_section(appointment)),
-    ]
-
-
-@dataclass
-class PlanSection:
-    plan: Any
-    goals: list[Any]
-    due: list[Any]
-    review_due: bool
-
-
-def plan_section(appointment: Appointment) -> PlanSection | None:
-    """The current plan's goals with their progress, interventions due for review and the
-    plan's review date (1 query for the plan, 2 for goals and scores, 3 for interventions)."""
-    from continuum.plans.queries import current_plan, goal_rows, interventions_due_for_review
-
-    plan = current_plan(appointment.client)
-    if plan is None:
-        return None
-    today = timezone.localdate()
-    return PlanSection(
-        plan=plan,
-        goals=goal_rows(plan),
-        due=interventions_due_for_review(plan.episode, today),
-        review_due=plan.review_date is not None and plan.review_date <= today,
-    )
+    """What the client lived and the therapist thought since the last session: one section
+    per registered BriefContribution, in their order (each runs its own fixed queries)."""
+    return [BriefSection(c.code, c.build(appointment, since, user)) for c in brief_contributions()]

@@ -9,13 +9,14 @@ from continuum.audit.log import record
 from continuum.care.access import get_appointment_for
 from continuum.continuity.brief import build_brief
 from continuum.continuity.day import build_day
+from continuum.continuity.presenters import brief_sections, day_page
 
 
 @clinician_required
 def day(request: HttpRequest) -> HttpResponse:
     if request.method not in READ_METHODS:
         return HttpResponseNotAllowed(READ_METHODS)
-    the_day = build_day(request.user)
+    the_day = day_page(build_day(request.user))
     return render(request, "continuity/day.html", {"day": the_day, "nav": "day"})
 
 
@@ -30,5 +31,10 @@ def brief(request: HttpRequest, appointment_id: int) -> HttpResponse:
     return render(
         request,
         "continuity/brief.html",
-        {"brief": the_brief, "appointment": appointment, "client": appointment.client},
+        {
+            "brief": the_brief,
+            "sections": brief_sections(the_brief.extra_sections),
+            "appointment": appointment,
+            "client": appointment.client,
+        },
     )

@@ -18,7 +18,6 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
-from django.urls import reverse
 from django.utils import timezone
 
 from continuum.care.episodes import EpisodeStatus
@@ -31,6 +30,7 @@ from continuum.endings.models import (
     TerminationPlan,
     UnplannedEnding,
 )
+from continuum.lib.contributions import DayItem, Rank
 from continuum.measures.instruments import get_instrument
 from continuum.measures.models import Administration, AdministrationStatus
 from continuum.measures.queries import EpisodeOutcomeSummary, episode_outcome
@@ -295,36 +295,24 @@ def unplanned_candidates(clients: QuerySet[Client], now: datetime) -> QuerySet[C
     return rows.order_by("last_name", "first_name", "pk")
 
 
-def unplanned_entries(user: Any, now: datetime) -> list[Any]:
+UNPLANNED_ITEM = "endings.unplanned"
+
+
+def unplanned_day_items(user: Any, now: datetime) -> list[DayItem]:
     """The therapist's day: clients who may have stopped coming (one query)."""
     from continuum.care.access import clients_for
-    from continuum.continuity.day import RANK_DRIFTING, MindEntry
 
-    days = unplanned_ending_days()
-    entries = []
     # Annotated with quiet_episode_id and last_attended (which the type checker cannot see).
     candidates: Any = unplanned_candidates(clients_for(user), now)
     rows = candidates.values_list("pk", "quiet_episode_id", "last_attended")[:100]
-    for client_id, episode_id, last_attended in rows:
-        if last_attended is None:
-            reason = (
-                f"No attended session and no portal activity in the {days} days since the "
-                "episode began: the client may not be coming."
-            )
-        else:
-            quiet = (now - last_attended).days
-            reason = (
-                f"No attended session for {quiet} days and no portal activity: "
-                "the client may have stopped coming."
-            )
-        entries.append(
-            MindEntry(
-                client_id=client_id,
-                rank=RANK_DRIFTING,
-                reason=reason,
-                url=reverse("endings:unplanned", kwargs={"episode_id": episode_id}),
-                action="Reach out or end as unplanned",
-                at=last_attended,
-            )
+    return [
+        DayItem(
+            kind=UNPLANNED_ITEM,
+            client_id=client_id,
+            rank=Rank.DRIFTING,
+            at=last_attended,
+            ref=episode_id,
+            facts={"quiet_days": (now - last_attended).days if last_attended is not None else None},
         )
-    return entries
+        for client_id, episode_id, last_attended in rows
+    ]

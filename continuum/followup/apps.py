@@ -5,3 +5,28 @@ class FollowupConfig(AppConfig):
     name = "continuum.followup"
     label = "followup"
     verbose_name = "Follow-up after therapy"
+
+    def ready(self) -> None:
+        from continuum.followup import presenters, queries
+        from continuum.lib import contributions as c
+
+        c.register_day(
+            c.DayContribution(
+                "followup",
+                queries.day_items,
+                {
+                    queries.FOLLOWUP_ANSWERED_ITEM: presenters.answered_lines,
+                    queries.FOLLOWUP_DUE_ITEM: presenters.due_lines,
+                    queries.BOOSTER_ITEM: presenters.booster_lines,
+                },
+            )
+        )
+        # A re-opened episode: the previous one's outcome, goals and relapse-prevention plan.
+        c.register_brief(
+            c.BriefContribution(
+                "previous_episode",
+                60,
+                lambda appointment, since, user: queries.previous_episode_section(appointment),
+                "followup/_brief_previous.html",
+            )
+        )

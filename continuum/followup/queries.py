@@ -26,6 +26,7 @@ from continuum.followup.models import (
     FollowUpConsent,
 )
 from continuum.followup.services import client_today, latest_episode
+from continuum.lib.contributions import DayItem, Rank
 from continuum.measures.models import Administration
 
 # --- The therapist's follow-up page for one client --------------------------------------------
@@ -139,17 +140,15 @@ def portal_followup(client: Client, consent: FollowUpConsent | None) -> PortalFo
 # --- The therapist's day ---------------------------------------------------------------------
 
 
-def day_entries(user: Any, now: datetime) -> list[Any]:
-    """ "On my mind" entries: follow-up answers not yet seen (flagged ones rank with urgent
+FOLLOWUP_ANSWERED_ITEM = "followup.answered"
+FOLLOWUP_DUE_ITEM = "followup.due"
+BOOSTER_ITEM = "followup.booster"
+
+
+def day_items(user: Any, now: datetime) -> list[DayItem]:
+    """ "On my mind" items: follow-up answers not yet seen (flagged ones rank with urgent
     check-ins), follow-ups due and unanswered, and booster requests awaiting a decision.
     2 queries."""
-    from continuum.continuity.day import (
-        RANK_CHECKIN,
-        RANK_DRIFTING,
-        RANK_URGENT_CHECKIN,
-        MindEntry,
-    )
-
     clients = clients_for(user)
     today = timezone.localtime(now).date()
     checkins = (
@@ -164,49 +163,44 @@ def day_entries(user: Any, now: datetime) -> list[Any]:
         )
         .order_by("-due_on", "-pk")[:100]
     )
-    entries = []
+    items = []
     for checkin in checkins:
+        facts = {"months": checkin.months, "flags": list(checkin.flags), "due_on": checkin.due_on}
         if checkin.is_answered:
-            reason = f"{checkin.label} answered"
-            if checkin.flags:
-                reason += ": " + "; ".join(checkin.flag_descriptions)
-            entries.append(
-                MindEntry(
+            items.append(
+                DayItem(
+                    kind=FOLLOWUP_ANSWERED_ITEM,
                     client_id=checkin.client_id,
-                    rank=RANK_URGENT_CHECKIN if checkin.flags else RANK_CHECKIN,
-                    reason=reason + ".",
-                    url=reverse("followup:checkin_detail", kwargs={"checkin_id": checkin.pk}),
-                    action="Read the answer",
+                    rank=Rank.URGENT_CHECKIN if checkin.flags else Rank.CHECKIN,
                     at=checkin.answered_at,
+                    ref=checkin.pk,
+                    facts=facts,
                 )
             )
         else:
-            entries.append(
-                MindEntry(
+            items.append(
+                DayItem(
+                    kind=FOLLOWUP_DUE_ITEM,
                     client_id=checkin.client_id,
-                    rank=RANK_DRIFTING,
-                    reason=f"{checkin.label} due since {checkin.due_on:%-d %B}, not answered yet.",
-                    url=reverse(
-                        "followup:client_followup", kwargs={"client_id": checkin.client_id}
-                    ),
-                    action="See the follow-up",
+                    rank=Rank.DRIFTING,
+                    ref=checkin.client_id,
+                    facts=facts,
                 )
             )
     boosters = BoosterRequest.objects.filter(
         client__in=clients, status=BoosterStatus.REQUESTED
     ).order_by("requested_at")[:100]
-    for booster in boosters:
-        entries.append(
-            MindEntry(
-                client_id=booster.client_id,
-                rank=RANK_URGENT_CHECKIN,
-                reason="Asked for a booster session.",
-                url=reverse("followup:booster_detail", kwargs={"booster_id": booster.pk}),
-                action="Book it or refer",
-                at=booster.requested_at,
-            )
+    items.extend(
+        DayItem(
+            kind=BOOSTER_ITEM,
+            client_id=booster.client_id,
+            rank=Rank.URGENT_CHECKIN,
+            at=booster.requested_at,
+            ref=booster.pk,
         )
-    return entries
+        for booster in boosters
+    )
+    return items
 
 
 # --- The pre-session brief of a re-opened episode -----------------------------------------------

@@ -14,7 +14,10 @@ from typing import Any, NamedTuple
 from django.urls import reverse
 from django.utils import timezone
 
+from continuum.accounts.models import User
+from continuum.care.access import clients_for
 from continuum.care.models import Appointment, AppointmentStatus, Client, Episode
+from continuum.lib.contributions import DayItem, Rank
 from continuum.measures import scoring
 from continuum.measures.alerts import ACTIVE
 from continuum.measures.charts import chart_svg, data_uri, spec_for
@@ -28,6 +31,7 @@ from continuum.measures.models import (
     Administration,
     AdministrationStatus,
     Alert,
+    AlertKind,
     MeasureAssignment,
 )
 
@@ -455,3 +459,38 @@ def episode_outcome(episode: Episode) -> EpisodeOutcomeSummary:
         category=category,
         explanation=explanation,
     )
+
+
+# --- What measures contributes to the therapist's day ----------------------------------------
+
+ALERT_ITEM = "measures.alert"
+
+
+def alert_day_items(user: User, now: datetime) -> list[DayItem]:
+    """One item per client: their most urgent open alert, and how many more wait (1 query).
+
+    A client with five alerts is one person to think about, not five lines; the link goes to
+    the most urgent alert and the client page lists the rest.
+    """
+    alerts = (
+        Alert.objects.filter(client__in=clients_for(user), status__in=ACTIVE)
+        .order_by("severity_rank", "-created_at")
+        .values_list("pk", "client_id", "kind", "message", "created_at")[:500]
+    )
+    by_client: dict[int, list[tuple[int, int, str, str, datetime]]] = {}
+    for alert in alerts:  # most urgent first, so each client's first alert leads
+        by_client.setdefault(alert[1], []).append(alert)
+    items = []
+    for group in by_client.values():
+        (pk, client_id, kind, message, created_at), more = group[0], len(group) - 1
+        items.append(
+            DayItem(
+                kind=ALERT_ITEM,
+                client_id=client_id,
+                rank=Rank.SAFETY if kind == AlertKind.SAFETY else Rank.ALERT,
+                at=created_at,
+                ref=pk,
+                facts={"alert_kind": kind, "message": message, "more": more},
+            )
+        )
+    return items

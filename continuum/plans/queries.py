@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models import Count, F, Min, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from continuum.care.access import clients_for
 from continuum.care.episodes import OPEN_STATUSES
 from continuum.care.models import Client, Episode
+from continuum.lib.contributions import DayItem, Rank
 from continuum.measures.instruments import UnknownInstrument, get_instrument
 from continuum.measures.models import Administration, AdministrationStatus
 from continuum.plans.models import (
@@ -499,3 +500,75 @@ def portal_homework(client: Client) -> list[Homework]:
         (h for h in rows if not h.is_open), key=lambda h: (h.due_date, h.pk), reverse=True
     )
     return open_ + done
+
+
+# --- What plans contributes to the day and the brief -----------------------------------------
+
+# The brief of a first session: homework "since" the beginning of time.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+PLAN_REVIEW_ITEM = "plans.review"
+HOMEWORK_ITEM = "plans.homework"
+
+
+def plan_day_items(user: Any, now: datetime) -> list[DayItem]:
+    """Plans whose review date has come, and homework past its due date (two queries: the
+    rows of plan_reviews_due_query and overdue_homework_query, as plain columns and counts
+    per client)."""
+    today = timezone.localtime(now).date()
+    reviews = plan_reviews_due_query(user, today).values_list(
+        "client_id", "episode_id", "review_date"
+    )
+    items = [
+        DayItem(
+            kind=PLAN_REVIEW_ITEM,
+            client_id=client_id,
+            rank=Rank.PLAN_REVIEW,
+            ref=episode_id,
+            facts={"review_date": review_date},
+        )
+        for client_id, episode_id, review_date in reviews
+    ]
+    overdue = (
+        overdue_homework_query(user, today)
+        .order_by()
+        .values("client_id")
+        .annotate(count=Count("pk"), oldest=Min("due_date"))
+        .order_by("oldest", "client_id")
+        .values_list("client_id", "count")
+    )
+    items.extend(
+        DayItem(
+            kind=HOMEWORK_ITEM,
+            client_id=client_id,
+            rank=Rank.HOMEWORK,
+            ref=client_id,
+            facts={"count": count},
+        )
+        for client_id, count in overdue
+    )
+    return items
+
+
+@dataclass
+class PlanSection:
+    plan: TreatmentPlan
+    goals: list[Any]
+    due: list[Any]
+    review_due: bool
+
+
+def plan_section(client: Client) -> PlanSection | None:
+    """For the brief: the current plan's goals with their progress, interventions due for
+    review and the plan's review date (1 query for the plan, 2 for goals and scores, 3 for
+    interventions)."""
+    plan = current_plan(client)
+    if plan is None:
+        return None
+    today = timezone.localdate()
+    return PlanSection(
+        plan=plan,
+        goals=goal_rows(plan),
+        due=interventions_due_for_review(plan.episode, today),
+        review_due=plan.review_date is not None and plan.review_date <= today,
+    )

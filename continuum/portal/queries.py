@@ -11,13 +11,14 @@ from datetime import date, datetime
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Value, When
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from continuum.accounts.models import User
 from continuum.care.access import clients_for
 from continuum.care.models import Appointment, AppointmentStatus, Client
+from continuum.lib.contributions import DayItem, Rank
 from continuum.measures.instruments import (
     Instrument,
     UnknownInstrument,
@@ -289,3 +290,33 @@ def recent_moods(client: Client) -> list[int]:
 def unseen_count(client: Client) -> int:
     """How many of the client's check-ins the therapist has not marked seen, in 1 query."""
     return CheckIn.objects.filter(client=client, seen_at__isnull=True).count()
+
+
+# --- What the portal contributes to the therapist's day --------------------------------------
+
+CHECKINS_ITEM = "portal.checkins"
+
+
+def checkin_day_items(user: User, now: datetime) -> list[DayItem]:
+    """One item per client with unseen check-ins; urgent ones rank above the rest. One query,
+    counted per client in SQL (the check-ins' encrypted notes are not read)."""
+    rows = (
+        unseen_checkins_query(user)
+        .order_by()
+        .values("client_id")
+        .annotate(
+            count=Count("pk"), urgent=Count("pk", filter=Q(urgent=True)), at=Max("created_at")
+        )
+        .values_list("client_id", "count", "urgent", "at")
+    )
+    return [
+        DayItem(
+            kind=CHECKINS_ITEM,
+            client_id=client_id,
+            rank=Rank.URGENT_CHECKIN if urgent else Rank.CHECKIN,
+            at=at,
+            ref=client_id,
+            facts={"count": count, "urgent": urgent},
+        )
+        for client_id, count, urgent, at in rows
+    ]

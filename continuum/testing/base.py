@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from continuum.care.models import (
     NoteStatus,
     ProgressNote,
 )
+from continuum.lib.contributions import DayItem, day_presenter
 
 PASSWORD = "correct-horse-battery-staple"
 # Every make_staff() user's TOTP secret: tests compute codes with pyotp.TOTP(TOTP_SECRET).now().
@@ -198,3 +200,28 @@ class BaseTestCase(TestCase):
                 reverse("mfa_authenticate"), {"code": pyotp.TOTP(totp_secret).now()}
             )
         return response
+
+
+@dataclass(frozen=True)
+class PresentedItem:
+    """A day item with the words its app's presenter makes for it (for assertions)."""
+
+    client_id: int | None
+    rank: int
+    at: datetime | None
+    reason: str
+    url: str
+    action: str
+
+
+def presented(items: list[DayItem]) -> list[PresentedItem]:
+    """Day items as the page words them, through the presenter registered for each kind."""
+    result = []
+    for item in items:
+        (line,) = day_presenter(item.kind)([item])
+        result.append(
+            PresentedItem(
+                item.client_id, int(item.rank), item.at, line.reason, line.url, line.action
+            )
+        )
+    return result

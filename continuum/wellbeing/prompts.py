@@ -1,8 +1,8 @@
 """The day view's wellbeing prompt: a kind suggestion when the therapist's load stays high.
 
-Registered in continuum/continuity/day.py `extra_providers()`. It ranks with the alerts, after
-the safety ones (it is about the therapist, not a client, so it never pushes a client's safety
-down), and disappears for a week with "Snooze for a week".
+Registered in WellbeingConfig.ready(). It ranks with the alerts, after the safety ones (it is
+about the therapist, not a client, so it never pushes a client's safety down), and
+disappears for a week with "Snooze for a week".
 """
 
 from __future__ import annotations
@@ -12,24 +12,36 @@ from typing import Any
 
 from django.urls import reverse
 
-from continuum.continuity.day import RANK_ALERT, MindEntry
+from continuum.lib.contributions import DayItem, DayLine, Rank
 from continuum.wellbeing.queries import prompt_for_user
 
+PROMPT_ITEM = "wellbeing.prompt"
 
-def prompt_entries(user: Any, now: datetime) -> list[MindEntry]:
+
+def prompt_day_items(user: Any, now: datetime) -> list[DayItem]:
     _, prompt = prompt_for_user(user, now)
     if prompt is None:
         return []
     return [
-        MindEntry(
+        DayItem(
+            kind=PROMPT_ITEM,
             client_id=None,
-            rank=RANK_ALERT,
-            reason=" ".join(prompt.reasons) + " " + prompt.suggestion,
-            url=reverse("wellbeing:load"),
-            action="See my load",
+            rank=Rank.ALERT,
             # "Now": first among the alerts that follow the safety ones.
             at=now,
+            facts={"reasons": list(prompt.reasons), "suggestion": prompt.suggestion},
+        )
+    ]
+
+
+def prompt_lines(items: list[DayItem]) -> list[DayLine]:
+    return [
+        DayLine(
+            reason=" ".join(item.facts["reasons"]) + " " + item.facts["suggestion"],
+            url=reverse("wellbeing:load"),
+            action="See my load",
             post_url=reverse("wellbeing:snooze"),
             post_label="Snooze for a week",
         )
+        for item in items
     ]

@@ -14,11 +14,11 @@ from django.utils import timezone
 from continuum.audit.models import AuditEvent
 from continuum.boundaries import services
 from continuum.boundaries.models import ClientMessaging, Direction, Message
-from continuum.boundaries.queries import message_entries, messages_since, unread_messages
+from continuum.boundaries.queries import message_day_items, messages_since, unread_messages
 from continuum.boundaries.tests.world import BoundariesTestCase, make_message
 from continuum.care.models import AppointmentStatus
 from continuum.portal.services import new_idempotency_key
-from continuum.testing.base import make_appointment, make_client
+from continuum.testing.base import make_appointment, make_client, presented
 
 NOW = datetime(2026, 7, 8, 10, 0, tzinfo=UTC)
 
@@ -277,7 +277,7 @@ class DayAndBriefTests(BoundariesTestCase):
 
         make_portal_user(gail)
         make_message(gail, when=NOW)
-        entries = {e.client_id: e for e in message_entries(self.alice, NOW)}
+        entries = {e.client_id: e for e in presented(message_day_items(self.alice, NOW))}
         self.assertEqual(set(entries), {self.dana.pk, gail.pk})
         dana = entries[self.dana.pk]
         self.assertEqual(dana.reason, "2 unread portal messages, 1 sent after hours.")

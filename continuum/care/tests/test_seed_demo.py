@@ -37,7 +37,7 @@ from continuum.care.models import (
     ProgressNote,
 )
 from continuum.care.note_formats import FORMATS
-from continuum.continuity.day import drifting_entries
+from continuum.care.queries import drifting_day_items
 from continuum.measures import alerts as alert_rules
 from continuum.measures import scoring, services
 from continuum.measures.models import (
@@ -864,7 +864,7 @@ class DefaultDemoTests(BaseTestCase):
             return {
                 entry.client_id
                 for email in LOGINS
-                for entry in drifting_entries(self.staff(email), NOW)
+                for entry in drifting_day_items(self.staff(email), NOW)
                 if entry.client_id is not None
             }
 
@@ -1312,7 +1312,7 @@ class DefaultDemoTests(BaseTestCase):
         drifting = self.drifting_clients()
         self.assertIn(len(drifting), (2, 3))
         with timezone.override(LONDON):
-            mine = drifting_entries(self.staff(), NOW)
+            mine = drifting_day_items(self.staff(), NOW)
         self.assertTrue(mine)
         cutoff = NOW - timedelta(days=settings.DRIFT_DAYS)
         for client_id in drifting:

@@ -18,10 +18,16 @@ from continuum.care.models import AppointmentStatus, Client, Episode
 from continuum.care.services.episodes import transition_episode
 from continuum.endings import services
 from continuum.endings.models import UnplannedEnding
-from continuum.endings.queries import unplanned_entries
+from continuum.endings.queries import unplanned_day_items
 from continuum.endings.tests.world import EndingsTestCase
 from continuum.portal.tests.world import make_checkin
-from continuum.testing.base import make_appointment, make_client, make_episode, make_portal_user
+from continuum.testing.base import (
+    make_appointment,
+    make_client,
+    make_episode,
+    make_portal_user,
+    presented,
+)
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 11, 18, 9, 0, tzinfo=LONDON)
@@ -46,7 +52,7 @@ class UnplannedPromptTests(EndingsTestCase):
         )
 
     def names(self, user: object = None) -> list[str]:
-        entries = unplanned_entries(user or self.alice, NOW)
+        entries = unplanned_day_items(user or self.alice, NOW)
         first_names = dict(Client.objects.values_list("pk", "first_name"))
         return [first_names[e.client_id] for e in entries]
 
@@ -75,7 +81,7 @@ class UnplannedPromptTests(EndingsTestCase):
         )
         self.assertNotIn("Rae", self.names())
         with time_machine.travel(NOW + timedelta(days=13), tick=False):
-            later = [e.client_id for e in unplanned_entries(self.alice, NOW + timedelta(days=13))]
+            later = [e.client_id for e in unplanned_day_items(self.alice, NOW + timedelta(days=13))]
         self.assertIn(recent.pk, later)
 
     def test_a_recent_check_in_counts_as_contact(self) -> None:
@@ -128,8 +134,8 @@ class UnplannedPromptTests(EndingsTestCase):
             client = make_client(self.alice, f"C{n}", "Quiet")
             make_episode(client, start_date=date(2026, 6, 1))
         with self.assertNumQueries(1):
-            entries = unplanned_entries(self.alice, NOW)
-        self.assertEqual(len(entries), 16)
+            entries = unplanned_day_items(self.alice, NOW)
+        self.assertEqual(len(presented(entries)), 16)
 
 
 @time_machine.travel(NOW, tick=False)

@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from continuum.audit.models import AuditEvent
 from continuum.continuity.day import build_day
+from continuum.continuity.presenters import day_page
 from continuum.followup.models import FollowUpCheckIn
-from continuum.followup.queries import day_entries
+from continuum.followup.queries import day_items
 from continuum.followup.services import Terms
 from continuum.followup.tests.world import (
     AFTER_END,
@@ -20,6 +21,7 @@ from continuum.followup.tests.world import (
     questionnaire_post,
 )
 from continuum.measures.models import Administration, Alert, MeasureAssignment
+from continuum.testing.base import presented
 
 URL = "/portal/follow-up/check-in/"
 
@@ -226,15 +228,15 @@ class TherapistReadsTests(FollowUpTestCase):
 
     def test_the_day_lists_the_answer_until_seen(self) -> None:
         with time_machine.travel(ONE_MONTH, tick=False):
-            entries = day_entries(self.alice, timezone.now())
+            entries = presented(day_items(self.alice, timezone.now()))
         self.assertEqual(len(entries), 1)
         self.assertIn("1-month follow-up answered: PHQ-9 reliably worse", entries[0].reason)
         self.assertEqual(entries[0].rank, 2)
-        self.assertEqual(day_entries(self.bob, timezone.now()), [])
+        self.assertEqual(presented(day_items(self.bob, timezone.now())), [])
         self.login(self.alice)
         self.client.post(self.url)
         with time_machine.travel(ONE_MONTH, tick=False):
-            self.assertEqual(day_entries(self.alice, timezone.now()), [])
+            self.assertEqual(presented(day_items(self.alice, timezone.now())), [])
 
     def test_the_client_follow_up_page_query_count_is_constant(self) -> None:
         self.login(self.alice)
@@ -266,7 +268,7 @@ class DayTests(FollowUpTestCase):
         with time_machine.travel(AFTER_END, tick=False):
             self.agree(Terms([1, 3], "questionnaires", date(2027, 1, 1)))
         with time_machine.travel(ONE_MONTH, tick=False):
-            entries = day_entries(self.alice, timezone.now())
+            entries = presented(day_items(self.alice, timezone.now()))
             self.assertEqual(
                 [e.reason for e in entries],
                 ["1-month follow-up due since 30 July, not answered yet."],
@@ -275,11 +277,14 @@ class DayTests(FollowUpTestCase):
 
             request_booster(self.dana, by=self.dana_user, reason="")
             with self.assertNumQueries(2):
-                entries = day_entries(self.alice, timezone.now())
+                items = day_items(self.alice, timezone.now())
+            entries = presented(items)
             self.assertIn("Asked for a booster session.", [e.reason for e in entries])
             self.login(self.alice)
             day = build_day(self.alice, timezone.now())
-            self.assertIn("Asked for a booster session.", [e.reason for e in day.on_my_mind])
+            self.assertIn(
+                "Asked for a booster session.", [e.reason for e in day_page(day).on_my_mind]
+            )
 
 
 class PortalPageQueryTests(FollowUpTestCase):

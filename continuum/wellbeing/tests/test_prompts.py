@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from continuum.audit.models import AuditEvent
 from continuum.measures.models import Alert
-from continuum.testing.base import make_client
+from continuum.testing.base import make_client, presented
 from continuum.wellbeing import load
 from continuum.wellbeing.models import WellbeingSettings
-from continuum.wellbeing.prompts import prompt_entries
+from continuum.wellbeing.prompts import prompt_day_items
 from continuum.wellbeing.queries import local_midnight, prompt_weeks, session_loads, zone_of
 from continuum.wellbeing.services import rate_session
 from continuum.wellbeing.tests.base import LONDON, WellbeingTestCase, attended, rate
@@ -66,7 +66,7 @@ class PromptTests(WellbeingTestCase):
         with time_machine.travel(NOW, tick=False):
             response = self.client.get(DAY)
             entries = response.context["day"].on_my_mind
-            ranks = [(e.client is None, e.rank) for e in entries]
+            ranks = [(e.client_name == "", e.rank) for e in entries]
             # Safety first, then this prompt, then the other alerts (and the rest).
             self.assertEqual(ranks[:3], [(False, 0), (True, 1), (False, 1)])
             self.assertContains(response, "For you")
@@ -149,24 +149,24 @@ class PromptTests(WellbeingTestCase):
     def test_the_provider_takes_three_queries_and_one_when_snoozed(self) -> None:
         self.heavy_mondays(range(-2, 1))
         now = NOW
-        prompt_entries(self.alice, now)  # the first visit reads the past weeks and keeps them
+        prompt_day_items(self.alice, now)  # the first visit reads the past weeks and keeps them
         # 1. wellbeing settings, 2. the past weeks from the cache, 3. this week's sessions.
         with self.assertNumQueries(3):
-            self.assertEqual(len(prompt_entries(self.alice, now)), 1)
+            self.assertEqual(len(prompt_day_items(self.alice, now)), 1)
         WellbeingSettings.objects.create(therapist=self.alice, snooze_until=now + timedelta(days=1))
         with self.assertNumQueries(1):
-            self.assertEqual(prompt_entries(self.alice, now), [])
+            self.assertEqual(prompt_day_items(self.alice, now), [])
 
     def test_rating_a_past_session_reaches_the_prompt_at_once(self) -> None:
         self.heavy_mondays(range(-2, 0))
         earlier = attended(self.dana, MONDAY - timedelta(weeks=3))
         with time_machine.travel(NOW, tick=False):
-            first = prompt_entries(self.alice, NOW)[0].reason
+            first = presented(prompt_day_items(self.alice, NOW))[0].reason
             self.assertIn("heavy for two weeks running", first)
             # The past weeks are cached now; rating a session three weeks ago forgets them.
             with self.captureOnCommitCallbacks(execute=True):
                 rate_session(earlier, by=self.alice, weight=5)
-            again = prompt_entries(self.alice, NOW)[0].reason
+            again = presented(prompt_day_items(self.alice, NOW))[0].reason
         self.assertIn("heavy for three weeks running", again)
 
     def test_the_cached_weeks_are_the_same_weeks_the_database_gives(self) -> None:

@@ -1,7 +1,7 @@
 from django.test import SimpleTestCase
 from django.urls import reverse
 
-from continuum.lib.paths import path_for_ids
+from continuum.accounts.paths import path_for_ids
 
 
 class PathForIdsTests(SimpleTestCase):

@@ -1,0 +1,20 @@
+"""Words and links for what care contributes to other pages (the edge of the app)."""
+
+from __future__ import annotations
+
+from continuum.accounts.paths import path_for_ids
+from continuum.lib.contributions import DayItem, DayLine
+
+
+def drifting_lines(items: list[DayItem]) -> list[DayLine]:
+    book_path = path_for_ids("care:appointment_create", "client_id")
+    lines = []
+    for item in items:
+        days = item.facts["days"]
+        if days is None:
+            reason = "Active episode with no attended session yet, and nothing booked."
+        else:
+            reason = f"No session for {days} days, and nothing booked."
+        assert item.client_id is not None
+        lines.append(DayLine(reason=reason, url=book_path(item.client_id), action="Book a session"))
+    return lines

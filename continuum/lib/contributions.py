@@ -1,0 +1,128 @@
+"""What the domain apps contribute to the surfaces: day items and brief sections.
+
+A surface (the day, the brief, the daily email) never imports a domain app to ask it for
+its part. Each domain app registers what it contributes in its `AppConfig.ready()`, and the
+surface iterates the registry. Adding a new kind of day item therefore touches one app: its
+query (data: ids, codes, counts, dates), its presenter (words and a link, at the edge) and
+one `register_*` line in its `ready()`.
+
+Pure Python: no Django, no app imports (the `lib` layer of docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum
+from typing import Any
+
+
+class Rank(IntEnum):
+    """The order of "Clients on my mind": lower comes first."""
+
+    SAFETY = 0
+    ALERT = 1
+    URGENT_CHECKIN = 2
+    CHECKIN = 3
+    DRIFTING = 4
+    PLAN_REVIEW = 5
+    HOMEWORK = 6
+
+
+@dataclass(frozen=True)
+class DayItem:
+    """One reason to think of a client today, as data.
+
+    `kind` names the contribution that made it (its presenter turns it into words and a
+    link); `ref` is the id the link points at (an alert, an episode, a client…); `facts`
+    holds the plain values the words are made from (counts, days, codes), never text
+    written by a person.
+    """
+
+    kind: str
+    client_id: int | None  # None: about the therapist, not a client ("For you")
+    rank: Rank
+    at: datetime | None = None
+    ref: int | None = None
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DayLine:
+    """A day item in words, made by its kind's presenter at the edge."""
+
+    reason: str
+    url: str
+    action: str
+    # An optional POST button beside the link (e.g. "Snooze for a week").
+    post_url: str = ""
+    post_label: str = ""
+
+
+# (user, now) -> the items; the user is the clinician whose day it is.
+DayProvider = Callable[[Any, datetime], Iterable[DayItem]]
+# Makes the words of many items of one kind at once, so a presenter can reverse a route once
+# per kind (continuum.accounts.paths.path_for_ids), not once per item.
+DayPresenter = Callable[[list[DayItem]], list[DayLine]]
+
+
+@dataclass(frozen=True)
+class DayContribution:
+    name: str
+    provider: DayProvider
+    # kind -> presenter of the items of that kind
+    presenters: Mapping[str, DayPresenter]
+
+
+@dataclass(frozen=True)
+class BriefSection:
+    """One section of the pre-session brief, as data: `code` selects its template at the
+    edge; `data` is what the contributing app's query returned."""
+
+    code: str
+    data: Any
+
+
+# (appointment, since, user) -> the section's data (None or empty: "nothing new").
+BriefBuilder = Callable[[Any, datetime | None, Any], Any]
+
+
+@dataclass(frozen=True)
+class BriefContribution:
+    code: str
+    order: int  # where the section stands on the page, lower first
+    build: BriefBuilder
+    template: str  # the partial that renders it (the edge)
+
+
+_day: dict[str, DayContribution] = {}
+_brief: dict[str, BriefContribution] = {}
+
+
+def register_day(contribution: DayContribution) -> None:
+    """Called from an AppConfig.ready(); registering the same name again replaces it."""
+    _day[contribution.name] = contribution
+
+
+def day_contributions() -> tuple[DayContribution, ...]:
+    return tuple(_day.values())
+
+
+def day_presenter(kind: str) -> DayPresenter:
+    for contribution in _day.values():
+        if kind in contribution.presenters:
+            return contribution.presenters[kind]
+    raise LookupError(f"no presenter registered for day item kind {kind!r}")
+
+
+def register_brief(contribution: BriefContribution) -> None:
+    _brief[contribution.code] = contribution
+
+
+def brief_contributions() -> tuple[BriefContribution, ...]:
+    return tuple(sorted(_brief.values(), key=lambda c: c.order))
+
+
+def brief_template(code: str) -> str:
+    return _brief[code].template
