@@ -16,7 +16,7 @@ endef
 help:
 	@echo "make demo   - install, migrate, load the demo practice, serve http://127.0.0.1:8000"
 	@echo "make test   - the whole suite: SQLite, PostgreSQL (throwaway cluster), browser, slow"
-	@echo "make lint   - ruff, ruff format --check, mypy --strict, bandit"
+	@echo "make lint   - ruff, ruff format --check, mypy --strict, import contracts, bandit"
 	@echo "make bench  - load and batch benchmarks on SQLite and PostgreSQL (QUICK=1: a small smoke run)"
 
 $(STAMP): requirements/bootstrap.txt requirements/base.txt requirements/dev.txt
@@ -78,6 +78,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy continuum
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/bandit -q -ll -c pyproject.toml -r continuum -x '*/tests/*,continuum/testing/*'
 
 format: $(STAMP)

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "continuum.notify",
     "continuum.followup",
     "continuum.wellbeing",
+    "continuum.practice",
     "continuum.ops",
 ]
 

@@ -4,9 +4,10 @@ from django.urls import include, path
 
 from continuum.accounts import views as account_views
 from continuum.bench_floor import floor
+from continuum.practice import views as practice_views
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
+    path("", practice_views.home, name="home"),
     path("ping/", floor, name="ping"),
     path("accounts/", include("allauth.urls")),
     path(
@@ -14,8 +15,8 @@ urlpatterns = [
         account_views.set_password,
         name="set_password",
     ),
-    path("practice/", include("continuum.accounts.urls")),
-    path("practice/audit/", include("continuum.audit.urls")),
+    path("practice/", include("continuum.practice.urls")),
+    path("practice/audit/", include("continuum.practice.audit_urls")),
     path("", include("continuum.care.urls")),
     path("", include("continuum.measures.urls")),
     path("", include("continuum.reflections.urls")),

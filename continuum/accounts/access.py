@@ -1,4 +1,5 @@
-"""Owner lookups: members and the client roster of the owner's own practice, 404 otherwise.
+"""Owner lookups: the members of the owner's own practice, 404 otherwise (the client roster
+is care.access.roster_for).
 
 Owners manage who treats whom; they do not read clinical content (care.access guards that).
 """
@@ -7,14 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 
 from continuum.accounts.models import Membership, User
-from continuum.care.models import Client, Episode
 
 
-def _owned_practice_id(owner: Any) -> int | None:
+def owned_practice_id(owner: Any) -> int | None:
     membership = getattr(owner, "membership", None)
     if membership is None or not membership.is_active or not membership.is_owner:
         return None
@@ -22,7 +22,7 @@ def _owned_practice_id(owner: Any) -> int | None:
 
 
 def members_for(owner: Any) -> QuerySet[Membership]:
-    practice_id = _owned_practice_id(owner)
+    practice_id = owned_practice_id(owner)
     if practice_id is None:
         return Membership.objects.none()
     return Membership.objects.filter(practice_id=practice_id).select_related("user")
@@ -42,7 +42,7 @@ def get_member_for(owner: Any, membership_id: int) -> Membership:
 
 def clinicians_for(owner: Any) -> QuerySet[User]:
     """Active clinical members of the owner's practice: who a client may be assigned to."""
-    practice_id = _owned_practice_id(owner)
+    practice_id = owned_practice_id(owner)
     if practice_id is None:
         return User.objects.none()
     return (
@@ -55,24 +55,3 @@ def clinicians_for(owner: Any) -> QuerySet[User]:
         .select_related("membership")
         .order_by("full_name", "email")
     )
-
-
-def roster_for(owner: Any) -> QuerySet[Client]:
-    """The practice's clients with their therapist and latest episode status (nothing clinical)."""
-    practice_id = _owned_practice_id(owner)
-    if practice_id is None:
-        return Client.objects.none()
-    latest_status = (
-        Episode.objects.filter(client=OuterRef("pk"))
-        .order_by("-start_date", "-pk")
-        .values("status")[:1]
-    )
-    return (
-        Client.objects.filter(practice_id=practice_id)
-        .select_related("therapist")
-        .annotate(latest_episode_status=Subquery(latest_status))
-    )
-
-
-def get_roster_client_for(owner: Any, client_id: int) -> Client:
-    return get_object_or_404(roster_for(owner), pk=client_id)

@@ -26,8 +26,6 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from continuum.accounts.models import Membership, Practice, Role, User, normalize_email
 from continuum.accounts.session_limits import end_sessions
 from continuum.audit.log import record
-from continuum.care.episodes import OPEN_STATUSES
-from continuum.care.models import Appointment, AppointmentStatus, Client, Episode
 from continuum.lib.timezones import is_valid_time_zone
 
 log = logging.getLogger(__name__)
@@ -274,52 +272,3 @@ def reset_second_factor(
     end_sessions(membership.user)
     record(by, "member.mfa_reset", membership, request=request, user_id=membership.user_id)
     return int(removed)
-
-
-# --- Clients --------------------------------------------------------------------------------
-
-
-def is_assignable(user: User, practice_id: int) -> bool:
-    membership = getattr(user, "membership", None)
-    return (
-        membership is not None
-        and membership.practice_id == practice_id
-        and membership.is_active
-        and membership.is_clinical
-        and user.is_active
-    )
-
-
-@transaction.atomic
-def reassign_client(
-    client: Client, to_user: User, by: User, *, request: HttpRequest | None = None
-) -> Client:
-    """Give the client, their open episodes and their upcoming sessions to another clinician.
-
-    Upcoming scheduled appointments move too: a deactivated therapist cannot see them, and the
-    new therapist's schedule must show the sessions they now hold.
-    """
-    if not is_assignable(to_user, client.practice_id):
-        raise NotAllowed("Choose an active clinician of this practice.")
-    if client.therapist_id == to_user.pk:
-        raise NotAllowed("The client is already assigned to this therapist.")
-    from_user_id = client.therapist_id
-    open_episodes = Episode.objects.filter(client=client, status__in=OPEN_STATUSES)
-    episode_ids = sorted(open_episodes.values_list("pk", flat=True))
-    Episode.objects.filter(pk__in=episode_ids).update(therapist=to_user)
-    moved_appointments = Appointment.objects.filter(
-        client=client, status=AppointmentStatus.SCHEDULED, starts_at__gte=timezone.now()
-    ).update(therapist=to_user)
-    client.therapist = to_user
-    client.save(update_fields=["therapist"])
-    record(
-        by,
-        "client.reassign",
-        client,
-        request=request,
-        from_user_id=from_user_id,
-        to_user_id=to_user.pk,
-        episode_ids=episode_ids,
-        appointments_moved=moved_appointments,
-    )
-    return client

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from allauth.account.utils import perform_login
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,24 +15,6 @@ from continuum.accounts.forms import ChoosePasswordForm
 # the token does not linger in history, Referer headers or access logs of later requests.
 LINK_PLACEHOLDER = "set"
 LINK_SESSION_KEY = "_set_password_link"
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """Send each person to where their work starts."""
-    membership = getattr(request.user, "membership", None)
-    if membership is not None and membership.is_active:
-        if membership.is_clinical:
-            return redirect("continuity:day")
-        if membership.is_owner:
-            return redirect("accounts:members")
-    if membership is None:
-        # Imported here: the portal app builds on accounts, not the other way round.
-        from continuum.portal.access import portal_client
-
-        if portal_client(request.user) is not None:
-            return redirect("portal:home")
-    return render(request, "accounts/no_access.html", status=200)
 
 
 @never_cache

@@ -16,7 +16,7 @@ from continuum.boundaries.models import (
     REASON_MAX,
     ContactPolicy,
 )
-from continuum.portal.services import KEY_PATTERN
+from continuum.lib.keys import KEY_PATTERN
 
 EXPIRED = "This form has expired. Please write your message again and send it."
 TIME_FORMAT = "%H:%M"

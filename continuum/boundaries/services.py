@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -37,8 +36,9 @@ from continuum.boundaries.models import (
 )
 from continuum.care.episodes import OPEN_STATUSES
 from continuum.care.models import Client, Episode
+from continuum.lib.contributions import contact_closed
+from continuum.lib.keys import KEY_PATTERN, new_idempotency_key
 from continuum.measures.crisis import crisis_resources
-from continuum.portal.services import KEY_PATTERN, new_idempotency_key
 
 __all__ = [
     "BoundaryError",
@@ -339,16 +339,6 @@ class ClientContact:
         return lines
 
 
-def _followup_ended(client: Client) -> bool:
-    """Consented follow-up was withdrawn or has expired (1 query; the follow-up app)."""
-    if not apps.is_installed("continuum.followup"):
-        return False
-    from continuum.followup.services import Phase as FollowUpPhase
-    from continuum.followup.services import followup_phase
-
-    return bool(followup_phase(client) == FollowUpPhase.ENDED)
-
-
 def contact_for(client: Client) -> ClientContact:
     """How `client` may reach their therapist now, in 3 queries: the client's phase, the
     therapist's policy for it, and the therapist's choice for this client; a 4th after
@@ -359,7 +349,8 @@ def contact_for(client: Client) -> ClientContact:
     ended = (
         phase.phase == Phase.AFTER_THERAPY
         and chosen.portal_messages_enabled
-        and _followup_ended(client)
+        # Consented follow-up was withdrawn or has expired (1 query; the follow-up app).
+        and contact_closed(client)
     )
     return ClientContact(
         client=client,

@@ -8,12 +8,18 @@ and every such request is audited flagged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any, TypeVar
 
-from django.db.models import Model, QuerySet
+from django.contrib.auth.decorators import login_required
+from django.db.models import Model, OuterRef, QuerySet, Subquery
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from continuum.accounts import break_glass
+from continuum.accounts.access import owned_practice_id
 from continuum.care.models import Appointment, Client, ClientQuerySet, Episode, ProgressNote
 
 M = TypeVar("M", bound=Model)
@@ -70,3 +76,66 @@ def get_note_for(user: Any, note_id: int) -> ProgressNote:
         pk=note_id,
     )
     return _checked(user, note, note.client)
+
+
+# --- The client portal: a logged-in client sees only their own record --------------------------
+
+PortalView = Callable[..., HttpResponse]
+
+
+def portal_client(user: Any) -> Client | None:
+    """The Client record behind a portal login, or None for staff and strangers."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    try:
+        client: Client = Client.objects.select_related(
+            "practice", "therapist", "portal_settings"
+        ).get(user=user)
+    except Client.DoesNotExist:
+        return None
+    return client
+
+
+def portal_client_required(view: PortalView) -> PortalView:
+    """Logged in as a client with portal access; sets `request.portal_client`. Others: 404.
+
+    Dates on portal pages are the client's own (their record's time zone, which may have
+    changed since the login was made).
+    """
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        client = portal_client(request.user)
+        if client is None:
+            raise Http404("No such page")
+        request.portal_client = client  # type: ignore[attr-defined]
+        # The time-zone middleware deactivates it again after the response.
+        timezone.activate(client.time_zone)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+# --- The owner's roster: who treats whom, nothing clinical -----------------------------------
+
+
+def roster_for(owner: Any) -> QuerySet[Client]:
+    """The practice's clients with their therapist and latest episode status (nothing clinical)."""
+    practice_id = owned_practice_id(owner)
+    if practice_id is None:
+        return Client.objects.none()
+    latest_status = (
+        Episode.objects.filter(client=OuterRef("pk"))
+        .order_by("-start_date", "-pk")
+        .values("status")[:1]
+    )
+    return (
+        Client.objects.filter(practice_id=practice_id)
+        .select_related("therapist")
+        .annotate(latest_episode_status=Subquery(latest_status))
+    )
+
+
+def get_roster_client_for(owner: Any, client_id: int) -> Client:
+    return get_object_or_404(roster_for(owner), pk=client_id)

@@ -7,7 +7,7 @@ class FollowupConfig(AppConfig):
     verbose_name = "Follow-up after therapy"
 
     def ready(self) -> None:
-        from continuum.followup import presenters, queries
+        from continuum.followup import presenters, queries, services
         from continuum.lib import contributions as c
 
         c.register_day(
@@ -20,6 +20,9 @@ class FollowupConfig(AppConfig):
                     queries.BOOSTER_ITEM: presenters.booster_lines,
                 },
             )
+        )
+        c.register_contact_closer(
+            "followup", lambda client: services.followup_phase(client) == services.Phase.ENDED
         )
         # A re-opened episode: the previous one's outcome, goals and relapse-prevention plan.
         c.register_brief(

@@ -126,3 +126,62 @@ def brief_contributions() -> tuple[BriefContribution, ...]:
 
 def brief_template(code: str) -> str:
     return _brief[code].template
+
+
+# --- Panels of the record pages (the client page, the episode page) -------------------------
+
+
+@dataclass(frozen=True)
+class PanelContribution:
+    """A panel that a domain app adds to a page of a foundation app (care's client page
+    shows measures, homework and reflections without importing those apps).
+
+    `build(user, obj)` returns the panel's data, put in the page's context under `name`;
+    `template` is the partial that renders it.
+    """
+
+    page: str  # "client" (obj: a Client) or "episode" (obj: an Episode)
+    name: str
+    order: int
+    build: Callable[[Any, Any], Any]
+    template: str
+
+
+_panels: dict[tuple[str, str], PanelContribution] = {}
+
+
+def register_panel(contribution: PanelContribution) -> None:
+    _panels[contribution.page, contribution.name] = contribution
+
+
+def panels(page: str) -> tuple[PanelContribution, ...]:
+    return tuple(sorted((p for p in _panels.values() if p.page == page), key=lambda p: p.order))
+
+
+# --- Small questions one app answers for another -------------------------------------------
+
+# (client) -> True when the client's follow-up after therapy has ended (withdrawn or
+# expired): portal messaging closes then. Registered by the follow-up app.
+_contact_closers: dict[str, Callable[[Any], bool]] = {}
+# (episode) -> the goal statements a goal-rating questionnaire asks about (the treatment
+# plan's active goals). Registered by the plans app.
+_goal_sources: dict[str, Callable[[Any], list[str]]] = {}
+
+
+def register_contact_closer(name: str, closed: Callable[[Any], bool]) -> None:
+    _contact_closers[name] = closed
+
+
+def contact_closed(client: Any) -> bool:
+    return any(closed(client) for closed in _contact_closers.values())
+
+
+def register_goal_source(name: str, source: Callable[[Any], list[str]]) -> None:
+    _goal_sources[name] = source
+
+
+def goal_statements(episode: Any) -> list[str]:
+    for source in _goal_sources.values():
+        if statements := source(episode):
+            return statements
+    return []

@@ -6,7 +6,12 @@ class MeasuresConfig(AppConfig):
     label = "measures"
 
     def ready(self) -> None:
-        from continuum.lib.contributions import DayContribution, register_day
+        from continuum.lib.contributions import (
+            DayContribution,
+            PanelContribution,
+            register_day,
+            register_panel,
+        )
         from continuum.measures import presenters, queries
 
         register_day(
@@ -14,5 +19,23 @@ class MeasuresConfig(AppConfig):
                 "measures",
                 queries.alert_day_items,
                 {queries.ALERT_ITEM: presenters.alert_lines},
+            )
+        )
+        register_panel(
+            PanelContribution(
+                "client",
+                "summary",
+                10,
+                lambda user, client: queries.measures_summary_for_client(client),
+                "measures/_client_measures.html",
+            )
+        )
+        register_panel(
+            PanelContribution(
+                "episode",
+                "outcome",
+                10,
+                lambda user, episode: queries.episode_outcome(episode),
+                "measures/_episode_outcome.html",
             )
         )

@@ -9,10 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
+from continuum.care.access import portal_client_required
 from continuum.care.models import Client
 from continuum.notify.forms import PreferencesForm
 from continuum.notify.preferences import PreferencesError, preferences_for, update_preferences
-from continuum.portal.access import portal_client_required
 
 
 @never_cache

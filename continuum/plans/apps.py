@@ -19,6 +19,16 @@ class PlansConfig(AppConfig):
                 },
             )
         )
+        c.register_goal_source("plans", queries.active_goal_statements)
+        c.register_panel(
+            c.PanelContribution(
+                "client",
+                "homework",
+                20,
+                lambda user, client: queries.homework_for_client(client, limit=10),
+                "plans/_homework_panel.html",
+            )
+        )
         c.register_brief(
             c.BriefContribution(
                 "homework",

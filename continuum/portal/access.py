@@ -7,55 +7,14 @@ client's rows; anything else is a 404.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from continuum.care.access import clients_for
 from continuum.care.models import Client
 from continuum.measures.models import Administration, AdministrationStatus
 from continuum.portal.models import CheckIn
-
-View = Callable[..., HttpResponse]
-
-
-def portal_client(user: Any) -> Client | None:
-    """The Client record behind a portal login, or None for staff and strangers."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return None
-    try:
-        client: Client = Client.objects.select_related(
-            "practice", "therapist", "portal_settings"
-        ).get(user=user)
-    except Client.DoesNotExist:
-        return None
-    return client
-
-
-def portal_client_required(view: View) -> View:
-    """Logged in as a client with portal access; sets `request.portal_client`. Others: 404.
-
-    Dates on portal pages are the client's own (their record's time zone, which may have
-    changed since the login was made).
-    """
-
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        client = portal_client(request.user)
-        if client is None:
-            raise Http404("No such page")
-        request.portal_client = client  # type: ignore[attr-defined]
-        # The time-zone middleware deactivates it again after the response.
-        timezone.activate(client.time_zone)
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def own_checkin(client: Client, checkin_id: int) -> CheckIn:

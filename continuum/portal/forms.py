@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.core.validators import RegexValidator
 
+from continuum.lib.keys import KEY_PATTERN
 from continuum.measures.models import instrument_name
 from continuum.portal.models import (
     NOTE_MAX,
@@ -15,7 +16,6 @@ from continuum.portal.models import (
     CheckinCadence,
     HomeworkStatus,
 )
-from continuum.portal.services import KEY_PATTERN
 
 SCALE_ERROR = f"Choose a number from {SCALE_MIN} to {SCALE_MAX}."
 EXPIRED = "This form has expired. Please fill it in again and send it."

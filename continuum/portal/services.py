@@ -8,8 +8,6 @@ Exception messages are safe to show and to log: no names, addresses or free text
 from __future__ import annotations
 
 import logging
-import re
-import secrets
 import smtplib
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -28,6 +26,7 @@ from continuum.accounts.services import link_hours, set_password_link
 from continuum.audit.log import record
 from continuum.care.episodes import OPEN_STATUSES
 from continuum.care.models import Client, Episode
+from continuum.lib.keys import KEY_PATTERN
 from continuum.portal.models import (
     NOTE_MAX,
     SCALE_MAX,
@@ -39,8 +38,6 @@ from continuum.portal.models import (
 )
 
 log = logging.getLogger(__name__)
-
-KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
 class PortalError(ValueError):
@@ -268,11 +265,6 @@ def revoke_access(client: Client, *, by: User, request: HttpRequest | None = Non
 
 
 # --- Check-ins --------------------------------------------------------------------------------
-
-
-def new_idempotency_key() -> str:
-    """A random token issued with each check-in form (32 URL-safe characters)."""
-    return secrets.token_urlsafe(24)
 
 
 def _scale(data: Mapping[str, Any], name: str, *, required: bool) -> int | None:

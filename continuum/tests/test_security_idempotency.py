@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from continuum.audit.models import AuditEvent
 from continuum.boundaries.models import Direction, Message
+from continuum.lib.keys import new_idempotency_key
 from continuum.portal.models import CheckIn
-from continuum.portal.services import new_idempotency_key
 from continuum.portal.tests.world import PortalTestCase, checkin_data
 
 

@@ -83,8 +83,8 @@ TARGETS: dict[str, tuple[str, Callable[[Any], dict[str, Any]], list[str]]] = {
 
 # Every module that reads request.GET, so that a new list view cannot escape the fuzzing.
 READS_GET = {
-    "continuum/accounts/views_practice.py",
-    "continuum/audit/views.py",
+    "continuum/practice/views.py",
+    "continuum/practice/audit_views.py",
     "continuum/boundaries/views/portal.py",
     "continuum/boundaries/views/therapist.py",
     "continuum/care/views/clients.py",

@@ -9,6 +9,7 @@ from continuum.accounts import services
 from continuum.accounts.models import Membership, Role
 from continuum.audit.models import AuditEvent
 from continuum.care.models import Episode
+from continuum.care.services.clients import reassign_client
 from continuum.testing.base import (
     BaseTestCase,
     make_appointment,
@@ -284,12 +285,12 @@ class ReassignTests(BaseTestCase):
 
     def test_the_service_refuses_the_same_therapist(self) -> None:
         with self.assertRaisesMessage(services.NotAllowed, "already assigned"):
-            services.reassign_client(self.dana, self.alice, self.olivia)
+            reassign_client(self.dana, self.alice, self.olivia)
         self.assert_unchanged()
 
     def test_the_service_refuses_another_practices_therapist(self) -> None:
         with self.assertRaises(services.NotAllowed):
-            services.reassign_client(self.dana, self.charlie, self.olivia)
+            reassign_client(self.dana, self.charlie, self.olivia)
         self.assert_unchanged()
 
     def test_a_deactivated_therapists_clients_can_be_reassigned(self) -> None:

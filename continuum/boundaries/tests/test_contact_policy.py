@@ -18,8 +18,8 @@ from continuum.boundaries.tests.world import (
     policy_post,
     set_policy,
 )
+from continuum.lib.keys import new_idempotency_key
 from continuum.portal.models import CheckinCadence, PortalSettings
-from continuum.portal.services import new_idempotency_key
 from continuum.testing.base import make_client, make_episode, make_staff
 
 URL = "/me/boundaries/"

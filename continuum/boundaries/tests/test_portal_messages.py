@@ -20,7 +20,7 @@ from continuum.boundaries.tests.world import (
     make_message,
     set_policy,
 )
-from continuum.portal.services import new_idempotency_key
+from continuum.lib.keys import new_idempotency_key
 
 INBOX = "/portal/messages/"
 COMPOSE = "/portal/messages/new/"

@@ -17,7 +17,7 @@ from continuum.boundaries.models import ClientMessaging, Direction, Message
 from continuum.boundaries.queries import message_day_items, messages_since, unread_messages
 from continuum.boundaries.tests.world import BoundariesTestCase, make_message
 from continuum.care.models import AppointmentStatus
-from continuum.portal.services import new_idempotency_key
+from continuum.lib.keys import new_idempotency_key
 from continuum.testing.base import make_appointment, make_client, presented
 
 NOW = datetime(2026, 7, 8, 10, 0, tzinfo=UTC)

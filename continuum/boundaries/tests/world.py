@@ -12,7 +12,7 @@ from continuum.accounts.models import User
 from continuum.boundaries import policy
 from continuum.boundaries.models import ContactPolicy, Direction, Message, Phase
 from continuum.care.models import Client, Episode
-from continuum.portal.services import new_idempotency_key
+from continuum.lib.keys import new_idempotency_key
 from continuum.testing.base import BaseTestCase, make_episode, make_portal_user
 
 # Wednesday 8 July 2026 (British Summer Time, UTC+1; New York is UTC-4).

@@ -20,8 +20,8 @@ from continuum.boundaries import services
 from continuum.boundaries.access import own_message
 from continuum.boundaries.forms import MessageForm
 from continuum.boundaries.models import Direction, Message
+from continuum.care.access import portal_client_required
 from continuum.care.models import Client
-from continuum.portal.access import portal_client_required
 
 READ = ("GET", "HEAD")
 INBOX_PAGE_SIZE = 20

@@ -6,11 +6,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
 
 from continuum.accounts.models import User
+from continuum.accounts.services import NotAllowed
 from continuum.audit.log import record
+from continuum.care.episodes import OPEN_STATUSES
 from continuum.care.forms.clients import CLIENT_FIELDS
-from continuum.care.models import Client, Episode
+from continuum.care.models import Appointment, AppointmentStatus, Client, Episode
 from continuum.care.services.episodes import local_today
 
 _EDITABLE = frozenset(CLIENT_FIELDS)
@@ -72,3 +76,52 @@ def update_client(client: Client, *, by: User, details: Mapping[str, Any]) -> li
         client.save(update_fields=changed)
     record(by, "client.update", client, fields=changed)
     return changed
+
+
+# --- Who treats the client (the owner's roster) ---------------------------------------------
+
+
+def is_assignable(user: User, practice_id: int) -> bool:
+    membership = getattr(user, "membership", None)
+    return (
+        membership is not None
+        and membership.practice_id == practice_id
+        and membership.is_active
+        and membership.is_clinical
+        and user.is_active
+    )
+
+
+@transaction.atomic
+def reassign_client(
+    client: Client, to_user: User, by: User, *, request: HttpRequest | None = None
+) -> Client:
+    """Give the client, their open episodes and their upcoming sessions to another clinician.
+
+    Upcoming scheduled appointments move too: a deactivated therapist cannot see them, and the
+    new therapist's schedule must show the sessions they now hold.
+    """
+    if not is_assignable(to_user, client.practice_id):
+        raise NotAllowed("Choose an active clinician of this practice.")
+    if client.therapist_id == to_user.pk:
+        raise NotAllowed("The client is already assigned to this therapist.")
+    from_user_id = client.therapist_id
+    open_episodes = Episode.objects.filter(client=client, status__in=OPEN_STATUSES)
+    episode_ids = sorted(open_episodes.values_list("pk", flat=True))
+    Episode.objects.filter(pk__in=episode_ids).update(therapist=to_user)
+    moved_appointments = Appointment.objects.filter(
+        client=client, status=AppointmentStatus.SCHEDULED, starts_at__gte=timezone.now()
+    ).update(therapist=to_user)
+    client.therapist = to_user
+    client.save(update_fields=["therapist"])
+    record(
+        by,
+        "client.reassign",
+        client,
+        request=request,
+        from_user_id=from_user_id,
+        to_user_id=to_user.pk,
+        episode_ids=episode_ids,
+        appointments_moved=moved_appointments,
+    )
+    return client

@@ -21,9 +21,7 @@ from continuum.care.forms.clients import CaseloadFilterForm, ClientCreateForm, C
 from continuum.care.models import Client
 from continuum.care.services.clients import create_client, update_client
 from continuum.care.services.episodes import next_statuses
-from continuum.measures.queries import measures_summary_for_client
-from continuum.plans.queries import homework_for_client
-from continuum.reflections.queries import client_panel
+from continuum.lib.contributions import panels
 
 
 @clinician_required
@@ -121,6 +119,7 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
     paginator: Paginator[queries.TimelineItem] = Paginator(timeline, settings.TIMELINE_PAGE_SIZE)
     page_obj = paginator.get_page(request.GET.get("page"))
     record(user, "client.view", client, request=request, page=page_obj.number)
+    client_panels = panels("client")
     return render(
         request,
         "care/client_detail.html",
@@ -131,9 +130,9 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
             "next_steps": next_statuses(current.status) if current is not None else [],
             "page_obj": page_obj,
             "timeline": page_obj.object_list,
-            "summary": measures_summary_for_client(client),
-            "homework": homework_for_client(client, limit=10),
-            "reflection_panel": client_panel(user, client),
+            # What other apps show here (measures, homework, the author's reflections).
+            **{p.name: p.build(user, client) for p in client_panels},
+            "panel_templates": [p.template for p in client_panels],
             "nav": "caseload",
         },
     )

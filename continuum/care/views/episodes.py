@@ -25,7 +25,7 @@ from continuum.care.services.episodes import (
     transition_episode,
     update_episode,
 )
-from continuum.measures.queries import episode_outcome
+from continuum.lib.contributions import panels
 
 
 @clinician_required
@@ -95,12 +95,15 @@ def _episode_page(
             "pk", "starts_at", "status", "modality", "duration_minutes", "episode_id"
         )
     )
+    episode_panels = panels("episode")
     context = {
         "episode": episode,
         "client": episode.client,
         "appointments": appointments,
         "next_steps": next_statuses(episode.status),
-        "outcome": episode_outcome(episode),
+        # What other apps show here (the measures' outcome).
+        **{p.name: p.build(request.user, episode) for p in episode_panels},
+        "panel_templates": [p.template for p in episode_panels],
         "nav": "caseload",
         **extra,
     }

@@ -20,12 +20,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from continuum.audit.log import record
+from continuum.care.access import portal_client_required
 from continuum.care.models import Client
 from continuum.endings import queries, services
 from continuum.endings.forms import ReadinessAnswerForm
 from continuum.endings.summary import Version
 from continuum.endings.views.therapist import FORMATS, summary_response
-from continuum.portal.access import portal_client_required
 
 READ = ("GET", "HEAD")
 

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from continuum.accounts.http import READ_METHODS
+from continuum.care.access import portal_client_required
 from continuum.care.models import Client
 from continuum.followup import queries, services
 from continuum.followup.access import own_answered_checkin, portal_consent
@@ -24,7 +25,6 @@ from continuum.followup.models import ConsentStatus, FollowUpCheckIn
 from continuum.measures.crisis import crisis_resources
 from continuum.measures.forms import QuestionnaireForm
 from continuum.measures.instruments import get_instrument
-from continuum.portal.access import portal_client_required
 
 
 def _client(request: HttpRequest) -> Client:

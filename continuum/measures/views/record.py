@@ -11,6 +11,7 @@ from continuum.accounts.decorators import clinician_required
 from continuum.audit.log import record
 from continuum.care.access import get_client_for, get_episode_for
 from continuum.care.episodes import OPEN_STATUSES
+from continuum.lib.contributions import goal_statements
 from continuum.measures.access import get_assignment_for
 from continuum.measures.forms import AssignForm
 from continuum.measures.models import Administration, AdministrationStatus, Cadence
@@ -22,7 +23,6 @@ from continuum.measures.services import (
     stop_assignment,
 )
 from continuum.measures.views.common import user_of
-from continuum.plans.queries import active_goal_statements
 
 
 @clinician_required
@@ -77,7 +77,7 @@ def assign(request: HttpRequest, episode_id: int) -> HttpResponse:
     user = user_of(request)
     episode = get_episode_for(user, episode_id)
     # The goal rating asks about the current plan's goals unless the therapist edits them.
-    plan_goals = active_goal_statements(episode)
+    plan_goals = goal_statements(episode)
     status = 200
     if request.method == "POST":
         form = AssignForm(request.POST, plan_goals=plan_goals)

@@ -14,12 +14,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from continuum.audit.log import record
+from continuum.care.access import portal_client_required
 from continuum.care.models import Client
 from continuum.plans import queries, services
 from continuum.plans.access import get_portal_homework
 from continuum.plans.forms import HomeworkReportForm
 from continuum.plans.models import GoalStatus, InterventionStatus, PlanError
-from continuum.portal.access import portal_client_required
 
 READ = ("GET", "HEAD")
 

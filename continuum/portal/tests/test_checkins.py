@@ -9,9 +9,10 @@ import time_machine
 from django.db import connection
 
 from continuum.audit.models import AuditEvent
+from continuum.lib.keys import new_idempotency_key
 from continuum.portal.models import CheckIn, PortalSettings
 from continuum.portal.queries import checkins_since, unseen_checkins
-from continuum.portal.services import PortalError, new_idempotency_key, record_checkin
+from continuum.portal.services import PortalError, record_checkin
 from continuum.portal.tests.world import PortalTestCase, checkin_data, make_checkin
 from continuum.testing.base import make_client
 

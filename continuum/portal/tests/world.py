@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from continuum.accounts.models import User
 from continuum.care.models import Episode
+from continuum.lib.keys import new_idempotency_key
 from continuum.measures.models import Administration, AdministrationStatus
 from continuum.portal.models import CheckIn, CheckinCadence, PortalSettings
-from continuum.portal.services import new_idempotency_key
 from continuum.testing.base import BaseTestCase, make_episode, make_portal_user
 
 

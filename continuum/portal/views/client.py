@@ -14,12 +14,14 @@ from django.views.decorators.cache import never_cache
 
 from continuum.accounts.http import READ_METHODS
 from continuum.boundaries.services import contact_for
+from continuum.care.access import portal_client_required
 from continuum.care.models import Client
+from continuum.lib.keys import new_idempotency_key
 from continuum.measures import services as measures
 from continuum.portal import queries
-from continuum.portal.access import own_checkin, own_pending_administration, portal_client_required
+from continuum.portal.access import own_checkin, own_pending_administration
 from continuum.portal.forms import CheckInForm
-from continuum.portal.services import PortalError, new_idempotency_key, record_checkin, settings_for
+from continuum.portal.services import PortalError, record_checkin, settings_for
 
 
 def _client(request: HttpRequest) -> Client:

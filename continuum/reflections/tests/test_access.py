@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from continuum.accounts.services import deactivate_member, reassign_client
+from continuum.accounts.services import deactivate_member
+from continuum.care.services.clients import reassign_client
 from continuum.reflections.access import (
     former_reflections_for,
     get_readable_reflection_for,

@@ -16,8 +16,8 @@ from typing import Any
 from django.core import mail
 from django.urls import NoReverseMatch, reverse
 
-from continuum.accounts.services import reassign_client
 from continuum.audit.models import AuditEvent
+from continuum.care.services.clients import reassign_client
 from continuum.reflections.models import Reflection
 from continuum.testing.base import make_portal_user
 from continuum.tests.test_url_sweep import ID_ROUTES, SweepWorld, iter_routes

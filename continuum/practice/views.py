@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
@@ -25,7 +26,9 @@ from continuum.accounts.forms import (
 from continuum.accounts.http import AuthenticatedRequest
 from continuum.accounts.models import Role
 from continuum.audit.log import record
+from continuum.care.access import get_roster_client_for, portal_client, roster_for
 from continuum.care.models import EPISODE_STATUS_CHOICES
+from continuum.care.services.clients import reassign_client
 
 ROSTER_PAGE_SIZE = 50
 EPISODE_STATUS_LABELS = dict(EPISODE_STATUS_CHOICES)
@@ -155,7 +158,7 @@ def roster(request: AuthenticatedRequest) -> HttpResponse:
             {"nav": "practice", "form": form, "page_obj": None},
             status=400,
         )
-    clients = access.roster_for(request.user).order_by("last_name", "first_name", "pk")
+    clients = roster_for(request.user).order_by("last_name", "first_name", "pk")
     filters: dict[str, Any] = form.cleaned_data if form.is_bound else {}
     selected = None
     if filters.get("therapist"):
@@ -187,13 +190,13 @@ def roster(request: AuthenticatedRequest) -> HttpResponse:
 
 @owner_required
 def reassign(request: AuthenticatedRequest, client_id: int) -> HttpResponse:
-    client = access.get_roster_client_for(request.user, client_id)
+    client = get_roster_client_for(request.user, client_id)
     clinicians = access.clinicians_for(request.user).exclude(pk=client.therapist_id)
     form = ReassignForm(request.POST or None, clinicians=clinicians)
     if request.method == "POST" and form.is_valid():
         to_user = form.cleaned_data["therapist"]
         try:
-            services.reassign_client(client, to_user, request.user, request=request)
+            reassign_client(client, to_user, request.user, request=request)
         except services.NotAllowed as exc:
             form.add_error("therapist", str(exc))
         else:
@@ -215,9 +218,7 @@ def querystring_prefix(request: HttpRequest) -> str:
 @owner_required
 def break_glass(request: AuthenticatedRequest, client_id: int) -> HttpResponse:
     """Emergency read access to a client of another therapist (SECURITY.md promise 5)."""
-    client = get_object_or_404(
-        access.roster_for(request.user).select_related("therapist"), pk=client_id
-    )
+    client = get_object_or_404(roster_for(request.user).select_related("therapist"), pk=client_id)
     if client.therapist_id == request.user.pk:
         raise Http404("No such page")  # their own client: they need no emergency access
     max_hours = bg.max_hours()
@@ -243,3 +244,17 @@ def break_glass(request: AuthenticatedRequest, client_id: int) -> HttpResponse:
         "accounts/break_glass.html",
         {"nav": "practice", "client": client, "form": form, "max_hours": max_hours},
     )
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each person to where their work starts."""
+    membership = getattr(request.user, "membership", None)
+    if membership is not None and membership.is_active:
+        if membership.is_clinical:
+            return redirect("continuity:day")
+        if membership.is_owner:
+            return redirect("accounts:members")
+    if membership is None and portal_client(request.user) is not None:
+        return redirect("portal:home")
+    return render(request, "accounts/no_access.html", status=200)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from continuum.accounts import views_practice as views
+from continuum.practice import views
 
 app_name = "accounts"
 

@@ -18,10 +18,10 @@ from continuum.accounts.decorators import owner_required
 from continuum.accounts.forms import member_choices
 from continuum.accounts.http import AuthenticatedRequest
 from continuum.accounts.models import Membership
-from continuum.accounts.views_practice import querystring_prefix
 from continuum.audit.log import record
 from continuum.audit.models import AuditEvent
 from continuum.lib.timezones import local_day_bounds
+from continuum.practice.views import querystring_prefix
 
 PAGE_SIZE = 50
 SYSTEM_ACTOR = "system"
