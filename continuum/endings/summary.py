@@ -33,7 +33,8 @@ from continuum.measures import scoring
 from continuum.measures.charts import chart_svg, data_uri, spec_for
 from continuum.measures.instruments import UnknownInstrument, get_instrument
 from continuum.measures.models import Administration, AdministrationStatus
-from continuum.measures.queries import EpisodeOutcomeSummary, episode_outcome
+from continuum.measures.presenters import OutcomeWords, outcome_words
+from continuum.measures.queries import episode_outcome
 
 # Measures the client version leaves out: feedback about the sessions themselves is for the
 # therapist, and goal ratings are shown per goal.
@@ -113,7 +114,7 @@ class Summary:
     focus: str
     goals: list[GoalLine]
     interventions: list[InterventionLine]
-    outcome: EpisodeOutcomeSummary
+    outcome: OutcomeWords
     outcome_lines: list[OutcomeLine]
     charts: list[Chart]
     termination: TerminationPlan | None
@@ -198,7 +199,7 @@ def _intervention_lines(view: Any, version: Version) -> list[InterventionLine]:
     return lines
 
 
-def _outcome_lines(outcome: EpisodeOutcomeSummary, version: Version) -> list[OutcomeLine]:
+def _outcome_lines(outcome: OutcomeWords, version: Version) -> list[OutcomeLine]:
     lines = []
     for m in outcome.measures:
         if version == Version.CLIENT and m.instrument.code in NOT_FOR_CLIENT:
@@ -310,7 +311,7 @@ def build_summary(episode: Episode, version: Version) -> Summary:
         view = plan_view(plan)
         goals = _goal_lines(view.goals, version)
         interventions = _intervention_lines(view, version)
-    outcome = episode_outcome(episode)
+    outcome = outcome_words(episode_outcome(episode))
     admins = list(
         Administration.objects.filter(
             episode=episode,

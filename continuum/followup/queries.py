@@ -209,7 +209,7 @@ def day_items(user: Any, now: datetime) -> list[DayItem]:
 @dataclass
 class PreviousEpisode:
     episode: Episode
-    outcome: Any  # measures.queries.EpisodeOutcomeSummary
+    outcome: Any  # measures.queries.EpisodeOutcomeSummary (data; words in templates)
     goals: list[Any]
     relapse_plan: list[tuple[str, str]]  # (label, text) of the endings app's plan, if any
     summary_url: str | None

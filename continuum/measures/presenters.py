@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from continuum.accounts.paths import path_for_ids
+from continuum.care.models import Episode
 from continuum.lib.contributions import DayItem, DayLine
-from continuum.measures.models import AlertKind
+from continuum.measures import scoring
+from continuum.measures.instruments import Instrument
+from continuum.measures.models import Administration, AlertKind
+from continuum.measures.queries import CHANGE_WORDS, EpisodeOutcomeSummary, MeasureOutcome
 
 
 def alert_lines(items: list[DayItem]) -> list[DayLine]:
@@ -18,3 +24,104 @@ def alert_lines(items: list[DayItem]) -> list[DayLine]:
         assert item.ref is not None
         lines.append(DayLine(reason=reason, url=alert_path(item.ref), action="Review the alert"))
     return lines
+
+
+# --- An episode's outcome in words -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeasureOutcomeWords:
+    instrument: Instrument
+    baseline: Administration
+    latest: Administration
+    reliable: str | None
+    change: str  # "down 10 points"
+    words: str  # the whole sentence
+    baseline_text: str  # "18 (moderately severe)"
+    latest_text: str
+
+
+@dataclass(frozen=True)
+class OutcomeWords:
+    """queries.EpisodeOutcomeSummary as the pages and documents say it."""
+
+    episode: Episode
+    measures: list[MeasureOutcomeWords]
+    attended: int
+    finished_treatment: bool
+    outcome: scoring.EpisodeOutcome | None
+    category: str  # the NHS Talking Therapies category in plain words
+    explanation: str
+
+
+def score_text(inst: Instrument, admin: Administration) -> str:
+    """ "18 (moderately severe)"."""
+    assert admin.total is not None
+    band = inst.band(admin.band) if admin.band else None
+    return f"{inst.display(admin.total)}" + (f" ({band.label.lower()})" if band else "")
+
+
+def change_text(inst: Instrument, diff: float) -> str:
+    """ "down 10 points", "up 5 percentage points", "no change"."""
+    amount = inst.display(abs(diff)).removesuffix("%")
+    plural = "" if amount == "1" else "s"
+    unit = f" percentage point{plural}" if inst.display_unit == "%" else f" point{plural}"
+    return "no change" if diff == 0 else f"{'up' if diff > 0 else 'down'} {amount}{unit}"
+
+
+def measure_outcome_words(m: MeasureOutcome) -> MeasureOutcomeWords:
+    inst, change = m.instrument, change_text(m.instrument, m.change)
+    if m.single:
+        words = f"{inst.name}: one score so far, {score_text(inst, m.baseline)}."
+    else:
+        words = (
+            f"{inst.name}: {score_text(inst, m.baseline)} at the start, "
+            f"{score_text(inst, m.latest)} at the latest, {change}: {CHANGE_WORDS[m.reliable]}."
+        )
+    return MeasureOutcomeWords(
+        instrument=inst,
+        baseline=m.baseline,
+        latest=m.latest,
+        reliable=m.reliable,
+        change=change,
+        words=words,
+        baseline_text=score_text(inst, m.baseline),
+        latest_text=score_text(inst, m.latest),
+    )
+
+
+def _explanation(summary: EpisodeOutcomeSummary) -> str:
+    outcome = summary.outcome
+    if outcome is None:
+        return "The category needs PHQ-9 or GAD-7 scores at both the start and the latest session."
+    parts = []
+    if outcome.category != "not_at_caseness":
+        parts.append(
+            "At caseness at the start."
+            if outcome.caseness_at_start
+            else "Below caseness at the start."
+        )
+    if outcome.caseness_at_start:
+        parts.append("Below caseness now." if not outcome.caseness_at_end else "Still at caseness.")
+    if outcome.mixed_change:
+        parts.append(
+            "One measure reliably improved while the other reliably worsened, so neither counts."
+        )
+    if not summary.finished_treatment:
+        parts.append(
+            "Fewer than two attended appointments: not yet a finished course of treatment, "
+            "so this is provisional."
+        )
+    return " ".join(parts)
+
+
+def outcome_words(summary: EpisodeOutcomeSummary) -> OutcomeWords:
+    return OutcomeWords(
+        episode=summary.episode,
+        measures=[measure_outcome_words(m) for m in summary.measures],
+        attended=summary.attended,
+        finished_treatment=summary.finished_treatment,
+        outcome=summary.outcome,
+        category=summary.outcome.label if summary.outcome else "Not enough scores yet",
+        explanation=_explanation(summary),
+    )

@@ -333,33 +333,39 @@ def measures_summary_for_client(
 # --- Episode outcome ------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class MeasureOutcome:
+    """One measure over an episode: its first and latest score, the change and whether it is
+    reliable ("improved" | "deteriorated" | "no_change", or None where the measure has no
+    reliable-change rule). Words: measures.presenters.outcome_words."""
+
     instrument: Instrument
     baseline: Administration
     latest: Administration
-    change: str  # "down 10 points"
-    reliable: str | None  # "improved" | "deteriorated" | "no_change" | None
-    words: str  # the whole sentence
-    baseline_text: str  # "18 (moderately severe)"
-    latest_text: str
+    change: float  # latest minus baseline, in the measure's own units
+    reliable: str | None
+
+    @property
+    def single(self) -> bool:
+        return self.baseline.pk == self.latest.pk
 
 
-@dataclass
+# The category of an episode without PHQ-9 or GAD-7 at both ends (not an NHS category).
+NOT_PAIRED = "not_paired"
+
+
+@dataclass(frozen=True)
 class EpisodeOutcomeSummary:
+    """An episode's outcome as data: each measure's pair of scores, the number of attended
+    appointments, and the NHS Talking Therapies classification (`outcome`, None when no
+    outcome measure is paired; `category` is its code, or NOT_PAIRED)."""
+
     episode: Episode
     measures: list[MeasureOutcome]
     attended: int
     finished_treatment: bool
     outcome: scoring.EpisodeOutcome | None
-    category: str  # the NHS Talking Therapies category in plain words
-    explanation: str
-
-
-def _describe(inst: Instrument, admin: Administration) -> str:
-    assert admin.total is not None
-    band = inst.band(admin.band) if admin.band else None
-    return f"{inst.display(admin.total)}" + (f" ({band.label.lower()})" if band else "")
+    category: str
 
 
 def episode_outcome(episode: Episode) -> EpisodeOutcomeSummary:
@@ -392,72 +398,18 @@ def episode_outcome(episode: Episode) -> EpisodeOutcomeSummary:
             reliable = scoring.reliable_change(inst, before=first.total, after=last.total)
         except scoring.ScoringError:
             reliable = None
-        diff = last.total - first.total
-        amount = inst.display(abs(diff)).removesuffix("%")
-        plural = "" if amount == "1" else "s"
-        unit = f" percentage point{plural}" if inst.display_unit == "%" else f" point{plural}"
-        change = "no change" if diff == 0 else f"{'up' if diff > 0 else 'down'} {amount}{unit}"
-        if first.pk == last.pk:
-            words = f"{inst.name}: one score so far, {_describe(inst, first)}."
-        else:
-            words = (
-                f"{inst.name}: {_describe(inst, first)} at the start, {_describe(inst, last)} "
-                f"at the latest, {change}: {CHANGE_WORDS[reliable]}."
-            )
-        measures.append(
-            MeasureOutcome(
-                inst,
-                first,
-                last,
-                change,
-                reliable,
-                words,
-                _describe(inst, first),
-                _describe(inst, last),
-            )
-        )
+        measures.append(MeasureOutcome(inst, first, last, last.total - first.total, reliable))
 
     firsts = {c: v[0].total for c, v in by_code.items() if len(v) > 1}
     lasts = {c: v[-1].total for c, v in by_code.items() if len(v) > 1}
     outcome = scoring.classify_episode(first=firsts, last=lasts)
-    finished = attended >= 2
-    if not outcome.paired:
-        category = "Not enough scores yet"
-        explanation = (
-            "The category needs PHQ-9 or GAD-7 scores at both the start and the latest session."
-        )
-    else:
-        category = outcome.label
-        parts = []
-        if outcome.category != "not_at_caseness":
-            parts.append(
-                "At caseness at the start."
-                if outcome.caseness_at_start
-                else "Below caseness at the start."
-            )
-        if outcome.caseness_at_start:
-            parts.append(
-                "Below caseness now." if not outcome.caseness_at_end else "Still at caseness."
-            )
-        if outcome.mixed_change:
-            parts.append(
-                "One measure reliably improved while the other reliably worsened, so neither "
-                "counts."
-            )
-        if not finished:
-            parts.append(
-                "Fewer than two attended appointments: not yet a finished course of treatment, "
-                "so this is provisional."
-            )
-        explanation = " ".join(parts)
     return EpisodeOutcomeSummary(
         episode=episode,
         measures=measures,
         attended=attended,
-        finished_treatment=finished,
+        finished_treatment=attended >= 2,
         outcome=outcome if outcome.paired else None,
-        category=category,
-        explanation=explanation,
+        category=outcome.category if outcome.paired else NOT_PAIRED,
     )
 
 

@@ -133,8 +133,7 @@ class BriefTests(FollowUpTestCase):
         section = previous_episode_section(self.appointment)
         assert section is not None
         self.assertEqual(section.episode, self.episode)
-        self.assertEqual(
-            section.outcome.category, "Reliably recovered: recovered and reliably improved"
-        )
+        # Data (a category code); the brief's template words it.
+        self.assertEqual(section.outcome.category, "reliable_recovery")
         self.assertEqual([g.statement for g in section.goals], ["Get back to running twice a week"])
         self.assertFalse(FollowUpConsent.objects.exists())

@@ -1,4 +1,4 @@
-"""Episode outcomes in plain words, and recomputing expected curves from finished episodes."""
+"""Episode outcomes as data and in words; recomputing expected curves from finished episodes."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from continuum.audit.models import AuditEvent
 from continuum.care.models import AppointmentStatus
 from continuum.measures.alerts import curves_for
 from continuum.measures.models import AdministrationStatus, ExpectedCurves
-from continuum.measures.queries import episode_outcome
+from continuum.measures.presenters import outcome_words
+from continuum.measures.queries import NOT_PAIRED, episode_outcome
 from continuum.measures.tests.world import MeasuresTestCase, make_score
 from continuum.testing.base import make_appointment, make_episode
 
@@ -39,7 +40,17 @@ class EpisodeOutcomeTests(MeasuresTestCase):
     def test_reliable_recovery_in_plain_words(self) -> None:
         self.scores((18, 12), (8, 6))
         with self.assertNumQueries(2):
-            outcome = episode_outcome(self.episode)
+            data = episode_outcome(self.episode)
+        # The data: a category code and each measure's pair of scores, for any surface.
+        self.assertEqual(data.category, "reliable_recovery")
+        self.assertEqual(
+            [
+                (m.instrument.code, m.baseline.total, m.latest.total, m.change)
+                for m in data.measures
+            ],
+            [("phq9", 18, 8, -10), ("gad7", 12, 6, -6)],
+        )
+        outcome = outcome_words(data)
         self.assertEqual(outcome.category, "Reliably recovered: recovered and reliably improved")
         self.assertIn("At caseness at the start. Below caseness now.", outcome.explanation)
         phq, gad = outcome.measures
@@ -58,11 +69,14 @@ class EpisodeOutcomeTests(MeasuresTestCase):
         self.scores((16, None), (11, None))
         outcome = episode_outcome(self.episode)
         self.assertEqual(outcome.measures[0].reliable, "no_change")
-        self.assertEqual(outcome.category, "No reliable change")
+        self.assertEqual(outcome.category, "no_reliable_change")
+        self.assertEqual(outcome_words(outcome).category, "No reliable change")
 
     def test_deterioration(self) -> None:
         self.scores((10, 8), (16, 9))
-        self.assertEqual(episode_outcome(self.episode).category, "Reliably deteriorated")
+        self.assertEqual(
+            outcome_words(episode_outcome(self.episode)).category, "Reliably deteriorated"
+        )
 
     def test_superseded_scores_are_left_out(self) -> None:
         self.scores((18, None), (8, None))
@@ -77,14 +91,16 @@ class EpisodeOutcomeTests(MeasuresTestCase):
 
     def test_not_enough_scores(self) -> None:
         self.scores((18, 12))
-        outcome = episode_outcome(self.episode)
+        data = episode_outcome(self.episode)
+        self.assertEqual(data.category, NOT_PAIRED)
+        self.assertIsNone(data.outcome)
+        outcome = outcome_words(data)
         self.assertEqual(outcome.category, "Not enough scores yet")
-        self.assertIsNone(outcome.outcome)
         self.assertEqual(outcome.measures[0].words, "PHQ-9: one score so far, 18.")
 
     def test_fewer_than_two_attended_is_provisional(self) -> None:
         self.scores((18, 12), (8, 6), attended=1)
-        outcome = episode_outcome(self.episode)
+        outcome = outcome_words(episode_outcome(self.episode))
         self.assertFalse(outcome.finished_treatment)
         self.assertIn("provisional", outcome.explanation)
 
@@ -92,7 +108,7 @@ class EpisodeOutcomeTests(MeasuresTestCase):
         self.scores()
         make_score(self.episode, "who5", 10, START)
         make_score(self.episode, "who5", 15, START + timedelta(weeks=2))
-        words = episode_outcome(self.episode).measures[0].words
+        words = outcome_words(episode_outcome(self.episode)).measures[0].words
         self.assertEqual(
             words,
             "WHO-5: 40% at the start, 60% at the latest, up 20 percentage "
