@@ -13,30 +13,8 @@ from typing import Any
 from continuum.care.models import Appointment, AppointmentStatus, Episode, ProgressNote
 from continuum.lib.contributions import BriefSection, brief_contributions
 from continuum.measures.alerts import ACTIVE
-from continuum.measures.instruments import get_instrument
 from continuum.measures.models import Administration, AdministrationStatus, Alert
 from continuum.measures.queries import EpisodeOutcomeSummary, episode_outcome
-
-
-@dataclass
-class ScoreLine:
-    """A score as people read it: "PHQ-9", "18", "moderately severe"."""
-
-    administration: Administration
-    measure: str
-    score: str
-    band: str
-
-
-def score_line(admin: Administration) -> ScoreLine:
-    inst = get_instrument(admin.instrument)
-    band = inst.band(admin.band) if admin.band else None
-    return ScoreLine(
-        administration=admin,
-        measure=inst.name,
-        score=inst.display(admin.total) if admin.total is not None else "—",
-        band=band.label.lower() if band else "—",
-    )
 
 
 @dataclass
@@ -47,7 +25,7 @@ class Brief:
     since: datetime | None
     episode: Episode | None
     outcome: EpisodeOutcomeSummary | None
-    scores_since: list[ScoreLine]
+    scores_since: list[Administration]  # oldest first; words: continuity.presenters
     alerts: list[Alert]
     # Sections from the between-session apps (data; continuity.presenters picks each one's
     # partial template).
@@ -96,7 +74,7 @@ def build_brief(appointment: Appointment, user: Any) -> Brief:
         since=since,
         episode=episode,
         outcome=outcome,
-        scores_since=[score_line(a) for a in scores.order_by("completed_at")[:50]],
+        scores_since=list(scores.order_by("completed_at")[:50]),
         alerts=list(alerts[:20]),
     )
     brief.extra_sections = between_session_sections(appointment, since, user)

@@ -14,6 +14,8 @@ from continuum.accounts.paths import path_for_ids
 from continuum.care.models import Appointment, display_name_of
 from continuum.continuity.day import Day, DayEntry
 from continuum.lib.contributions import BriefSection, DayLine, brief_template, day_presenter
+from continuum.measures.instruments import get_instrument
+from continuum.measures.models import Administration
 
 
 @dataclass(frozen=True)
@@ -91,3 +93,28 @@ class SectionView:
 def brief_sections(sections: list[BriefSection]) -> list[SectionView]:
     """Each section with the partial template its app registered for it."""
     return [SectionView(brief_template(s.code), s.data) for s in sections]
+
+
+@dataclass
+class ScoreLine:
+    """A score as people read it: "PHQ-9", "18", "moderately severe"."""
+
+    administration: Administration
+    measure: str
+    score: str
+    band: str
+
+
+def score_line(admin: Administration) -> ScoreLine:
+    inst = get_instrument(admin.instrument)
+    band = inst.band(admin.band) if admin.band else None
+    return ScoreLine(
+        administration=admin,
+        measure=inst.name,
+        score=inst.display(admin.total) if admin.total is not None else "—",
+        band=band.label.lower() if band else "—",
+    )
+
+
+def score_lines(admins: list[Administration]) -> list[ScoreLine]:
+    return [score_line(a) for a in admins]

@@ -9,7 +9,7 @@ from continuum.audit.log import record
 from continuum.care.access import get_appointment_for
 from continuum.continuity.brief import build_brief
 from continuum.continuity.day import build_day
-from continuum.continuity.presenters import brief_sections, day_page
+from continuum.continuity.presenters import brief_sections, day_page, score_lines
 
 
 @clinician_required
@@ -34,6 +34,7 @@ def brief(request: HttpRequest, appointment_id: int) -> HttpResponse:
         {
             "brief": the_brief,
             "sections": brief_sections(the_brief.extra_sections),
+            "score_lines": score_lines(the_brief.scores_since),
             "appointment": appointment,
             "client": appointment.client,
         },
