@@ -314,8 +314,9 @@ WELLBEING_SNOOZE_DAYS = env_int("WELLBEING_SNOOZE_DAYS", 7)
 WELLBEING_AGGREGATE_FLOOR = env_int("WELLBEING_AGGREGATE_FLOOR", 5)
 
 # --- Reminders, email and follow-up after therapy (issue 5) ----------------------------------
-# `manage.py run_scheduler --loop` (or cron running `--once` every minute) records what is due
-# and queues one task per reminder; `manage.py db_worker` sends them (docs/operations.md).
+# `manage.py run_scheduler --loop` (or cron running `--once` every minute) runs every periodic
+# job the apps register; its reminders job records what is due and queues one task per
+# reminder; `manage.py db_worker` sends them (docs/operations.md).
 NOTIFY_APPOINTMENT_HOURS = env_int("NOTIFY_APPOINTMENT_HOURS", 24)
 # Day-level client reminders (check-ins, questionnaires, follow-ups) go out from this local hour.
 NOTIFY_DAY_REMINDER_HOUR = env_int("NOTIFY_DAY_REMINDER_HOUR", 9)
@@ -324,7 +325,7 @@ NOTIFY_MESSAGE_DAYS = env_int("NOTIFY_MESSAGE_DAYS", 7)
 # "You have items on your day" for therapists, once a day from this local hour.
 NOTIFY_THERAPIST_DAY_EMAILS = env_bool("NOTIFY_THERAPIST_DAY_EMAILS", True)
 NOTIFY_THERAPIST_DAY_HOUR = env_int("NOTIFY_THERAPIST_DAY_HOUR", 7)
-# The wellbeing app's weekly digests (`send_wellbeing_digests`), run once per ISO week.
+# The wellbeing app's weekly digests, sent by the scheduler once per ISO week.
 NOTIFY_WELLBEING_DIGESTS = env_bool("NOTIFY_WELLBEING_DIGESTS", True)
 # A queued reminder still pending after this long is queued again (its task was lost); after
 # NOTIFY_MAX_ATTEMPTS it is given up. A claimed one unconfirmed after NOTIFY_LOST_AFTER_SECONDS

@@ -7,8 +7,12 @@ class FollowupConfig(AppConfig):
     verbose_name = "Follow-up after therapy"
 
     def ready(self) -> None:
+        from datetime import timedelta
+
         from continuum.followup import presenters, queries, services
+        from continuum.followup.reminders import FOLLOWUP_REMINDERS
         from continuum.lib import contributions as c
+        from continuum.lib.jobs import PeriodicJob, periodic_jobs, reminder_kinds
 
         c.register_day(
             c.DayContribution(
@@ -31,5 +35,13 @@ class FollowupConfig(AppConfig):
                 60,
                 lambda appointment, since, user: queries.previous_episode_section(appointment),
                 "followup/_brief_previous.html",
+            )
+        )
+        reminder_kinds.register(FOLLOWUP_REMINDERS)
+        # Consents whose period ended close, missed check-ins are marked: every minute, before
+        # the reminders job looks at what is due.
+        periodic_jobs.register(
+            PeriodicJob(
+                "followup.housekeeping", every=timedelta(minutes=1), run=services.housekeeping
             )
         )

@@ -1,12 +1,17 @@
-"""Follow-up invitations for the scheduler (notify): what is due, and what the email says."""
+"""Follow-up's reminders, registered as a reminder kind (continuum/lib/jobs.py) in
+FollowupConfig.ready(): what is due (invitations to a check-in whose day has come, and a
+word that an offer waits in the portal), and what each says when it is sent.
+
+The scheduler (notify) records, times and sends them; this module imports nothing of it.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef
 
+from continuum.care.portal_login import portal_login_q
 from continuum.followup.models import (
     CheckInStatus,
     ConsentStatus,
@@ -14,20 +19,18 @@ from continuum.followup.models import (
     FollowUpConsent,
 )
 from continuum.followup.services import client_today
-from continuum.notify.delivery import Skip
-from continuum.notify.email import Email, client_address, site_url
-from continuum.notify.handlers import client_ready
-from continuum.notify.models import Reminder, ReminderKind
-from continuum.notify.preferences import send_time_for
-from continuum.notify.providers import portal_login_q
-from continuum.notify.scheduler import Due
+from continuum.lib.jobs import ClientDue, ClientNotice, Ledger, ReminderKind, ReminderRow, Skip
+
+KIND = "followup"
+CHECKIN = "followup_checkin"
+OFFER = "followup_offer"
+# The clients' reminder preferences (the scheduler reads them for each ClientDue), loaded with
+# the rows so that timing a batch costs no query per client.
+PREFERENCES = "client__reminder_preferences"
 
 
-def followup_invitations(now: datetime) -> list[Due]:
+def followup_invitations(now: datetime, ledger: Ledger) -> list[ClientDue]:
     """Follow-up check-ins whose day has come, of active consents, not yet invited (1 query)."""
-    invited = Reminder.objects.filter(
-        kind=ReminderKind.FOLLOWUP, target_type="followup_checkin", target_id=OuterRef("pk")
-    )
     rows = (
         FollowUpCheckIn.objects.filter(
             status=CheckInStatus.SCHEDULED,
@@ -36,8 +39,8 @@ def followup_invitations(now: datetime) -> list[Due]:
             due_on__lte=(now + timedelta(days=1)).date(),
         )
         .filter(portal_login_q("client__"))
-        .exclude(Exists(invited))
-        .select_related("client", "client__reminder_preferences", "consent")
+        .exclude(pk__in=ledger.recorded_ids(KIND, CHECKIN))
+        .select_related("client", PREFERENCES, "consent")
         .order_by("due_on", "pk")[: settings.NOTIFY_BATCH]
     )
     due = []
@@ -45,80 +48,52 @@ def followup_invitations(now: datetime) -> list[Due]:
         today = client_today(checkin.client, now)
         if checkin.due_on > today or checkin.consent.ends_on < today:
             continue
-        when = send_time_for(
-            checkin.client,
-            ReminderKind.FOLLOWUP,
-            now,
-            not_before_hour=settings.NOTIFY_DAY_REMINDER_HOUR,
-        )
-        if when is not None:
-            due.append(
-                Due(
-                    ReminderKind.FOLLOWUP,
-                    "followup_checkin",
-                    checkin.pk,
-                    checkin.due_on.isoformat(),
-                    when,
-                )
+        due.append(
+            ClientDue(
+                KIND, CHECKIN, checkin.pk, checkin.due_on.isoformat(), checkin.client, morning=True
             )
+        )
     return due
 
 
-def followup_offers(now: datetime) -> list[Due]:
+def followup_offers(now: datetime, ledger: Ledger) -> list[ClientDue]:
     """Follow-up offered in the portal and not yet answered: the client is told once that
     something new waits there (1 query)."""
-    told = Reminder.objects.filter(
-        kind=ReminderKind.FOLLOWUP, target_type="followup_offer", target_id=OuterRef("pk")
-    )
     rows = (
         FollowUpConsent.objects.filter(status=ConsentStatus.OFFERED)
         .filter(portal_login_q("client__"))
-        .exclude(Exists(told))
-        .select_related("client", "client__reminder_preferences")
+        .exclude(pk__in=ledger.recorded_ids(KIND, OFFER))
+        .select_related("client", PREFERENCES)
         .order_by("pk")[: settings.NOTIFY_BATCH]
     )
-    due = []
-    for consent in rows:
-        when = send_time_for(consent.client, ReminderKind.FOLLOWUP, now)
-        if when is not None:
-            due.append(Due(ReminderKind.FOLLOWUP, "followup_offer", consent.pk, "offered", when))
-    return due
+    return [ClientDue(KIND, OFFER, consent.pk, "offered", consent.client) for consent in rows]
 
 
-def followup_reminder(reminder: Reminder, now: datetime) -> Email:
-    if reminder.target_type == "followup_offer":
-        return followup_offer(reminder, now)
-    return followup_invitation(reminder, now)
+def followup_reminder(reminder: ReminderRow, now: datetime) -> ClientNotice:
+    if reminder.target_type == OFFER:
+        return followup_offer(reminder)
+    return followup_invitation(reminder)
 
 
-def followup_offer(reminder: Reminder, now: datetime) -> Email:
+def followup_offer(reminder: ReminderRow) -> ClientNotice:
     consent = (
-        FollowUpConsent.objects.select_related(
-            "client", "client__user", "client__reminder_preferences"
-        )
+        FollowUpConsent.objects.select_related("client", "client__user", PREFERENCES)
         .filter(pk=reminder.target_id)
         .first()
     )
     if consent is None or consent.status != ConsentStatus.OFFERED:
         raise Skip("offer_answered")
-    client = consent.client
-    client_ready(client, ReminderKind.FOLLOWUP, now, morning=False)
-    to = client_address(client, portal_only=True)
-    if not to:
-        raise Skip("no_portal_login")
-    return Email(
-        to=to,
+    return ClientNotice(
+        consent.client,
         subject="Something new in your portal",
         template="emails/reminder_portal_item.txt",
-        context={"link": site_url("followup:portal_home")},
+        route="followup:portal_home",
     )
 
 
-def followup_invitation(reminder: Reminder, now: datetime) -> Email:
+def followup_invitation(reminder: ReminderRow) -> ClientNotice:
     checkin = (
-        FollowUpCheckIn.objects.select_related(
-            "consent", "client", "client__user", "client__reminder_preferences"
-        )
+        FollowUpCheckIn.objects.select_related("consent", "client", "client__user", PREFERENCES)
         .filter(pk=reminder.target_id)
         .first()
     )
@@ -128,14 +103,15 @@ def followup_invitation(reminder: Reminder, now: datetime) -> Email:
         raise Skip("checkin_not_open")
     if checkin.consent.status != ConsentStatus.ACTIVE:
         raise Skip("consent_ended")
-    client = checkin.client
-    client_ready(client, ReminderKind.FOLLOWUP, now, morning=True)
-    to = client_address(client, portal_only=True)
-    if not to:
-        raise Skip("no_portal_login")
-    return Email(
-        to=to,
+    return ClientNotice(
+        checkin.client,
         subject="Your follow-up check-in is due",
         template="emails/reminder_followup.txt",
-        context={"link": site_url("followup:portal_home")},
+        route="followup:portal_home",
+        morning=True,
     )
+
+
+FOLLOWUP_REMINDERS = ReminderKind(
+    KIND, providers=(followup_invitations, followup_offers), handler=followup_reminder
+)

@@ -12,7 +12,9 @@ class MeasuresConfig(AppConfig):
             register_day,
             register_panel,
         )
+        from continuum.lib.jobs import periodic_jobs
         from continuum.measures import presenters, queries
+        from continuum.measures.jobs import OVERDUE_ALERTS, SESSION_SCHEDULES
 
         register_day(
             DayContribution(
@@ -39,3 +41,5 @@ class MeasuresConfig(AppConfig):
                 "measures/_episode_outcome.html",
             )
         )
+        periodic_jobs.register(SESSION_SCHEDULES)
+        periodic_jobs.register(OVERDUE_ALERTS)

@@ -8,8 +8,8 @@ Schedules are created up front: assigning a measure creates every pending admini
 the schedule at once (a schedule has an end, at most MAX_SCHEDULE_DAYS after its start), so
 the therapist sees what is coming and overdue checks need no scheduler. "every_session"
 creates one per scheduled appointment of the episode in the range; appointments booked later
-are picked up by `sync_session_schedules` (run by the `raise_overdue_alerts` command), which
-also withdraws the administrations of cancelled appointments.
+are picked up by `sync_session_schedules` (run every hour by the scheduler: measures/jobs.py),
+which also withdraws the administrations of cancelled appointments.
 """
 
 from __future__ import annotations

@@ -28,68 +28,59 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.apps import apps
+from django.conf import settings
 from django.core.mail import get_connection
-from django.core.management import call_command
 from django.utils import timezone
 
-from continuum.notify.email import Email, build_message
-from continuum.notify.models import Reminder, ReminderKind, ReminderStatus
+from continuum.care.models import Client
+from continuum.lib import jobs
+from continuum.lib.jobs import ClientNotice, Defer, Skip
+from continuum.notify.email import Email, build_message, client_address, site_url
+from continuum.notify.models import Reminder, ReminderStatus
+from continuum.notify.preferences import send_time_for
 
 log = logging.getLogger(__name__)
+
+__all__ = ["Defer", "Skip", "check_send_time", "client_ready", "deliver"]
 
 # How long to wait before trying again when the mail server cannot be reached.
 RECONNECT_DELAY = timedelta(minutes=5)
 # A send time this close to now is "now" (the scheduler and the worker run a minute apart).
 TOLERANCE = timedelta(minutes=1)
 
-
-class Skip(Exception):
-    """Nothing to send any more; `code` says why (structural, e.g. "appointment_cancelled")."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-class Defer(Exception):
-    """Not now: send after `until` (quiet hours began after the row was written)."""
-
-    def __init__(self, until: datetime) -> None:
-        super().__init__(until.isoformat())
-        self.until = until
-
-
 Action = Callable[[], Any]
-Handler = Callable[[Reminder, datetime], "Email | Action"]
 
 
-def handler_for(kind: str) -> Handler:
-    from continuum.notify import handlers
-
-    table: dict[str, Handler] = {
-        ReminderKind.APPOINTMENT: handlers.appointment,
-        ReminderKind.MEASURE: handlers.measure,
-        ReminderKind.CHECKIN: handlers.checkin,
-        ReminderKind.MESSAGE: handlers.message,
-        ReminderKind.THERAPIST_DAY: handlers.therapist_day,
-        ReminderKind.WELLBEING_DIGEST: wellbeing_digest,
-    }
-    if apps.is_installed("continuum.followup"):
-        from continuum.followup.reminders import followup_reminder
-
-        table[ReminderKind.FOLLOWUP] = followup_reminder
-    try:
-        return table[kind]
-    except KeyError:
-        raise Skip("unknown_kind") from None
+def prepare(reminder: Reminder, now: datetime) -> Email | Action:
+    """What to send for this reminder, from its kind's handler (registered by its app)."""
+    kind = jobs.reminder_kinds.get(reminder.kind)
+    if kind is None:
+        raise Skip("unknown_kind")
+    work = kind.handler(reminder, now)
+    if isinstance(work, ClientNotice):
+        return notice_email(work, reminder.kind, now)
+    if isinstance(work, Email) or callable(work):
+        return work
+    raise TypeError(f"reminder kind {reminder.kind} returned {type(work).__name__}")
 
 
-def wellbeing_digest(reminder: Reminder, now: datetime) -> Action:
-    def run() -> None:
-        call_command("send_wellbeing_digests", verbosity=0)
+def client_ready(client: Client, kind: str, now: datetime, *, morning: bool) -> None:
+    """Skip when the client turned this kind off; Defer while their quiet hours hold it back."""
+    hour = settings.NOTIFY_DAY_REMINDER_HOUR if morning else None
+    check_send_time(send_time_for(client, kind, now, not_before_hour=hour), now)
 
-    return run
+
+def notice_email(notice: ClientNotice, kind: str, now: datetime) -> Email:
+    client_ready(notice.client, kind, now, morning=notice.morning)
+    to = client_address(notice.client, portal_only=notice.portal_only)
+    if not to:
+        raise Skip("no_portal_login" if notice.portal_only else "no_address")
+    return Email(
+        to=to,
+        subject=notice.subject,
+        template=notice.template,
+        context={"link": site_url(notice.route)},
+    )
 
 
 def claim(reminder_id: int, now: datetime) -> bool:
@@ -124,7 +115,7 @@ def deliver(reminder_id: int, now: datetime | None = None) -> str:
         return "not_claimed"
     reminder = Reminder.objects.get(pk=reminder_id)
     try:
-        work = handler_for(reminder.kind)(reminder, now)
+        work = prepare(reminder, now)
     except Skip as skip:
         _finish(reminder_id, ReminderStatus.SKIPPED, outcome=skip.code)
         return "skipped"

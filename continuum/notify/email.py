@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from continuum.care.models import Client
+from continuum.care.portal_login import has_portal_login
 from continuum.notify import quiet
 
 REMINDER_HEADER = "X-Continuum-Reminder"
@@ -34,11 +35,6 @@ class Email:
 
 def site_url(route: str, **kwargs: Any) -> str:
     return settings.SITE_URL + reverse(route, kwargs=kwargs or None)
-
-
-def has_portal_login(client: Client) -> bool:
-    user = client.user
-    return user is not None and user.is_active and user.has_usable_password()
 
 
 def client_address(client: Client, *, portal_only: bool = False) -> str:

@@ -1,8 +1,9 @@
-"""What each kind of reminder says, decided when it is sent (not when it was recorded).
+"""What each of notify's own kinds of reminder says, decided when it is sent (not when it was
+recorded). Other apps' kinds register their own handlers (continuum/lib/jobs.py).
 
-Each handler reloads its target and raises delivery.Skip when there is nothing to send any
-more, or delivery.Defer when the client's quiet hours hold it back; otherwise it returns the
-Email. Bodies carry no clinical content (see notify/email.py).
+Each handler reloads its target and raises Skip when there is nothing to send any more, or
+Defer when the client's quiet hours hold it back; otherwise it returns the Email. Bodies
+carry no clinical content (see notify/email.py).
 """
 
 from __future__ import annotations
@@ -10,20 +11,20 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.apps import apps
-from django.conf import settings
 from django.urls import NoReverseMatch
 
 from continuum.accounts.models import User
 from continuum.care.episodes import OPEN_STATUSES
 from continuum.care.models import Appointment, AppointmentStatus, Client
+from continuum.care.portal_login import has_portal_login
+from continuum.lib.jobs import ReminderRow
 from continuum.measures import services as measures
 from continuum.measures import tokens
 from continuum.measures.models import Administration, AdministrationStatus
 from continuum.notify import quiet
-from continuum.notify.delivery import Skip, check_send_time
-from continuum.notify.email import Email, client_address, has_portal_login, site_url
-from continuum.notify.models import Reminder, ReminderKind
-from continuum.notify.preferences import send_time_for
+from continuum.notify.delivery import Skip, client_ready
+from continuum.notify.email import Email, client_address, site_url
+from continuum.notify.models import ReminderKind
 from continuum.portal import timing
 from continuum.portal.models import CheckIn
 
@@ -39,12 +40,7 @@ def _client(pk: int) -> Client:
     return client
 
 
-def client_ready(client: Client, kind: str, now: datetime, *, morning: bool) -> None:
-    hour = settings.NOTIFY_DAY_REMINDER_HOUR if morning else None
-    check_send_time(send_time_for(client, kind, now, not_before_hour=hour), now)
-
-
-def appointment(reminder: Reminder, now: datetime) -> Email:
+def appointment(reminder: ReminderRow, now: datetime) -> Email:
     appt = (
         Appointment.objects.select_related("client", "client__user", "client__reminder_preferences")
         .filter(pk=reminder.target_id)
@@ -76,7 +72,7 @@ def appointment(reminder: Reminder, now: datetime) -> Email:
     )
 
 
-def measure(reminder: Reminder, now: datetime) -> Email:
+def measure(reminder: ReminderRow, now: datetime) -> Email:
     admin = (
         Administration.objects.select_related(
             "episode", "client", "client__user", "client__reminder_preferences"
@@ -113,7 +109,7 @@ def measure(reminder: Reminder, now: datetime) -> Email:
     )
 
 
-def checkin(reminder: Reminder, now: datetime) -> Email:
+def checkin(reminder: ReminderRow, now: datetime) -> Email:
     client = _client(reminder.target_id)
     if not has_portal_login(client):
         raise Skip("no_portal_login")
@@ -141,7 +137,7 @@ def checkin(reminder: Reminder, now: datetime) -> Email:
     )
 
 
-def therapist_day(reminder: Reminder, now: datetime) -> Email:
+def therapist_day(reminder: ReminderRow, now: datetime) -> Email:
     user = User.objects.filter(pk=reminder.target_id, is_active=True).first()
     if user is None:
         raise Skip("user_inactive")
@@ -153,7 +149,7 @@ def therapist_day(reminder: Reminder, now: datetime) -> Email:
     )
 
 
-def message(reminder: Reminder, now: datetime) -> Email:
+def message(reminder: ReminderRow, now: datetime) -> Email:
     """ "You have a new message": never its text, nor who wrote it."""
     if not apps.is_installed("continuum.boundaries"):
         raise Skip("messages_off")

@@ -119,3 +119,23 @@ KIND_PREFERENCE: dict[str, str] = {
     ReminderKind.FOLLOWUP: "followup",
     ReminderKind.MESSAGE: "messages",
 }
+
+
+class JobRun(models.Model):
+    """The latest run of each periodic job (continuum/lib/jobs.py), one row per job.
+
+    A scheduler claims a job's period with a conditional UPDATE (`period_start < this
+    period`); only the process whose UPDATE changed the row runs the job, so two schedulers
+    (two cron lines, two machines) run each job once per period, on SQLite and PostgreSQL.
+    """
+
+    name = models.CharField(max_length=64, unique=True)
+    # The period last claimed (a failed run gives it back, to be tried again next pass).
+    period_start = models.DateTimeField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # "ok", or the class name of the exception that ended the run (never its message).
+    outcome = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,4 +1,5 @@
-"""What is due now: the built-in reminder providers (the follow-up app adds its own).
+"""What is due now: notify's own reminder providers (other apps register their own kinds in
+continuum/lib/jobs.py).
 
 Each provider runs a fixed number of queries whatever the size of the practice, and leaves
 out what was already recorded, so the scheduler's insert has little to ignore. Preferences
@@ -13,29 +14,22 @@ from datetime import date, datetime, timedelta
 
 from django.apps import apps
 from django.conf import settings
-from django.core.management import get_commands
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from continuum.accounts.models import Membership
 from continuum.care.episodes import OPEN_STATUSES
 from continuum.care.models import Appointment, AppointmentStatus, Client, Episode
+from continuum.care.portal_login import portal_login_q
+from continuum.lib.jobs import Due, Ledger
 from continuum.measures.models import Administration, AdministrationStatus
 from continuum.notify import quiet
 from continuum.notify.models import Reminder, ReminderKind
 from continuum.notify.preferences import send_time_for
-from continuum.notify.scheduler import Due
 from continuum.portal import timing
 
 K = ReminderKind
 _OPEN = [str(s) for s in OPEN_STATUSES]
-
-
-def portal_login_q(prefix: str = "") -> Q:
-    """Clients with a working portal login: an active user who has chosen a password."""
-    return Q(**{f"{prefix}user__is_active": True}) & ~Q(
-        **{f"{prefix}user__password__startswith": "!"}
-    )
 
 
 def reachable_q(prefix: str = "") -> Q:
@@ -82,7 +76,7 @@ def _client_due(
 # --- Clients --------------------------------------------------------------------------------
 
 
-def appointment_reminders(now: datetime) -> list[Due]:
+def appointment_reminders(now: datetime, ledger: Ledger) -> list[Due]:
     """Scheduled appointments starting within NOTIFY_APPOINTMENT_HOURS (2 queries)."""
     horizon = now + timedelta(hours=settings.NOTIFY_APPOINTMENT_HOURS)
     rows = (
@@ -110,7 +104,7 @@ def appointment_reminders(now: datetime) -> list[Due]:
     return _fresh(due)
 
 
-def measure_reminders(now: datetime) -> list[Due]:
+def measure_reminders(now: datetime, ledger: Ledger) -> list[Due]:
     """Questionnaires of open episodes due now and not yet reminded (1 query)."""
     reminded = Reminder.objects.filter(
         kind=K.MEASURE, target_type="administration", target_id=OuterRef("pk")
@@ -157,7 +151,7 @@ def checkin_occasion(
     return due + timedelta(days=steps * interval)
 
 
-def checkin_reminders(now: datetime) -> list[Due]:
+def checkin_reminders(now: datetime, ledger: Ledger) -> list[Due]:
     """Clients in therapy with portal check-ins on a cadence, whose check-in is due (2 queries)."""
     open_episode = Episode.objects.filter(client=OuterRef("pk"), status__in=_OPEN)
     clients = (
@@ -183,7 +177,7 @@ def checkin_reminders(now: datetime) -> list[Due]:
     return _fresh(due)
 
 
-def message_reminders(now: datetime) -> list[Due]:
+def message_reminders(now: datetime, ledger: Ledger) -> list[Due]:
     """Therapists' portal messages the client has not read yet (the boundaries app's, when
     it is installed), sent in the last NOTIFY_MESSAGE_DAYS days. 2 queries."""
     if not apps.is_installed("continuum.boundaries"):
@@ -210,7 +204,7 @@ def message_reminders(now: datetime) -> list[Due]:
 # --- Staff and the whole installation --------------------------------------------------------
 
 
-def therapist_day_reminders(now: datetime) -> list[Due]:
+def therapist_day_reminders(now: datetime, ledger: Ledger) -> list[Due]:
     """Once a day, from NOTIFY_THERAPIST_DAY_HOUR in their zone: "You have items on your day".
 
     The day is built once per therapist per day (a row is recorded either way, skipped when
@@ -239,18 +233,3 @@ def therapist_day_reminders(now: datetime) -> list[Due]:
             items = len(build_day(user, now).on_my_mind)
         due.append(Due(K.THERAPIST_DAY, "user", user.pk, day, now, skip="" if items else "empty"))
     return due
-
-
-WELLBEING_COMMAND = "send_wellbeing_digests"
-
-
-def wellbeing_digest(now: datetime) -> list[Due]:
-    """Once per ISO week, from Monday 07:00 UTC: the wellbeing app's digest command, if the
-    app provides one."""
-    if not settings.NOTIFY_WELLBEING_DIGESTS or WELLBEING_COMMAND not in get_commands():
-        return []
-    utc = now.astimezone(quiet.zone("UTC"))
-    if utc.weekday() == 0 and utc.hour < 7:
-        return []
-    year, week, _ = utc.isocalendar()
-    return _fresh([Due(K.WELLBEING_DIGEST, "system", 0, f"{year}-W{week:02d}", now)])

@@ -1,17 +1,29 @@
-"""The scheduler: once a minute, write a Reminder row for everything now due, then queue a
-task for each row ready to go.
+"""The one scheduler: every periodic job the apps register, each run once per period.
 
-`enqueue_due(now)` is safe to run twice, or in two processes at once:
+`run_due_jobs(now)` (`manage.py run_scheduler --once` or `--loop`) runs, in order, each job
+registered in continuum/lib/jobs.py whose period has come. It first **claims** the job's
+period: a conditional UPDATE of the job's JobRun row (`period_start < this period`), or the
+first insert of that row; only the process whose write succeeded runs the job, so two
+schedulers at once (two cron lines, two machines) run each job once per period. A job that
+raises is logged (its exception's class name only) and its period given back, to be tried
+again at the next pass; the other jobs still run. A scheduler killed mid-job loses that
+period's run: every job catches up at its next period.
 
-1. housekeeping hooks run first (follow-up consents that expired close, missed follow-up
-   check-ins are marked);
-2. providers say what is due; each becomes a row UNIQUE on (kind, target_type, target_id,
-   occasion), inserted with "ignore conflicts", so a second run writes nothing new;
-3. rows pending and ready (their `send_after` has come, never queued or queued so long ago
+This module imports no domain app: the jobs and the reminder kinds come from the registries,
+filled by each app's AppConfig.ready().
+
+The reminders job (`enqueue_due`, every minute, last in each pass) is notify's own. It is safe
+to run twice, or in two processes at once:
+
+1. each registered reminder kind's providers say what is due; a client's reminder gets its
+   send time from the client's preferences and quiet hours (or is dropped when they turned
+   that kind off); each becomes a row UNIQUE on (kind, target_type, target_id, occasion),
+   inserted with "ignore conflicts", so a second run writes nothing new;
+2. rows pending and ready (their `send_after` has come, never queued or queued so long ago
    that the task must have been lost) are marked queued with a conditional UPDATE; only the
    process whose UPDATE changed the row puts a `send_reminder` task in the queue, in the same
    transaction (the django-tasks-db queue is a table in the same database);
-4. rows claimed by a worker that never confirmed the send are marked lost and logged.
+3. rows claimed by a worker that never confirmed the send are marked lost and logged.
 
 The task claims its row before sending (notify/delivery.py), so a task queued twice still
 sends once.
@@ -20,41 +32,95 @@ sends once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.apps import apps
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from continuum.notify.models import Reminder, ReminderStatus
+from continuum.lib import jobs
+from continuum.lib.jobs import ClientDue, Due, PeriodicJob
+from continuum.notify.models import JobRun, Reminder, ReminderStatus
+from continuum.notify.preferences import send_time_for
 
 log = logging.getLogger(__name__)
 
+__all__ = ["Due", "JobOutcome", "Report", "enqueue_due", "run_due_jobs"]
+
+
+# --- Periodic jobs ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
-class Due:
-    """One reminder a provider says is due: what, about which row, for which occasion."""
+class JobOutcome:
+    name: str
+    # "ran", "not_due" (another pass or scheduler ran it this period) or "failed".
+    status: str
+    result: object = None
 
-    kind: str
-    target_type: str
-    target_id: int
-    occasion: str
-    send_after: datetime
-    # A row that records the occasion without sending anything (nothing to say).
-    skip: str = ""
+    def __str__(self) -> str:
+        if self.status == "ran":
+            return f"{self.name}: {'done' if self.result is None else self.result}"
+        if self.status == "not_due":
+            return f"{self.name}: already run this period"
+        return f"{self.name}: failed ({self.result})"
 
 
-Provider = Callable[[datetime], Iterable[Due]]
-Hook = Callable[[datetime], object]
+def claim(job: PeriodicJob, period: datetime, now: datetime) -> bool:
+    """Take this period of `job` for this process; False when another already has it."""
+    fields: dict[str, Any] = {"started_at": now, "finished_at": None, "outcome": ""}
+    if JobRun.objects.filter(name=job.name, period_start__lt=period).update(
+        period_start=period, **fields
+    ):
+        return True
+    try:
+        with transaction.atomic():
+            JobRun.objects.create(name=job.name, period_start=period, **fields)
+    except IntegrityError:  # the row exists: this period (or a later one) is taken
+        return False
+    return True
+
+
+def _finish(job: PeriodicJob, period: datetime, now: datetime, outcome: str) -> None:
+    mine = JobRun.objects.filter(name=job.name, period_start=period, started_at=now)
+    if outcome == "ok":
+        mine.update(finished_at=timezone.now(), outcome=outcome)
+    else:
+        # Given back: the next pass claims this period again.
+        mine.update(period_start=period - job.every, finished_at=timezone.now(), outcome=outcome)
+
+
+def run_job(job: PeriodicJob, now: datetime) -> JobOutcome:
+    period = job.period_start(now)
+    if not claim(job, period, now):
+        return JobOutcome(job.name, "not_due")
+    try:
+        result = job.run(now)
+    except Exception as error:  # one failing job must not stop the others
+        # The class name only: exception messages may quote data.
+        log.error("job %s failed: %s", job.name, type(error).__name__)
+        _finish(job, period, now, type(error).__name__[:64])
+        return JobOutcome(job.name, "failed", type(error).__name__)
+    _finish(job, period, now, "ok")
+    return JobOutcome(job.name, "ran", result)
+
+
+def run_due_jobs(now: datetime | None = None) -> list[JobOutcome]:
+    """Run every registered job whose period has come, lowest `order` first."""
+    now = now or timezone.now()
+    ordered = sorted(jobs.periodic_jobs.all(), key=lambda job: job.order)
+    return [run_job(job, now) for job in ordered]
+
+
+# --- The reminders job -----------------------------------------------------------------------
 
 
 @dataclass
 class Report:
-    hooks: int = 0
     due: int = 0
     created: int = 0
     enqueued: int = 0
@@ -70,37 +136,37 @@ class Report:
         )
 
 
-def providers() -> list[Provider]:
-    from continuum.notify import providers as builtin
+class ReminderLedger:
+    """The reminder rows, as the providers may ask about them (jobs.Ledger)."""
 
-    found: list[Provider] = [
-        builtin.appointment_reminders,
-        builtin.measure_reminders,
-        builtin.checkin_reminders,
-        builtin.message_reminders,
-        builtin.therapist_day_reminders,
-        builtin.wellbeing_digest,
-    ]
-    if apps.is_installed("continuum.followup"):
-        from continuum.followup.reminders import followup_invitations, followup_offers
+    def recorded_ids(self, kind: str, target_type: str) -> Any:
+        return Reminder.objects.filter(kind=kind, target_type=target_type).values("target_id")
 
-        found += [followup_invitations, followup_offers]
-    return found
+    def has(self, kind: str, target_type: str, target_id: int, occasion: str) -> bool:
+        return Reminder.objects.filter(
+            kind=kind, target_type=target_type, target_id=target_id, occasion=occasion
+        ).exists()
 
 
-def hooks() -> list[Hook]:
-    found: list[Hook] = []
-    if apps.is_installed("continuum.followup"):
-        from continuum.followup.services import housekeeping
-
-        found.append(housekeeping)
-    return found
+def _timed(item: Due | ClientDue, now: datetime) -> Due | None:
+    if isinstance(item, Due):
+        return item
+    hour = settings.NOTIFY_DAY_REMINDER_HOUR if item.morning else None
+    when = send_time_for(item.client, item.kind, now, not_before_hour=hour)
+    if when is None:
+        return None
+    return Due(item.kind, item.target_type, item.target_id, item.occasion, when)
 
 
 def collect_due(now: datetime) -> list[Due]:
+    ledger = ReminderLedger()
     due: list[Due] = []
-    for provider in providers():
-        due.extend(provider(now))
+    for kind in jobs.reminder_kinds.all():
+        for provider in kind.providers:
+            for item in provider(now, ledger):
+                timed = _timed(item, now)
+                if timed is not None:
+                    due.append(timed)
     return due
 
 
@@ -179,9 +245,6 @@ def mark_lost(now: datetime) -> int:
 def enqueue_due(now: datetime | None = None) -> Report:
     now = now or timezone.now()
     report = Report()
-    for hook in hooks():
-        hook(now)
-        report.hooks += 1
     due = collect_due(now)
     report.due = len(due)
     for d in due:
@@ -190,3 +253,6 @@ def enqueue_due(now: datetime | None = None) -> Report:
     report.lost = mark_lost(now)
     report.enqueued, report.given_up = enqueue_ready(now)
     return report
+
+
+REMINDERS = PeriodicJob("notify.reminders", every=timedelta(minutes=1), run=enqueue_due, order=100)

@@ -8,10 +8,13 @@ class WellbeingConfig(AppConfig):
 
     def ready(self) -> None:
         from continuum.lib import contributions as c
+        from continuum.lib.jobs import reminder_kinds
         from continuum.wellbeing import prompts
+        from continuum.wellbeing.reminders import WELLBEING_DIGESTS
 
         c.register_day(
             c.DayContribution(
                 "wellbeing", prompts.prompt_day_items, {prompts.PROMPT_ITEM: prompts.prompt_lines}
             )
         )
+        reminder_kinds.register(WELLBEING_DIGESTS)

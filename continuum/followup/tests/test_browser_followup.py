@@ -7,12 +7,15 @@ violations."""
 from __future__ import annotations
 
 import re
+import signal
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 from typing import Any
 
 import pytest
 import time_machine
 from django.core import mail
+from django.core.management import call_command
 
 from continuum.accounts.models import Practice
 from continuum.care.models import AppointmentStatus
@@ -20,9 +23,6 @@ from continuum.followup.models import BoosterRequest, FollowUpCheckIn
 from continuum.followup.services import record_consent
 from continuum.followup.tests.world import AFTER_END, END, ONE_MONTH, START, TERMS
 from continuum.measures.tests.world import make_score
-from continuum.notify.delivery import deliver
-from continuum.notify.models import Reminder
-from continuum.notify.scheduler import enqueue_due
 from continuum.testing.base import (
     PASSWORD,
     make_appointment,
@@ -39,6 +39,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 # caseness again on both.
 PHQ9 = {"1": 2, "2": 2, "3": 2, "4": 2, "5": 2, "6": 2, "7": 2, "8": 1, "9": 0, "10": 1}
 GAD7 = {"1": 2, "2": 2, "3": 2, "4": 1, "5": 1, "6": 1, "7": 1}
+
+
+def run_worker() -> None:
+    """The task worker until the queue is empty; its signal handlers are put back after."""
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    try:
+        call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
 
 
 def _at(day: Any) -> datetime:
@@ -64,8 +74,8 @@ def test_follow_up_deterioration_booster_request_and_booking(
 
     with time_machine.travel(ONE_MONTH, tick=True):
         # The scheduler invites her; the worker sends the email.
-        enqueue_due()
-        deliver(Reminder.objects.get(kind="followup").pk)
+        call_command("run_scheduler", "--once", stdout=StringIO())
+        run_worker()
         invitation = next(m for m in mail.outbox if m.subject == "Your follow-up check-in is due")
         link = re.search(r"(/portal/follow-up/)", invitation.body)
         assert link is not None

@@ -14,7 +14,6 @@ import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django.test import override_settings
-from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from continuum.care.models import AppointmentStatus
@@ -23,7 +22,7 @@ from continuum.followup.tests.world import AFTER_END, ONE_MONTH, FollowUpTestCas
 from continuum.measures.models import Alert
 from continuum.notify.delivery import deliver
 from continuum.notify.models import Reminder, ReminderPreferences
-from continuum.notify.scheduler import enqueue_due
+from continuum.notify.scheduler import enqueue_due, run_due_jobs
 from continuum.portal.models import PortalSettings
 from continuum.portal.tests.world import make_checkin, make_pending
 from continuum.testing.base import BaseTestCase, make_appointment, make_episode, make_portal_user
@@ -269,13 +268,29 @@ class FollowUpInvitationTests(FollowUpTestCase):
             self.assertEqual(deliver(Reminder.objects.get(kind="followup").pk), "skipped")
         self.assertEqual(mail.outbox, [])
 
+    def test_an_offer_is_announced_once_without_saying_what_it_is(self) -> None:
+        # Moved from followup/tests/test_consent.py: followup knows nothing of notify.
+        from continuum.followup.services import offer_follow_up
+        from continuum.followup.tests.world import TERMS
+
+        with time_machine.travel(AFTER_END, tick=False):
+            consent = offer_follow_up(self.episode, TERMS, by=self.alice)
+            enqueue_due()
+            self.assertEqual(enqueue_due().created, 0)
+            reminder = Reminder.objects.get(target_type="followup_offer")
+            self.assertEqual(reminder.target_id, consent.pk)
+            self.assertEqual(deliver(reminder.pk), "sent")
+        self.assertEqual(mail.outbox[-1].subject, "Something new in your portal")
+        self.assertIn("http://127.0.0.1:8000/portal/follow-up/", mail.outbox[-1].body)
+        self.assertNotIn("follow-up", mail.outbox[-1].body.split("http")[0].lower())
+
     def test_the_scheduler_expires_consents(self) -> None:
         from continuum.followup.services import Terms
 
         with time_machine.travel(AFTER_END, tick=False):
             consent = self.agree(Terms([1], "questionnaires", ONE_MONTH.date()))
         with time_machine.travel(ONE_MONTH + timedelta(days=2), tick=False):
-            enqueue_due()
+            run_due_jobs()
         consent.refresh_from_db()
         self.episode.refresh_from_db()
         self.assertEqual((consent.status, self.episode.status), ("expired", "closed"))
@@ -405,10 +420,15 @@ class CommandTests(NotifyTestCase):
         out = StringIO()
         call_command("run_scheduler", "--once", stdout=out)
         self.assertIn("due 1 (new 1: appointment 1), queued 1", out.getvalue())
+        # Again within the same minute: the reminders job has had its run for this minute.
+        out = StringIO()
         call_command("run_scheduler", "--once", stdout=out)
+        self.assertIn("notify.reminders: already run this period", out.getvalue())
+        # The next minute: it runs, and finds nothing new.
+        with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
+            call_command("run_scheduler", "--once", stdout=out)
         self.assertIn("due 0 (new 0: none), queued 0", out.getvalue())
         self.assertEqual(tasks(), 1)
-        self.assertEqual(timezone.now(), NOW)
 
 
 class MessageReminderTests(NotifyTestCase):

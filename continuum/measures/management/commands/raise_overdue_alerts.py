@@ -1,8 +1,10 @@
 """Raise an alert for each scheduled measure not completed within its window.
 
-Run it daily (cron or, later, the task queue). It first brings every-session schedules in
-step with the appointment book (new appointments get a questionnaire, cancelled ones lose
-theirs). Safe to run as often as you like: an alert is raised once per questionnaire.
+The scheduler does this every hour (`manage.py run_scheduler`, the jobs of
+continuum/measures/jobs.py); this command does it now, by hand. It first brings every-session
+schedules in step with the appointment book (new appointments get a questionnaire, cancelled
+ones lose theirs). Safe to run as often as you like: an alert is raised once per
+questionnaire.
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""Queue what is due: `run_scheduler --once` (cron, every minute) or `--loop` (a process)."""
+"""Run every registered periodic job that is due: `run_scheduler --once` (cron, every minute)
+or `--loop` (a process). The jobs are the apps' (continuum/lib/jobs.py); see
+docs/operations.md."""
 
 from __future__ import annotations
 
@@ -11,15 +13,16 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
-from continuum.notify.scheduler import enqueue_due
+from continuum.notify.scheduler import run_due_jobs
 
 log = logging.getLogger("continuum.notify.scheduler")
 
 
 class Command(BaseCommand):
     help = (
-        "Record the reminders now due and queue a task for each (see docs/operations.md). "
-        "Safe to run twice or in two processes: nothing is queued or sent twice."
+        "Run every registered periodic job whose period has come: reminders, follow-up "
+        "housekeeping, every-session schedules, overdue alerts (see docs/operations.md). "
+        "Safe to run twice or in two processes: each job runs once per period."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -55,6 +58,6 @@ class Command(BaseCommand):
                 time.sleep(min(1.0, interval))
 
     def _pass(self, verbosity: int) -> None:
-        report = enqueue_due()
-        if verbosity >= 1:
-            self.stdout.write(f"scheduler: {report}")
+        for outcome in run_due_jobs():
+            if verbosity >= 1:
+                self.stdout.write(f"scheduler: {outcome}")

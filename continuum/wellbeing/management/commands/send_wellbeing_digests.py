@@ -5,9 +5,9 @@ numbers only, and one question to reflect on; never a client's name or anything 
 It is safe to run as often as you like: a DigestSent row per therapist and ISO week, written
 before the email goes, means each therapist gets at most one digest a week.
 
-Scheduling: run it once a week, e.g. on Monday morning (cron or a systemd timer:
-`manage.py send_wellbeing_digests`). When the task queue of issue 5 lands, it schedules
-`continuum.wellbeing.services.send_digests` weekly instead; the function is the same.
+Scheduling: the scheduler (`manage.py run_scheduler`) sends them once per ISO week from
+Monday 07:00 UTC through the task queue (continuum/wellbeing/reminders.py); this command
+sends them now, by hand. The function is the same.
 """
 
 from __future__ import annotations

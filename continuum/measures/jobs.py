@@ -1,0 +1,32 @@
+"""Measures' periodic jobs (continuum/lib/jobs.py), registered in MeasuresConfig.ready() and
+run by the one scheduler (`manage.py run_scheduler`); `manage.py raise_overdue_alerts` runs
+both now, by hand.
+
+Every hour: every-session schedules are brought in step with the appointment book (sessions
+booked since get their questionnaire, cancelled ones lose theirs), then a questionnaire whose
+window has passed raises its overdue alert. Both are safe to run as often as you like.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from continuum.lib.jobs import PeriodicJob
+from continuum.measures.alerts import raise_overdue_alerts
+from continuum.measures.services import sync_session_schedules
+
+
+def sync_sessions(now: datetime) -> str:
+    created, withdrawn = sync_session_schedules(now)
+    return f"{created} questionnaire(s) added, {withdrawn} withdrawn"
+
+
+def overdue_alerts(now: datetime) -> str:
+    return f"{len(raise_overdue_alerts(now))} overdue alert(s) raised"
+
+
+SESSION_SCHEDULES = PeriodicJob("measures.session_schedules", timedelta(hours=1), sync_sessions)
+# After the sync (order), so a session cancelled meanwhile raises no alert.
+OVERDUE_ALERTS = PeriodicJob(
+    "measures.overdue_alerts", timedelta(hours=1), overdue_alerts, order=10
+)

@@ -1,0 +1,215 @@
+"""The one scheduler: every job the apps register runs from `run_scheduler --once`, each once
+per period; a failing job is retried and stops no other. (Two schedulers at once:
+test_two_schedulers.py.)"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from io import StringIO
+from unittest import mock
+
+import time_machine
+from django.core import mail
+from django.core.management import call_command
+from django_tasks_db.models import DBTaskResult
+
+from continuum.followup.models import FollowUpCheckIn
+from continuum.followup.tests.world import FollowUpTestCase
+from continuum.lib.jobs import PeriodicJob, periodic_jobs, reminder_kinds
+from continuum.measures.models import Administration, Alert, MeasureAssignment
+from continuum.notify.delivery import deliver
+from continuum.notify.models import JobRun, Reminder, ReminderKind
+from continuum.notify.scheduler import run_due_jobs
+from continuum.portal.tests.world import make_pending
+from continuum.testing.base import BaseTestCase, make_appointment, make_episode
+from continuum.wellbeing.models import DigestSent, WellbeingSettings
+
+# Thursday 1 October 2026, 10:00 in London: Dana's 3-month follow-up check-in (due 30
+# September) is open, her 1-month one was never answered.
+NOW = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
+
+JOBS = {
+    "followup.housekeeping",
+    "measures.session_schedules",
+    "measures.overdue_alerts",
+    "notify.reminders",
+}
+KINDS = {
+    "appointment",
+    "measure",
+    "checkin",
+    "message",
+    "therapist_day",
+    "followup",
+    "wellbeing_digest",
+}
+
+
+def scheduler_once() -> str:
+    out = StringIO()
+    call_command("run_scheduler", "--once", stdout=out)
+    return out.getvalue()
+
+
+class RegistryTests(BaseTestCase):
+    def test_the_apps_register_exactly_these_jobs_and_reminder_kinds(self) -> None:
+        # A new job belongs here and in EveryJobRunsTests, with the effect it must have.
+        self.assertEqual({job.name for job in periodic_jobs.all()}, JOBS)
+        self.assertEqual({kind.name for kind in reminder_kinds.all()}, KINDS)
+        # Each kind is one the reminder rows know (their `kind` choices).
+        self.assertLessEqual(KINDS, set(ReminderKind.values))
+
+    def test_the_periods(self) -> None:
+        every = {job.name: job.every for job in periodic_jobs.all()}
+        self.assertEqual(
+            every,
+            {
+                "followup.housekeeping": timedelta(minutes=1),
+                "measures.session_schedules": timedelta(hours=1),
+                "measures.overdue_alerts": timedelta(hours=1),
+                "notify.reminders": timedelta(minutes=1),
+            },
+        )
+
+
+@time_machine.travel(NOW, tick=False)
+class EveryJobRunsTests(FollowUpTestCase):
+    def setUp(self) -> None:
+        # Dana agreed to follow-up at 1, 3, 6 and 12 months.
+        with time_machine.travel(datetime(2026, 7, 1, 9, 0, tzinfo=UTC), tick=False):
+            self.agree()
+        # Finn is in therapy with Bob: a questionnaire every session, one session booked after
+        # it was assigned, and an earlier questionnaire never answered.
+        self.finn_episode = make_episode(self.finn, start_date=date(2026, 9, 1))
+        self.assignment = MeasureAssignment.objects.create(
+            episode=self.finn_episode,
+            instrument="phq9",
+            cadence="every_session",
+            starts_on=date(2026, 9, 1),
+            ends_on=date(2026, 12, 31),
+            created_by=self.bob,
+        )
+        self.session = make_appointment(
+            self.finn, NOW + timedelta(days=2), episode=self.finn_episode
+        )
+        self.overdue = make_pending(self.finn_episode, "gad7", due=NOW - timedelta(days=8))
+        # Alice reads her weekly digest.
+        WellbeingSettings.objects.create(therapist=self.alice, digest_opt_in=True)
+
+    def test_run_scheduler_once_runs_every_registered_job(self) -> None:
+        out = scheduler_once()
+
+        ran = [line.split(": ")[1] for line in out.splitlines()]
+        # Each job once, in order: housekeeping and the sync before the alerts they affect,
+        # the reminders last, seeing what the others changed.
+        self.assertEqual(
+            ran,
+            [
+                "measures.session_schedules",
+                "followup.housekeeping",
+                "measures.overdue_alerts",
+                "notify.reminders",
+            ],
+        )
+        self.assertEqual(set(ran), {job.name for job in periodic_jobs.all()})
+        self.assertNotIn("failed", out)
+        self.assertEqual(
+            dict(JobRun.objects.values_list("name", "outcome")), dict.fromkeys(JOBS, "ok")
+        )
+
+        # measures.session_schedules: the session booked later has its questionnaire.
+        self.assertTrue(
+            Administration.objects.filter(
+                assignment=self.assignment, appointment=self.session, status="pending"
+            ).exists()
+        )
+        self.assertIn("measures.session_schedules: 1 questionnaire(s) added", out)
+        # measures.overdue_alerts: the questionnaire past its window raised its alert.
+        alert = Alert.objects.get(kind="overdue")
+        self.assertEqual(alert.administration_id, self.overdue.pk)
+        # followup.housekeeping: the 1-month check-in, never answered, is missed.
+        self.assertEqual(
+            dict(FollowUpCheckIn.objects.values_list("number", "status")),
+            {1: "missed", 2: "scheduled", 3: "scheduled", 4: "scheduled"},
+        )
+        # notify.reminders: the 3-month invitation is recorded and queued …
+        invitation = Reminder.objects.get(kind="followup")
+        self.assertEqual(
+            invitation.target_id,
+            FollowUpCheckIn.objects.get(number=2).pk,
+        )
+        self.assertIsNotNone(invitation.enqueued_at)
+        # … and so is this week's wellbeing digest, which the worker then sends.
+        digest = Reminder.objects.get(kind="wellbeing_digest")
+        self.assertEqual((digest.occasion, digest.status), ("2026-W40", "pending"))
+        self.assertIsNotNone(digest.enqueued_at)
+        self.assertEqual(
+            DBTaskResult.objects.count(),
+            Reminder.objects.filter(enqueued_at__isnull=False).count(),
+        )
+        self.assertEqual(deliver(digest.pk), "sent")
+        self.assertEqual(
+            list(DigestSent.objects.values_list("therapist", flat=True)), [self.alice.pk]
+        )
+        self.assertEqual(deliver(invitation.pk), "sent")
+        self.assertIn("Your follow-up check-in is due", [m.subject for m in mail.outbox])
+
+    def test_each_job_runs_once_per_period(self) -> None:
+        first = run_due_jobs()
+        self.assertEqual({o.status for o in first}, {"ran"})
+        # The same minute: nothing runs again.
+        self.assertEqual({o.status for o in run_due_jobs()}, {"not_due"})
+        self.assertIn("already run this period", scheduler_once())
+        # The next minute: the minute jobs run, the hourly ones wait for the hour.
+        with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
+            statuses = {o.name: o.status for o in run_due_jobs()}
+        self.assertEqual(
+            statuses,
+            {
+                "followup.housekeeping": "ran",
+                "measures.session_schedules": "not_due",
+                "measures.overdue_alerts": "not_due",
+                "notify.reminders": "ran",
+            },
+        )
+        with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+            self.assertEqual({o.status for o in run_due_jobs()}, {"ran"})
+        # Still one row per job: the claims do not pile up.
+        self.assertEqual(JobRun.objects.count(), len(JOBS))
+
+
+@time_machine.travel(NOW, tick=False)
+class FailureTests(BaseTestCase):
+    def test_a_failing_job_is_logged_stops_no_other_and_is_tried_again_next_pass(self) -> None:
+        calls: list[str] = []
+
+        def broken(now: datetime) -> None:
+            calls.append("broken")
+            raise ZeroDivisionError("a message that might quote data")
+
+        def fine(now: datetime) -> str:
+            calls.append("fine")
+            return "done"
+
+        jobs = {
+            "test.broken": PeriodicJob("test.broken", timedelta(hours=1), broken),
+            "test.fine": PeriodicJob("test.fine", timedelta(hours=1), fine, order=1),
+        }
+        with mock.patch.dict(periodic_jobs._items, jobs, clear=True):
+            with self.assertLogs("continuum.notify.scheduler", "ERROR") as logs:
+                outcomes = run_due_jobs()
+            self.assertEqual([o.status for o in outcomes], ["failed", "ran"])
+            self.assertEqual(
+                logs.output,
+                ["ERROR:continuum.notify.scheduler:job test.broken failed: ZeroDivisionError"],
+            )
+            self.assertEqual(JobRun.objects.get(name="test.broken").outcome, "ZeroDivisionError")
+            # A minute later, the same hour: the failed job is tried again, the other is not.
+            with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
+                jobs["test.broken"] = replace(jobs["test.broken"], run=fine)
+                periodic_jobs._items.update(jobs)
+                outcomes = run_due_jobs()
+            self.assertEqual([o.status for o in outcomes], ["ran", "not_due"])
+        self.assertEqual(calls, ["broken", "fine", "fine"])
+        self.assertEqual(JobRun.objects.get(name="test.broken").outcome, "ok")
