@@ -146,6 +146,8 @@ NOT_FREE_TEXT: dict[str, str] = {
     "notify.Reminder.target_type": "a model name",
     "notify.Reminder.occasion": "a code",
     "notify.Reminder.outcome": "a code",
+    "notify.JobRun.name": "a job's name, from the code",
+    "notify.JobRun.outcome": "a code",
     "followup.FollowUpConsent.months": "numbers",
     "followup.FollowUpCheckIn.flags": "codes",
     "wellbeing.DigestSent.week": "an ISO week",
