@@ -6,29 +6,27 @@ Owners manage who treats whom; they do not read clinical content (care.access gu
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 
 from continuum.accounts.models import Membership, User
 
 
-def owned_practice_id(owner: Any) -> int | None:
+def owned_practice_id(owner: User) -> int | None:
     membership = getattr(owner, "membership", None)
     if membership is None or not membership.is_active or not membership.is_owner:
         return None
     return int(membership.practice_id)
 
 
-def members_for(owner: Any) -> QuerySet[Membership]:
+def members_for(owner: User) -> QuerySet[Membership]:
     practice_id = owned_practice_id(owner)
     if practice_id is None:
         return Membership.objects.none()
     return Membership.objects.filter(practice_id=practice_id).select_related("user")
 
 
-def members_with_client_counts(owner: Any) -> QuerySet[Membership]:
+def members_with_client_counts(owner: User) -> QuerySet[Membership]:
     return (
         members_for(owner)
         .annotate(client_count=Count("user__clients"))
@@ -36,11 +34,11 @@ def members_with_client_counts(owner: Any) -> QuerySet[Membership]:
     )
 
 
-def get_member_for(owner: Any, membership_id: int) -> Membership:
+def get_member_for(owner: User, membership_id: int) -> Membership:
     return get_object_or_404(members_for(owner).select_related("practice"), pk=membership_id)
 
 
-def clinicians_for(owner: Any) -> QuerySet[User]:
+def clinicians_for(owner: User) -> QuerySet[User]:
     """Active clinical members of the owner's practice: who a client may be assigned to."""
     practice_id = owned_practice_id(owner)
     if practice_id is None:

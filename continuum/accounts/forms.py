@@ -51,7 +51,7 @@ class RosterFilterForm(forms.Form):
 
 
 class TherapistChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
-    def label_from_instance(self, obj: User) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: User) -> str:
         return obj.display_name
 
 

@@ -15,7 +15,7 @@ READ_METHODS = ("GET", "HEAD")
 class AuthenticatedRequest(HttpRequest):
     """A request to a view behind `login_required`, `clinician_required` or `owner_required`."""
 
-    user: User  # type: ignore[assignment]
+    user: User
 
 
 def user_of(request: HttpRequest) -> User:

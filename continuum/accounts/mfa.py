@@ -42,11 +42,12 @@ from allauth.mfa.signals import authenticator_added, authenticator_removed
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import Resolver404, resolve, reverse
 
-from continuum.accounts.models import Membership
+from continuum.accounts.models import Membership, User
 from continuum.encryption import keyring
 from continuum.lib.crypto import is_token
 
@@ -76,7 +77,7 @@ ALLOWED_URL_NAMES = frozenset(
 )
 
 
-def enrol_totp(user: Any, secret: str) -> Authenticator:
+def enrol_totp(user: User, secret: str) -> Authenticator:
     """Give `user` a TOTP authenticator with `secret` (as allauth's activation does)."""
     existing = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
     if existing is not None:
@@ -84,7 +85,7 @@ def enrol_totp(user: Any, secret: str) -> Authenticator:
     return TOTP.activate(user, secret).instance
 
 
-def enrol_demo_totp(user: Any) -> Authenticator:
+def enrol_demo_totp(user: User) -> Authenticator:
     """For the demo practice's staff: a TOTP device with the fixed DEMO_TOTP_SECRET."""
     return enrol_totp(user, DEMO_TOTP_SECRET)
 
@@ -139,26 +140,28 @@ def current_code(secret: str = DEMO_TOTP_SECRET, at: float | None = None) -> str
     return str(format_hotp_value(hotp_value(secret, counter)))
 
 
-def needs_second_factor(user: Any) -> bool:
+def needs_second_factor(user: User | AnonymousUser) -> bool:
     """True for an active member of a practice with no TOTP authenticator."""
+    if not user.is_authenticated:
+        return False
     if not Membership.objects.filter(user_id=user.pk, is_active=True).exists():
         return False
     return not Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()
 
 
-def stamp_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+def stamp_login(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     session = getattr(request, "session", None)
     if session is not None:
         session[SESSION_FLAG] = REQUIRED if needs_second_factor(user) else SATISFIED
 
 
-def on_authenticator_added(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+def on_authenticator_added(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
     authenticator = kwargs.get("authenticator")
     if authenticator is not None and authenticator.type == Authenticator.Type.TOTP:
         request.session[SESSION_FLAG] = SATISFIED
 
 
-def on_authenticator_removed(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+def on_authenticator_removed(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
     request.session[SESSION_FLAG] = REQUIRED if needs_second_factor(user) else SATISFIED
 
 

@@ -20,7 +20,7 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.db import IntegrityError, transaction
 
-from continuum.accounts.models import Submission
+from continuum.accounts.models import Submission, User
 
 KEY_PATTERN = r"^[A-Za-z0-9_-]{20,64}$"
 
@@ -42,7 +42,7 @@ class SubmissionKeyField(forms.CharField):
         )
 
 
-def claim(key: str, user: Any) -> bool:
+def claim(key: str, user: User) -> bool:
     """True if this request is the first with `key` (call inside the caller's transaction)."""
     if not key:
         return True
@@ -59,7 +59,7 @@ def remember(key: str, url: str) -> None:
         Submission.objects.filter(key=key).update(result_url=url)
 
 
-def result_url(key: str, user: Any, fallback: str) -> str:
+def result_url(key: str, user: User, fallback: str) -> str:
     """Where the first submission with `key` led (only the same user's), else `fallback`."""
     url = Submission.objects.filter(key=key, user=user).values_list("result_url", flat=True).first()
     return url or fallback

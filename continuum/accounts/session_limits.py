@@ -36,6 +36,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 from django.utils import timezone
 
+from continuum.accounts.models import User
 from continuum.audit.log import record
 
 LOGIN_AT = "_continuum_login_at"
@@ -46,14 +47,14 @@ IDLE, ABSOLUTE = "idle", "absolute"
 ACTIVITY_RESOLUTION = 10
 
 
-def session_kind(user: Any) -> str:
+def session_kind(user: User) -> str:
     """'portal' for a client (no membership, a client record); 'staff' otherwise (stricter)."""
     if getattr(user, "membership", None) is None and getattr(user, "client_profile", None):
         return PORTAL
     return STAFF
 
 
-def stamp_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+def stamp_login(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     session = getattr(request, "session", None)
     if session is None:
         return
@@ -67,7 +68,7 @@ def connect() -> None:
     user_logged_in.connect(stamp_login, dispatch_uid="continuum.session_limits.stamp_login")
 
 
-def end_sessions(user: Any) -> int:
+def end_sessions(user: User) -> int:
     """Delete every unexpired session in which `user` is logged in; how many there were.
 
     Sessions live in the database (SESSION_ENGINE, the `db` backend), which does not index

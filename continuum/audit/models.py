@@ -28,7 +28,7 @@ class AuditQuerySet(models.QuerySet["AuditEvent"]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise PermissionError(APPEND_ONLY)
 
-    def delete(self) -> NoReturn:  # type: ignore[override]
+    def delete(self) -> NoReturn:
         raise PermissionError(APPEND_ONLY)
 
 
@@ -84,7 +84,7 @@ class SealQuerySet(models.QuerySet["AuditSeal"]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise PermissionError(APPEND_ONLY)
 
-    def delete(self) -> NoReturn:  # type: ignore[override]
+    def delete(self) -> NoReturn:
         raise PermissionError(APPEND_ONLY)
 
 

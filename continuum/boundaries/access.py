@@ -3,16 +3,15 @@ side within the logged-in client's own rows. Anyone else gets a 404."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.shortcuts import get_object_or_404
 
+from continuum.accounts.models import User
 from continuum.boundaries.models import Message
 from continuum.care.access import clients_for
 from continuum.care.models import Client
 
 
-def get_message_for(user: Any, message_id: int) -> Message:
+def get_message_for(user: User, message_id: int) -> Message:
     """A message of one of `user`'s clients (the assigned therapist); 404 otherwise."""
     return get_object_or_404(
         Message.objects.select_related("client").filter(client__in=clients_for(user)),

@@ -7,17 +7,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet
 
+from continuum.accounts.models import User
 from continuum.boundaries.models import Direction, Message
 from continuum.care.access import clients_for
 from continuum.care.models import Client
 from continuum.lib.contributions import DayItem, Rank
 
 
-def _unread(user: Any) -> QuerySet[Message]:
+def _unread(user: User) -> QuerySet[Message]:
     """Messages from `user`'s clients that `user` has not marked read. Only clients `user`
     treats; none for anyone else."""
     return Message.objects.filter(
@@ -25,7 +25,7 @@ def _unread(user: Any) -> QuerySet[Message]:
     )
 
 
-def unread_messages(user: Any) -> list[Message]:
+def unread_messages(user: User) -> list[Message]:
     """The unread messages (`_unread`), newest first, with the client loaded (1 query)."""
     return list(_unread(user).select_related("client").order_by("-created_at", "-pk"))
 
@@ -33,7 +33,7 @@ def unread_messages(user: Any) -> list[Message]:
 MESSAGES_ITEM = "boundaries.messages"
 
 
-def message_day_items(user: Any, now: datetime) -> list[DayItem]:
+def message_day_items(user: User, now: datetime) -> list[DayItem]:
     """The therapist's day: one item per client with unread messages. One query, counted
     per client in SQL (the encrypted bodies are not read)."""
     rows = (

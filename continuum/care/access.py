@@ -13,6 +13,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -20,16 +21,17 @@ from django.utils import timezone
 
 from continuum.accounts import break_glass
 from continuum.accounts.access import owned_practice_id
+from continuum.accounts.models import User
 from continuum.care.models import Appointment, Client, ClientQuerySet, Episode, ProgressNote
 
 M = TypeVar("M", bound=Model)
 
 
-def clients_for(user: Any) -> ClientQuerySet:
+def clients_for(user: User) -> ClientQuerySet:
     return Client.objects.for_therapist(user)
 
 
-def _readable_clients(user: Any) -> QuerySet[Client]:
+def _readable_clients(user: User) -> QuerySet[Client]:
     """clients_for(user), plus, on a read with an active break-glass grant, that client."""
     grants = break_glass.readable_through_grant(user)
     if grants is None:
@@ -39,18 +41,18 @@ def _readable_clients(user: Any) -> QuerySet[Client]:
     )
 
 
-def _checked(user: Any, obj: M, client: Client) -> M:
+def _checked(user: User, obj: M, client: Client) -> M:
     if client.therapist_id != getattr(user, "pk", None):
         break_glass.note_grant_use(user, client)
     return obj
 
 
-def get_client_for(user: Any, client_id: int) -> Client:
+def get_client_for(user: User, client_id: int) -> Client:
     client = get_object_or_404(_readable_clients(user), pk=client_id)
     return _checked(user, client, client)
 
 
-def get_episode_for(user: Any, episode_id: int) -> Episode:
+def get_episode_for(user: User, episode_id: int) -> Episode:
     episode = get_object_or_404(
         Episode.objects.select_related("client").filter(client__in=_readable_clients(user)),
         pk=episode_id,
@@ -58,7 +60,7 @@ def get_episode_for(user: Any, episode_id: int) -> Episode:
     return _checked(user, episode, episode.client)
 
 
-def get_appointment_for(user: Any, appointment_id: int) -> Appointment:
+def get_appointment_for(user: User, appointment_id: int) -> Appointment:
     appointment = get_object_or_404(
         Appointment.objects.select_related("client", "episode").filter(
             client__in=_readable_clients(user)
@@ -68,7 +70,7 @@ def get_appointment_for(user: Any, appointment_id: int) -> Appointment:
     return _checked(user, appointment, appointment.client)
 
 
-def get_note_for(user: Any, note_id: int) -> ProgressNote:
+def get_note_for(user: User, note_id: int) -> ProgressNote:
     note = get_object_or_404(
         ProgressNote.objects.select_related("client", "appointment", "signed_by").filter(
             client__in=_readable_clients(user)
@@ -83,7 +85,7 @@ def get_note_for(user: Any, note_id: int) -> ProgressNote:
 PortalView = Callable[..., HttpResponse]
 
 
-def portal_client(user: Any) -> Client | None:
+def portal_client(user: User | AnonymousUser) -> Client | None:
     """The Client record behind a portal login, or None for staff and strangers."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
@@ -120,7 +122,7 @@ def portal_client_required(view: PortalView) -> PortalView:
 # --- The owner's roster: who treats whom, nothing clinical -----------------------------------
 
 
-def roster_for(owner: Any) -> QuerySet[Client]:
+def roster_for(owner: User) -> QuerySet[Client]:
     """The practice's clients with their therapist and latest episode status (nothing clinical)."""
     practice_id = owned_practice_id(owner)
     if practice_id is None:
@@ -137,5 +139,5 @@ def roster_for(owner: Any) -> QuerySet[Client]:
     )
 
 
-def get_roster_client_for(owner: Any, client_id: int) -> Client:
+def get_roster_client_for(owner: User, client_id: int) -> Client:
     return get_object_or_404(roster_for(owner), pk=client_id)

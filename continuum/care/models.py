@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from continuum.accounts.models import Practice, validate_time_zone
+from continuum.accounts.models import Practice, User, validate_time_zone
 from continuum.care.episodes import LABELS, OPEN_STATUSES, EpisodeStatus
 from continuum.care.note_formats import FORMATS, format_choices
 
@@ -19,7 +18,7 @@ EPISODE_STATUS_CHOICES = [(s.value, LABELS[s]) for s in EpisodeStatus]
 
 
 class ClientQuerySet(models.QuerySet["Client"]):
-    def for_therapist(self, user: Any) -> ClientQuerySet:
+    def for_therapist(self, user: User) -> ClientQuerySet:
         """Clients whose record `user` may read: those assigned to them, in their practice."""
         membership = getattr(user, "membership", None)
         if membership is None or not membership.is_active or not membership.is_clinical:

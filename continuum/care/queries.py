@@ -34,6 +34,7 @@ from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from continuum.accounts.models import User
 from continuum.accounts.paths import path_for_ids
 from continuum.care.access import clients_for
 from continuum.care.episodes import LABELS, OPEN_STATUSES, EpisodeStatus
@@ -96,7 +97,7 @@ SEARCH_MAX_TERMS = 5
 
 
 def caseload(
-    user: Any, *, now: datetime, status: str = STATUS_ALL, q: str = "", sort: str = DEFAULT_SORT
+    user: User, *, now: datetime, status: str = STATUS_ALL, q: str = "", sort: str = DEFAULT_SORT
 ) -> QuerySet[Client]:
     """The clients `user` treats, annotated with what the caseload shows.
 
@@ -383,7 +384,7 @@ class ClientTimeline:
 DRIFTING_ITEM = "care.drifting"
 
 
-def drifting_day_items(user: Any, now: datetime) -> list[DayItem]:
+def drifting_day_items(user: User, now: datetime) -> list[DayItem]:
     """Active episode, no attended session for DRIFT_DAYS, and no future session booked
     (1 query)."""
     cutoff = now - timedelta(days=settings.DRIFT_DAYS)

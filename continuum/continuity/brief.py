@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
+from continuum.accounts.models import User
 from continuum.care.models import Appointment, AppointmentStatus, Episode, ProgressNote
 from continuum.lib.contributions import BriefSection, brief_contributions
 from continuum.measures.alerts import ACTIVE
@@ -50,7 +50,7 @@ def previous_attended(appointment: Appointment) -> Appointment | None:
     )
 
 
-def build_brief(appointment: Appointment, user: Any) -> Brief:
+def build_brief(appointment: Appointment, user: User) -> Brief:
     """Queries: 1. the previous attended session and its note, 2-3. the episode's outcome
     (measures.queries.episode_outcome), 4. scores since the previous session, 5. open alerts,
     then one query per between-session section (check-ins, ...)."""
@@ -82,7 +82,7 @@ def build_brief(appointment: Appointment, user: Any) -> Brief:
 
 
 def between_session_sections(
-    appointment: Appointment, since: datetime | None, user: Any
+    appointment: Appointment, since: datetime | None, user: User
 ) -> list[BriefSection]:
     """What the client lived and the therapist thought since the last session: one section
     per registered BriefContribution, in their order (each runs its own fixed queries)."""

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from django.utils import timezone
 
+from continuum.accounts.models import User
 from continuum.care.access import clients_for
 from continuum.care.models import Appointment, AppointmentStatus
 from continuum.lib.contributions import DayItem, day_contributions
@@ -52,7 +52,7 @@ class Day:
     on_my_mind: list[DayEntry]
 
 
-def sessions_between(user: Any, start: datetime, end: datetime) -> list[Appointment]:
+def sessions_between(user: User, start: datetime, end: datetime) -> list[Appointment]:
     return list(
         Appointment.objects.filter(
             client__in=clients_for(user), starts_at__gte=start, starts_at__lt=end
@@ -63,7 +63,7 @@ def sessions_between(user: Any, start: datetime, end: datetime) -> list[Appointm
     )
 
 
-def day_items(user: Any, now: datetime) -> list[DayItem]:
+def day_items(user: User, now: datetime) -> list[DayItem]:
     """Every registered contribution's items, most urgent first (then the most recent)."""
     items: list[DayItem] = []
     for contribution in day_contributions():
@@ -72,7 +72,7 @@ def day_items(user: Any, now: datetime) -> list[DayItem]:
     return items
 
 
-def build_day(user: Any, now: datetime | None = None) -> Day:
+def build_day(user: User, now: datetime | None = None) -> Day:
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     start, _ = local_day_bounds(today, user.time_zone)
@@ -87,7 +87,7 @@ def build_day(user: Any, now: datetime | None = None) -> Day:
     )
 
 
-def name_clients(user: Any, items: list[DayItem]) -> list[DayEntry]:
+def name_clients(user: User, items: list[DayItem]) -> list[DayEntry]:
     """The items, each with its client's name: one query for all of them, through the
     access helper (an item about a client the user no longer treats is dropped, not named)."""
     wanted = {e.client_id for e in items if e.client_id is not None}

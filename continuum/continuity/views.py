@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.http import READ_METHODS
+from continuum.accounts.http import READ_METHODS, AuthenticatedRequest
 from continuum.audit.log import record
 from continuum.care.access import get_appointment_for
 from continuum.continuity.brief import build_brief
@@ -13,7 +13,7 @@ from continuum.continuity.presenters import brief_sections, day_page, score_line
 
 
 @clinician_required
-def day(request: HttpRequest) -> HttpResponse:
+def day(request: AuthenticatedRequest) -> HttpResponse:
     if request.method not in READ_METHODS:
         return HttpResponseNotAllowed(READ_METHODS)
     the_day = day_page(build_day(request.user))
@@ -21,7 +21,7 @@ def day(request: HttpRequest) -> HttpResponse:
 
 
 @clinician_required
-def brief(request: HttpRequest, appointment_id: int) -> HttpResponse:
+def brief(request: AuthenticatedRequest, appointment_id: int) -> HttpResponse:
     appointment = get_appointment_for(request.user, appointment_id)
     # Checked after the lookup, so an outsider gets the same 404 whatever the method.
     if request.method not in READ_METHODS:

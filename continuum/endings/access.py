@@ -6,16 +6,15 @@ everything is found from the logged-in client (request.portal_client), never fro
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.shortcuts import get_object_or_404
 
+from continuum.accounts.models import User
 from continuum.care.access import clients_for
 from continuum.care.models import Episode
 from continuum.endings.models import Referral
 
 
-def get_episode_for(user: Any, episode_id: int) -> Episode:
+def get_episode_for(user: User, episode_id: int) -> Episode:
     """The episode with its client, the client's practice and the therapist loaded."""
     episode: Episode = get_object_or_404(
         Episode.objects.select_related("client", "client__practice", "therapist").filter(
@@ -26,7 +25,7 @@ def get_episode_for(user: Any, episode_id: int) -> Episode:
     return episode
 
 
-def get_referral_for(user: Any, referral_id: int) -> Referral:
+def get_referral_for(user: User, referral_id: int) -> Referral:
     referral: Referral = get_object_or_404(
         Referral.objects.select_related("episode", "client").filter(client__in=clients_for(user)),
         pk=referral_id,

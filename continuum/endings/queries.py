@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from continuum.accounts.models import User
 from continuum.care.episodes import EpisodeStatus
 from continuum.care.models import Appointment, AppointmentStatus, Client, Episode
 from continuum.endings import readiness as logic
@@ -298,7 +299,7 @@ def unplanned_candidates(clients: QuerySet[Client], now: datetime) -> QuerySet[C
 UNPLANNED_ITEM = "endings.unplanned"
 
 
-def unplanned_day_items(user: Any, now: datetime) -> list[DayItem]:
+def unplanned_day_items(user: User, now: datetime) -> list[DayItem]:
     """The therapist's day: clients who may have stopped coming (one query)."""
     from continuum.care.access import clients_for
 

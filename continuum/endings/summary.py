@@ -22,7 +22,8 @@ from django.apps import apps
 from django.core.exceptions import FieldError
 from django.utils import timezone
 
-from continuum.care.models import Appointment, AppointmentStatus, Episode
+from continuum.accounts.models import Practice, User
+from continuum.care.models import Appointment, AppointmentStatus, Client, Episode
 from continuum.endings.models import (
     Referral,
     RelapsePreventionPlan,
@@ -106,9 +107,9 @@ class FollowUpPlan:
 class Summary:
     version: Version
     episode: Episode
-    client: Any
-    therapist: Any
-    practice: Any
+    client: Client
+    therapist: User
+    practice: Practice
     generated_at: datetime
     attended: int
     focus: str

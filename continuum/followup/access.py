@@ -3,10 +3,9 @@ rows on the portal side. Anything else is a 404 (never a 403 that confirms it ex
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.shortcuts import get_object_or_404
 
+from continuum.accounts.models import User
 from continuum.care.access import clients_for
 from continuum.care.models import Client
 from continuum.followup.models import (
@@ -18,7 +17,7 @@ from continuum.followup.models import (
 )
 
 
-def get_consent_for(user: Any, consent_id: int) -> FollowUpConsent:
+def get_consent_for(user: User, consent_id: int) -> FollowUpConsent:
     return get_object_or_404(
         FollowUpConsent.objects.select_related("client", "episode").filter(
             client__in=clients_for(user)
@@ -27,7 +26,7 @@ def get_consent_for(user: Any, consent_id: int) -> FollowUpConsent:
     )
 
 
-def get_checkin_for(user: Any, checkin_id: int) -> FollowUpCheckIn:
+def get_checkin_for(user: User, checkin_id: int) -> FollowUpCheckIn:
     return get_object_or_404(
         FollowUpCheckIn.objects.select_related("client", "consent", "episode").filter(
             client__in=clients_for(user)
@@ -36,7 +35,7 @@ def get_checkin_for(user: Any, checkin_id: int) -> FollowUpCheckIn:
     )
 
 
-def get_booster_for(user: Any, booster_id: int) -> BoosterRequest:
+def get_booster_for(user: User, booster_id: int) -> BoosterRequest:
     return get_object_or_404(
         BoosterRequest.objects.select_related(
             "client", "episode", "checkin", "appointment", "decided_by"

@@ -14,6 +14,7 @@ from django.db.models import Prefetch, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from continuum.accounts.models import User
 from continuum.care.access import clients_for
 from continuum.care.episodes import EpisodeStatus
 from continuum.care.models import Appointment, Client, Episode
@@ -145,7 +146,7 @@ FOLLOWUP_DUE_ITEM = "followup.due"
 BOOSTER_ITEM = "followup.booster"
 
 
-def day_items(user: Any, now: datetime) -> list[DayItem]:
+def day_items(user: User, now: datetime) -> list[DayItem]:
     """ "On my mind" items: follow-up answers not yet seen (flagged ones rank with urgent
     check-ins), follow-ups due and unanswered, and booster requests awaiting a decision.
     2 queries."""

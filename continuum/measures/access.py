@@ -6,24 +6,23 @@ active clinical membership) lives in one place.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
+from continuum.accounts.models import User
 from continuum.care.access import clients_for
 from continuum.measures.models import Administration, Alert, MeasureAssignment
 
 
-def administrations_for(user: Any) -> QuerySet[Administration]:
+def administrations_for(user: User) -> QuerySet[Administration]:
     return Administration.objects.filter(client__in=clients_for(user))
 
 
-def alerts_for(user: Any) -> QuerySet[Alert]:
+def alerts_for(user: User) -> QuerySet[Alert]:
     return Alert.objects.filter(client__in=clients_for(user))
 
 
-def get_administration_for(user: Any, administration_id: int) -> Administration:
+def get_administration_for(user: User, administration_id: int) -> Administration:
     return get_object_or_404(
         administrations_for(user).select_related(
             "client", "client__practice", "episode", "assignment", "entered_by", "supersedes"
@@ -32,7 +31,7 @@ def get_administration_for(user: Any, administration_id: int) -> Administration:
     )
 
 
-def get_assignment_for(user: Any, assignment_id: int) -> MeasureAssignment:
+def get_assignment_for(user: User, assignment_id: int) -> MeasureAssignment:
     return get_object_or_404(
         MeasureAssignment.objects.select_related("episode", "episode__client").filter(
             episode__client__in=clients_for(user)
@@ -41,7 +40,7 @@ def get_assignment_for(user: Any, assignment_id: int) -> MeasureAssignment:
     )
 
 
-def get_alert_for(user: Any, alert_id: int) -> Alert:
+def get_alert_for(user: User, alert_id: int) -> Alert:
     return get_object_or_404(
         alerts_for(user).select_related(
             "client", "episode", "administration", "acknowledged_by", "resolved_by"

@@ -7,7 +7,7 @@ should replace them with local ones where it works elsewhere.
 
 from __future__ import annotations
 
-from typing import Any
+from continuum.accounts.models import Practice
 
 DEFAULT_CRISIS_RESOURCES: tuple[str, ...] = (
     "If you are in immediate danger, call your local emergency number: 911 (US and Canada), "
@@ -18,7 +18,7 @@ DEFAULT_CRISIS_RESOURCES: tuple[str, ...] = (
 )
 
 
-def crisis_resources(practice: Any) -> list[str]:
+def crisis_resources(practice: Practice | None) -> list[str]:
     """The lines to show: the practice's own text, or the defaults when it has none."""
     text = (getattr(practice, "crisis_resources", "") or "").strip()
     if not text:

@@ -28,7 +28,7 @@ def preferences_for(client: Client) -> ReminderPreferences:
     Uses the row cached by `select_related("reminder_preferences")` when the caller loaded it.
     """
     try:
-        prefs: ReminderPreferences = client.reminder_preferences  # type: ignore[attr-defined]
+        prefs: ReminderPreferences = client.reminder_preferences
     except ReminderPreferences.DoesNotExist:
         return ReminderPreferences(client=client)
     return prefs
@@ -95,5 +95,5 @@ def update_preferences(
         client_id=client.pk,
         fields=changed,
     )
-    client.reminder_preferences = prefs  # type: ignore[attr-defined]
+    client.reminder_preferences = prefs
     return prefs

@@ -11,23 +11,24 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 
+from continuum.accounts.models import User
 from continuum.care.access import clients_for
 from continuum.care.models import Client
 from continuum.plans.models import Goal, Homework, Intervention, TreatmentPlan
 
 
-def plans_for(user: Any) -> Any:
+def plans_for(user: User) -> Any:
     return TreatmentPlan.objects.select_related("episode", "client").filter(
         client__in=clients_for(user)
     )
 
 
-def get_plan_for(user: Any, plan_id: int) -> TreatmentPlan:
+def get_plan_for(user: User, plan_id: int) -> TreatmentPlan:
     plan: TreatmentPlan = get_object_or_404(plans_for(user), pk=plan_id)
     return plan
 
 
-def get_goal_for(user: Any, goal_id: int) -> Goal:
+def get_goal_for(user: User, goal_id: int) -> Goal:
     goal: Goal = get_object_or_404(
         Goal.objects.select_related("plan__episode", "plan__client").filter(
             plan__client__in=clients_for(user)
@@ -37,7 +38,7 @@ def get_goal_for(user: Any, goal_id: int) -> Goal:
     return goal
 
 
-def get_intervention_for(user: Any, intervention_id: int) -> Intervention:
+def get_intervention_for(user: User, intervention_id: int) -> Intervention:
     intervention: Intervention = get_object_or_404(
         Intervention.objects.select_related("plan__episode", "plan__client").filter(
             plan__client__in=clients_for(user)
@@ -47,7 +48,7 @@ def get_intervention_for(user: Any, intervention_id: int) -> Intervention:
     return intervention
 
 
-def get_homework_for(user: Any, homework_id: int) -> Homework:
+def get_homework_for(user: User, homework_id: int) -> Homework:
     homework: Homework = get_object_or_404(
         Homework.objects.select_related("client", "goal", "intervention").filter(
             client__in=clients_for(user)

@@ -17,6 +17,7 @@ from django.db.models import Count, F, Min, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from continuum.accounts.models import User
 from continuum.care.access import clients_for
 from continuum.care.episodes import OPEN_STATUSES
 from continuum.care.models import Client, Episode
@@ -380,7 +381,7 @@ def interventions_due_for_review(
     return sorted(due, key=lambda d: (d.since, d.intervention.pk))
 
 
-def plan_reviews_due_query(user: Any, today: date) -> QuerySet[TreatmentPlan]:
+def plan_reviews_due_query(user: User, today: date) -> QuerySet[TreatmentPlan]:
     """Current plans of `user`'s clients whose review date is today or earlier, the most
     overdue first. The day reads their columns; `plan_reviews_due` loads them."""
     return TreatmentPlan.objects.filter(
@@ -392,7 +393,7 @@ def plan_reviews_due_query(user: Any, today: date) -> QuerySet[TreatmentPlan]:
     ).order_by("review_date", "pk")
 
 
-def plan_reviews_due(user: Any, today: date) -> list[TreatmentPlan]:
+def plan_reviews_due(user: User, today: date) -> list[TreatmentPlan]:
     """`plan_reviews_due_query` as TreatmentPlan rows with `client` and `episode` loaded
     (one query); link to `plans:episode_plan` with `plan.episode_id`."""
     return list(plan_reviews_due_query(user, today).select_related("client", "episode"))
@@ -459,7 +460,7 @@ def homework_since(client: Client, since: datetime) -> list[Homework]:
     )
 
 
-def overdue_homework_query(user: Any, today: date) -> QuerySet[Homework]:
+def overdue_homework_query(user: User, today: date) -> QuerySet[Homework]:
     """Open tasks of `user`'s clients whose due date has passed. The day counts them per
     client; `overdue_homework` lists them."""
     return Homework.objects.filter(
@@ -467,7 +468,7 @@ def overdue_homework_query(user: Any, today: date) -> QuerySet[Homework]:
     )
 
 
-def overdue_homework(user: Any, today: date) -> list[Homework]:
+def overdue_homework(user: User, today: date) -> list[Homework]:
     """The overdue tasks as Homework rows with `client` loaded, the longest overdue first
     (one query); link to `plans:homework_list` with `homework.client_id`."""
     return list(
@@ -511,7 +512,7 @@ PLAN_REVIEW_ITEM = "plans.review"
 HOMEWORK_ITEM = "plans.homework"
 
 
-def plan_day_items(user: Any, now: datetime) -> list[DayItem]:
+def plan_day_items(user: User, now: datetime) -> list[DayItem]:
     """Plans whose review date has come, and homework past its due date (two queries: the
     rows of plan_reviews_due_query and overdue_homework_query, as plain columns and counts
     per client)."""

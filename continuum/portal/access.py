@@ -7,10 +7,9 @@ client's rows; anything else is a 404.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.shortcuts import get_object_or_404
 
+from continuum.accounts.models import User
 from continuum.care.access import clients_for
 from continuum.care.models import Client
 from continuum.measures.models import Administration, AdministrationStatus
@@ -32,7 +31,7 @@ def own_pending_administration(client: Client, administration_id: int) -> Admini
     )
 
 
-def get_checkin_for(user: Any, checkin_id: int) -> CheckIn:
+def get_checkin_for(user: User, checkin_id: int) -> CheckIn:
     """A check-in of one of `user`'s clients (the therapist side); 404 otherwise."""
     return get_object_or_404(
         CheckIn.objects.select_related("client").filter(client__in=clients_for(user)),

@@ -253,7 +253,7 @@ def checkins_since(client: Client, since: datetime | None) -> CheckinDigest:
     )
 
 
-def unseen_checkins_query(user: Any) -> QuerySet[CheckIn]:
+def unseen_checkins_query(user: User) -> QuerySet[CheckIn]:
     """Check-ins `user`'s clients wrote that `user` has not marked seen (only clients `user`
     treats). The day counts them per client; `unseen_checkins` lists them."""
     return CheckIn.objects.filter(client__in=clients_for(user), seen_at__isnull=True)

@@ -53,7 +53,7 @@ def settings_for(client: Client) -> PortalSettings:
     Uses the row cached by `select_related("portal_settings")` when the caller loaded it.
     """
     try:
-        portal: PortalSettings = client.portal_settings  # type: ignore[attr-defined]
+        portal: PortalSettings = client.portal_settings
     except PortalSettings.DoesNotExist:
         return PortalSettings(client=client)
     return portal

@@ -16,17 +16,16 @@ membership ends) no longer reaches any of them.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
+from continuum.accounts.models import User
 from continuum.care.access import clients_for
 from continuum.care.models import Appointment, Client
 from continuum.reflections.models import Reflection
 
 
-def _active_clinical_practice_id(user: Any) -> int | None:
+def _active_clinical_practice_id(user: User) -> int | None:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     membership = getattr(user, "membership", None)
@@ -36,14 +35,14 @@ def _active_clinical_practice_id(user: Any) -> int | None:
     return practice_id
 
 
-def reflections_for(user: Any) -> QuerySet[Reflection]:
+def reflections_for(user: User) -> QuerySet[Reflection]:
     """The user's own reflections about the clients they treat now (readable and editable)."""
     if _active_clinical_practice_id(user) is None:
         return Reflection.objects.none()
     return Reflection.objects.filter(author=user, client__in=clients_for(user))
 
 
-def former_reflections_for(user: Any) -> QuerySet[Reflection]:
+def former_reflections_for(user: User) -> QuerySet[Reflection]:
     """The user's own reflections about clients of their practice they no longer treat."""
     practice_id = _active_clinical_practice_id(user)
     if practice_id is None:
@@ -53,7 +52,7 @@ def former_reflections_for(user: Any) -> QuerySet[Reflection]:
     )
 
 
-def readable_reflections_for(user: Any) -> QuerySet[Reflection]:
+def readable_reflections_for(user: User) -> QuerySet[Reflection]:
     """Current and former: everything the user wrote in their present practice."""
     practice_id = _active_clinical_practice_id(user)
     if practice_id is None:
@@ -65,17 +64,17 @@ def _with_relations(queryset: QuerySet[Reflection]) -> QuerySet[Reflection]:
     return queryset.select_related("client", "appointment", "addressed_in")
 
 
-def get_reflection_for(user: Any, reflection_id: int) -> Reflection:
+def get_reflection_for(user: User, reflection_id: int) -> Reflection:
     """A reflection the user may change (theirs, about a current client); 404 otherwise."""
     return get_object_or_404(_with_relations(reflections_for(user)), pk=reflection_id)
 
 
-def get_readable_reflection_for(user: Any, reflection_id: int) -> Reflection:
+def get_readable_reflection_for(user: User, reflection_id: int) -> Reflection:
     """A reflection the user may read (theirs, current or former client); 404 otherwise."""
     return get_object_or_404(_with_relations(readable_reflections_for(user)), pk=reflection_id)
 
 
-def reflections_to_bring(user: Any, client: Client) -> QuerySet[Reflection]:
+def reflections_to_bring(user: User, client: Client) -> QuerySet[Reflection]:
     """Open "bring to the next session" items of `user` about `client`, oldest first (an agenda).
 
     For the pre-session brief: one query when evaluated. Empty for anyone but the author, and
@@ -89,7 +88,7 @@ def reflections_to_bring(user: Any, client: Client) -> QuerySet[Reflection]:
     )
 
 
-def addressed_in_appointment(user: Any, appointment: Appointment) -> QuerySet[Reflection]:
+def addressed_in_appointment(user: User, appointment: Appointment) -> QuerySet[Reflection]:
     """The user's reflections marked addressed in `appointment`, in the order they were."""
     return (
         reflections_for(user)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import QuerySet
 
+from continuum.accounts.models import User
 from continuum.care.models import Client
 from continuum.reflections.access import reflections_for
 from continuum.reflections.models import Reflection
@@ -23,7 +23,7 @@ class ClientPanel:
     to_bring: int
 
 
-def client_panel(user: Any, client: Client) -> ClientPanel:
+def client_panel(user: User, client: Client) -> ClientPanel:
     """For templates/reflections/_client_panel.html on the client page (2 queries).
 
     Shows kinds, dates and flags but no text: the client page's audit row is "client.view",

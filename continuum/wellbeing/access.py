@@ -10,18 +10,17 @@ therapist has left stays theirs, without the name).
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from continuum.accounts.models import User
 from continuum.care.access import get_appointment_for
 from continuum.care.models import Appointment
 from continuum.wellbeing.models import ConsultationEntry, SelfReflection
 
 
-def clinical_practice_id(user: Any) -> int | None:
+def clinical_practice_id(user: User) -> int | None:
     """The practice of an active clinician, or None for anyone else."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
@@ -36,29 +35,29 @@ def _same_practice(practice_id: int) -> Q:
     return Q(client__isnull=True) | Q(client__practice_id=practice_id)
 
 
-def self_reflections_for(user: Any) -> QuerySet[SelfReflection]:
+def self_reflections_for(user: User) -> QuerySet[SelfReflection]:
     practice_id = clinical_practice_id(user)
     if practice_id is None:
         return SelfReflection.objects.none()
     return SelfReflection.objects.filter(_same_practice(practice_id), author=user)
 
 
-def get_self_reflection_for(user: Any, reflection_id: int) -> SelfReflection:
+def get_self_reflection_for(user: User, reflection_id: int) -> SelfReflection:
     return get_object_or_404(self_reflections_for(user).select_related("client"), pk=reflection_id)
 
 
-def consultations_for(user: Any) -> QuerySet[ConsultationEntry]:
+def consultations_for(user: User) -> QuerySet[ConsultationEntry]:
     practice_id = clinical_practice_id(user)
     if practice_id is None:
         return ConsultationEntry.objects.none()
     return ConsultationEntry.objects.filter(_same_practice(practice_id), therapist=user)
 
 
-def get_consultation_for(user: Any, consultation_id: int) -> ConsultationEntry:
+def get_consultation_for(user: User, consultation_id: int) -> ConsultationEntry:
     return get_object_or_404(consultations_for(user).select_related("client"), pk=consultation_id)
 
 
-def get_own_appointment_for(user: Any, appointment_id: int) -> Appointment:
+def get_own_appointment_for(user: User, appointment_id: int) -> Appointment:
     """An appointment of the user's own client that the user held; 404 otherwise.
 
     The client lookup is care.access's; a session held by a previous therapist of a client

@@ -7,9 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from continuum.accounts.models import User
 from continuum.care.access import clients_for
 from continuum.care.models import Client
 from continuum.wellbeing.models import (
@@ -35,7 +36,7 @@ class ClientChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
         return str(obj.display_name)
 
 
-def own_clients(user: Any, current: Client | None = None) -> Any:
+def own_clients(user: User, current: Client | None = None) -> QuerySet[Client]:
     """The user's clients, and the client already linked (kept even if no longer theirs)."""
     condition = Q(pk__in=clients_for(user).values("pk"))
     if current is not None:
@@ -85,7 +86,7 @@ class SelfReflectionForm(forms.Form):
         error_messages={"invalid_choice": "Choose one of your own clients, or none."},
     )
 
-    def __init__(self, *args: Any, user: Any, current: Client | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, user: User, current: Client | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         field = self.fields["client"]
         assert isinstance(field, ClientChoiceField)
@@ -137,7 +138,7 @@ class ConsultationForm(forms.Form):
         error_messages={"invalid_choice": "Choose one of your own clients, or none."},
     )
 
-    def __init__(self, *args: Any, user: Any, current: Client | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, user: User, current: Client | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         field = self.fields["client"]
         assert isinstance(field, ClientChoiceField)

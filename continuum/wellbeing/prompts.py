@@ -8,17 +8,17 @@ disappears for a week with "Snooze for a week".
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.urls import reverse
 
+from continuum.accounts.models import User
 from continuum.lib.contributions import DayItem, DayLine, Rank
 from continuum.wellbeing.queries import prompt_for_user
 
 PROMPT_ITEM = "wellbeing.prompt"
 
 
-def prompt_day_items(user: Any, now: datetime) -> list[DayItem]:
+def prompt_day_items(user: User, now: datetime) -> list[DayItem]:
     _, prompt = prompt_for_user(user, now)
     if prompt is None:
         return []

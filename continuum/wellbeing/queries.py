@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.db.models import Avg, Count, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
+from continuum.accounts.models import Practice, User
 from continuum.care.access import clients_for
 from continuum.care.models import Appointment, AppointmentStatus, Client
 from continuum.measures.alerts import ACTIVE
@@ -28,7 +29,7 @@ from continuum.wellbeing.models import SessionWeight, WellbeingSettings
 AGGREGATE_WEEKS = 4
 
 
-def zone_of(user: Any) -> ZoneInfo:
+def zone_of(user: User) -> ZoneInfo:
     return ZoneInfo(user.time_zone or "UTC")
 
 
@@ -36,7 +37,7 @@ def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone)
 
 
-def settings_for(user: Any) -> WellbeingSettings:
+def settings_for(user: User) -> WellbeingSettings:
     """The user's settings, or unsaved defaults (reading a page never writes a row)."""
     found = WellbeingSettings.objects.filter(therapist=user).first()
     return found if found is not None else WellbeingSettings(therapist=user)
@@ -51,7 +52,7 @@ def thresholds_of(s: WellbeingSettings) -> load.Thresholds:
     )
 
 
-def _weight_of_mine(user: Any) -> Subquery:
+def _weight_of_mine(user: User) -> Subquery:
     return Subquery(
         SessionWeight.objects.filter(therapist=user, appointment=OuterRef("pk")).values("weight")[
             :1
@@ -59,7 +60,7 @@ def _weight_of_mine(user: Any) -> Subquery:
     )
 
 
-def _attended(user: Any, start: datetime, end: datetime) -> Any:
+def _attended(user: User, start: datetime, end: datetime) -> Any:
     """The attended sessions the user held in [start, end), each with `my_weight` (or None).
     The user's own appointments, whoever treats the client now: the hours were theirs."""
     return (
@@ -74,14 +75,14 @@ def _attended(user: Any, start: datetime, end: datetime) -> Any:
     )
 
 
-def attended_sessions(user: Any, start: datetime, end: datetime) -> list[Appointment]:
+def attended_sessions(user: User, start: datetime, end: datetime) -> list[Appointment]:
     """The attended sessions the user held in [start, end), each with `my_weight` (or None)
     and its client, for the load page's list of this week. One query (a name shows only while
     the client is still the user's own)."""
     return list(_attended(user, start, end).select_related("client"))
 
 
-def session_loads(user: Any, start: datetime, end: datetime, zone: ZoneInfo) -> list[load.Session]:
+def session_loads(user: User, start: datetime, end: datetime, zone: ZoneInfo) -> list[load.Session]:
     """The same sessions as plain `load.Session`s, for the day's prompt and the digest. One
     query reading three columns: the prompt runs on every visit to the day, and building
     twelve weeks of full Appointment objects was its largest cost."""
@@ -103,7 +104,7 @@ def as_sessions(appointments: list[Appointment], zone: ZoneInfo) -> list[load.Se
     ]
 
 
-def handled_alerts(user: Any, start: datetime, zone: ZoneInfo) -> list[tuple[int, date]]:
+def handled_alerts(user: User, start: datetime, zone: ZoneInfo) -> list[tuple[int, date]]:
     """(alert id, local day) for each acknowledgement or resolution by the user since start."""
     rows = Alert.objects.filter(
         Q(acknowledged_by=user, acknowledged_at__gte=start)
@@ -125,7 +126,7 @@ class ClientsNeedingThought:
     deteriorating: list[Client] = field(default_factory=list)
 
 
-def open_alert_clients(user: Any) -> ClientsNeedingThought:
+def open_alert_clients(user: User) -> ClientsNeedingThought:
     """The user's current clients with open (or acknowledged) alerts, by kind. One query."""
     kinds = {
         AlertKind.SAFETY: "safety",
@@ -180,7 +181,7 @@ class LoadPage:
     charts: list[ChartImage]
 
 
-def build_load_page(user: Any, now: datetime | None = None) -> LoadPage:
+def build_load_page(user: User, now: datetime | None = None) -> LoadPage:
     """Everything /me/load/ shows. Four queries: settings, sessions, alerts handled, open alerts."""
     now = now or timezone.now()
     zone = zone_of(user)
@@ -277,7 +278,7 @@ def load_charts(weeks: list[load.Week], t: load.Thresholds) -> list[ChartImage]:
 # --- The day-view prompt ------------------------------------------------------------------------
 
 
-def prompt_for_user(user: Any, now: datetime) -> tuple[WellbeingSettings, load.Prompt | None]:
+def prompt_for_user(user: User, now: datetime) -> tuple[WellbeingSettings, load.Prompt | None]:
     """Whether load stays high for the user now, over the load page's weeks. Three queries
     (one when prompts are off or snoozed): the settings, then prompt_weeks."""
     s = settings_for(user)
@@ -299,15 +300,15 @@ def prompt_for_user(user: Any, now: datetime) -> tuple[WellbeingSettings, load.P
 PAST_WEEKS_SECONDS = 600
 
 
-def _past_weeks_key(user: Any) -> str:
+def _past_weeks_key(user: User) -> str:
     return f"wellbeing:past-weeks:{user.pk}"
 
 
-def forget_past_weeks(user: Any) -> None:
+def forget_past_weeks(user: User) -> None:
     cache.delete(_past_weeks_key(user))
 
 
-def prompt_weeks(user: Any, starts: list[date], zone: ZoneInfo) -> list[load.Week]:
+def prompt_weeks(user: User, starts: list[date], zone: ZoneInfo) -> list[load.Week]:
     """One Week per Monday in `starts` (the last is this week): this week's from the
     database, the earlier ones from the cache when it holds those very weeks. Two queries
     (the cache, this week's sessions); two more and a cache write when the cache misses."""
@@ -345,13 +346,13 @@ class Digest:
         return load.over_limit(self.week, self.limit)
 
 
-def last_complete_week(user: Any, now: datetime) -> date:
+def last_complete_week(user: User, now: datetime) -> date:
     """The Monday of the last complete week in the user's time zone."""
     today = now.astimezone(zone_of(user)).date()
     return load.week_start(today) - timedelta(weeks=1)
 
 
-def digest_for(user: Any, monday: date, s: WellbeingSettings) -> Digest:
+def digest_for(user: User, monday: date, s: WellbeingSettings) -> Digest:
     """The week in numbers: counts only, never a name or a word anyone wrote. Two queries."""
     zone = zone_of(user)
     start = local_midnight(monday, zone)
@@ -388,7 +389,7 @@ class PracticeAggregate:
         return load.count_word(self.floor)
 
 
-def practice_aggregate(practice: Any, now: datetime | None = None) -> PracticeAggregate:
+def practice_aggregate(practice: Practice, now: datetime | None = None) -> PracticeAggregate:
     """Practice-wide numbers over therapists who chose to share, only when enough did.
 
     Three queries when shown (who opted in, sessions, weights), one when not.

@@ -19,6 +19,7 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
+from continuum.accounts.http import user_of
 from continuum.audit.log import record
 from continuum.care.access import portal_client_required
 from continuum.care.models import Client
@@ -163,7 +164,7 @@ def _portal_summary(request: HttpRequest, *, pdf: bool) -> HttpResponse:
             {"client": client, "nav": "ending"},
         )
     return summary_response(
-        request, episode, Version.CLIENT, pdf=pdf or fmt == "pdf", actor=request.user
+        request, episode, Version.CLIENT, pdf=pdf or fmt == "pdf", actor=user_of(request)
     )
 
 

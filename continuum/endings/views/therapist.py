@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from continuum.accounts.decorators import clinician_required
 from continuum.accounts.http import READ_METHODS, refuse, user_of
+from continuum.accounts.models import User
 from continuum.audit.log import record
 from continuum.care.access import get_client_for
 from continuum.care.episodes import EpisodeStatus
@@ -427,7 +428,7 @@ def relapse_plan(request: HttpRequest, client_id: int) -> HttpResponse:
 
 
 def summary_response(
-    request: HttpRequest, episode: Episode, version: Version, *, pdf: bool, actor: Any
+    request: HttpRequest, episode: Episode, version: Version, *, pdf: bool, actor: User
 ) -> HttpResponse:
     """The summary page or its PDF (the same template body either way), audited."""
     summary = build_summary(episode, version)

@@ -236,7 +236,7 @@ class OverdueTests(MeasuresTestCase):
             self.assertEqual(len(raise_overdue_alerts()), 2)
 
     def test_a_late_completion_resolves_its_overdue_alert(self) -> None:
-        first = self.assignment.administrations.order_by("due_at").first()  # type: ignore[attr-defined]
+        first = self.assignment.administrations.order_by("due_at").first()
         with time_machine.travel(NOW + timedelta(days=8), tick=False):
             (alert,) = raise_overdue_alerts()
             enter_in_session(first, gad7_answers(6), by=self.alice)
@@ -246,7 +246,7 @@ class OverdueTests(MeasuresTestCase):
         self.assertEqual(event.detail["resolved_alerts"], [alert.pk])
 
     def test_completed_and_stopped_measures_are_never_overdue(self) -> None:
-        first = self.assignment.administrations.order_by("due_at").first()  # type: ignore[attr-defined]
+        first = self.assignment.administrations.order_by("due_at").first()
         enter_in_session(first, gad7_answers(6), by=self.alice)
         with time_machine.travel(NOW + timedelta(days=8), tick=False):
             self.assertEqual(raise_overdue_alerts(), [])

@@ -52,7 +52,7 @@ class AssignServiceTests(MeasuresTestCase):
             cadence="once",
             starts_on=date(2026, 3, 4),
         )
-        admin = assignment.administrations.get()  # type: ignore[attr-defined]
+        admin = assignment.administrations.get()
         self.assertEqual(admin.status, AdministrationStatus.PENDING)
         self.assertEqual(admin.due_at, datetime(2026, 3, 4, tzinfo=ZoneInfo("Europe/London")))
         self.assertEqual(admin.window_ends_at - admin.due_at, timedelta(days=7))
@@ -74,7 +74,7 @@ class AssignServiceTests(MeasuresTestCase):
         )
         dues = [
             timezone.localtime(a.due_at, ZoneInfo("Europe/London")).date()
-            for a in assignment.administrations.order_by("due_at")  # type: ignore[attr-defined]
+            for a in assignment.administrations.order_by("due_at")
         ]
         # The clocks change on 29 March: due dates stay on local midnight.
         self.assertEqual(dues, [date(2026, 3, d) for d in (2, 9, 16, 23, 30)])
@@ -120,7 +120,7 @@ class AssignServiceTests(MeasuresTestCase):
             starts_on=date(2026, 3, 2),
             ends_on=date(2026, 3, 31),
         )
-        admins = list(assignment.administrations.order_by("due_at"))  # type: ignore[attr-defined]
+        admins = list(assignment.administrations.order_by("due_at"))
         self.assertEqual([a.appointment for a in admins], [first, second])
         self.assertEqual(admins[0].due_at, first.starts_at)
         self.assertEqual(admins[0].window_ends_at, first.starts_at + timedelta(days=1))
@@ -151,7 +151,7 @@ class AssignServiceTests(MeasuresTestCase):
         session.save()
 
         self.assertEqual(sync_session_schedules(), (0, 0))
-        admin = assignment.administrations.get()  # type: ignore[attr-defined]
+        admin = assignment.administrations.get()
         self.assertEqual(admin.status, "pending")
 
     def test_sync_adds_new_appointments_and_withdraws_cancelled_ones(self) -> None:
@@ -169,10 +169,7 @@ class AssignServiceTests(MeasuresTestCase):
         first.save()
         self.assertEqual(sync_session_schedules(), (1, 1))
         self.assertEqual(sync_session_schedules(), (0, 0))
-        statuses = {
-            a.appointment_id: a.status
-            for a in assignment.administrations.all()  # type: ignore[attr-defined]
-        }
+        statuses = {a.appointment_id: a.status for a in assignment.administrations.all()}
         self.assertEqual(statuses, {first.pk: "expired", later.pk: "pending"})
 
     def test_goal_rating_keeps_the_goals_typed(self) -> None:
@@ -185,7 +182,7 @@ class AssignServiceTests(MeasuresTestCase):
             goal_labels=["Sleep through the night", "  Walk   to work ", ""],
         )
         self.assertEqual(assignment.goal_labels, ["Sleep through the night", "Walk to work"])
-        admin = assignment.administrations.get()  # type: ignore[attr-defined]
+        admin = assignment.administrations.get()
         self.assertEqual(admin.goal_labels, ["Sleep through the night", "Walk to work"])
 
     def test_goal_rating_needs_one_to_ten_goals(self) -> None:

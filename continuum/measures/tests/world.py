@@ -101,7 +101,7 @@ class MeasuresTestCase(BaseTestCase):
 
     def pending(self, instrument: str = "phq9", **extra: Any) -> Administration:
         assignment = self.assign_once(instrument, **extra)
-        admin = assignment.administrations.get()  # type: ignore[attr-defined]
+        admin = assignment.administrations.get()
         assert isinstance(admin, Administration)
         return admin
 

@@ -65,7 +65,7 @@ def administration_detail(request: HttpRequest, administration_id: int) -> HttpR
             "superseded_by": superseded_by,
             "link": link_url(admin),
             "link_expires_at": link_expires_at(admin),
-            "alerts": list(admin.alerts.order_by("severity_rank", "-created_at")),  # type: ignore[attr-defined]
+            "alerts": list(admin.alerts.order_by("severity_rank", "-created_at")),
             "nav": "caseload",
         },
     )

@@ -48,9 +48,7 @@ def episode_measures(request: HttpRequest, episode_id: int) -> HttpResponse:
     user = user_of(request)
     episode = get_episode_for(user, episode_id)
     outcome = episode_outcome(episode)
-    assignments = list(
-        episode.measure_assignments.order_by("-active", "-created_at", "-pk")  # type: ignore[attr-defined]
-    )
+    assignments = list(episode.measure_assignments.order_by("-active", "-created_at", "-pk"))
     administrations = list(
         Administration.objects.filter(episode=episode)
         .select_related("entered_by")
@@ -99,7 +97,7 @@ def assign(request: HttpRequest, episode_id: int) -> HttpResponse:
             else:
                 name = instrument_for(assignment.instrument, assignment.goal_labels).name
                 messages.success(request, f"{name} was assigned.")
-                first = assignment.administrations.order_by("due_at", "pk").first()  # type: ignore[attr-defined]
+                first = assignment.administrations.order_by("due_at", "pk").first()
                 if request.POST.get("enter_now") and first is not None:
                     return redirect("measures:administration_enter", administration_id=first.pk)
                 if first is not None and assignment.cadence == Cadence.ONCE:
