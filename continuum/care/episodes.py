@@ -43,6 +43,20 @@ OPEN_STATUSES = (
     EpisodeStatus.ENDING,
 )
 
+# Episodes in these statuses are "finished": treatment has ended, whatever came after (follow-up,
+# closing). Every status is either open or finished. The one definition: the client's summary,
+# re-opening care and the expected-recovery curves all read it.
+FINISHED_STATUSES = (
+    EpisodeStatus.ENDED,
+    EpisodeStatus.FOLLOW_UP,
+    EpisodeStatus.CLOSED,
+)
+
+
+def is_finished(status: str) -> bool:
+    """Whether an episode with this status has finished (see FINISHED_STATUSES)."""
+    return status in FINISHED_STATUSES
+
 
 class InvalidTransition(ValueError):
     """A status change that the episode's current status does not allow."""

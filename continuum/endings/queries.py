@@ -21,7 +21,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from continuum.accounts.models import User
-from continuum.care.episodes import EpisodeStatus
+from continuum.care.episodes import FINISHED_STATUSES, EpisodeStatus
 from continuum.care.models import Appointment, AppointmentStatus, Client, Episode
 from continuum.endings import readiness as logic
 from continuum.endings.models import (
@@ -39,9 +39,6 @@ from continuum.measures.scoring import OUTCOME_MEASURES
 
 DEFAULT_UNPLANNED_ENDING_DAYS = 42
 SESSION_FEEDBACK = "session_feedback"
-
-# Episodes whose ending is done: the client summary is theirs to read.
-ENDED_STATUSES = (EpisodeStatus.ENDED, EpisodeStatus.FOLLOW_UP, EpisodeStatus.CLOSED)
 
 
 def unplanned_ending_days() -> int:
@@ -228,7 +225,7 @@ def portal_termination_plan(client: Client) -> TerminationPlan | None:
         TerminationPlan.objects.filter(
             client=client,
             episode=Subquery(latest[:1]),
-            episode__status__in=[EpisodeStatus.ENDING, *ENDED_STATUSES],
+            episode__status__in=[EpisodeStatus.ENDING, *FINISHED_STATUSES],
         )
         .select_related("episode")
         .first()
@@ -238,7 +235,7 @@ def portal_termination_plan(client: Client) -> TerminationPlan | None:
 def latest_ended_episode(client: Client) -> Episode | None:
     """The client's most recent episode that has ended (its summary is in the portal)."""
     return (
-        Episode.objects.filter(client=client, status__in=list(ENDED_STATUSES))
+        Episode.objects.filter(client=client, status__in=list(FINISHED_STATUSES))
         .select_related("client", "client__practice", "therapist")
         .order_by("-end_date", "-start_date", "-pk")
         .first()

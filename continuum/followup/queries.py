@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from continuum.accounts.models import User
 from continuum.care.access import clients_for
-from continuum.care.episodes import EpisodeStatus
+from continuum.care.episodes import EpisodeStatus, is_finished
 from continuum.care.models import Appointment, Client, Episode
 from continuum.followup.models import (
     BoosterRequest,
@@ -76,8 +76,7 @@ def client_followup(client: Client) -> ClientFollowUp:
         consents=consents,
         boosters=boosters,
         can_agree=ended and not live,
-        can_reopen=episode is not None
-        and episode.status in (EpisodeStatus.ENDED, EpisodeStatus.FOLLOW_UP, EpisodeStatus.CLOSED),
+        can_reopen=episode is not None and is_finished(episode.status),
     )
 
 

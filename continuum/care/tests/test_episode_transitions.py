@@ -8,12 +8,14 @@ from django.test import SimpleTestCase
 
 from continuum.audit.models import AuditEvent
 from continuum.care.episodes import (
+    FINISHED_STATUSES,
     LABELS,
     OPEN_STATUSES,
     TRANSITIONS,
     EpisodeStatus,
     InvalidTransition,
     check_transition,
+    is_finished,
 )
 from continuum.care.models import Episode
 from continuum.care.services.episodes import (
@@ -108,6 +110,16 @@ class TransitionTableTests(SimpleTestCase):
         for current, target in LEGAL:
             if current not in OPEN_STATUSES:
                 self.assertNotIn(target, OPEN_STATUSES)
+
+    def test_every_status_is_open_or_finished(self) -> None:
+        self.assertEqual(
+            set(FINISHED_STATUSES),
+            {EpisodeStatus.ENDED, EpisodeStatus.FOLLOW_UP, EpisodeStatus.CLOSED},
+        )
+        self.assertEqual(set(OPEN_STATUSES) | set(FINISHED_STATUSES), set(EpisodeStatus))
+        self.assertFalse(set(OPEN_STATUSES) & set(FINISHED_STATUSES))
+        self.assertTrue(is_finished("follow_up"))
+        self.assertFalse(is_finished("ending"))
 
     def test_next_statuses_lists_value_and_label(self) -> None:
         self.assertEqual(next_statuses("referral"), [("active", "Active"), ("closed", "Closed")])

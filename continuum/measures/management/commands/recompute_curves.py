@@ -16,13 +16,11 @@ from django.db import transaction
 
 from continuum.accounts.models import Practice
 from continuum.audit import log as audit
-from continuum.care.episodes import EpisodeStatus
+from continuum.care.episodes import FINISHED_STATUSES
 from continuum.measures import trajectories
 from continuum.measures.alerts import curves_to_json
 from continuum.measures.instruments import INSTRUMENTS
 from continuum.measures.models import Administration, AdministrationStatus, ExpectedCurves
-
-FINISHED = [EpisodeStatus.ENDED.value, EpisodeStatus.FOLLOW_UP.value, EpisodeStatus.CLOSED.value]
 
 
 def episode_series(practice: Practice, code: str, max_sessions: int) -> list[list[float | None]]:
@@ -34,7 +32,7 @@ def episode_series(practice: Practice, code: str, max_sessions: int) -> list[lis
     rows = (
         Administration.objects.filter(
             client__practice=practice,
-            episode__status__in=FINISHED,
+            episode__status__in=FINISHED_STATUSES,
             instrument=code,
             status=AdministrationStatus.COMPLETED,
             total__isnull=False,
