@@ -17,7 +17,6 @@ from django.test import Client as DjangoClient
 from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from continuum.tests.security_world import PEOPLE
 from continuum.tests.test_url_sweep import (
     ID_ROUTES,
     NON_ID_PARAMS,
@@ -26,6 +25,7 @@ from continuum.tests.test_url_sweep import (
     dummy_kwargs,
     iter_routes,
 )
+from continuum.tests.world import PEOPLE
 
 ROOT = Path(__file__).resolve().parents[2]
 

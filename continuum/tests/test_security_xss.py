@@ -1,6 +1,6 @@
 """SECURITY.md promise 11: no stored XSS.
 
-- ~50 payloads in every free-text column (security_world.FREE_TEXT; a new text column must be
+- ~50 payloads in every free-text column (world.FREE_TEXT; a new text column must be
   classified) come back escaped on every GET page, as the rightful staff and portal users;
 - a real browser (Playwright + chromium) opening every one of those pages sees 0 script
   executions, 0 injected event-handler attributes or javascript: links, and 0 CSP violations;
@@ -19,7 +19,9 @@ from django.apps import apps
 from django.test import Client as HttpClient
 from django.urls import reverse
 
-from continuum.tests.security_world import (
+from continuum.tests.test_headers import csp_directives
+from continuum.tests.test_url_sweep import PUBLIC_ROUTES, SweepWorld, iter_routes
+from continuum.tests.world import (
     FREE_TEXT,
     NOT_FREE_TEXT,
     PEOPLE,
@@ -29,8 +31,6 @@ from continuum.tests.security_world import (
     page_candidates,
     text_columns,
 )
-from continuum.tests.test_headers import csp_directives
-from continuum.tests.test_url_sweep import PUBLIC_ROUTES, SweepWorld, iter_routes
 
 ROOT = Path(__file__).resolve().parents[2]
 

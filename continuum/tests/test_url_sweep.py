@@ -17,10 +17,10 @@ from django.utils import timezone
 from continuum.boundaries.models import Direction, Message
 from continuum.care.models import AppointmentStatus, NoteAddendum
 from continuum.endings.models import Referral
-from continuum.followup.tests.factories import make_followup
+from continuum.followup.tests.world import make_followup
 from continuum.measures.models import Alert
 from continuum.measures.services import assign_measure, enter_in_session
-from continuum.plans.tests.factories import (
+from continuum.plans.tests.world import (
     make_goal,
     make_homework,
     make_intervention,

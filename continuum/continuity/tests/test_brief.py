@@ -88,7 +88,7 @@ class BriefTests(BaseTestCase):
     def test_it_shows_homework_goals_and_the_plan_review(self) -> None:
         from datetime import date
 
-        from continuum.plans.tests.factories import make_goal, make_homework, make_plan
+        from continuum.plans.tests.world import make_goal, make_homework, make_plan
 
         plan = make_plan(self.episode, review_date=date(2020, 1, 1))
         make_goal(plan)

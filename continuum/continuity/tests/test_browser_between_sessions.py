@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from continuum.accounts.models import Practice
 from continuum.care.models import AppointmentStatus
-from continuum.plans.tests.factories import make_homework
+from continuum.plans.tests.world import make_homework
 from continuum.portal.models import PortalSettings
 from continuum.reflections.models import Reflection
 from continuum.testing.base import (

@@ -142,7 +142,7 @@ class DayTests(BaseTestCase):
     def test_plan_reviews_and_overdue_homework_are_listed(self) -> None:
         from datetime import date
 
-        from continuum.plans.tests.factories import make_homework, make_plan
+        from continuum.plans.tests.world import make_homework, make_plan
 
         episode = make_episode(self.dana)
         plan = make_plan(episode)
@@ -202,7 +202,7 @@ class PlanReviewOfAFinishedCourse(BaseTestCase):
     def test_a_finished_courses_plan_is_not_due_for_review(self) -> None:
         from datetime import date
 
-        from continuum.plans.tests.factories import make_plan
+        from continuum.plans.tests.world import make_plan
 
         episode = make_episode(self.dana, status="ended", end_date=date(2026, 10, 1))
         make_plan(episode, review_date=date(2026, 11, 1))

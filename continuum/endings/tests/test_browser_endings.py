@@ -18,7 +18,7 @@ from continuum.care.episodes import EpisodeStatus
 from continuum.care.models import Episode
 from continuum.endings.models import ReadinessRequest, TerminationPlan
 from continuum.endings.tests.world import fill_history
-from continuum.plans.tests.factories import make_goal, make_intervention, make_plan, make_review
+from continuum.plans.tests.world import make_goal, make_intervention, make_plan, make_review
 from continuum.testing.base import PASSWORD, make_client, make_episode, make_portal_user, make_staff
 from continuum.testing.browser import assert_accessible, login
 

@@ -8,7 +8,7 @@ from continuum.audit.models import AuditEvent
 from continuum.care.episodes import EpisodeStatus
 from continuum.endings.models import ReadinessRequest
 from continuum.endings.tests.world import EndingsTestCase, fill_history
-from continuum.plans.tests.factories import make_goal
+from continuum.plans.tests.world import make_goal
 from continuum.testing.base import make_client, make_episode
 
 

@@ -12,7 +12,7 @@ from continuum.accounts.models import User
 from continuum.care.models import AppointmentStatus, Episode
 from continuum.measures.tests.world import make_score
 from continuum.plans.models import TreatmentPlan
-from continuum.plans.tests.factories import make_goal, make_intervention, make_plan, make_review
+from continuum.plans.tests.world import make_goal, make_intervention, make_plan, make_review
 from continuum.testing.base import BaseTestCase, make_appointment, make_episode, make_portal_user
 
 

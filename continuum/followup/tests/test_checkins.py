@@ -253,7 +253,7 @@ class TherapistReadsTests(FollowUpTestCase):
         small = count()
         # More history: a second, ended follow-up with its check-ins.
         with time_machine.travel(AFTER_END, tick=False):
-            from continuum.followup.tests.factories import make_followup
+            from continuum.followup.tests.world import make_followup
 
             make_followup(self.dana, booster=True)
         self.assertEqual(count(), small)

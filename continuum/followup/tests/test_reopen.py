@@ -14,7 +14,7 @@ from continuum.followup.models import FollowUpCheckIn, FollowUpConsent
 from continuum.followup.queries import previous_episode_section
 from continuum.followup.services import FollowUpError, followup_phase, reopen_care
 from continuum.followup.tests.world import AFTER_END, FollowUpTestCase
-from continuum.plans.tests.factories import make_goal, make_plan
+from continuum.plans.tests.world import make_goal, make_plan
 from continuum.testing.base import make_appointment
 
 LATER = datetime(2026, 10, 12, 9, 0, tzinfo=UTC)

@@ -1,14 +1,23 @@
 """Follow-up test fixtures: Dana's ended episode (PHQ-9 16 → 6, GAD-7 12 → 4) and her portal
-login; helpers to agree follow-up and to answer a check-in through the portal."""
+login; helpers to agree follow-up and to answer a check-in through the portal; and
+`make_followup`, a client in consented follow-up built straight into the tables."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from django.utils import timezone
+
 from continuum.accounts.models import User
-from continuum.care.models import AppointmentStatus, Episode
-from continuum.followup.models import FollowUpConsent
+from continuum.care.models import AppointmentStatus, Client, Episode
+from continuum.followup.models import (
+    BoosterRequest,
+    FollowUpCheckIn,
+    FollowUpConsent,
+)
+from continuum.followup.schedule import add_months
 from continuum.followup.services import Terms, record_consent
 from continuum.measures.tests.world import gad7_answers, make_score, phq9_answers
 from continuum.testing.base import BaseTestCase, make_appointment, make_episode, make_portal_user
@@ -63,3 +72,60 @@ class FollowUpTestCase(BaseTestCase):
     def agree(self, terms: Terms = TERMS) -> FollowUpConsent:
         """Alice records Dana's consent (the episode moves to follow-up)."""
         return record_consent(self.episode, terms, by=self.alice)
+
+
+@dataclass
+class FollowUpWorld:
+    episode: Episode
+    consent: FollowUpConsent
+    checkin: FollowUpCheckIn
+    booster: BoosterRequest | None
+
+
+def make_followup(
+    client: Client,
+    *,
+    start: date = date(2025, 1, 6),
+    end: date = date(2025, 6, 30),
+    months: tuple[int, ...] = (1, 3),
+    ends_on: date = date(2099, 1, 1),
+    answered: bool = True,
+    booster: bool = True,
+    **consent: Any,
+) -> FollowUpWorld:
+    """An ended episode in follow-up with an active consent; its first check-in answered (or
+    just scheduled) and, optionally, an open booster request."""
+    episode = make_episode(client, status="follow_up", start_date=start, end_date=end)
+    row = FollowUpConsent.objects.create(
+        client=client,
+        episode=episode,
+        status=consent.pop("status", "active"),
+        months=list(months),
+        starts_on=end,
+        ends_on=ends_on,
+        consented_at=timezone.now(),
+        **consent,
+    )
+    checkins = [
+        FollowUpCheckIn.objects.create(
+            consent=row,
+            client=client,
+            episode=episode,
+            number=n,
+            months=m,
+            due_on=add_months(end, m),
+        )
+        for n, m in enumerate(months, start=1)
+    ]
+    first = checkins[0]
+    if answered:
+        first.status = "answered"
+        first.answered_at = timezone.now()
+        first.how_are_you = "Mostly fine, a wobble last week"
+        first.save()
+    request = None
+    if booster:
+        request = BoosterRequest.objects.create(
+            client=client, episode=episode, checkin=first, reason="The wobble"
+        )
+    return FollowUpWorld(episode, row, first, request)

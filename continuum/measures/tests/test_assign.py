@@ -23,7 +23,7 @@ from continuum.measures.services import (
 )
 from continuum.measures.tests.world import MeasuresTestCase
 from continuum.plans.models import GoalStatus, PlanStatus
-from continuum.plans.tests.factories import make_goal, make_plan
+from continuum.plans.tests.world import make_goal, make_plan
 from continuum.testing.base import make_appointment
 
 # A fixed "now" in the middle of Dana's episode (a Monday, London time).

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from django.test import SimpleTestCase
 
-from continuum.notify.tests.smtp import SmtpServer
+from continuum.testing.smtp import SmtpServer
 
 pytestmark = pytest.mark.slow
 

@@ -11,8 +11,8 @@ from django.test import override_settings
 from continuum.notify.delivery import deliver
 from continuum.notify.models import Reminder
 from continuum.notify.scheduler import enqueue_due
-from continuum.notify.tests.smtp import SmtpServer, free_port
 from continuum.testing.base import BaseTestCase, make_appointment, make_episode, make_portal_user
+from continuum.testing.smtp import SmtpServer, free_port
 
 NOW = datetime(2026, 7, 1, 13, 0, tzinfo=UTC)
 

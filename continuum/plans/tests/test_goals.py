@@ -10,8 +10,7 @@ from django.urls import reverse
 
 from continuum.audit.models import AuditEvent
 from continuum.plans.models import Goal, PlanStatus
-from continuum.plans.tests.base import PlanTestCase
-from continuum.plans.tests.factories import make_goal, make_plan
+from continuum.plans.tests.world import PlanTestCase, make_goal, make_plan
 
 
 def goal_data(**changes: Any) -> dict[str, str]:

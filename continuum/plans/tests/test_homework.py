@@ -21,8 +21,8 @@ from continuum.plans.queries import (
     overdue_homework,
     plan_reviews_due,
 )
-from continuum.plans.tests.base import PlanTestCase
-from continuum.plans.tests.factories import (
+from continuum.plans.tests.world import (
+    PlanTestCase,
     make_goal,
     make_homework,
     make_intervention,

@@ -19,8 +19,8 @@ from continuum.plans.models import (
 )
 from continuum.plans.queries import interventions_due_for_review
 from continuum.plans.services import create_draft, publish_plan, review_intervention
-from continuum.plans.tests.base import PlanTestCase
-from continuum.plans.tests.factories import (
+from continuum.plans.tests.world import (
+    PlanTestCase,
     make_goal,
     make_intervention,
     make_plan,

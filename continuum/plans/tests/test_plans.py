@@ -10,8 +10,8 @@ from django.utils import timezone
 from continuum.audit.models import AuditEvent
 from continuum.plans.models import Goal, Intervention, PlanStatus, TreatmentPlan
 from continuum.plans.queries import active_goal_statements, goal_rows
-from continuum.plans.tests.base import PlanTestCase
-from continuum.plans.tests.factories import (
+from continuum.plans.tests.world import (
+    PlanTestCase,
     make_goal,
     make_intervention,
     make_plan,

@@ -13,8 +13,8 @@ from django.utils import timezone
 from continuum.accounts.models import User
 from continuum.audit.models import AuditEvent
 from continuum.plans.models import Homework, PlanStatus
-from continuum.plans.tests.base import PlanTestCase
-from continuum.plans.tests.factories import (
+from continuum.plans.tests.world import (
+    PlanTestCase,
     make_goal,
     make_homework,
     make_intervention,

@@ -15,7 +15,7 @@ from continuum.reflections.access import (
 )
 from continuum.reflections.models import Reflection
 from continuum.reflections.queries import client_panel
-from continuum.reflections.tests.base import (
+from continuum.reflections.tests.world import (
     ReflectionTestCase,
     address_url,
     create_url,

@@ -11,7 +11,7 @@ from continuum.care.models import AppointmentStatus
 from continuum.reflections.access import addressed_in_appointment, reflections_to_bring
 from continuum.reflections.models import ADDRESSED_NOTE_MAX_LENGTH, Reflection
 from continuum.reflections.services import NotAllowed, mark_addressed
-from continuum.reflections.tests.base import (
+from continuum.reflections.tests.world import (
     NOW,
     ReflectionTestCase,
     address_url,

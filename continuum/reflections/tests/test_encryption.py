@@ -14,7 +14,7 @@ from django.test import override_settings
 from continuum.encryption import reset_keyring
 from continuum.lib.crypto import DecryptionError, generate_key
 from continuum.reflections.models import Reflection
-from continuum.reflections.tests.base import ReflectionTestCase, make_reflection
+from continuum.reflections.tests.world import ReflectionTestCase, make_reflection
 from continuum.testing.base import sqlite_file_copy
 
 CANARY = "CANARY-7f3a"

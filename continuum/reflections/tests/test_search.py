@@ -9,7 +9,7 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from continuum.audit.models import AuditEvent
 from continuum.reflections.search import MAX_QUERY_WORDS, query_words, text_matches
-from continuum.reflections.tests.base import ReflectionTestCase, list_url, make_reflection
+from continuum.reflections.tests.world import ReflectionTestCase, list_url, make_reflection
 from continuum.testing.base import make_client
 
 

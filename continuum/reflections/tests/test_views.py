@@ -10,7 +10,7 @@ from django.utils.html import escape
 
 from continuum.audit.models import AuditEvent
 from continuum.reflections.models import TEXT_MAX_LENGTH, Reflection, ReflectionKind
-from continuum.reflections.tests.base import (
+from continuum.reflections.tests.world import (
     NOW,
     ReflectionTestCase,
     create_url,

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from continuum.audit.models import AuditEvent
 from continuum.wellbeing.models import ConsultationEntry
-from continuum.wellbeing.tests.base import CANARY, WellbeingTestCase, raw_value
+from continuum.wellbeing.tests.world import CANARY, WellbeingTestCase, raw_value
 
 LOG = "/me/consultations/"
 

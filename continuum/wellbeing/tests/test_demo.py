@@ -12,7 +12,7 @@ from continuum.testing.base import make_client, make_staff
 from continuum.wellbeing.demo import seed_wellbeing
 from continuum.wellbeing.models import SessionWeight, WellbeingSettings
 from continuum.wellbeing.queries import build_load_page
-from continuum.wellbeing.tests.base import LONDON, attended
+from continuum.wellbeing.tests.world import LONDON, attended
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=LONDON)  # a Friday
 

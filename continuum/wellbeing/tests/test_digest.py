@@ -14,7 +14,7 @@ from continuum.accounts.models import Membership
 from continuum.audit.models import AuditEvent
 from continuum.wellbeing import services
 from continuum.wellbeing.models import DigestSent, SelfReflection, WellbeingSettings
-from continuum.wellbeing.tests.base import CANARY, LONDON, WellbeingTestCase, attended, rate
+from continuum.wellbeing.tests.world import CANARY, LONDON, WellbeingTestCase, attended, rate
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=LONDON)  # Monday morning
 LAST_MONDAY = datetime(2026, 11, 16, 9, 0, tzinfo=LONDON)

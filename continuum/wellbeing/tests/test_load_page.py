@@ -12,7 +12,7 @@ from continuum.accounts.models import Role
 from continuum.measures.models import Alert
 from continuum.testing.base import make_client, make_staff
 from continuum.wellbeing.models import WellbeingSettings
-from continuum.wellbeing.tests.base import LONDON, WellbeingTestCase, attended, rate
+from continuum.wellbeing.tests.world import LONDON, WellbeingTestCase, attended, rate
 
 NOW = datetime(2026, 11, 19, 17, 0, tzinfo=LONDON)  # Thursday afternoon
 MONDAY = datetime(2026, 11, 16, 0, 0, tzinfo=LONDON)

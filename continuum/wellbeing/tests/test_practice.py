@@ -8,7 +8,7 @@ import time_machine
 
 from continuum.testing.base import make_client, make_staff
 from continuum.wellbeing.models import WellbeingSettings
-from continuum.wellbeing.tests.base import LONDON, WellbeingTestCase, attended, rate
+from continuum.wellbeing.tests.world import LONDON, WellbeingTestCase, attended, rate
 
 NOW = datetime(2026, 11, 19, 12, 0, tzinfo=LONDON)
 LAST_MONDAY = datetime(2026, 11, 9, 10, 0, tzinfo=LONDON)

@@ -23,7 +23,7 @@ from continuum.audit.models import AuditEvent
 from continuum.testing.base import make_portal_user
 from continuum.tests.test_url_sweep import iter_routes
 from continuum.wellbeing.models import ConsultationEntry, SelfReflection, WellbeingSettings
-from continuum.wellbeing.tests.base import CANARY, LONDON, WellbeingTestCase, attended
+from continuum.wellbeing.tests.world import CANARY, LONDON, WellbeingTestCase, attended
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=LONDON)  # a Monday
 

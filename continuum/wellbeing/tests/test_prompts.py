@@ -16,7 +16,7 @@ from continuum.wellbeing.models import WellbeingSettings
 from continuum.wellbeing.prompts import prompt_day_items
 from continuum.wellbeing.queries import local_midnight, prompt_weeks, session_loads, zone_of
 from continuum.wellbeing.services import rate_session
-from continuum.wellbeing.tests.base import LONDON, WellbeingTestCase, attended, rate
+from continuum.wellbeing.tests.world import LONDON, WellbeingTestCase, attended, rate
 
 NOW = datetime(2026, 11, 19, 9, 0, tzinfo=LONDON)  # Thursday morning
 MONDAY = datetime(2026, 11, 16, 10, 0, tzinfo=LONDON)

@@ -7,7 +7,7 @@ from django.urls import reverse
 from continuum.audit.models import AuditEvent
 from continuum.testing.base import make_staff
 from continuum.wellbeing.models import SelfReflection
-from continuum.wellbeing.tests.base import CANARY, WellbeingTestCase, raw_value
+from continuum.wellbeing.tests.world import CANARY, WellbeingTestCase, raw_value
 
 LIST = "/me/reflections/"
 NEW = "/me/reflections/new/"

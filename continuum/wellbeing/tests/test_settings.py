@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from continuum.audit.models import AuditEvent
 from continuum.wellbeing.models import WellbeingSettings
-from continuum.wellbeing.tests.base import WellbeingTestCase
+from continuum.wellbeing.tests.world import WellbeingTestCase
 
 URL = "/me/load/settings/"
 VALID = {

@@ -12,7 +12,7 @@ from continuum.audit.models import AuditEvent
 from continuum.care.models import AppointmentStatus
 from continuum.testing.base import make_appointment, make_note
 from continuum.wellbeing.models import SessionWeight
-from continuum.wellbeing.tests.base import CANARY, LONDON, WellbeingTestCase, attended, raw_value
+from continuum.wellbeing.tests.world import CANARY, LONDON, WellbeingTestCase, attended, raw_value
 
 NOW = datetime(2026, 11, 19, 17, 0, tzinfo=LONDON)  # Thursday afternoon
 
