@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.http import READ_METHODS, AuthenticatedRequest
+from continuum.accounts.http import READ_METHODS, AuthenticatedRequest, refuse
 from continuum.audit.log import record
 from continuum.care.access import get_appointment_for
 from continuum.continuity.brief import build_brief
@@ -14,8 +14,8 @@ from continuum.continuity.presenters import brief_sections, day_page, score_line
 
 @clinician_required
 def day(request: AuthenticatedRequest) -> HttpResponse:
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed(READ_METHODS)
+    if (refused := refuse(request, *READ_METHODS)) is not None:
+        return refused
     the_day = day_page(build_day(request.user))
     return render(request, "continuity/day.html", {"day": the_day, "nav": "day"})
 
@@ -24,8 +24,8 @@ def day(request: AuthenticatedRequest) -> HttpResponse:
 def brief(request: AuthenticatedRequest, appointment_id: int) -> HttpResponse:
     appointment = get_appointment_for(request.user, appointment_id)
     # Checked after the lookup, so an outsider gets the same 404 whatever the method.
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed(READ_METHODS)
+    if (refused := refuse(request, *READ_METHODS)) is not None:
+        return refused
     the_brief = build_brief(appointment, request.user)
     record(request.user, "brief.view", appointment, request=request)
     return render(

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +23,7 @@ from continuum.accounts.forms import (
     ReassignForm,
     RosterFilterForm,
 )
-from continuum.accounts.http import AuthenticatedRequest
+from continuum.accounts.http import AuthenticatedRequest, refuse
 from continuum.accounts.models import Role
 from continuum.audit.log import record
 from continuum.care.access import get_roster_client_for, portal_client, roster_for
@@ -83,8 +83,8 @@ def invite(request: AuthenticatedRequest) -> HttpResponse:
 @owner_required
 def resend_invite(request: AuthenticatedRequest, membership_id: int) -> HttpResponse:
     membership = access.get_member_for(request.user, membership_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    if (refused := refuse(request, "POST")) is not None:
+        return refused
     try:
         sent = services.resend_invitation(membership, by=request.user, request=request)
     except services.NotAllowed as exc:
@@ -100,8 +100,8 @@ def resend_invite(request: AuthenticatedRequest, membership_id: int) -> HttpResp
 @owner_required
 def deactivate(request: AuthenticatedRequest, membership_id: int) -> HttpResponse:
     membership = access.get_member_for(request.user, membership_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    if (refused := refuse(request, "POST")) is not None:
+        return refused
     try:
         services.deactivate_member(membership, by=request.user, request=request)
     except services.NotAllowed as exc:
@@ -118,8 +118,8 @@ def deactivate(request: AuthenticatedRequest, membership_id: int) -> HttpRespons
 @owner_required
 def reactivate(request: AuthenticatedRequest, membership_id: int) -> HttpResponse:
     membership = access.get_member_for(request.user, membership_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    if (refused := refuse(request, "POST")) is not None:
+        return refused
     try:
         services.reactivate_member(membership, by=request.user, request=request)
     except services.NotAllowed as exc:
@@ -132,8 +132,8 @@ def reactivate(request: AuthenticatedRequest, membership_id: int) -> HttpRespons
 @owner_required
 def reset_mfa(request: AuthenticatedRequest, membership_id: int) -> HttpResponse:
     membership = access.get_member_for(request.user, membership_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    if (refused := refuse(request, "POST")) is not None:
+        return refused
     try:
         services.reset_second_factor(membership, by=request.user, request=request)
     except services.NotAllowed as exc:

@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from continuum.accounts.http import refuse
 from continuum.audit.log import record
 from continuum.boundaries import services
 from continuum.boundaries.access import own_message
@@ -34,8 +35,8 @@ def _client(request: HttpRequest) -> Client:
 @never_cache
 @portal_client_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    if request.method not in READ:
-        return HttpResponseNotAllowed(READ)
+    if (refused := refuse(request, *READ)) is not None:
+        return refused
     client = _client(request)
     contact = services.contact_for(client)
     rows = (
@@ -92,8 +93,8 @@ def compose(request: HttpRequest) -> HttpResponse:
     the page says how to reach the practice instead, and a POST is refused (400) with
     nothing stored.
     """
-    if request.method not in (*READ, "POST"):
-        return HttpResponseNotAllowed([*READ, "POST"])
+    if (refused := refuse(request, *READ, "POST")) is not None:
+        return refused
     client = _client(request)
     contact = services.contact_for(client)
     now = timezone.now()
@@ -145,8 +146,8 @@ def message(request: HttpRequest, message_id: int) -> HttpResponse:
     the after-hours reply if it was sent outside hours, and the crisis resources."""
     client = _client(request)
     shown = own_message(client, message_id)
-    if request.method not in READ:
-        return HttpResponseNotAllowed(READ)
+    if (refused := refuse(request, *READ)) is not None:
+        return refused
     contact = services.contact_for(client)
     record(
         request.user,

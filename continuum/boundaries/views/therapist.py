@@ -6,11 +6,11 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.http import READ_METHODS, user_of
+from continuum.accounts.http import READ_METHODS, refuse, user_of
 from continuum.accounts.models import User
 from continuum.audit.log import record
 from continuum.boundaries import queries, services
@@ -30,8 +30,8 @@ THREAD_PAGE_SIZE = 50
 def policy_edit(request: HttpRequest) -> HttpResponse:
     """Both of the therapist's own policies (in therapy, after therapy) on one page."""
     user = user_of(request)
-    if request.method not in (*READ_METHODS, "POST"):
-        return HttpResponseNotAllowed([*READ_METHODS, "POST"])
+    if (refused := refuse(request, *READ_METHODS, "POST")) is not None:
+        return refused
     current = services.policies_for(user)
     if request.method == "POST":
         forms = {phase: ContactPolicyForm(request.POST, prefix=phase) for phase in Phase.values}
@@ -143,8 +143,8 @@ def client_messages(request: HttpRequest, client_id: int) -> HttpResponse:
             data["idempotency_key"] = services.new_idempotency_key()
             form.data = data
         return _thread(request, client, reply_form=form)
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed([*READ_METHODS, "POST"])
+    if (refused := refuse(request, *READ_METHODS, "POST")) is not None:
+        return refused
     return _thread(request, client)
 
 
@@ -152,8 +152,8 @@ def client_messages(request: HttpRequest, client_id: int) -> HttpResponse:
 def client_messages_read(request: HttpRequest, client_id: int) -> HttpResponse:
     user = user_of(request)
     client = _client(user, client_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    if (refused := refuse(request, "POST")) is not None:
+        return refused
     ids = services.mark_all_read(client, by=user, request=request)
     messages.success(
         request,
@@ -168,8 +168,8 @@ def client_messages_read(request: HttpRequest, client_id: int) -> HttpResponse:
 def message_read(request: HttpRequest, message_id: int) -> HttpResponse:
     user = user_of(request)
     message = get_message_for(user, message_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    if (refused := refuse(request, "POST")) is not None:
+        return refused
     services.mark_read(message, by=user, request=request)
     messages.success(request, "The message was marked read.")
     return redirect("boundaries:client_messages", client_id=message.client_id)
@@ -180,8 +180,8 @@ def client_messaging(request: HttpRequest, client_id: int) -> HttpResponse:
     """POST: turn portal messages off for this client (with a reason), or back on."""
     user = user_of(request)
     client = _client(user, client_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    if (refused := refuse(request, "POST")) is not None:
+        return refused
     form = MessagingSwitchForm(request.POST)
     if form.is_valid():
         enabled = bool(form.cleaned_data["enabled"])

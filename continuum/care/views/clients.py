@@ -6,14 +6,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
 from continuum.accounts import once
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.http import READ_METHODS, user_of
+from continuum.accounts.http import READ_METHODS, refuse, user_of
 from continuum.audit.log import record
 from continuum.care import queries
 from continuum.care.access import get_client_for
@@ -27,8 +27,8 @@ from continuum.lib.contributions import panels
 @clinician_required
 def caseload(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed(READ_METHODS)
+    if (refused := refuse(request, *READ_METHODS)) is not None:
+        return refused
     form = CaseloadFilterForm(request.GET)
     context: dict[str, object] = {"form": form, "nav": "caseload"}
     if not form.is_valid():
@@ -112,8 +112,8 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
     user = user_of(request)
     client = get_client_for(user, client_id)
     # Checked after the lookup, so an outsider gets the same 404 whatever the method.
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed(READ_METHODS)
+    if (refused := refuse(request, *READ_METHODS)) is not None:
+        return refused
     current = queries.current_episode_first(client.episodes.all()).first()
     timeline = queries.ClientTimeline(client, timezone.get_current_timezone())
     paginator: Paginator[queries.TimelineItem] = Paginator(timeline, settings.TIMELINE_PAGE_SIZE)

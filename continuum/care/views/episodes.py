@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.http import user_of
+from continuum.accounts.http import refuse, user_of
 from continuum.audit.log import record
 from continuum.care.access import get_client_for, get_episode_for
 from continuum.care.episodes import LABELS, OPEN_STATUSES, EpisodeStatus
@@ -115,8 +115,8 @@ def episode_detail(request: HttpRequest, episode_id: int) -> HttpResponse:
     user = user_of(request)
     episode = get_episode_for(user, episode_id)
     # Checked after the lookup, so an outsider gets the same 404 whatever the method.
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET", "HEAD"])
+    if (refused := refuse(request, "GET", "HEAD")) is not None:
+        return refused
     record(user, "episode.view", episode, request=request, client_id=episode.client_id)
     return _episode_page(request, episode)
 
@@ -126,8 +126,8 @@ def episode_transition(request: HttpRequest, episode_id: int) -> HttpResponse:
     user = user_of(request)
     # Look the episode up first: an outsider gets a 404 whatever the method.
     episode = get_episode_for(user, episode_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    if (refused := refuse(request, "POST")) is not None:
+        return refused
     form = TransitionForm(request.POST, start_date=episode.start_date)
     if not form.is_valid():
         return _episode_page(request, episode, status=400, transition_form=form)

@@ -10,9 +10,9 @@ from typing import cast
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
 
 from continuum.accounts.decorators import clinician_required
+from continuum.accounts.http import refuse
 from continuum.accounts.models import User
 from continuum.care.access import clients_for
 from continuum.care.models import Appointment, AppointmentStatus, ProgressNote
@@ -54,8 +54,9 @@ def parse_week(value: str | None) -> date | None:
 
 
 @clinician_required
-@require_http_methods(["GET"])
 def week(request: HttpRequest) -> HttpResponse:
+    if (refused := refuse(request, "GET")) is not None:
+        return refused
     user = cast(User, request.user)
     today = timezone.localdate()
     try:

@@ -14,12 +14,11 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
-    HttpResponseNotAllowed,
 )
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
-from continuum.accounts.http import user_of
+from continuum.accounts.http import refuse, user_of
 from continuum.audit.log import record
 from continuum.care.access import portal_client_required
 from continuum.care.models import Client
@@ -49,8 +48,8 @@ def _viewed(request: HttpRequest, client: Client, action: str, obj: object = Non
 @never_cache
 @portal_client_required
 def ending(request: HttpRequest) -> HttpResponse:
-    if request.method not in READ:
-        return HttpResponseNotAllowed(READ)
+    if (refused := refuse(request, *READ)) is not None:
+        return refused
     client = _client(request)
     plan = queries.portal_termination_plan(client)
     _viewed(request, client, "ending.portal_view", plan)
@@ -73,8 +72,8 @@ def ending(request: HttpRequest) -> HttpResponse:
 @never_cache
 @portal_client_required
 def ending_accept(request: HttpRequest) -> HttpResponse:
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    if (refused := refuse(request, "POST")) is not None:
+        return refused
     client = _client(request)
     plan = queries.portal_termination_plan(client)
     if plan is None:
@@ -97,8 +96,8 @@ def ending_accept(request: HttpRequest) -> HttpResponse:
 def readiness(request: HttpRequest) -> HttpResponse:
     client = _client(request)
     asked = queries.open_readiness_request(client)
-    if request.method not in (*READ, "POST"):
-        return HttpResponseNotAllowed([*READ, "POST"])
+    if (refused := refuse(request, *READ, "POST")) is not None:
+        return refused
     status = 200
     if request.method == "POST":
         if asked is None:
@@ -136,8 +135,8 @@ def readiness(request: HttpRequest) -> HttpResponse:
 @never_cache
 @portal_client_required
 def relapse_plan(request: HttpRequest) -> HttpResponse:
-    if request.method not in READ:
-        return HttpResponseNotAllowed(READ)
+    if (refused := refuse(request, *READ)) is not None:
+        return refused
     client = _client(request)
     plan = queries.current_relapse_plan(client, shared_only=True)
     _viewed(request, client, "relapse_plan.portal_view", plan)
@@ -149,8 +148,8 @@ def relapse_plan(request: HttpRequest) -> HttpResponse:
 
 
 def _portal_summary(request: HttpRequest, *, pdf: bool) -> HttpResponse:
-    if request.method not in READ:
-        return HttpResponseNotAllowed(READ)
+    if (refused := refuse(request, *READ)) is not None:
+        return refused
     fmt = request.GET.get("format", "")
     if fmt not in FORMATS:
         return HttpResponseBadRequest("Unknown format: choose html or pdf.")

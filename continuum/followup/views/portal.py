@@ -10,11 +10,11 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
-from continuum.accounts.http import READ_METHODS
+from continuum.accounts.http import READ_METHODS, refuse
 from continuum.care.access import portal_client_required
 from continuum.care.models import Client
 from continuum.followup import queries, services
@@ -49,8 +49,8 @@ def _ended_page(request: HttpRequest, client: Client, *, status: int = 200) -> H
 @never_cache
 @portal_client_required
 def portal_home(request: HttpRequest) -> HttpResponse:
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed(READ_METHODS)
+    if (refused := refuse(request, *READ_METHODS)) is not None:
+        return refused
     client = _client(request)
     consent = portal_consent(client)
     if services.followup_phase(client) == services.Phase.ENDED:
@@ -78,8 +78,8 @@ def _offer(client: Client) -> Any:
 
 @portal_client_required
 def portal_accept(request: HttpRequest) -> HttpResponse:
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    if (refused := refuse(request, "POST")) is not None:
+        return refused
     client = _client(request)
     consent = _offer(client)
     if consent is None:
@@ -96,8 +96,8 @@ def portal_accept(request: HttpRequest) -> HttpResponse:
 
 @portal_client_required
 def portal_decline(request: HttpRequest) -> HttpResponse:
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    if (refused := refuse(request, "POST")) is not None:
+        return refused
     client = _client(request)
     consent = _offer(client)
     if consent is None:
@@ -111,8 +111,8 @@ def portal_decline(request: HttpRequest) -> HttpResponse:
 @portal_client_required
 def portal_withdraw(request: HttpRequest) -> HttpResponse:
     """One tap: follow-up ends now, nothing more is asked or received."""
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    if (refused := refuse(request, "POST")) is not None:
+        return refused
     client = _client(request)
     consent = portal_consent(client)
     if consent is None or consent.status not in (ConsentStatus.ACTIVE, ConsentStatus.WITHDRAWN):
@@ -202,8 +202,8 @@ def portal_checkin_done(request: HttpRequest, checkin_id: int) -> HttpResponse:
     """Thank you; and when the answers call for it, the offer of a booster session."""
     client = _client(request)
     checkin = own_answered_checkin(client, checkin_id)
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed(READ_METHODS)
+    if (refused := refuse(request, *READ_METHODS)) is not None:
+        return refused
     open_booster = services.open_booster(client)
     safety = any(code.startswith("safety:") for code in checkin.flags)
     return render(

@@ -4,12 +4,12 @@ reading answers, deciding booster requests, and re-opening care."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.http import READ_METHODS, user_of
+from continuum.accounts.http import READ_METHODS, refuse, user_of
 from continuum.audit.log import record
 from continuum.care.access import get_client_for, get_episode_for
 from continuum.care.forms.appointments import AppointmentForm
@@ -25,8 +25,8 @@ def client_followup(request: HttpRequest, client_id: int) -> HttpResponse:
     """Everything after therapy for one client: consents, check-ins, booster requests."""
     user = user_of(request)
     client = get_client_for(user, client_id)
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed(READ_METHODS)
+    if (refused := refuse(request, *READ_METHODS)) is not None:
+        return refused
     page = queries.client_followup(client)
     record(user, "followup.view", client, request=request, client_id=client.pk)
     return render(request, "followup/client_followup.html", {"page": page, "client": client})
@@ -79,8 +79,8 @@ def consent_withdraw(request: HttpRequest, consent_id: int) -> HttpResponse:
     """The therapist records that the client withdrew (by phone, in person)."""
     user = user_of(request)
     consent = get_consent_for(user, consent_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    if (refused := refuse(request, "POST")) is not None:
+        return refused
     try:
         services.withdraw(consent, by=user, request=request)
     except services.FollowUpError as error:
@@ -103,8 +103,8 @@ def checkin_detail(request: HttpRequest, checkin_id: int) -> HttpResponse:
         else:
             messages.success(request, "Marked seen.")
         return redirect("followup:checkin_detail", checkin_id=checkin.pk)
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed([*READ_METHODS, "POST"])
+    if (refused := refuse(request, *READ_METHODS, "POST")) is not None:
+        return refused
     detail = queries.checkin_detail(checkin)
     record(user, "followup.checkin_view", checkin, request=request, client_id=checkin.client_id)
     return render(
@@ -145,8 +145,8 @@ def _booster_page(
 def booster_detail(request: HttpRequest, booster_id: int) -> HttpResponse:
     user = user_of(request)
     booster = get_booster_for(user, booster_id)
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed(READ_METHODS)
+    if (refused := refuse(request, *READ_METHODS)) is not None:
+        return refused
     record(user, "followup.booster_view", booster, request=request, client_id=booster.client_id)
     return _booster_page(request, booster)
 
@@ -155,8 +155,8 @@ def booster_detail(request: HttpRequest, booster_id: int) -> HttpResponse:
 def booster_accept(request: HttpRequest, booster_id: int) -> HttpResponse:
     user = user_of(request)
     booster = get_booster_for(user, booster_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    if (refused := refuse(request, "POST")) is not None:
+        return refused
     form = AppointmentForm(request.POST, tz_name=user.time_zone)
     if form.is_valid():
         try:
@@ -186,8 +186,8 @@ def booster_accept(request: HttpRequest, booster_id: int) -> HttpResponse:
 def booster_decline(request: HttpRequest, booster_id: int) -> HttpResponse:
     user = user_of(request)
     booster = get_booster_for(user, booster_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    if (refused := refuse(request, "POST")) is not None:
+        return refused
     form = DeclineForm(request.POST)
     if form.is_valid():
         try:

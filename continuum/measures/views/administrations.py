@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from continuum.accounts.decorators import clinician_required
+from continuum.accounts.http import refuse
 from continuum.audit.log import record
 from continuum.measures.access import get_administration_for
 from continuum.measures.forms import CorrectionForm, QuestionnaireForm
@@ -75,8 +76,8 @@ def administration_detail(request: HttpRequest, administration_id: int) -> HttpR
 def administration_link(request: HttpRequest, administration_id: int) -> HttpResponse:
     user = user_of(request)
     admin = get_administration_for(user, administration_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    if (refused := refuse(request, "POST")) is not None:
+        return refused
     try:
         issue_link(admin, by=user, request=request)
     except LinkNotAvailable as error:

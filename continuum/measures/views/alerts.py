@@ -8,10 +8,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from continuum.accounts.decorators import clinician_required
+from continuum.accounts.http import refuse
 from continuum.audit.log import record
 from continuum.measures.access import alerts_for, get_alert_for
 from continuum.measures.alerts import AlertError, acknowledge, resolve
@@ -78,8 +79,8 @@ def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
 def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
     user = user_of(request)
     alert = get_alert_for(user, alert_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    if (refused := refuse(request, "POST")) is not None:
+        return refused
     try:
         acknowledge(alert, by=user, request=request)
     except AlertError as error:

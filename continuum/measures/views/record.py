@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from continuum.accounts.decorators import clinician_required
+from continuum.accounts.http import refuse
 from continuum.audit.log import record
 from continuum.care.access import get_client_for, get_episode_for
 from continuum.care.episodes import OPEN_STATUSES
@@ -127,8 +128,8 @@ def assign(request: HttpRequest, episode_id: int) -> HttpResponse:
 def assignment_stop(request: HttpRequest, assignment_id: int) -> HttpResponse:
     user = user_of(request)
     assignment = get_assignment_for(user, assignment_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    if (refused := refuse(request, "POST")) is not None:
+        return refused
     try:
         withdrawn = stop_assignment(assignment, by=user, request=request)
     except MeasureError as error:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
+from continuum.accounts.http import refuse
 from continuum.audit.log import record
 from continuum.care.access import portal_client_required
 from continuum.care.models import Client
@@ -31,8 +32,8 @@ def _client(request: HttpRequest) -> Client:
 @never_cache
 @portal_client_required
 def plan(request: HttpRequest) -> HttpResponse:
-    if request.method not in READ:
-        return HttpResponseNotAllowed(READ)
+    if (refused := refuse(request, *READ)) is not None:
+        return refused
     client = _client(request)
     current = queries.current_plan(client)
     goals: list[Any] = []
@@ -66,8 +67,8 @@ def plan(request: HttpRequest) -> HttpResponse:
 @never_cache
 @portal_client_required
 def plan_acknowledge(request: HttpRequest) -> HttpResponse:
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    if (refused := refuse(request, "POST")) is not None:
+        return refused
     client = _client(request)
     current = queries.current_plan(client)
     if current is None:
@@ -127,8 +128,8 @@ def _homework_page(
 @never_cache
 @portal_client_required
 def homework(request: HttpRequest) -> HttpResponse:
-    if request.method not in READ:
-        return HttpResponseNotAllowed(READ)
+    if (refused := refuse(request, *READ)) is not None:
+        return refused
     return _homework_page(request, _client(request))
 
 
@@ -137,8 +138,8 @@ def homework(request: HttpRequest) -> HttpResponse:
 def homework_report(request: HttpRequest, homework_id: int) -> HttpResponse:
     client = _client(request)
     task = get_portal_homework(client, homework_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    if (refused := refuse(request, "POST")) is not None:
+        return refused
     form = HomeworkReportForm(request.POST, prefix=f"hw{task.pk}")
     if not form.is_valid():
         return _homework_page(request, client, failed=(task.pk, form))

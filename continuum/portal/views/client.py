@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import cast
 
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
-from continuum.accounts.http import READ_METHODS
+from continuum.accounts.http import READ_METHODS, refuse
 from continuum.boundaries.services import contact_for
 from continuum.care.access import portal_client_required
 from continuum.care.models import Client
@@ -31,8 +31,8 @@ def _client(request: HttpRequest) -> Client:
 @never_cache
 @portal_client_required
 def home(request: HttpRequest) -> HttpResponse:
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed(READ_METHODS)
+    if (refused := refuse(request, *READ_METHODS)) is not None:
+        return refused
     client = _client(request)
     return render(
         request,
@@ -75,8 +75,8 @@ def checkin(request: HttpRequest) -> HttpResponse:
 def checkin_done(request: HttpRequest, checkin_id: int) -> HttpResponse:
     client = _client(request)
     saved = own_checkin(client, checkin_id)
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed(READ_METHODS)
+    if (refused := refuse(request, *READ_METHODS)) is not None:
+        return refused
     # From when it was sent, so the promise reads the same if the page is opened again later.
     # Working hours and crisis resources follow the therapist's contact policy (boundaries).
     contact = contact_for(client) if saved.urgent else None
@@ -96,8 +96,8 @@ def checkin_done(request: HttpRequest, checkin_id: int) -> HttpResponse:
 @never_cache
 @portal_client_required
 def progress(request: HttpRequest) -> HttpResponse:
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed(READ_METHODS)
+    if (refused := refuse(request, *READ_METHODS)) is not None:
+        return refused
     client = _client(request)
     shared = list(settings_for(client).shared_measures)
     return render(
@@ -113,8 +113,8 @@ def progress(request: HttpRequest) -> HttpResponse:
 
 @portal_client_required
 def crisis(request: HttpRequest) -> HttpResponse:
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed(READ_METHODS)
+    if (refused := refuse(request, *READ_METHODS)) is not None:
+        return refused
     client = _client(request)
     contact = contact_for(client)
     return render(
@@ -151,8 +151,8 @@ def questionnaire(request: HttpRequest, administration_id: int) -> HttpResponse:
         if path is not None:
             return redirect(path)
         return redirect("portal:home")
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed([*READ_METHODS, "POST"])
+    if (refused := refuse(request, *READ_METHODS, "POST")) is not None:
+        return refused
     return render(
         request,
         "portal/questionnaire.html",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.http import READ_METHODS, user_of
+from continuum.accounts.http import READ_METHODS, refuse, user_of
 from continuum.accounts.models import User
 from continuum.audit.log import record
 from continuum.care.access import clients_for, get_client_for
@@ -83,8 +83,8 @@ def client_portal(request: HttpRequest, client_id: int) -> HttpResponse:
             else "The client was invited: a set-password link is on its way to them.",
         )
         return redirect("portal:client_portal", client_id=client.pk)
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed([*READ_METHODS, "POST"])
+    if (refused := refuse(request, *READ_METHODS, "POST")) is not None:
+        return refused
     return _portal_page(request, client)
 
 
@@ -92,8 +92,8 @@ def client_portal(request: HttpRequest, client_id: int) -> HttpResponse:
 def client_portal_revoke(request: HttpRequest, client_id: int) -> HttpResponse:
     user = user_of(request)
     client = _client_with_portal(user, client_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    if (refused := refuse(request, "POST")) is not None:
+        return refused
     try:
         services.revoke_access(client, by=user, request=request)
     except services.PortalError as error:
@@ -106,8 +106,8 @@ def client_portal_revoke(request: HttpRequest, client_id: int) -> HttpResponse:
 def client_portal_settings(request: HttpRequest, client_id: int) -> HttpResponse:
     user = user_of(request)
     client = _client_with_portal(user, client_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    if (refused := refuse(request, "POST")) is not None:
+        return refused
     form = PortalSettingsForm(request.POST, shareable=services.shareable_measures(client))
     if form.is_valid():
         try:
@@ -130,8 +130,8 @@ def client_portal_settings(request: HttpRequest, client_id: int) -> HttpResponse
 def client_checkins(request: HttpRequest, client_id: int) -> HttpResponse:
     user = user_of(request)
     client = get_client_for(user, client_id)
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed(READ_METHODS)
+    if (refused := refuse(request, *READ_METHODS)) is not None:
+        return refused
     rows = CheckIn.objects.filter(client=client).order_by("-created_at", "-pk")
     paginator: Paginator[CheckIn] = Paginator(rows, CHECKINS_PAGE_SIZE)
     page_obj = paginator.get_page(request.GET.get("page"))
@@ -166,8 +166,8 @@ def client_checkins(request: HttpRequest, client_id: int) -> HttpResponse:
 def client_checkins_seen(request: HttpRequest, client_id: int) -> HttpResponse:
     user = user_of(request)
     client = get_client_for(user, client_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    if (refused := refuse(request, "POST")) is not None:
+        return refused
     ids = services.mark_all_seen(client, by=user, request=request)
     messages.success(
         request,
@@ -182,8 +182,8 @@ def client_checkins_seen(request: HttpRequest, client_id: int) -> HttpResponse:
 def checkin_seen(request: HttpRequest, checkin_id: int) -> HttpResponse:
     user = user_of(request)
     checkin = get_checkin_for(user, checkin_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    if (refused := refuse(request, "POST")) is not None:
+        return refused
     services.mark_checkin_seen(checkin, by=user, request=request)
     messages.success(request, "The check-in was marked seen.")
     return redirect("portal:client_checkins", client_id=checkin.client_id)
