@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import pyotp
 from django.contrib.auth import SESSION_KEY
@@ -33,6 +33,12 @@ from continuum.care.models import (
     ProgressNote,
 )
 from continuum.lib.contributions import DayItem, day_presenter
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse
+
+# What the test client returns (django-stubs' name for it): a response with .context, .json().
+TestResponse: TypeAlias = "_MonkeyPatchedWSGIResponse"
 
 PASSWORD = "correct-horse-battery-staple"
 # Every make_staff() user's TOTP secret: tests compute codes with pyotp.TOTP(TOTP_SECRET).now().

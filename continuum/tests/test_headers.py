@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
 from django.urls import reverse
 
 from continuum.measures.tests.world import MeasuresTestCase
+from continuum.testing.base import TestResponse
 
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
@@ -20,7 +20,7 @@ def csp_directives(header: str) -> dict[str, list[str]]:
 
 
 class SecurityHeaderTests(MeasuresTestCase):
-    def pages(self) -> dict[str, HttpResponse]:
+    def pages(self) -> dict[str, TestResponse]:
         link = self.link_for(self.pending("phq9"))
         pages = {
             "login": self.client.get(reverse("account_login")),

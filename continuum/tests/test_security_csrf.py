@@ -56,7 +56,7 @@ def post_targets(world: Any) -> list[tuple[str, str, str | None]]:
 
 def row_counts() -> dict[str, int]:
     return {
-        model._meta.label: model.objects.count()
+        model._meta.label: model._default_manager.count()
         for model in apps.get_models()
         if model._meta.app_label not in {"sessions"}
     }

@@ -189,7 +189,12 @@ def test_a_real_browser_runs_no_payload_on_any_page(live_server: Any, browser: A
         context.add_init_script(WATCH_JS)
         page = context.new_page()
         page.set_default_timeout(15_000)
-        page.on("dialog", lambda d, p=person: (problems.append(f"dialog as {p}"), d.dismiss()))
+
+        def on_dialog(dialog: Any, p: str = person) -> None:
+            problems.append(f"dialog as {p}")
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
         page.on(
             "console",
             lambda m: (

@@ -14,12 +14,21 @@ from typing import Any
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from continuum.accounts.models import User
 from continuum.boundaries.models import Direction, Message
-from continuum.care.models import AppointmentStatus, NoteAddendum
+from continuum.care.models import (
+    Appointment,
+    AppointmentStatus,
+    Client,
+    Episode,
+    NoteAddendum,
+    ProgressNote,
+)
 from continuum.endings.models import Referral
-from continuum.followup.tests.world import make_followup
-from continuum.measures.models import Alert
+from continuum.followup.tests.world import FollowUpWorld, make_followup
+from continuum.measures.models import Administration, Alert, MeasureAssignment
 from continuum.measures.services import assign_measure, enter_in_session
+from continuum.plans.models import Goal, Homework, Intervention, TreatmentPlan
 from continuum.plans.tests.world import (
     make_goal,
     make_homework,
@@ -86,6 +95,35 @@ def dummy_kwargs(params: set[str]) -> dict[str, Any]:
 
 class SweepWorld(BaseTestCase):
     """Every model filled, for Alice's client Dana (and a roster entry in Olivia's practice)."""
+
+    episode: Episode
+    attended: Appointment
+    upcoming: Appointment
+    note: ProgressNote
+    draft_appt: Appointment
+    draft_note: ProgressNote
+    eli_episode: Episode
+    gwen: Client
+    reflection: Reflection
+    assignment: MeasureAssignment
+    pending_admin: Administration
+    completed_admin: Administration
+    alert: Alert
+    dana_portal: User
+    eli_portal: User
+    finn_portal: User
+    checkin: CheckIn
+    message: Message
+    plan: TreatmentPlan
+    intervention: Intervention
+    draft_plan: TreatmentPlan
+    draft_goal: Goal
+    draft_intervention: Intervention
+    homework: Homework
+    followup: FollowUpWorld
+    self_reflection: SelfReflection
+    consultation: ConsultationEntry
+    referral: Referral
 
     @classmethod
     def setUpTestData(cls) -> None:

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.test import Client
 from django.urls import reverse
 
@@ -143,6 +144,7 @@ class InviteTests(BaseTestCase):
         self.assertEqual(email.subject, "You are invited to Riverside Therapy on Continuum")
         self.assertIn("Olivia Owner has invited you to join Riverside Therapy", email.body)
         self.assertIn(f"{settings.SITE_URL}/set-password/", email.body)
+        assert isinstance(email, EmailMultiAlternatives)
         self.assertEqual(email.alternatives, [])  # plain text only
         for clinical in ("Dana", "Finn", "Low mood"):
             self.assertNotIn(clinical, email.body)
@@ -151,7 +153,7 @@ class InviteTests(BaseTestCase):
         self.login(self.olivia)
         self.invite()
         self.client.logout()
-        link = re.search(r"https?://\S+/set-password/\S+/", mail.outbox[0].body)
+        link = re.search(r"https?://\S+/set-password/\S+/", str(mail.outbox[0].body))
         assert link is not None
 
         form_page = self.client.get(link.group(0).removeprefix(settings.SITE_URL), follow=True)

@@ -24,6 +24,8 @@ NOTE_CANARY = "CANARY-note-text-5520"
 
 
 class RosterTests(BaseTestCase):
+    dana_episode: Episode
+
     url = reverse("accounts:roster")
 
     @classmethod
@@ -157,6 +159,10 @@ class RosterTests(BaseTestCase):
 
 
 class ReassignTests(BaseTestCase):
+    open_episode: Episode
+    old_episode: Episode
+    url: str
+
     @classmethod
     def setUpTestData(cls) -> None:
         super().setUpTestData()

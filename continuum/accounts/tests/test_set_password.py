@@ -9,7 +9,7 @@ from django.utils import timezone
 from continuum.accounts import services
 from continuum.accounts.models import Membership, User
 from continuum.audit.models import AuditEvent
-from continuum.testing.base import BaseTestCase
+from continuum.testing.base import BaseTestCase, TestResponse
 
 NEW_PASSWORD = "a-long-and-unusual-passphrase-42"
 PLACEHOLDER_SUFFIX = "/set/"
@@ -30,7 +30,7 @@ class SetPasswordTests(BaseTestCase):
         self.assertTrue(response["Location"].endswith(PLACEHOLDER_SUFFIX))
         return str(response["Location"])
 
-    def post(self, url: str, first: str, second: str | None = None) -> object:
+    def post(self, url: str, first: str, second: str | None = None) -> TestResponse:
         return self.client.post(
             url, {"new_password1": first, "new_password2": first if second is None else second}
         )

@@ -151,7 +151,7 @@ class AuditLogPageTests(BaseTestCase):
         self.login(self.olivia)
 
         first = self.client.get(self.url, {"action": "client.view"})
-        second = self.client.get(self.url, {"action": "client.view", "page": 2})
+        second = self.client.get(self.url, {"action": "client.view", "page": "2"})
 
         self.assertEqual(len(first.context["rows"]), 50)
         self.assertEqual(len(second.context["rows"]), 11)

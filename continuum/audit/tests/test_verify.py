@@ -7,6 +7,7 @@ append-only guards.
 from __future__ import annotations
 
 from io import StringIO
+from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -33,7 +34,7 @@ CONTENT_COLUMNS = (
 )
 
 
-def sql(statement: str, *params: object) -> None:
+def sql(statement: str, *params: Any) -> None:
     with connection.cursor() as cursor:
         cursor.execute(statement, list(params))
 

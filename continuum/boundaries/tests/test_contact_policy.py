@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import time
+from typing import Any
 
 import time_machine
 
@@ -110,7 +111,7 @@ class PolicyPageTests(BoundariesTestCase):
 
     def test_bad_input_is_shown_next_to_the_field_and_nothing_is_stored(self) -> None:
         self.login(self.alice)
-        cases = [
+        cases: list[tuple[dict[str, Any], str, str, str]] = [
             (
                 {"in_therapy-working_hours_end": "08:00"},
                 "in_therapy",
@@ -197,14 +198,15 @@ class PolicyPageTests(BoundariesTestCase):
             "after_hours_reply": "Away.",
             "crisis_resources": "",
         }
-        for bad in (
+        bads: list[dict[str, Any]] = [
             {"working_days": []},
             {"working_hours_end": time(8)},
             {"working_hours_start": "09:00"},
             {"response_time_hours": 0},
             {"response_time_hours": True},
             {"after_hours_reply": ""},
-        ):
+        ]
+        for bad in bads:
             with self.assertRaises(services.BoundaryError, msg=bad):
                 services.update_policies(self.alice, {Phase.IN_THERAPY: {**good, **bad}})
         with self.assertRaises(services.BoundaryError):

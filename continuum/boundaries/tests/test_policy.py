@@ -34,12 +34,14 @@ NYC = ZoneInfo(NEW_YORK)
 WEEKDAYS_9_5 = default_hours(LONDON)
 
 
-def ldn(*args: int) -> datetime:
-    return datetime(*args, tzinfo=LDN)  # type: ignore[misc]
+def ldn(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=LDN)
 
 
-def nyc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=NYC)  # type: ignore[misc]
+def nyc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=NYC)
 
 
 # --- in hours ---------------------------------------------------------------------------------

@@ -154,6 +154,10 @@ class CaseloadContentTests(BaseTestCase):
 
 @time_machine.travel(NOW, tick=False)
 class CaseloadFilterTests(BaseTestCase):
+    gail: Client
+    hana: Client
+    ivan: Client
+
     @classmethod
     def setUpTestData(cls) -> None:
         super().setUpTestData()

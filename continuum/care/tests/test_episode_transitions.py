@@ -245,6 +245,8 @@ class TransitionServiceTests(BaseTestCase):
 
 @time_machine.travel(LATE, tick=False)
 class TransitionViewTests(BaseTestCase):
+    episode: Episode
+
     @classmethod
     def setUpTestData(cls) -> None:
         super().setUpTestData()

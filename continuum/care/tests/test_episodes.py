@@ -136,6 +136,8 @@ class EpisodeCreateTests(BaseTestCase):
 
 
 class EpisodeDetailTests(BaseTestCase):
+    episode: Episode
+
     @classmethod
     def setUpTestData(cls) -> None:
         super().setUpTestData()
@@ -210,6 +212,8 @@ class EpisodeDetailTests(BaseTestCase):
 
 
 class EpisodeEditTests(BaseTestCase):
+    episode: Episode
+
     @classmethod
     def setUpTestData(cls) -> None:
         super().setUpTestData()
@@ -219,7 +223,7 @@ class EpisodeEditTests(BaseTestCase):
         return f"/episodes/{episode_id or self.episode.pk}/edit/"
 
     def snapshot(self) -> dict[str, Any]:
-        return Episode.objects.filter(pk=self.episode.pk).values().get()
+        return dict(Episode.objects.filter(pk=self.episode.pk).values().get())
 
     def test_it_requires_login(self) -> None:
         for method in (self.client.get, self.client.post):

@@ -33,6 +33,15 @@ def at(day: int, month: int = 6, hour: int = 9) -> datetime:
 
 @time_machine.travel(NOW, tick=False)
 class TimelinePageTests(BaseTestCase):
+    old: Episode
+    current: Episode
+    first: Appointment
+    second: Appointment
+    third: Appointment
+    finn_appointment: Appointment
+    signed: ProgressNote
+    draft: ProgressNote
+
     @classmethod
     def setUpTestData(cls) -> None:
         super().setUpTestData()

@@ -5,12 +5,17 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from continuum.care.models import AppointmentStatus
+from continuum.care.models import Appointment, AppointmentStatus, Episode
 from continuum.measures.services import assign_measure, enter_in_session
 from continuum.testing.base import BaseTestCase, make_appointment, make_episode, make_note
 
 
 class BriefTests(BaseTestCase):
+    episode: Episode
+    previous: Appointment
+    upcoming: Appointment
+    url: str
+
     @classmethod
     def setUpTestData(cls) -> None:
         super().setUpTestData()

@@ -7,7 +7,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from continuum.care.models import AppointmentStatus
+from continuum.care.models import AppointmentStatus, Client
 from continuum.measures.models import Alert
 from continuum.testing.base import BaseTestCase, make_appointment, make_client, make_episode
 
@@ -15,7 +15,14 @@ LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 11, 18, 9, 0, tzinfo=LONDON)  # a Wednesday morning
 
 
-def make_alert(client, kind="safety", severity="high", rank=0, cause="c", message="m"):  # type: ignore[no-untyped-def]
+def make_alert(
+    client: Client,
+    kind: str = "safety",
+    severity: str = "high",
+    rank: int = 0,
+    cause: str = "c",
+    message: str = "m",
+) -> Alert:
     return Alert.objects.create(
         client=client,
         kind=kind,

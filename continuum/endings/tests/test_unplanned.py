@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import override_settings
 from pypdf import PdfReader
 
+from continuum.accounts.models import User
 from continuum.audit.models import AuditEvent
 from continuum.care.episodes import EpisodeStatus
 from continuum.care.models import AppointmentStatus, Client, Episode
@@ -51,10 +52,10 @@ class UnplannedPromptTests(EndingsTestCase):
             status=AppointmentStatus.ATTENDED,
         )
 
-    def names(self, user: object = None) -> list[str]:
+    def names(self, user: User | None = None) -> list[str]:
         entries = unplanned_day_items(user or self.alice, NOW)
         first_names = dict(Client.objects.values_list("pk", "first_name"))
-        return [first_names[e.client_id] for e in entries]
+        return [first_names[e.client_id] for e in entries if e.client_id is not None]
 
     def test_a_quiet_client_is_prompted_on_the_day(self) -> None:
         self.login(self.alice)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from continuum.accounts.models import User
 from continuum.care.models import AppointmentStatus, Episode
 from continuum.measures.tests.world import make_score
-from continuum.plans.models import TreatmentPlan
+from continuum.plans.models import Goal, Intervention, TreatmentPlan
 from continuum.plans.tests.world import make_goal, make_intervention, make_plan, make_review
 from continuum.testing.base import BaseTestCase, make_appointment, make_episode, make_portal_user
 
@@ -33,6 +33,11 @@ def fill_history(episode: Episode, *, sessions: int = 8) -> None:
 
 
 class EndingsTestCase(BaseTestCase):
+    goal_met: Goal
+    goal_two: Goal
+    goal_three: Goal
+    intervention: Intervention
+
     episode: Episode
     plan: TreatmentPlan
     dana_portal: User

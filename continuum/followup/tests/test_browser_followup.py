@@ -77,7 +77,7 @@ def test_follow_up_deterioration_booster_request_and_booking(
         call_command("run_scheduler", "--once", stdout=StringIO())
         run_worker()
         invitation = next(m for m in mail.outbox if m.subject == "Your follow-up check-in is due")
-        link = re.search(r"(/portal/follow-up/)", invitation.body)
+        link = re.search(r"(/portal/follow-up/)", str(invitation.body))
         assert link is not None
 
         # On her phone: log in, follow the link, answer the check-in.

@@ -21,7 +21,7 @@ from continuum.followup.tests.world import (
     questionnaire_post,
 )
 from continuum.measures.models import Administration, Alert, MeasureAssignment
-from continuum.testing.base import presented
+from continuum.testing.base import TestResponse, presented
 
 URL = "/portal/follow-up/check-in/"
 
@@ -36,7 +36,7 @@ class PortalCheckInTests(FollowUpTestCase):
         self.addCleanup(self.traveller.stop)
         self.login(self.dana_user)
 
-    def post(self, phq9: int, gad7: int, **extra: str) -> object:
+    def post(self, phq9: int, gad7: int, **extra: str) -> TestResponse:
         data = questionnaire_post(
             phq9, gad7, checkin=str(self.first.pk), how_are_you="A hard month at work."
         )
@@ -119,9 +119,9 @@ class PortalCheckInTests(FollowUpTestCase):
         self.assertEqual(AuditEvent.objects.filter(action="followup.checkin_answer").count(), 1)
 
     def test_bad_answers_are_explained_and_nothing_is_stored(self) -> None:
-        response = self.client.post(
-            URL, questionnaire_post(15, 10, checkin=str(self.first.pk), **{"phq9-item_1": "7"})
-        )
+        data = questionnaire_post(15, 10, checkin=str(self.first.pk))
+        data["phq9-item_1"] = "7"
+        response = self.client.post(URL, data)
         self.assertContains(response, "Select a valid choice", status_code=400)
         response = self.client.post(URL, {"checkin": str(self.first.pk), "how_are_you": ""})
         self.assertContains(

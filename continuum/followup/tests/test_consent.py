@@ -120,6 +120,7 @@ class RecordConsentTests(FollowUpTestCase):
         finn_episode = make_episode(
             self.finn, status="ended", start_date=date(2026, 1, 5), end_date=date(2026, 6, 1)
         )
+        assert self.finn.user is not None
         self.finn.user.is_active = False
         self.finn.user.save()
         with self.assertRaisesMessage(FollowUpError, "Invite the client to the portal first"):

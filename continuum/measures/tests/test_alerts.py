@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from io import StringIO
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import time_machine
@@ -12,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from continuum.audit.models import AuditEvent
+from continuum.care.models import Client, Episode
 from continuum.measures.alerts import AlertError, evaluate, raise_overdue_alerts, resolve
 from continuum.measures.models import (
     Administration,
@@ -32,7 +34,7 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Europe/London"))
 
 
 def make_alert(
-    client: object, episode: object, kind: str, severity: str, cause: str, **extra: object
+    client: Client, episode: Episode | None, kind: str, severity: str, cause: str, **extra: Any
 ) -> Alert:
     rank = {"high": 0, "medium": 1, "low": 2}[severity]
     return Alert.objects.create(
@@ -128,6 +130,8 @@ class SafetyAlertTests(MeasuresTestCase):
 
 @time_machine.travel(NOW, tick=False)
 class DeteriorationAndTrackTests(MeasuresTestCase):
+    attended: int  # attended appointments so far (set in setUp)
+
     def score(self, total: int, days_ago: int, *, session: int = 0) -> Administration:
         """A PHQ-9 completed in session, `days_ago`, after `session` attended appointments."""
         for n in range(session - self.attended):
@@ -237,6 +241,7 @@ class OverdueTests(MeasuresTestCase):
 
     def test_a_late_completion_resolves_its_overdue_alert(self) -> None:
         first = self.assignment.administrations.order_by("due_at").first()
+        assert first is not None
         with time_machine.travel(NOW + timedelta(days=8), tick=False):
             (alert,) = raise_overdue_alerts()
             enter_in_session(first, gad7_answers(6), by=self.alice)
@@ -247,6 +252,7 @@ class OverdueTests(MeasuresTestCase):
 
     def test_completed_and_stopped_measures_are_never_overdue(self) -> None:
         first = self.assignment.administrations.order_by("due_at").first()
+        assert first is not None
         enter_in_session(first, gad7_answers(6), by=self.alice)
         with time_machine.travel(NOW + timedelta(days=8), tick=False):
             self.assertEqual(raise_overdue_alerts(), [])

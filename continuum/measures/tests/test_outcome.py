@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
@@ -117,7 +118,7 @@ class EpisodeOutcomeTests(MeasuresTestCase):
 
 
 class RecomputeCurvesTests(MeasuresTestCase):
-    def finished_episode(self, scores: list[float]) -> None:
+    def finished_episode(self, scores: Sequence[float]) -> None:
         episode = make_episode(self.dana, status="ended", start_date=date(2025, 1, 6))
         for session, total in enumerate(scores, start=1):
             make_score(episode, "phq9", total, START + timedelta(weeks=session), session=session)

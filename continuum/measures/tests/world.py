@@ -18,8 +18,30 @@ from continuum.measures.services import assign_measure, enter_in_session, issue_
 from continuum.testing.base import BaseTestCase, make_appointment, make_episode
 
 # PHQ-9 answers: total 18 (moderately severe), item 9 = 0.
-PHQ9_18 = {"1": 3, "2": 3, "3": 2, "4": 2, "5": 2, "6": 2, "7": 2, "8": 2, "9": 0, "10": 1}
-PHQ9_8 = {"1": 1, "2": 1, "3": 1, "4": 1, "5": 1, "6": 1, "7": 1, "8": 1, "9": 0, "10": 0}
+PHQ9_18: dict[str, int | None] = {
+    "1": 3,
+    "2": 3,
+    "3": 2,
+    "4": 2,
+    "5": 2,
+    "6": 2,
+    "7": 2,
+    "8": 2,
+    "9": 0,
+    "10": 1,
+}
+PHQ9_8: dict[str, int | None] = {
+    "1": 1,
+    "2": 1,
+    "3": 1,
+    "4": 1,
+    "5": 1,
+    "6": 1,
+    "7": 1,
+    "8": 1,
+    "9": 0,
+    "10": 0,
+}
 
 
 def phq9_answers(total: int, *, item9: int = 0) -> dict[str, int | None]:

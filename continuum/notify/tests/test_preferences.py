@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import time
 
+from continuum.accounts.models import User
 from continuum.audit.models import AuditEvent
 from continuum.notify.models import ReminderPreferences
 from continuum.testing.base import BaseTestCase, make_portal_user
@@ -24,6 +25,9 @@ def data(**overrides: str) -> dict[str, str]:
 
 
 class PreferencesPageTests(BaseTestCase):
+    dana_user: User
+    eli_user: User
+
     @classmethod
     def setUpTestData(cls) -> None:
         super().setUpTestData()

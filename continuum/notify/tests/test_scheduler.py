@@ -16,7 +16,8 @@ from django.core.management import call_command
 from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
 
-from continuum.care.models import AppointmentStatus
+from continuum.accounts.models import User
+from continuum.care.models import AppointmentStatus, Episode
 from continuum.followup.services import withdraw
 from continuum.followup.tests.world import AFTER_END, ONE_MONTH, FollowUpTestCase
 from continuum.measures.models import Alert
@@ -36,6 +37,9 @@ def tasks() -> int:
 
 
 class NotifyTestCase(BaseTestCase):
+    dana_user: User
+    episode: Episode
+
     @classmethod
     def setUpTestData(cls) -> None:
         super().setUpTestData()
@@ -85,7 +89,7 @@ class AppointmentReminderTests(NotifyTestCase):
         self.assertIn("Thursday 2 July at 10:00 (Europe/London time)", message.body)
         self.assertEqual(message.extra_headers["X-Continuum-Reminder"], str(reminder.pk))
         for private in ("Dana", "Dawson", "Alice", "Low mood", "therapy"):
-            self.assertNotIn(private, message.body + message.subject)
+            self.assertNotIn(private, f"{message.body}{message.subject}")
         reminder.refresh_from_db()
         self.assertEqual(reminder.status, "sent")
 

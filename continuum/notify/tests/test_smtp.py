@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import time_machine
 from django.test import override_settings
 
+from continuum.care.models import Episode
 from continuum.notify.delivery import deliver
 from continuum.notify.models import Reminder
 from continuum.notify.scheduler import enqueue_due
@@ -33,6 +34,8 @@ def smtp_settings(port: int) -> override_settings:
 
 @time_machine.travel(NOW, tick=False)
 class RealSmtpTests(BaseTestCase):
+    episode: Episode
+
     @classmethod
     def setUpTestData(cls) -> None:
         super().setUpTestData()
@@ -52,7 +55,9 @@ class RealSmtpTests(BaseTestCase):
         self.assertEqual(message["Subject"], "Reminder: your appointment")
         self.assertEqual(message["X-Continuum-Reminder"], str(reminder.pk))
         self.assertEqual(message["Auto-Submitted"], "auto-generated")
-        body = message.get_payload(decode=True).decode()
+        payload = message.get_payload(decode=True)
+        assert isinstance(payload, bytes)
+        body = payload.decode()
         self.assertIn("Thursday 2 July at 10:00", body)
         for private in ("Dana", "Dawson", "Alice", "Low mood", "worry"):
             self.assertNotIn(private, body)

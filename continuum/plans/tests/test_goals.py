@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.http import HttpResponse
 from django.urls import reverse
 
 from continuum.audit.models import AuditEvent
 from continuum.plans.models import Goal, PlanStatus
 from continuum.plans.tests.world import PlanTestCase, make_goal, make_plan
+from continuum.testing.base import TestResponse
 
 
 def goal_data(**changes: Any) -> dict[str, str]:
@@ -33,12 +33,12 @@ class GoalCreateTests(PlanTestCase):
         self.draft = make_plan(self.episode, status=PlanStatus.DRAFT)
         self.url = reverse("plans:goal_create", kwargs={"plan_id": self.draft.pk})
 
-    def post(self, **changes: Any) -> HttpResponse:
+    def post(self, **changes: Any) -> TestResponse:
         self.login(self.alice)
-        response: HttpResponse = self.client.post(self.url, goal_data(**changes))
+        response: TestResponse = self.client.post(self.url, goal_data(**changes))
         return response
 
-    def assert_rejected(self, response: HttpResponse, message: str) -> None:
+    def assert_rejected(self, response: TestResponse, message: str) -> None:
         self.assertContains(response, message, status_code=400)
         self.assertFalse(Goal.objects.exists())
         self.assertFalse(AuditEvent.objects.exists())

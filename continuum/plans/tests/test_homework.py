@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -28,7 +27,7 @@ from continuum.plans.tests.world import (
     make_intervention,
     make_plan,
 )
-from continuum.testing.base import make_episode
+from continuum.testing.base import TestResponse, make_episode
 
 
 def homework_data(**changes: Any) -> dict[str, str]:
@@ -46,12 +45,12 @@ class HomeworkListTests(PlanTestCase):
     def url(self) -> str:
         return reverse("plans:homework_list", kwargs={"client_id": self.dana.pk})
 
-    def post(self, **changes: Any) -> HttpResponse:
+    def post(self, **changes: Any) -> TestResponse:
         self.login(self.alice)
-        response: HttpResponse = self.client.post(self.url(), homework_data(**changes))
+        response: TestResponse = self.client.post(self.url(), homework_data(**changes))
         return response
 
-    def assert_rejected(self, response: HttpResponse, message: str) -> None:
+    def assert_rejected(self, response: TestResponse, message: str) -> None:
         self.assertContains(response, message, status_code=400)
         self.assertFalse(Homework.objects.exists())
         # The page was shown again (a read); nothing was assigned.

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from django.http import HttpResponse
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +25,7 @@ from continuum.plans.tests.world import (
     make_plan,
     make_review,
 )
+from continuum.testing.base import TestResponse
 
 
 def intervention_data(**changes: Any) -> dict[str, Any]:
@@ -60,12 +60,12 @@ class InterventionFormTests(PlanTestCase):
         self.goal = make_goal(self.draft, "Get out of the house")
         self.url = reverse("plans:intervention_create", kwargs={"plan_id": self.draft.pk})
 
-    def post(self, **changes: Any) -> HttpResponse:
+    def post(self, **changes: Any) -> TestResponse:
         self.login(self.alice)
-        response: HttpResponse = self.client.post(self.url, intervention_data(**changes))
+        response: TestResponse = self.client.post(self.url, intervention_data(**changes))
         return response
 
-    def assert_rejected(self, response: HttpResponse, message: str) -> None:
+    def assert_rejected(self, response: TestResponse, message: str) -> None:
         self.assertContains(response, message, status_code=400)
         self.assertFalse(Intervention.objects.exists())
         self.assertFalse(AuditEvent.objects.exists())
@@ -176,12 +176,12 @@ class ReviewTests(PlanTestCase):
             "plans:intervention_review", kwargs={"intervention_id": self.intervention.pk}
         )
 
-    def post(self, **changes: Any) -> HttpResponse:
+    def post(self, **changes: Any) -> TestResponse:
         self.login(self.alice)
-        response: HttpResponse = self.client.post(self.url, review_data(**changes))
+        response: TestResponse = self.client.post(self.url, review_data(**changes))
         return response
 
-    def assert_rejected(self, response: HttpResponse, message: str) -> None:
+    def assert_rejected(self, response: TestResponse, message: str) -> None:
         self.assertContains(response, message, status_code=400)
         self.assertFalse(InterventionReview.objects.exists())
         self.assertEqual(Intervention.objects.count(), 1)

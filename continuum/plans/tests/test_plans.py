@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +18,7 @@ from continuum.plans.tests.world import (
     make_review,
     make_score,
 )
+from continuum.testing.base import TestResponse
 
 
 class EpisodePlanPageTests(PlanTestCase):
@@ -67,7 +68,7 @@ class EpisodePlanPageTests(PlanTestCase):
         self.assertEqual(event.detail["client_id"], self.dana.pk)
 
     def test_it_shows_when_the_client_acknowledged(self) -> None:
-        moment = timezone.make_aware(timezone.datetime(2026, 3, 4, 10, 30))
+        moment = datetime(2026, 3, 4, 10, 30, tzinfo=timezone.get_current_timezone())
         make_plan(self.episode, client_acknowledged_at=moment)
         self.login(self.alice)
         response = self.client.get(self.url())
@@ -163,7 +164,7 @@ class PlanCreateTests(PlanTestCase):
     def url(self) -> str:
         return reverse("plans:plan_create", kwargs={"episode_id": self.episode.pk})
 
-    def post(self, **data: object) -> object:
+    def post(self, **data: object) -> TestResponse:
         payload = {"focus": "Low mood, withdrawal", "review_date": "2027-02-01"}
         payload.update({k: str(v) for k, v in data.items()})
         return self.client.post(self.url(), payload)

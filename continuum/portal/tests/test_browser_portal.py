@@ -51,7 +51,7 @@ def test_invite_check_in_urgent_and_seen(
     assert_accessible(page)
 
     # Dana follows the emailed link on her phone and chooses a password.
-    link = re.search(r"(/set-password/\S+/)", mail.outbox[-1].body)
+    link = re.search(r"(/set-password/\S+/)", str(mail.outbox[-1].body))
     assert link is not None
     phone_page.goto(live_server.url + link.group(1))
     assert phone_page.get_by_role("heading", name="Choose your password").is_visible()

@@ -87,7 +87,7 @@ class InviteTests(BaseTestCase):
         self.assertEqual(message.to, ["dana@example.net"])
         self.assertIn("Riverside Therapy", message.subject)
         self.assertIn("Alice Adams at Riverside Therapy has invited you", message.body)
-        link = re.search(r"https?://[^/]+(/set-password/\S+/)", message.body)
+        link = re.search(r"https?://[^/]+(/set-password/\S+/)", str(message.body))
         assert link is not None, message.body
 
         # The client follows the link, chooses a password and lands on the portal.

@@ -16,6 +16,7 @@ from typing import Any
 from django.core import mail
 from django.urls import NoReverseMatch, reverse
 
+from continuum.accounts.models import User
 from continuum.audit.models import AuditEvent
 from continuum.care.services.clients import reassign_client
 from continuum.reflections.models import Reflection
@@ -105,7 +106,7 @@ class CanaryTests(SweepWorld):
             2,
         )
 
-    def _crawl(self, user: Any) -> tuple[int, list[str]]:
+    def _crawl(self, user: User) -> tuple[int, list[str]]:
         self.client.force_login(user)
         reached, leaks = 0, []
         for url in crawlable_urls(self):

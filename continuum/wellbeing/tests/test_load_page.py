@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from continuum.accounts.models import Role
+from continuum.care.models import Client
 from continuum.measures.models import Alert
 from continuum.testing.base import make_client, make_staff
 from continuum.wellbeing.models import WellbeingSettings
@@ -19,7 +21,7 @@ MONDAY = datetime(2026, 11, 16, 0, 0, tzinfo=LONDON)
 URL = "/me/load/"
 
 
-def make_alert(client, kind="safety", cause="c", **extra):  # type: ignore[no-untyped-def]
+def make_alert(client: Client, kind: str = "safety", cause: str = "c", **extra: Any) -> Alert:
     return Alert.objects.create(
         client=client,
         kind=kind,

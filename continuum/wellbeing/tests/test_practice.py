@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import time_machine
 
+from continuum.accounts.models import User
 from continuum.testing.base import make_client, make_staff
 from continuum.wellbeing.models import WellbeingSettings
 from continuum.wellbeing.tests.world import LONDON, WellbeingTestCase, attended, rate
@@ -18,7 +19,7 @@ FLOOR_MESSAGE = "Not enough therapists have chosen to share (at least five are n
 
 @time_machine.travel(NOW, tick=False)
 class PracticeAggregateTests(WellbeingTestCase):
-    def share(self, user, weight: int, sessions: int = 2):  # type: ignore[no-untyped-def]
+    def share(self, user: User, weight: int, sessions: int = 2) -> None:
         WellbeingSettings.objects.create(therapist=user, share_anonymous_aggregates=True)
         client = make_client(user, f"Client of {user.full_name.split()[0]}", "Share")
         for i in range(sessions):

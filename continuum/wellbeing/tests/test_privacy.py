@@ -131,8 +131,8 @@ class CanaryTests(WellbeingTestCase):
         call_command("send_wellbeing_digests", stdout=open("/dev/null", "w"))  # noqa: SIM115
         self.assertEqual(len(mail.outbox), 1)
         for email in mail.outbox:
-            self.assertNotIn(CANARY, email.subject + email.body)
-            self.assertNotIn("Dana", email.subject + email.body)
+            self.assertNotIn(CANARY, f"{email.subject}{email.body}")
+            self.assertNotIn("Dana", f"{email.subject}{email.body}")
         events = list(AuditEvent.objects.all())
         self.assertGreater(len(events), 8)
         for event in events:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 
 from continuum.accounts.models import User
-from continuum.care.models import Appointment, AppointmentStatus, Client
+from continuum.care.models import Appointment, AppointmentStatus, Client, Episode
 from continuum.testing.base import BaseTestCase, make_appointment, make_episode
 from continuum.wellbeing.models import SessionWeight
 
@@ -43,6 +43,8 @@ def raw_value(table: str, column: str, pk: int) -> Any:
 
 
 class WellbeingTestCase(BaseTestCase):
+    episode: Episode
+
     @classmethod
     def setUpTestData(cls) -> None:
         super().setUpTestData()
