@@ -667,13 +667,16 @@ CORE10 = Instrument(
     direction=Direction.HIGHER_IS_WORSE,
     min_total=0,
     max_total=40,
-    # CLINICAL.md (Barkham et al. 2013): ≤ 10 healthy, 11-14 low, 15-19 mild, 20-24 moderate,
-    # ≥ 25 severe.
+    # CLINICAL.md (Barkham et al. 2013; CORE-10 user manual, Connell & Barkham 2007): 0-5
+    # healthy, 6-10 low level, 11-14 mild, 15-19 moderate, 20-24 moderate-to-severe, 25-40
+    # severe. An earlier version had five bands from 0-10 healthy; stored administrations were
+    # re-banded by migration measures 0003, which carries its own copy of both tables.
     bands=(
-        Band("healthy", "Healthy", 0, 11),
-        Band("low_level", "Low-level distress", 11, 15, phrase="with low-level distress"),
-        Band("mild", "Mild", 15, 20),
-        Band("moderate", "Moderate", 20, 25),
+        Band("healthy", "Healthy", 0, 6),
+        Band("low_level", "Low level", 6, 11, phrase="with low-level distress"),
+        Band("mild", "Mild", 11, 15),
+        Band("moderate", "Moderate", 15, 20),
+        Band("moderately_severe", "Moderate-to-severe", 20, 25),
         Band("severe", "Severe", 25, None),
     ),
     caseness_cutoff=11,  # CLINICAL.md: >= 11

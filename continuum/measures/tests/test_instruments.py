@@ -108,7 +108,10 @@ def test_its_bands_cover_the_range_without_gaps(inst: Instrument) -> None:
         ("who5", ["poor_wellbeing", "adequate_wellbeing"]),
         ("pcl5", ["below_threshold", "provisional_ptsd"]),
         ("wsas", ["subclinical", "significant", "moderately_severe_or_worse"]),
-        ("core10", ["healthy", "low_level", "mild", "moderate", "severe"]),
+        (
+            "core10",
+            ["healthy", "low_level", "mild", "moderate", "moderately_severe", "severe"],
+        ),
         ("session_feedback", ["talk_about_it", "ok"]),
     ],
 )
