@@ -3,7 +3,7 @@ one doing well and one whose 1-month check-in showed deterioration and who asked
 
 Call after the demo practice's episodes and scores exist, inside the same transaction:
 
-    from continuum.followup.demo import seed_followup
+    from continuum.demo.followup import seed_followup
     seed_followup(practice, options.now, random.Random(f"{options.seed}:followup"))
 
 It picks the demo therapist's (therapist@example.org) two most recently ended episodes that

@@ -33,7 +33,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -41,10 +41,11 @@ from django.contrib.auth.hashers import make_password
 from django.db import models
 
 from continuum.accounts.models import User
-from continuum.care.demo import between_content as words
-from continuum.care.demo import content
 from continuum.care.episodes import EpisodeStatus
 from continuum.care.models import Appointment, AppointmentStatus, Client, Episode
+from continuum.demo import between_content as words
+from continuum.demo import content
+from continuum.demo.history import ClientHistory, PortalAccess, RatedGoals, Role
 from continuum.measures.models import AdministrationStatus
 from continuum.plans.catalogue import OTHER
 from continuum.plans.models import (
@@ -63,9 +64,6 @@ from continuum.plans.models import (
 )
 from continuum.portal.models import CheckIn, CheckinCadence, PortalSettings
 from continuum.reflections.models import Reflection, ReflectionKind
-
-if TYPE_CHECKING:
-    from continuum.care.demo.builder import ClientHistory
 
 LONDON = ZoneInfo(content.PRACTICE_TIME_ZONE)
 CLIENT_LOGIN = content.CLIENT_LOGIN
@@ -132,21 +130,6 @@ REFLECTION_KIND_WEIGHTS = {
 }
 BRING_ADDRESSED_RATE = 0.5  # earlier reflections brought to (and addressed in) the next session
 BRING_OPEN_RATE = 0.65  # reflections since the last session, marked for the next one
-
-
-@dataclass(frozen=True)
-class Role:
-    """What the practice decided for one client before their history is planned."""
-
-    drifting: bool = False
-    portal: bool = False
-    pending: bool = False  # invited to the portal, no password chosen yet
-    login: str = ""  # the fixed demo login (client@example.org) for one client
-    seen_soon: bool = False  # has a session today or tomorrow
-    review_due: bool = False
-    urgent_recent: bool = False
-    homework_overdue: bool = False
-    homework_cancelled: bool = False
 
 
 def _take(
@@ -238,40 +221,6 @@ def between_deck(
 
 
 # --- What each client's records hold while they are planned ------------------------------------
-
-
-@dataclass
-class PortalAccess:
-    user: User
-    invited_at: datetime
-    joined_at: datetime | None  # when the password was chosen; None while only invited
-    cadence: str = CheckinCadence.NONE
-
-
-@dataclass(frozen=True)
-class RatedGoals:
-    """A plan version as published: its review date then, and its active goals' statements in
-    plan order (what plans.queries.active_goal_statements then offered the goal rating)."""
-
-    plan: TreatmentPlan
-    review_date: date | None
-    statements: list[str]
-
-
-@dataclass
-class Records:
-    """One client's between-session rows, planned step by step (see builder.STEPS)."""
-
-    portal: PortalAccess | None = None
-    plans: list[TreatmentPlan] = field(default_factory=list)
-    goals: list[Goal] = field(default_factory=list)
-    interventions: list[Intervention] = field(default_factory=list)
-    links: list[Any] = field(default_factory=list)  # Intervention.goals.through rows
-    reviews: list[InterventionReview] = field(default_factory=list)
-    # Per attended session (by id()): the plan's active interventions then, with their goals.
-    snapshots: dict[int, list[tuple[Intervention, list[Goal]]]] = field(default_factory=dict)
-    # Per plan version, oldest first: what its goal ratings ask about (measures.py).
-    rated_goals: list[RatedGoals] = field(default_factory=list)
 
 
 # --- Time -----------------------------------------------------------------------------------------

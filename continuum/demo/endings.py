@@ -2,7 +2,7 @@
 relapse-prevention plan, and therapists with different contact policies.
 
 Rows are written directly, like the rest of the generator (no service audit rows), so the
-demo stays resettable. Follow-up clients come from continuum/followup/demo.py.
+demo stays resettable. Follow-up clients come from continuum/demo/followup.py.
 """
 
 from __future__ import annotations

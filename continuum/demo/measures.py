@@ -52,14 +52,21 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
 from functools import cache
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from continuum.care.demo import content
 from continuum.care.episodes import EpisodeStatus
 from continuum.care.models import Appointment, AppointmentStatus
+from continuum.demo import content
+from continuum.demo.history import (
+    ClientHistory,
+    Course,
+    RatedGoals,
+    SafetyEvent,
+    ScorePlan,
+    Trajectory,
+)
 from continuum.measures import scoring, tokens, trajectories
 from continuum.measures.alerts import safety_message
 from continuum.measures.instruments import Instrument, get_instrument, goal_rating_instrument
@@ -78,24 +85,11 @@ from continuum.measures.models import (
 from continuum.measures.services import SESSION_WINDOW, WINDOW, planned_dates
 from continuum.plans.models import GoalStatus, TreatmentPlan
 
-if TYPE_CHECKING:
-    from continuum.care.demo.between import RatedGoals
-    from continuum.care.demo.builder import ClientHistory, Course
-
 A = AdministrationStatus
 LONDON = ZoneInfo(content.PRACTICE_TIME_ZONE)  # the demo therapists' time zone
 OCCASION = "{occasion}"  # stands for the administration's id in a cause until it is known
 
 # --- The practice's mix --------------------------------------------------------------------
-
-
-class Trajectory(StrEnum):
-    """How a client's scores move over a course of therapy."""
-
-    IMPROVING = "improving"  # exponential decay towards a floor, at different speeds
-    FLAT = "flat"  # no real change
-    DETERIORATING = "deteriorating"  # rises by more than the reliable-change threshold
-    LATE = "late"  # flat for 6 to 10 sessions, then improving
 
 
 # Shares of treated clients (those past referral), dealt as a shuffled deck by the builder.
@@ -109,20 +103,6 @@ SAFETY_SHARE = 0.075  # of all clients: 3 of the default 40 answer PHQ-9 item 9 
 RECENT_SAFETY_SHARE = 1 / 3  # of those, answered at their latest PHQ-9: the alert is open
 OVERDUE_SHARE = 0.05  # of all clients (at least 2): a monthly measure not completed in time
 MIN_OVERDUE = 2
-
-
-class SafetyEvent(StrEnum):
-    RECENT = "recent"  # item 9 above 0 at the latest PHQ-9: the alert is still open
-    EARLIER = "earlier"  # at an earlier PHQ-9: the therapist acted and resolved it
-
-
-@dataclass(frozen=True)
-class ScorePlan:
-    """What the practice decided for one treated client before their history is planned."""
-
-    trajectory: Trajectory
-    safety: SafetyEvent | None = None
-    overdue: bool = False  # their monthly WHO-5 was not completed within its window
 
 
 # --- Rates and scales ------------------------------------------------------------------------
