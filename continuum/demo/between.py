@@ -61,6 +61,15 @@ from continuum.plans.models import (
     PlanStatus,
     TargetKind,
     TreatmentPlan,
+    check_homework_transition,
+    check_intervention_transition,
+    check_plan_transition,
+)
+from continuum.plans.services import (
+    adapted_version,
+    copied_goal,
+    copied_intervention,
+    new_intervention,
 )
 from continuum.portal.models import CheckIn, CheckinCadence, PortalSettings
 from continuum.reflections.models import Reflection, ReflectionKind
@@ -473,14 +482,15 @@ def _new_intervention(
     custom: str = "",
     rationale: str = "",
 ) -> Intervention:
-    return Intervention(
-        plan=sim.current,
+    row = new_intervention(
+        sim.current,
         technique=technique,
-        custom_technique=custom if technique == OTHER else "",
+        custom_technique=custom,
         rationale=rationale or sim.rng.choice(words.RATIONALES[technique]),
         start_date=start,
-        created_at=created,
     )
+    row.created_at = created
+    return row
 
 
 def _publish(sim: _Plans, focus: str, created: datetime, published: datetime) -> TreatmentPlan:
@@ -492,7 +502,7 @@ def _publish(sim: _Plans, focus: str, created: datetime, published: datetime) ->
         episode=sim.episode,
         client=history.require_client(),
         version=len(sim.versions) + 1,
-        status=PlanStatus.CURRENT,
+        status=check_plan_transition(PlanStatus.DRAFT, PlanStatus.CURRENT),
         focus=focus,
         review_date=_local_date(published) + timedelta(weeks=sim.rng.randint(*PLAN_REVIEW_WEEKS)),
         previous=previous,
@@ -505,39 +515,22 @@ def _publish(sim: _Plans, focus: str, created: datetime, published: datetime) ->
     history.between.plans.append(plan)
     if previous is None:
         return plan
-    previous.status, previous.superseded_at = PlanStatus.SUPERSEDED, published
+    previous.status = check_plan_transition(previous.status, PlanStatus.SUPERSEDED)
+    previous.superseded_at = published
     old_goals, old_rows = sim.goals, sim.rows
     sim.goals, sim.rows = [], []
     copied_goals: dict[int, Goal] = {}
     for goal in old_goals:
-        copied_goals[id(goal)] = sim.add_goal(
-            Goal(
-                plan=plan,
-                previous=goal,
-                statement=goal.statement,
-                target_kind=goal.target_kind,
-                instrument=goal.instrument,
-                comparison=goal.comparison,
-                target_value=goal.target_value,
-                target_date=goal.target_date,
-                status=goal.status,
-                created_at=created,
-            ),
-        )
+        goal_copy = copied_goal(goal, plan)
+        goal_copy.created_at = created
+        copied_goals[id(goal)] = sim.add_goal(goal_copy)
     copied_rows: dict[int, Intervention] = {}
     for row in old_rows:  # in creation order: an adaptation's origin is copied before it
         parent = sim.parent.get(id(row))
-        copy = Intervention(
-            plan=plan,
-            previous=row,
-            technique=row.technique,
-            custom_technique=row.custom_technique,
-            rationale=row.rationale,
-            start_date=row.start_date,
-            status=row.status,
-            adapted_from=copied_rows[id(parent)] if parent is not None else None,
-            created_at=created,
+        copy = copied_intervention(
+            row, plan, adapted_from=copied_rows[id(parent)] if parent is not None else None
         )
+        copy.created_at = created
         copied_rows[id(row)] = sim.add_intervention(
             copy,
             [copied_goals[id(g)] for g in sim.linked[id(row)]],
@@ -581,21 +574,20 @@ def _review(sim: _Plans, row: Intervention, session: Appointment) -> None:
         if choice.technique != row.technique and choice.technique in sim.techniques():
             # Already in the plan: adjust this one instead.
             choice = words.Adaptation(row.technique, row.custom_technique, "")
-        result = _new_intervention(
-            sim,
-            choice.technique,
-            day,
-            created,
-            custom=choice.custom,
+        result = adapted_version(
+            row,
+            technique=choice.technique,
+            custom_technique=choice.custom,
             rationale=choice.rationale or words.DEFAULT_ADAPTATION_RATIONALE,
+            start_date=day,
         )
-        result.adapted_from = row
+        result.created_at = created
         sim.add_intervention(
             result, list(sim.linked[id(row)]), parent=row, depth=sim.depth[id(row)] + 1
         )
-        row.status = InterventionStatus.ADAPTED
+        row.status = check_intervention_transition(row.status, InterventionStatus.ADAPTED)
     elif decision == Decision.STOP:
-        row.status = InterventionStatus.STOPPED
+        row.status = check_intervention_transition(row.status, InterventionStatus.STOPPED)
     history.between.reviews.append(
         InterventionReview(
             intervention=row,
@@ -877,7 +869,8 @@ def plan_homework(history: ClientHistory) -> list[Homework]:
         past = past[:-1]
     if role.homework_cancelled and past:
         task = rng.choice(past)
-        task.status, task.client_note, task.reported_at = HomeworkStatus.CANCELLED, "", None
+        task.status, task.client_note, task.reported_at = HomeworkStatus.ASSIGNED, "", None
+        task.status = check_homework_transition(task.status, HomeworkStatus.CANCELLED)
         task.cancelled_at = min(task.created_at + _minutes(rng, 120, 72 * 60), now)
     return tasks
 
@@ -893,7 +886,7 @@ def _report(
     if latest <= earliest:
         return  # no time to report yet: stays open
     span = int((latest - earliest).total_seconds() // 60)
-    task.status = status
+    task.status = check_homework_transition(task.status, status)
     task.reported_at = earliest + timedelta(minutes=rng.randint(0, span))
     if rng.random() < HOMEWORK_NOTE_RATE:
         task.client_note = rng.choice(words.HOMEWORK_NOTES[status])
