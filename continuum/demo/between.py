@@ -13,8 +13,10 @@ How it fits the builder (builder.py):
   cancelled homework. Each client gets a `Role`.
 - **Each client's records** come from its own streams ("portal", "portal-settings", "plans",
   "homework", "checkins", "reflections"), planned by the functions below, which builder.STEPS
-  calls after the score histories. Plans are simulated in time the way plans/services.py
-  builds them: version 1 after the assessment; each intervention reviewed at a session every
+  calls after the score histories. Plans are simulated in time, their rows built by
+  plans.services' own functions (new_intervention, adapted_version, copied_goal,
+  copied_intervention) and their statuses moved through the plans' transition checks:
+  version 1 after the assessment; each intervention reviewed at a session every
   four to eight weeks (keep, adapt or stop; adapting creates a new intervention `adapted_from`
   the old one, up to v3); a new plan version when the review date comes (14 to 26 weeks after
   publication) and towards a planned ending (relapse prevention), copying the goals and

@@ -62,6 +62,7 @@ from continuum.care.models import (
     ProgressNote,
 )
 from continuum.care.note_formats import FORMATS
+from continuum.care.services.notes import clean_sections
 from continuum.demo import between, content
 from continuum.demo import measures as demo_measures
 from continuum.demo.endings import seed_endings
@@ -537,7 +538,7 @@ def plan_notes(history: ClientHistory) -> list[ProgressNote]:
                     client=client,
                     author=history.therapist,
                     format=profile.note_format,
-                    sections=text.sections,
+                    sections=clean_sections(profile.note_format, text.sections),
                     next_session_plan=text.next_session_plan,
                     status=NoteStatus.SIGNED,
                     signed_at=signed,

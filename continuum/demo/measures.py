@@ -17,14 +17,15 @@ For every course of treatment (an episode that got past referral) this plans, in
    window has passed, with the overdue alert `raise_overdue_alerts` would have raised).
 3. **Scores** (stream "scores"): a trajectory per course (see `Trajectory`) gives a target
    total at each occasion, with noise; item answers are drawn to add up to the target (each
-   0-3 for PHQ-9; PHQ-9 item 9 is 0 except on a safety occasion) and scored with
-   `scoring.score`, exactly as a live completion stores them.
+   0-3 for PHQ-9; PHQ-9 item 9 is 0 except on a safety occasion), scored with
+   `scoring.score` and stored by the service's own `store_score`.
 4. **Alerts** (stream "alerts"): the live rules of measures/alerts.py replayed over the
-   completions in order (safety per occasion, reliable deterioration from the baseline, not on
-   track against the shipped default curves, each suppressed while an earlier one of the same
-   episode and measure is still open), with the same causes and messages, so the app never
-   raises one of them again; then what the therapist did with each (acknowledged, resolved,
-   the action recorded for a safety alert).
+   completions in order: safety per occasion, and `alerts.score_alerts` (reliable
+   deterioration from the baseline, not on track against the shipped default curves), each
+   held back while an earlier one of the same episode and measure is still active; built by
+   `alerts.new_alert` with `alerts.alert_cause` and the alerts' own sentences, so the app never
+   raises one of them again. Then what the therapist did with each (acknowledged, resolved,
+   the action recorded for a safety alert), through the alerts' transition check.
 
 5. **Goal ratings** (streams "goal-ratings" and "goal-scores"), planned after the treatment
    plans (between.py): each plan version, once published, is given a monthly `goal_rating`
