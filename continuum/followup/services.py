@@ -48,6 +48,7 @@ from continuum.followup.models import (
 )
 from continuum.measures import scoring
 from continuum.measures import services as measures
+from continuum.measures.alerts import SEVERITY_OF
 from continuum.measures.instruments import Instrument, UnknownInstrument, get_instrument
 from continuum.measures.models import (
     SEVERITY_RANK,
@@ -55,7 +56,6 @@ from continuum.measures.models import (
     AdministrationStatus,
     Alert,
     AlertKind,
-    Severity,
 )
 
 log = logging.getLogger(__name__)
@@ -577,8 +577,8 @@ def review_answers(checkin: FollowUpCheckIn, admins: Sequence[Administration]) -
             defaults={
                 "episode_id": checkin.episode_id,
                 "administration": admin,
-                "severity": Severity.MEDIUM,
-                "severity_rank": SEVERITY_RANK[Severity.MEDIUM],
+                "severity": SEVERITY_OF[AlertKind.DETERIORATION],
+                "severity_rank": SEVERITY_RANK[SEVERITY_OF[AlertKind.DETERIORATION]],
                 "message": message[:300],
             },
         )
