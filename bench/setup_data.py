@@ -43,9 +43,9 @@ from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from continuum.accounts.models import Membership, Practice, User  # noqa: E402
-from continuum.care.demo import content  # noqa: E402
 from continuum.care.episodes import OPEN_STATUSES  # noqa: E402
 from continuum.care.models import Appointment, AppointmentStatus, Client, Episode  # noqa: E402
+from continuum.demo import content  # noqa: E402
 from continuum.measures import services as measures  # noqa: E402
 from continuum.measures.forms import ITEM_PREFIX  # noqa: E402
 from continuum.measures.models import Administration, AdministrationStatus  # noqa: E402

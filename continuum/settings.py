@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "continuum.wellbeing",
     "continuum.practice",
     "continuum.ops",
+    "continuum.demo",
 ]
 
 MIDDLEWARE = [

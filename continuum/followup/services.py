@@ -48,14 +48,14 @@ from continuum.followup.models import (
 )
 from continuum.measures import scoring
 from continuum.measures import services as measures
-from continuum.measures.instruments import UnknownInstrument, get_instrument
+from continuum.measures.alerts import SEVERITY_OF
+from continuum.measures.instruments import Instrument, UnknownInstrument, get_instrument
 from continuum.measures.models import (
     SEVERITY_RANK,
     Administration,
     AdministrationStatus,
     Alert,
     AlertKind,
-    Severity,
 )
 
 log = logging.getLogger(__name__)
@@ -187,22 +187,26 @@ def _check_episode(episode: Episode) -> None:
         )
 
 
-def _schedule_checkins(consent: FollowUpConsent) -> list[FollowUpCheckIn]:
+def scheduled_checkins(consent: FollowUpConsent) -> list[FollowUpCheckIn]:
+    """The consent's check-ins (unsaved): one per agreed month, due that many months after
+    the end of therapy."""
     episode = consent.episode
     assert episode.end_date is not None
-    return FollowUpCheckIn.objects.bulk_create(
-        [
-            FollowUpCheckIn(
-                consent=consent,
-                client_id=consent.client_id,
-                episode=episode,
-                number=n,
-                months=m,
-                due_on=schedule.add_months(episode.end_date, m),
-            )
-            for n, m in enumerate(consent.months, start=1)
-        ]
-    )
+    return [
+        FollowUpCheckIn(
+            consent=consent,
+            client_id=consent.client_id,
+            episode=episode,
+            number=n,
+            months=m,
+            due_on=schedule.add_months(episode.end_date, m),
+        )
+        for n, m in enumerate(consent.months, start=1)
+    ]
+
+
+def _schedule_checkins(consent: FollowUpConsent) -> list[FollowUpCheckIn]:
+    return FollowUpCheckIn.objects.bulk_create(scheduled_checkins(consent))
 
 
 def _begin(consent: FollowUpConsent, *, by: Any) -> None:
@@ -503,6 +507,45 @@ class Review:
     alerts: list[Alert]
 
 
+def answer_findings(
+    inst: Instrument, admin: Administration, last: Administration | None
+) -> tuple[list[str], list[str]]:
+    """What one follow-up answer shows against the episode's last score from therapy (`last`):
+    its flags (safety, reliable deterioration, caseness again) and, for the last two, the
+    reasons an alert gives."""
+    flags: list[str] = []
+    reasons: list[str] = []
+    if admin.safety:
+        flags.append(f"safety:{inst.code}")
+    if admin.total is None:
+        return flags, reasons
+    if last is not None and last.total is not None:
+        change = scoring.reliable_change(inst, before=last.total, after=admin.total)
+        if change == "deteriorated":
+            flags.append(f"deterioration:{inst.code}")
+            reasons.append(
+                f"a reliable deterioration from {inst.display(last.total)} at the end of therapy"
+            )
+    if admin.caseness and not (last is not None and last.caseness):
+        flags.append(f"caseness:{inst.code}")
+        cutoff = inst.caseness_cutoff
+        reasons.append(
+            "at caseness again" + (f" ({inst.display(cutoff)} or more)" if cutoff else "")
+        )
+    return flags, reasons
+
+
+def followup_alert(
+    checkin: FollowUpCheckIn, inst: Instrument, admin: Administration, reasons: list[str]
+) -> tuple[str, str]:
+    """The cause and the message of the alert a flagged follow-up answer raises."""
+    assert admin.total is not None
+    message = f"{inst.name} {inst.display(admin.total)} at the {checkin.label}: " + " and ".join(
+        reasons
+    )
+    return f"followup:{checkin.pk}:{inst.code}", f"{message}."
+
+
 def review_answers(checkin: FollowUpCheckIn, admins: Sequence[Administration]) -> Review:
     """Flags a follow-up answer: reliable deterioration against the episode's last score,
     caseness again, or a safety answer; raises an alert for the first two (measures already
@@ -514,32 +557,19 @@ def review_answers(checkin: FollowUpCheckIn, admins: Sequence[Administration]) -
             inst = get_instrument(admin.instrument)
         except UnknownInstrument:
             continue
-        if admin.safety:
-            flags.append(f"safety:{inst.code}")
-        if admin.total is None:
-            continue
-        last = _last_score_before_follow_up(admin, checkin.consent)
-        reasons = []
-        if last is not None and last.total is not None:
-            change = scoring.reliable_change(inst, before=last.total, after=admin.total)
-            if change == "deteriorated":
-                flags.append(f"deterioration:{inst.code}")
-                reasons.append(
-                    f"a reliable deterioration from {inst.display(last.total)} at the end of "
-                    "therapy"
-                )
-        if admin.caseness and not (last is not None and last.caseness):
-            flags.append(f"caseness:{inst.code}")
-            cutoff = inst.caseness_cutoff
-            reasons.append(
-                "at caseness again" + (f" ({inst.display(cutoff)} or more)" if cutoff else "")
-            )
+        last = (
+            _last_score_before_follow_up(admin, checkin.consent)
+            if admin.total is not None
+            else None
+        )
+        found, reasons = answer_findings(inst, admin, last)
+        flags += found
         if (
             not reasons
             or Alert.objects.filter(administration=admin, kind=AlertKind.DETERIORATION).exists()
         ):
             continue
-        cause = f"followup:{checkin.pk}:{inst.code}"
+        cause, message = followup_alert(checkin, inst, admin, reasons)
         alert, created = Alert.objects.get_or_create(
             client_id=checkin.client_id,
             kind=AlertKind.DETERIORATION,
@@ -547,13 +577,9 @@ def review_answers(checkin: FollowUpCheckIn, admins: Sequence[Administration]) -
             defaults={
                 "episode_id": checkin.episode_id,
                 "administration": admin,
-                "severity": Severity.MEDIUM,
-                "severity_rank": SEVERITY_RANK[Severity.MEDIUM],
-                "message": (
-                    f"{inst.name} {inst.display(admin.total)} at the {checkin.label}: "
-                    + " and ".join(reasons)
-                    + "."
-                )[:300],
+                "severity": SEVERITY_OF[AlertKind.DETERIORATION],
+                "severity_rank": SEVERITY_RANK[SEVERITY_OF[AlertKind.DETERIORATION]],
+                "message": message[:300],
             },
         )
         if created:

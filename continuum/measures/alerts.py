@@ -22,7 +22,7 @@ episode and measure has been resolved, so an unresolved one is not buried under 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -129,23 +129,92 @@ def curves_for(practice_id: int | None, code: str) -> trajectories.Curves:
 # --- Raising --------------------------------------------------------------------------------
 
 
-def _raise(
-    admin: Administration, kind: AlertKind, severity: Severity, cause: str, message: str
-) -> Alert | None:
+SEVERITY_OF: dict[str, Severity] = {
+    AlertKind.SAFETY: Severity.HIGH,
+    AlertKind.DETERIORATION: Severity.MEDIUM,
+    AlertKind.NOT_ON_TRACK: Severity.MEDIUM,
+    AlertKind.OVERDUE: Severity.LOW,
+}
+
+
+def alert_cause(kind: str, occasion: int | str, instrument: str = "") -> str:
+    """An alert's cause, unique per client and kind: the instrument and the occasion (the first
+    administration of a chain of corrections), or for an overdue one the administration."""
+    if kind == AlertKind.OVERDUE:
+        return f"overdue:{occasion}"
+    return f"{kind}:{instrument}:{occasion}"
+
+
+def new_alert(kind: str, cause: str, message: str, **fields: Any) -> Alert:
+    """An unsaved alert of `kind`, with the kind's severity and the message cut to fit;
+    `fields` name the client, episode and administration (and anything else to set)."""
+    severity = SEVERITY_OF[kind]
+    return Alert(
+        kind=kind,
+        severity=severity,
+        severity_rank=SEVERITY_RANK[severity],
+        cause=cause,
+        message=message[:300],
+        **fields,
+    )
+
+
+def deterioration_message(inst: Instrument, baseline: float, total: float) -> str:
+    threshold = scoring.reliable_change_threshold(inst)
+    moved = "fell" if inst.higher_is_better else "rose"
+    rule = f" ({threshold.describe(inst)})" if threshold else ""
+    return (
+        f"{inst.name} {moved} from {inst.display(baseline)} at baseline to "
+        f"{inst.display(total)}, a reliable deterioration{rule}."
+    )
+
+
+def overdue_message(name: str, due_at: datetime, window_ends_at: datetime, zone: tzinfo) -> str:
+    """The overdue alert's sentence: the due date in the therapist's zone."""
+    due = timezone.localtime(due_at, zone)
+    days = max((window_ends_at - due_at).days, 1)
+    return (
+        f"{name} due {due:%-d %b %Y} was not completed within {days} day{'s' if days != 1 else ''}."
+    )
+
+
+def score_alerts(
+    inst: Instrument,
+    baseline: float,
+    total: float,
+    session_number: int | None,
+    curves: trajectories.Curves,
+) -> list[tuple[AlertKind, str]]:
+    """The alerts a completed total calls for against the episode's baseline, with their
+    messages: a reliable deterioration; not on track (only the off-curve reason, from the
+    expected `curves`, for instruments with bands). A caller holds either back while an earlier
+    alert of the same kind, episode and measure is still active."""
+    found: list[tuple[AlertKind, str]] = []
+    if scoring.reliable_change(inst, before=baseline, after=total) == "deteriorated":
+        found.append((AlertKind.DETERIORATION, deterioration_message(inst, baseline, total)))
+    if inst.bands:
+        session = max(session_number or 1, 1)
+        flag = trajectories.not_on_track(inst, baseline, session, total, curves)
+        if flag is not None and "off_curve" in flag.reasons:
+            found.append((AlertKind.NOT_ON_TRACK, flag.sentences[flag.reasons.index("off_curve")]))
+    return found
+
+
+def _raise(admin: Administration, kind: AlertKind, cause: str, message: str) -> Alert | None:
     if Alert.objects.filter(client_id=admin.client_id, kind=kind, cause=cause).exists():
         return None
     try:
         with transaction.atomic():
-            return Alert.objects.create(
+            alert = new_alert(
+                kind,
+                cause,
+                message,
                 client_id=admin.client_id,
                 episode_id=admin.episode_id,
                 administration=admin,
-                kind=kind,
-                severity=severity,
-                severity_rank=SEVERITY_RANK[severity],
-                cause=cause,
-                message=message[:300],
             )
+            alert.save(force_insert=True)
+            return alert
     except IntegrityError:
         return None  # raised concurrently for the same cause
 
@@ -184,52 +253,21 @@ def evaluate(admin: Administration) -> list[Alert]:
             _raise(
                 admin,
                 AlertKind.SAFETY,
-                Severity.HIGH,
-                f"safety:{admin.instrument}:{occasion}",
+                alert_cause(AlertKind.SAFETY, occasion, admin.instrument),
                 safety_message(inst, admin.answers),
             )
         )
     baseline = baseline_for(admin) if admin.total is not None else None
     if baseline is not None and baseline.pk != admin.pk and baseline.total is not None:
         assert admin.total is not None
-        change = scoring.reliable_change(inst, before=baseline.total, after=admin.total)
-        if change == "deteriorated" and not _has_active(admin, AlertKind.DETERIORATION):
-            threshold = scoring.reliable_change_threshold(inst)
-            moved = "fell" if inst.higher_is_better else "rose"
-            rule = f" ({threshold.describe(inst)})" if threshold else ""
-            raised.append(
-                _raise(
-                    admin,
-                    AlertKind.DETERIORATION,
-                    Severity.MEDIUM,
-                    f"deterioration:{admin.instrument}:{occasion}",
-                    f"{inst.name} {moved} from {inst.display(baseline.total)} at baseline to "
-                    f"{inst.display(admin.total)}, a reliable deterioration{rule}.",
-                )
-            )
-        flag = None
-        if inst.bands:
-            flag = trajectories.not_on_track(
-                inst,
-                baseline.total,
-                max(admin.session_number or 1, 1),
-                admin.total,
-                curves_for(admin.client.practice_id, inst.code),
-            )
-        if (
-            flag is not None
-            and "off_curve" in flag.reasons
-            and not _has_active(admin, AlertKind.NOT_ON_TRACK)
+        curves = curves_for(admin.client.practice_id, inst.code) if inst.bands else {}
+        for kind, message in score_alerts(
+            inst, baseline.total, admin.total, admin.session_number, curves
         ):
-            raised.append(
-                _raise(
-                    admin,
-                    AlertKind.NOT_ON_TRACK,
-                    Severity.MEDIUM,
-                    f"not_on_track:{admin.instrument}:{occasion}",
-                    flag.sentences[flag.reasons.index("off_curve")],
+            if not _has_active(admin, kind):
+                raised.append(
+                    _raise(admin, kind, alert_cause(kind, occasion, admin.instrument), message)
                 )
-            )
     return [a for a in raised if a is not None]
 
 
@@ -258,16 +296,13 @@ def raise_overdue_alerts(now: datetime | None = None) -> list[Alert]:
             name = get_instrument(admin.instrument).name
         except UnknownInstrument:
             name = admin.instrument
-        due = timezone.localtime(admin.due_at, _zone(admin.client.therapist.time_zone))
-        days = max((admin.window_ends_at - admin.due_at).days, 1)
+        zone = _zone(admin.client.therapist.time_zone)
         with transaction.atomic():
             alert = _raise(
                 admin,
                 AlertKind.OVERDUE,
-                Severity.LOW,
-                f"overdue:{admin.pk}",
-                f"{name} due {due:%-d %b %Y} was not completed within {days} "
-                f"day{'s' if days != 1 else ''}.",
+                alert_cause(AlertKind.OVERDUE, admin.pk),
+                overdue_message(name, admin.due_at, admin.window_ends_at, zone),
             )
             if alert is not None:
                 audit.record(

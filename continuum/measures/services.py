@@ -46,6 +46,7 @@ from continuum.measures.models import (
     MeasureAssignment,
     check_administration_transition,
 )
+from continuum.measures.scoring import Score
 
 A = AdministrationStatus
 
@@ -131,6 +132,12 @@ def planned_dates(cadence: str, starts_on: date, ends_on: date | None) -> list[d
     return [starts_on + timedelta(days=step * n) for n in range(count)]
 
 
+def dated_due_at(day: date, tz_name: str) -> datetime:
+    """A date-based questionnaire is due from the start of its day in the therapist's zone
+    (open for WINDOW); an every-session one from the session's start (for SESSION_WINDOW)."""
+    return local_day_bounds(day, tz_name)[0]
+
+
 def _check_schedule(cadence: str, starts_on: date, ends_on: date | None) -> None:
     if cadence not in Cadence.values:
         raise MeasureError("That is not a schedule Continuum knows.")
@@ -191,7 +198,7 @@ def _schedule(assignment: MeasureAssignment, tz_name: str) -> list[Administratio
             )
         ]
     return [
-        _new_administration(assignment, due_at=local_day_bounds(day, tz_name)[0], window=WINDOW)
+        _new_administration(assignment, due_at=dated_due_at(day, tz_name), window=WINDOW)
         for day in planned_dates(assignment.cadence, assignment.starts_on, assignment.ends_on)
     ]
 
@@ -430,8 +437,8 @@ def _attended_sessions(episode_id: int, until: datetime) -> int:
     ).count()
 
 
-def _apply_score(admin: Administration, inst: Instrument, answers: dict[str, int | None]) -> None:
-    result = scoring.score(inst, answers)
+def store_score(admin: Administration, answers: dict[str, int | None], result: Score) -> None:
+    """Put the answers and the scoring engine's verdict on an administration (not saved)."""
     admin.answers = answers
     admin.total = float(result.total) if result.total is not None else None
     admin.band = result.band or ""
@@ -439,7 +446,11 @@ def _apply_score(admin: Administration, inst: Instrument, answers: dict[str, int
     admin.safety = result.safety
     admin.prorated = result.prorated
     admin.reason = result.reason or ""
-    admin.instrument_version = inst.version
+    admin.instrument_version = result.version
+
+
+def _apply_score(admin: Administration, inst: Instrument, answers: dict[str, int | None]) -> None:
+    store_score(admin, answers, scoring.score(inst, answers))
 
 
 def _complete(

@@ -38,11 +38,15 @@ from continuum.plans.models import (
 __all__ = [
     "PlanError",
     "acknowledge_plan",
+    "adapted_version",
     "add_goal",
     "add_intervention",
     "assign_homework",
     "cancel_homework",
+    "copied_goal",
+    "copied_intervention",
     "create_draft",
+    "new_intervention",
     "publish_plan",
     "report_homework",
     "review_intervention",
@@ -92,28 +96,77 @@ def _check_technique(technique: str, custom_technique: str) -> None:
 # --- Plans ----------------------------------------------------------------------------------
 
 
+def copied_goal(goal: Goal, plan: TreatmentPlan) -> Goal:
+    """A new plan version's copy of `goal` (unsaved): the same fields, `previous` pointing back."""
+    return Goal(plan=plan, previous=goal, **{name: getattr(goal, name) for name in GOAL_FIELDS})
+
+
+def copied_intervention(
+    old: Intervention, plan: TreatmentPlan, *, adapted_from: Intervention | None
+) -> Intervention:
+    """A new plan version's copy of `old` (unsaved), `previous` pointing back; `adapted_from`
+    is the copy of the intervention `old` was adapted from, if any."""
+    return Intervention(
+        plan=plan,
+        previous=old,
+        technique=old.technique,
+        custom_technique=old.custom_technique,
+        rationale=old.rationale,
+        start_date=old.start_date,
+        status=old.status,
+        adapted_from=adapted_from,
+    )
+
+
+def new_intervention(
+    plan: TreatmentPlan,
+    *,
+    technique: str,
+    custom_technique: str,
+    rationale: str,
+    start_date: date,
+    adapted_from: Intervention | None = None,
+) -> Intervention:
+    """An unsaved intervention of `plan`; a custom description is kept only for "other"."""
+    return Intervention(
+        plan=plan,
+        technique=technique,
+        custom_technique=custom_technique if technique == OTHER else "",
+        rationale=rationale,
+        start_date=start_date,
+        adapted_from=adapted_from,
+    )
+
+
+def adapted_version(
+    old: Intervention, *, technique: str, custom_technique: str, rationale: str, start_date: date
+) -> Intervention:
+    """The new version an "adapt" review creates (unsaved): in the same plan, `adapted_from`
+    the old one, starting on the review date."""
+    return new_intervention(
+        old.plan,
+        technique=technique,
+        custom_technique=custom_technique,
+        rationale=rationale,
+        start_date=start_date,
+        adapted_from=old,
+    )
+
+
 def _copy_contents(source: TreatmentPlan, target: TreatmentPlan) -> None:
     """Copy goals and interventions into new rows linked to their predecessors."""
     goal_map: dict[int, Goal] = {}
     for goal in source.goals.order_by("pk"):
-        goal_map[goal.pk] = Goal.objects.create(
-            plan=target,
-            previous=goal,
-            **{name: getattr(goal, name) for name in GOAL_FIELDS},
-        )
+        copy = copied_goal(goal, target)
+        copy.save(force_insert=True)
+        goal_map[goal.pk] = copy
     intervention_map: dict[int, Intervention] = {}
     # In creation order, so an adaptation's origin is always copied before it.
     for old in source.interventions.order_by("pk").prefetch_related("goals"):
-        new = Intervention.objects.create(
-            plan=target,
-            previous=old,
-            technique=old.technique,
-            custom_technique=old.custom_technique,
-            rationale=old.rationale,
-            start_date=old.start_date,
-            status=old.status,
-            adapted_from=intervention_map.get(old.adapted_from_id or 0),
+        new = copied_intervention(
+            old, target, adapted_from=intervention_map.get(old.adapted_from_id or 0)
         )
+        new.save(force_insert=True)
         new.goals.set([goal_map[g.pk] for g in old.goals.all() if g.pk in goal_map])
         intervention_map[old.pk] = new
 
@@ -302,13 +355,14 @@ def add_intervention(
     _require_draft(locked)
     _check_technique(technique, custom_technique)
     linked = _plan_goals(locked, goals)
-    intervention = Intervention.objects.create(
-        plan=locked,
+    intervention = new_intervention(
+        locked,
         technique=technique,
-        custom_technique=custom_technique if technique == OTHER else "",
+        custom_technique=custom_technique,
         rationale=rationale,
         start_date=start_date,
     )
+    intervention.save(force_insert=True)
     intervention.goals.set(linked)
     record(
         by,
@@ -382,15 +436,8 @@ def _mirror_in_draft(old: Intervention, new: Intervention | None, status: str) -
     copy.save(update_fields=["status"])
     if new is None:
         return
-    new_copy = Intervention.objects.create(
-        plan=copy.plan,
-        previous=new,
-        technique=new.technique,
-        custom_technique=new.custom_technique,
-        rationale=new.rationale,
-        start_date=new.start_date,
-        adapted_from=copy,
-    )
+    new_copy = copied_intervention(new, copy.plan, adapted_from=copy)
+    new_copy.save(force_insert=True)
     new_copy.goals.set(Goal.objects.filter(plan=copy.plan, previous__in=new.goals.all()))
 
 
@@ -430,14 +477,14 @@ def review_intervention(
         if not new_rationale.strip():
             raise PlanError("Describe the new version: why this approach now.")
         locked.status = check_intervention_transition(locked.status, InterventionStatus.ADAPTED)
-        new = Intervention.objects.create(
-            plan=locked.plan,
+        new = adapted_version(
+            locked,
             technique=new_technique,
-            custom_technique=new_custom_technique if new_technique == OTHER else "",
+            custom_technique=new_custom_technique,
             rationale=new_rationale,
             start_date=reviewed_on,
-            adapted_from=locked,
         )
+        new.save(force_insert=True)
         new.goals.set(locked.goals.all())
     elif decision == Decision.STOP:
         locked.status = check_intervention_transition(locked.status, InterventionStatus.STOPPED)

@@ -23,9 +23,7 @@ from django.utils import timezone
 from continuum.accounts.models import Membership, Practice, Role, User
 from continuum.audit import log as audit
 from continuum.audit.models import AuditEvent
-from continuum.care.demo import between_content, content
 from continuum.care.episodes import OPEN_STATUSES
-from continuum.care.management.commands.seed_demo import parse_now
 from continuum.care.models import (
     Appointment,
     AppointmentStatus,
@@ -38,6 +36,8 @@ from continuum.care.models import (
 )
 from continuum.care.note_formats import FORMATS
 from continuum.care.queries import drifting_day_items
+from continuum.demo import between_content, content
+from continuum.demo.management.commands.seed_demo import parse_now
 from continuum.measures import alerts as alert_rules
 from continuum.measures import scoring, services
 from continuum.measures.models import (

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from django.test import TestCase
 
 from continuum.accounts.models import Practice
+from continuum.demo.wellbeing import seed_wellbeing
 from continuum.testing.base import make_client, make_staff
-from continuum.wellbeing.demo import seed_wellbeing
 from continuum.wellbeing.models import SessionWeight, WellbeingSettings
 from continuum.wellbeing.queries import build_load_page
 from continuum.wellbeing.tests.world import LONDON, attended

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from continuum.care.demo import builder, content
+from continuum.demo import builder, content
 from continuum.reflections.models import ReflectionKind
 
 

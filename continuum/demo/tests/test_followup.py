@@ -1,11 +1,11 @@
-"""The demo's follow-up clients (followup/demo.py)."""
+"""The demo's follow-up clients (demo/followup.py)."""
 
 from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, timedelta
 
-from continuum.followup.demo import seed_followup
+from continuum.demo.followup import seed_followup
 from continuum.followup.models import BoosterRequest, FollowUpCheckIn, FollowUpConsent
 from continuum.measures.models import Alert
 from continuum.measures.tests.world import make_score

@@ -2,7 +2,7 @@
 relapse-prevention plan, and therapists with different contact policies.
 
 Rows are written directly, like the rest of the generator (no service audit rows), so the
-demo stays resettable. Follow-up clients come from continuum/followup/demo.py.
+demo stays resettable. Follow-up clients come from continuum/demo/followup.py.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from zoneinfo import ZoneInfo
 from continuum.accounts.models import Practice, User
 from continuum.boundaries import policy
 from continuum.boundaries.models import ContactPolicy, Phase
-from continuum.care.episodes import EpisodeStatus
+from continuum.care.episodes import EpisodeStatus, check_transition
 from continuum.care.models import Appointment, AppointmentStatus, Episode
+from continuum.care.scheduling import to_utc
 from continuum.endings.models import EndingReason, RelapsePreventionPlan, TerminationPlan
+from continuum.endings.taper import Stage, as_rows, taper_dates
 
 DEMO_THERAPIST = "therapist@example.org"
 
@@ -27,7 +29,9 @@ POLICIES = [
     ("owner@example.org", [1, 3], (10, 16), 72, True),
 ]
 
-TAPER = [(2, 2), (4, 1)]  # two fortnightly sessions, then one a month later
+# Two fortnightly sessions, then one a month later (the first a fortnight after the last one
+# booked): booked on the dates endings.taper gives.
+TAPER = [Stage(weeks=2, count=2), Stage(weeks=4, count=1)]
 
 RELAPSE_PLAN = {
     "warning_signs": (
@@ -105,34 +109,30 @@ def seed_ending(practice: Practice, now: datetime, rng: random.Random) -> dict[s
     )
     last = booked[-1] if booked else None
     local = (last.starts_at if last else now).astimezone(zone)
-    tapering: list[Appointment] = []
-    day = local.date()
-    for weeks, count in TAPER:
-        for _ in range(count):
-            day = day + timedelta(weeks=weeks)
-            starts = datetime.combine(day, local.time(), tzinfo=zone)
-            tapering.append(
-                Appointment(
-                    client=client,
-                    episode=episode,
-                    therapist=therapist,
-                    starts_at=starts,
-                    duration_minutes=50,
-                    created_at=now,
-                )
-            )
+    dates = taper_dates(local.date() + timedelta(weeks=TAPER[0].weeks), TAPER)
+    tapering = [
+        Appointment(
+            client=client,
+            episode=episode,
+            therapist=therapist,
+            starts_at=to_utc(day, local.time(), therapist.time_zone),
+            duration_minutes=50,
+            created_at=now,
+        )
+        for day in dates
+    ]
     Appointment.objects.bulk_create(tapering)
     agreed = now - timedelta(days=rng.randint(3, 9))
     plan = TerminationPlan.objects.create(
         episode=episode,
         client=client,
         reason=EndingReason.GOALS_MET,
-        final_session_date=day,
+        final_session_date=dates[-1],
         ending_discussed=True,
         feelings_explored=True,
         gains_reviewed=True,
         referrals_offered=False,
-        tapering=[{"weeks": w, "count": c} for w, c in TAPER],
+        tapering=as_rows(TAPER),
         agreed_by=therapist,
         agreed_at=agreed,
         updated_at=agreed,
@@ -141,7 +141,7 @@ def seed_ending(practice: Practice, now: datetime, rng: random.Random) -> dict[s
     )
     plan.appointments.add(*tapering)
     Episode.objects.filter(pk=episode.pk).update(
-        status=EpisodeStatus.ENDING, status_changed_at=agreed
+        status=check_transition(episode.status, EpisodeStatus.ENDING), status_changed_at=agreed
     )
     RelapsePreventionPlan.objects.create(
         client=client,

@@ -13,8 +13,10 @@ How it fits the builder (builder.py):
   cancelled homework. Each client gets a `Role`.
 - **Each client's records** come from its own streams ("portal", "portal-settings", "plans",
   "homework", "checkins", "reflections"), planned by the functions below, which builder.STEPS
-  calls after the score histories. Plans are simulated in time the way plans/services.py
-  builds them: version 1 after the assessment; each intervention reviewed at a session every
+  calls after the score histories. Plans are simulated in time, their rows built by
+  plans.services' own functions (new_intervention, adapted_version, copied_goal,
+  copied_intervention) and their statuses moved through the plans' transition checks:
+  version 1 after the assessment; each intervention reviewed at a session every
   four to eight weeks (keep, adapt or stop; adapting creates a new intervention `adapted_from`
   the old one, up to v3); a new plan version when the review date comes (14 to 26 weeks after
   publication) and towards a planned ending (relapse prevention), copying the goals and
@@ -33,7 +35,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -41,10 +43,11 @@ from django.contrib.auth.hashers import make_password
 from django.db import models
 
 from continuum.accounts.models import User
-from continuum.care.demo import between_content as words
-from continuum.care.demo import content
 from continuum.care.episodes import EpisodeStatus
 from continuum.care.models import Appointment, AppointmentStatus, Client, Episode
+from continuum.demo import between_content as words
+from continuum.demo import content
+from continuum.demo.history import ClientHistory, PortalAccess, RatedGoals, Role
 from continuum.measures.models import AdministrationStatus
 from continuum.plans.catalogue import OTHER
 from continuum.plans.models import (
@@ -60,12 +63,18 @@ from continuum.plans.models import (
     PlanStatus,
     TargetKind,
     TreatmentPlan,
+    check_homework_transition,
+    check_intervention_transition,
+    check_plan_transition,
+)
+from continuum.plans.services import (
+    adapted_version,
+    copied_goal,
+    copied_intervention,
+    new_intervention,
 )
 from continuum.portal.models import CheckIn, CheckinCadence, PortalSettings
 from continuum.reflections.models import Reflection, ReflectionKind
-
-if TYPE_CHECKING:
-    from continuum.care.demo.builder import ClientHistory
 
 LONDON = ZoneInfo(content.PRACTICE_TIME_ZONE)
 CLIENT_LOGIN = content.CLIENT_LOGIN
@@ -132,21 +141,6 @@ REFLECTION_KIND_WEIGHTS = {
 }
 BRING_ADDRESSED_RATE = 0.5  # earlier reflections brought to (and addressed in) the next session
 BRING_OPEN_RATE = 0.65  # reflections since the last session, marked for the next one
-
-
-@dataclass(frozen=True)
-class Role:
-    """What the practice decided for one client before their history is planned."""
-
-    drifting: bool = False
-    portal: bool = False
-    pending: bool = False  # invited to the portal, no password chosen yet
-    login: str = ""  # the fixed demo login (client@example.org) for one client
-    seen_soon: bool = False  # has a session today or tomorrow
-    review_due: bool = False
-    urgent_recent: bool = False
-    homework_overdue: bool = False
-    homework_cancelled: bool = False
 
 
 def _take(
@@ -238,40 +232,6 @@ def between_deck(
 
 
 # --- What each client's records hold while they are planned ------------------------------------
-
-
-@dataclass
-class PortalAccess:
-    user: User
-    invited_at: datetime
-    joined_at: datetime | None  # when the password was chosen; None while only invited
-    cadence: str = CheckinCadence.NONE
-
-
-@dataclass(frozen=True)
-class RatedGoals:
-    """A plan version as published: its review date then, and its active goals' statements in
-    plan order (what plans.queries.active_goal_statements then offered the goal rating)."""
-
-    plan: TreatmentPlan
-    review_date: date | None
-    statements: list[str]
-
-
-@dataclass
-class Records:
-    """One client's between-session rows, planned step by step (see builder.STEPS)."""
-
-    portal: PortalAccess | None = None
-    plans: list[TreatmentPlan] = field(default_factory=list)
-    goals: list[Goal] = field(default_factory=list)
-    interventions: list[Intervention] = field(default_factory=list)
-    links: list[Any] = field(default_factory=list)  # Intervention.goals.through rows
-    reviews: list[InterventionReview] = field(default_factory=list)
-    # Per attended session (by id()): the plan's active interventions then, with their goals.
-    snapshots: dict[int, list[tuple[Intervention, list[Goal]]]] = field(default_factory=dict)
-    # Per plan version, oldest first: what its goal ratings ask about (measures.py).
-    rated_goals: list[RatedGoals] = field(default_factory=list)
 
 
 # --- Time -----------------------------------------------------------------------------------------
@@ -524,14 +484,15 @@ def _new_intervention(
     custom: str = "",
     rationale: str = "",
 ) -> Intervention:
-    return Intervention(
-        plan=sim.current,
+    row = new_intervention(
+        sim.current,
         technique=technique,
-        custom_technique=custom if technique == OTHER else "",
+        custom_technique=custom,
         rationale=rationale or sim.rng.choice(words.RATIONALES[technique]),
         start_date=start,
-        created_at=created,
     )
+    row.created_at = created
+    return row
 
 
 def _publish(sim: _Plans, focus: str, created: datetime, published: datetime) -> TreatmentPlan:
@@ -543,7 +504,7 @@ def _publish(sim: _Plans, focus: str, created: datetime, published: datetime) ->
         episode=sim.episode,
         client=history.require_client(),
         version=len(sim.versions) + 1,
-        status=PlanStatus.CURRENT,
+        status=check_plan_transition(PlanStatus.DRAFT, PlanStatus.CURRENT),
         focus=focus,
         review_date=_local_date(published) + timedelta(weeks=sim.rng.randint(*PLAN_REVIEW_WEEKS)),
         previous=previous,
@@ -556,39 +517,22 @@ def _publish(sim: _Plans, focus: str, created: datetime, published: datetime) ->
     history.between.plans.append(plan)
     if previous is None:
         return plan
-    previous.status, previous.superseded_at = PlanStatus.SUPERSEDED, published
+    previous.status = check_plan_transition(previous.status, PlanStatus.SUPERSEDED)
+    previous.superseded_at = published
     old_goals, old_rows = sim.goals, sim.rows
     sim.goals, sim.rows = [], []
     copied_goals: dict[int, Goal] = {}
     for goal in old_goals:
-        copied_goals[id(goal)] = sim.add_goal(
-            Goal(
-                plan=plan,
-                previous=goal,
-                statement=goal.statement,
-                target_kind=goal.target_kind,
-                instrument=goal.instrument,
-                comparison=goal.comparison,
-                target_value=goal.target_value,
-                target_date=goal.target_date,
-                status=goal.status,
-                created_at=created,
-            ),
-        )
+        goal_copy = copied_goal(goal, plan)
+        goal_copy.created_at = created
+        copied_goals[id(goal)] = sim.add_goal(goal_copy)
     copied_rows: dict[int, Intervention] = {}
     for row in old_rows:  # in creation order: an adaptation's origin is copied before it
         parent = sim.parent.get(id(row))
-        copy = Intervention(
-            plan=plan,
-            previous=row,
-            technique=row.technique,
-            custom_technique=row.custom_technique,
-            rationale=row.rationale,
-            start_date=row.start_date,
-            status=row.status,
-            adapted_from=copied_rows[id(parent)] if parent is not None else None,
-            created_at=created,
+        copy = copied_intervention(
+            row, plan, adapted_from=copied_rows[id(parent)] if parent is not None else None
         )
+        copy.created_at = created
         copied_rows[id(row)] = sim.add_intervention(
             copy,
             [copied_goals[id(g)] for g in sim.linked[id(row)]],
@@ -632,21 +576,20 @@ def _review(sim: _Plans, row: Intervention, session: Appointment) -> None:
         if choice.technique != row.technique and choice.technique in sim.techniques():
             # Already in the plan: adjust this one instead.
             choice = words.Adaptation(row.technique, row.custom_technique, "")
-        result = _new_intervention(
-            sim,
-            choice.technique,
-            day,
-            created,
-            custom=choice.custom,
+        result = adapted_version(
+            row,
+            technique=choice.technique,
+            custom_technique=choice.custom,
             rationale=choice.rationale or words.DEFAULT_ADAPTATION_RATIONALE,
+            start_date=day,
         )
-        result.adapted_from = row
+        result.created_at = created
         sim.add_intervention(
             result, list(sim.linked[id(row)]), parent=row, depth=sim.depth[id(row)] + 1
         )
-        row.status = InterventionStatus.ADAPTED
+        row.status = check_intervention_transition(row.status, InterventionStatus.ADAPTED)
     elif decision == Decision.STOP:
-        row.status = InterventionStatus.STOPPED
+        row.status = check_intervention_transition(row.status, InterventionStatus.STOPPED)
     history.between.reviews.append(
         InterventionReview(
             intervention=row,
@@ -928,7 +871,8 @@ def plan_homework(history: ClientHistory) -> list[Homework]:
         past = past[:-1]
     if role.homework_cancelled and past:
         task = rng.choice(past)
-        task.status, task.client_note, task.reported_at = HomeworkStatus.CANCELLED, "", None
+        task.status, task.client_note, task.reported_at = HomeworkStatus.ASSIGNED, "", None
+        task.status = check_homework_transition(task.status, HomeworkStatus.CANCELLED)
         task.cancelled_at = min(task.created_at + _minutes(rng, 120, 72 * 60), now)
     return tasks
 
@@ -944,7 +888,7 @@ def _report(
     if latest <= earliest:
         return  # no time to report yet: stays open
     span = int((latest - earliest).total_seconds() // 60)
-    task.status = status
+    task.status = check_homework_transition(task.status, status)
     task.reported_at = earliest + timedelta(minutes=rng.randint(0, span))
     if rng.random() < HOMEWORK_NOTE_RATE:
         task.client_note = rng.choice(words.HOMEWORK_NOTES[status])

@@ -17,14 +17,15 @@ For every course of treatment (an episode that got past referral) this plans, in
    window has passed, with the overdue alert `raise_overdue_alerts` would have raised).
 3. **Scores** (stream "scores"): a trajectory per course (see `Trajectory`) gives a target
    total at each occasion, with noise; item answers are drawn to add up to the target (each
-   0-3 for PHQ-9; PHQ-9 item 9 is 0 except on a safety occasion) and scored with
-   `scoring.score`, exactly as a live completion stores them.
+   0-3 for PHQ-9; PHQ-9 item 9 is 0 except on a safety occasion), scored with
+   `scoring.score` and stored by the service's own `store_score`.
 4. **Alerts** (stream "alerts"): the live rules of measures/alerts.py replayed over the
-   completions in order (safety per occasion, reliable deterioration from the baseline, not on
-   track against the shipped default curves, each suppressed while an earlier one of the same
-   episode and measure is still open), with the same causes and messages, so the app never
-   raises one of them again; then what the therapist did with each (acknowledged, resolved,
-   the action recorded for a safety alert).
+   completions in order: safety per occasion, and `alerts.score_alerts` (reliable
+   deterioration from the baseline, not on track against the shipped default curves), each
+   held back while an earlier one of the same episode and measure is still active; built by
+   `alerts.new_alert` with `alerts.alert_cause` and the alerts' own sentences, so the app never
+   raises one of them again. Then what the therapist did with each (acknowledged, resolved,
+   the action recorded for a safety alert), through the alerts' transition check.
 
 5. **Goal ratings** (streams "goal-ratings" and "goal-scores"), planned after the treatment
    plans (between.py): each plan version, once published, is given a monthly `goal_rating`
@@ -52,19 +53,31 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
 from functools import cache
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from continuum.care.demo import content
-from continuum.care.episodes import EpisodeStatus
+from continuum.care.episodes import OPEN_STATUSES, EpisodeStatus
 from continuum.care.models import Appointment, AppointmentStatus
+from continuum.demo import content
+from continuum.demo.history import (
+    ClientHistory,
+    Course,
+    RatedGoals,
+    SafetyEvent,
+    ScorePlan,
+    Trajectory,
+)
 from continuum.measures import scoring, tokens, trajectories
-from continuum.measures.alerts import safety_message
+from continuum.measures.alerts import (
+    alert_cause,
+    new_alert,
+    overdue_message,
+    safety_message,
+    score_alerts,
+)
 from continuum.measures.instruments import Instrument, get_instrument, goal_rating_instrument
 from continuum.measures.models import (
-    SEVERITY_RANK,
     Administration,
     AdministrationStatus,
     Alert,
@@ -73,29 +86,23 @@ from continuum.measures.models import (
     Cadence,
     MeasureAssignment,
     SafetyAction,
-    Severity,
+    check_administration_transition,
+    check_alert_transition,
 )
-from continuum.measures.services import SESSION_WINDOW, WINDOW, planned_dates
+from continuum.measures.services import (
+    SESSION_WINDOW,
+    WINDOW,
+    dated_due_at,
+    planned_dates,
+    store_score,
+)
 from continuum.plans.models import GoalStatus, TreatmentPlan
-
-if TYPE_CHECKING:
-    from continuum.care.demo.between import RatedGoals
-    from continuum.care.demo.builder import ClientHistory, Course
 
 A = AdministrationStatus
 LONDON = ZoneInfo(content.PRACTICE_TIME_ZONE)  # the demo therapists' time zone
 OCCASION = "{occasion}"  # stands for the administration's id in a cause until it is known
 
 # --- The practice's mix --------------------------------------------------------------------
-
-
-class Trajectory(StrEnum):
-    """How a client's scores move over a course of therapy."""
-
-    IMPROVING = "improving"  # exponential decay towards a floor, at different speeds
-    FLAT = "flat"  # no real change
-    DETERIORATING = "deteriorating"  # rises by more than the reliable-change threshold
-    LATE = "late"  # flat for 6 to 10 sessions, then improving
 
 
 # Shares of treated clients (those past referral), dealt as a shuffled deck by the builder.
@@ -109,20 +116,6 @@ SAFETY_SHARE = 0.075  # of all clients: 3 of the default 40 answer PHQ-9 item 9 
 RECENT_SAFETY_SHARE = 1 / 3  # of those, answered at their latest PHQ-9: the alert is open
 OVERDUE_SHARE = 0.05  # of all clients (at least 2): a monthly measure not completed in time
 MIN_OVERDUE = 2
-
-
-class SafetyEvent(StrEnum):
-    RECENT = "recent"  # item 9 above 0 at the latest PHQ-9: the alert is still open
-    EARLIER = "earlier"  # at an earlier PHQ-9: the therapist acted and resolved it
-
-
-@dataclass(frozen=True)
-class ScorePlan:
-    """What the practice decided for one treated client before their history is planned."""
-
-    trajectory: Trajectory
-    safety: SafetyEvent | None = None
-    overdue: bool = False  # their monthly WHO-5 was not completed within its window
 
 
 # --- Rates and scales ------------------------------------------------------------------------
@@ -184,9 +177,10 @@ POOL_SIZE = 12  # answer patterns kept per (instrument, total, safety answer)
 # --- Time ------------------------------------------------------------------------------------
 
 
-def _midnight(day: date) -> datetime:
-    """The start of a day in the therapist's zone (services.py: date-based due times)."""
-    return datetime.combine(day, time.min, tzinfo=LONDON).astimezone(UTC)
+@cache
+def _due_at(day: date) -> datetime:
+    """A date-based questionnaire's due time (the service's rule), in UTC."""
+    return dated_due_at(day, content.PRACTICE_TIME_ZONE).astimezone(UTC)
 
 
 def _local_date(moment: datetime) -> date:
@@ -381,33 +375,12 @@ def _default_curves() -> trajectories.Curves:
 
 
 @cache
-def _off_curve(code: str, baseline: float, session: int, total: float) -> str | None:
-    """alerts.evaluate's not-on-track sentence, or None (only the off-curve reason raises)."""
-    flag = trajectories.not_on_track(_instrument(code), baseline, session, total, _default_curves())
-    if flag is None or "off_curve" not in flag.reasons:
-        return None
-    return flag.sentences[flag.reasons.index("off_curve")]
-
-
-def deterioration_message(inst: Instrument, baseline: float, total: float) -> str:
-    """The sentence alerts.evaluate writes for a reliable deterioration."""
-    threshold = scoring.reliable_change_threshold(inst)
-    moved = "fell" if inst.higher_is_better else "rose"
-    rule = f" ({threshold.describe(inst)})" if threshold else ""
-    return (
-        f"{inst.name} {moved} from {inst.display(baseline)} at baseline to "
-        f"{inst.display(total)}, a reliable deterioration{rule}."
-    )
-
-
-def overdue_message(inst: Instrument, due_at: datetime, window_ends_at: datetime) -> str:
-    """The sentence alerts.raise_overdue_alerts writes (due date in the therapist's zone)."""
-    due = due_at.astimezone(LONDON)
-    days = max((window_ends_at - due_at).days, 1)
-    return (
-        f"{inst.name} due {due:%-d %b %Y} was not completed within {days} "
-        f"day{'s' if days != 1 else ''}."
-    )
+def _score_alerts(
+    code: str, baseline: float, session: int | None, total: float
+) -> list[tuple[AlertKind, str]]:
+    """alerts.score_alerts against the shipped default curves (cached: a large practice asks
+    the same question many times)."""
+    return score_alerts(_instrument(code), baseline, total, session, _default_curves())
 
 
 def fill_alert_causes(alerts: Sequence[Alert]) -> None:
@@ -620,7 +593,7 @@ def _plan_instrument(
                 occasions.append(occasion)
         else:
             for day in planned_dates(cadence, starts_on, ends_on):
-                due = _midnight(day)
+                due = _due_at(day)
                 occasion = Occasion(
                     _administration(state, assignment, inst, due, due + WINDOW, created),
                     course,
@@ -765,24 +738,24 @@ def _settle(state: _Client, occasions: list[Occasion], finished: datetime | None
             continue
         occasion.completes_at = None
         if id(assignment) in later_done or stopped_at is not None:
-            admin.status = A.EXPIRED  # expired by a later completion, or withdrawn by a stop
+            # expired by a later completion, or withdrawn by a stop
+            admin.status = check_administration_transition(admin.status, A.EXPIRED)
         elif occasion.appointment is not None and (
             occasion.appointment.status != AppointmentStatus.SCHEDULED
         ):
-            admin.status = A.EXPIRED  # withdrawn by the every-session sync
+            # withdrawn by the every-session sync
+            admin.status = check_administration_transition(admin.status, A.EXPIRED)
         else:
             admin.status = A.PENDING
             _issue_pending_link(state, occasion)
-            if admin.window_ends_at < now and occasion.course.episode.status in (
-                EpisodeStatus.ACTIVE,
-                EpisodeStatus.ENDING,
-            ):
+            # raise_overdue_alerts: past its window, in an open episode
+            if admin.window_ends_at < now and occasion.course.episode.status in OPEN_STATUSES:
                 _overdue_alert(state, occasion)
 
 
 def _complete(state: _Client, occasion: Occasion, done_at: datetime) -> None:
     admin = occasion.admin
-    admin.status = A.COMPLETED
+    admin.status = check_administration_transition(admin.status, A.COMPLETED)
     admin.completed_at = done_at
     if occasion.in_session:
         admin.entered_by = state.history.therapist
@@ -815,14 +788,14 @@ def _overdue_alert(state: _Client, occasion: Occasion) -> None:
     """The alert raise_overdue_alerts raised the day the window passed (still open)."""
     admin = occasion.admin
     raised = admin.window_ends_at + _minutes(state.rng, 30, 20 * 60)
+    inst = _instrument(admin.instrument)
     state.alerts.append(
         _alert(
             state,
             occasion,
             AlertKind.OVERDUE,
-            Severity.LOW,
-            f"overdue:{OCCASION}",
-            overdue_message(_instrument(admin.instrument), admin.due_at, admin.window_ends_at),
+            alert_cause(AlertKind.OVERDUE, OCCASION),
+            overdue_message(inst.name, admin.due_at, admin.window_ends_at, LONDON),
             min(raised, state.history.now),
         )
     )
@@ -846,16 +819,8 @@ def _safety_occasions(state: _Client, phq9: list[Occasion], *, latest: bool) -> 
 
 
 def _store_score(admin: Administration, code: str, values: tuple[int | None, ...]) -> None:
-    """The answers and the engine's verdict, as services._apply_score stores them."""
-    result = _score(code, values)
-    admin.answers = dict(zip(_item_keys(code), values, strict=True))
-    admin.total = float(result.total) if result.total is not None else None
-    admin.band = result.band or ""
-    admin.caseness = result.caseness
-    admin.safety = result.safety
-    admin.prorated = result.prorated
-    admin.reason = result.reason or ""
-    admin.instrument_version = result.version
+    """The answers and the engine's verdict, stored by the service's own store_score."""
+    store_score(admin, dict(zip(_item_keys(code), values, strict=True)), _score(code, values))
 
 
 @dataclass
@@ -890,8 +855,7 @@ def _replay_alerts(
                     state,
                     occasion,
                     AlertKind.SAFETY,
-                    Severity.HIGH,
-                    f"safety:{code}:{OCCASION}",
+                    alert_cause(AlertKind.SAFETY, OCCASION, code),
                     safety_message(inst, admin.answers),
                     when,
                     finished=finished,
@@ -904,18 +868,7 @@ def _replay_alerts(
             baseline = admin
             continue
         assert baseline.total is not None
-        change = scoring.reliable_change(inst, before=baseline.total, after=admin.total)
-        kinds: list[tuple[AlertKind, str]] = []
-        if change == "deteriorated":
-            kinds.append(
-                (AlertKind.DETERIORATION, deterioration_message(inst, baseline.total, admin.total))
-            )
-        if inst.bands:
-            sentence = _off_curve(
-                code, baseline.total, max(admin.session_number or 1, 1), admin.total
-            )
-            if sentence is not None:
-                kinds.append((AlertKind.NOT_ON_TRACK, sentence))
+        kinds = _score_alerts(code, baseline.total, admin.session_number, admin.total)
         for kind, message in kinds:
             previous = last.get(kind)
             if previous is not None and previous.active_at(when):
@@ -924,8 +877,7 @@ def _replay_alerts(
                 state,
                 occasion,
                 kind,
-                Severity.MEDIUM,
-                f"{kind}:{code}:{OCCASION}",
+                alert_cause(kind, OCCASION, code),
                 message,
                 when,
                 finished=finished,
@@ -951,7 +903,6 @@ def _alert(
     state: _Client,
     occasion: Occasion,
     kind: AlertKind,
-    severity: Severity,
     cause: str,
     message: str,
     created: datetime,
@@ -959,18 +910,16 @@ def _alert(
     finished: datetime | None = None,
     keep_open: bool = False,
 ) -> Alert:
-    """An alert as alerts._raise writes it, then what the therapist did with it."""
+    """An alert as the live rules raise it (alerts.new_alert), then what the therapist did."""
     history, rng = state.history, state.alert_rng
-    alert = Alert(
+    alert = new_alert(
+        kind,
+        cause,
+        message,
         client=history.require_client(),
         episode=occasion.course.episode,
         administration=occasion.admin,
-        kind=kind,
-        severity=severity,
-        severity_rank=SEVERITY_RANK[severity],
         status=AlertStatus.OPEN,
-        cause=cause,
-        message=message[:300],
         created_at=created,
     )
     if kind == AlertKind.OVERDUE or keep_open:
@@ -990,9 +939,9 @@ def _alert(
     seen_within = min(int((handled - created).total_seconds() // 60), 3 * 24 * 60)
     alert.acknowledged_by = history.therapist
     alert.acknowledged_at = created + _minutes(rng, 0, seen_within)
-    alert.status = AlertStatus.ACKNOWLEDGED
+    alert.status = check_alert_transition(alert.status, AlertStatus.ACKNOWLEDGED)
     if fate != "acknowledged":
-        alert.status = AlertStatus.RESOLVED
+        alert.status = check_alert_transition(alert.status, AlertStatus.RESOLVED)
         alert.resolved_by, alert.resolved_at = history.therapist, handled
         if kind == AlertKind.SAFETY:
             alert.action = _pick(rng, SAFETY_ACTION_WEIGHTS)
@@ -1178,7 +1127,7 @@ def _goal_schedules(
         state.assignments.append(assignment)
         group: list[Occasion] = []
         for day in planned_dates(GOAL_RATING_CADENCE, start, ends_on):
-            due = _midnight(day)
+            due = _due_at(day)
             inst = _goal_instrument()
             admin = _administration(state, assignment, inst, due, due + WINDOW, created)
             admin.goal_labels = list(labels)
@@ -1224,15 +1173,9 @@ def _rate_goals(
         while sum(values) / len(values) < floor:
             lowest = values.index(min(values))
             values[lowest] += 1
-        result = _goal_score(tuple(values))
-        admin.answers = {str(n): v for n, v in enumerate(values, start=1)}
-        admin.total = float(result.total) if result.total is not None else None
-        admin.band = result.band or ""
-        admin.caseness = result.caseness
-        admin.safety = result.safety
-        admin.prorated = result.prorated
-        admin.reason = result.reason or ""
-        admin.instrument_version = result.version
+        store_score(
+            admin, {str(n): v for n, v in enumerate(values, start=1)}, _goal_score(tuple(values))
+        )
         if baseline is None and admin.total is not None:
             baseline = admin.total
             rule = scoring.reliable_change_threshold(_goal_instrument())

@@ -2,7 +2,7 @@
 
 Call after the demo practice's appointments exist, inside the same transaction:
 
-    from continuum.wellbeing.demo import seed_wellbeing
+    from continuum.demo.wellbeing import seed_wellbeing
     seed_wellbeing(practice, options.now, random.Random(f"{options.seed}:wellbeing"))
 
 The demo therapist (therapist@example.org) gets a weight on most attended sessions of the last

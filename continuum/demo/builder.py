@@ -22,10 +22,10 @@ How it is put together:
   which skips the ORM's per-value work.
 - What happens between sessions (portal logins and check-ins, treatment plans and their
   reviews, homework, the therapist's reflections, clients who drift) is planned in between.py,
-  from a `between.Role` per client that the practice deals first (`between.between_deck`).
+  from a `history.Role` per client that the practice deals first (`between.between_deck`).
   Those rows hold encrypted text, so they always go through `bulk_create`. The plan's goals
   are rated 0-10 (measures.plan_goal_ratings), so those questionnaires are planned after the
-  plans. Last, the demo therapist's session weights come from wellbeing/demo.py.
+  plans. Last, the demo therapist's session weights come from demo/wellbeing.py.
 """
 
 from __future__ import annotations
@@ -34,10 +34,9 @@ import gc
 import random
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,11 +49,6 @@ from continuum.accounts.mfa import enrol_demo_totp
 from continuum.accounts.models import Membership, Practice, Role, User
 from continuum.audit import log as audit
 from continuum.audit.models import AuditEvent
-from continuum.care.demo import between, content
-from continuum.care.demo import measures as demo_measures
-from continuum.care.demo.endings import seed_endings
-from continuum.care.demo.measures import SafetyEvent, ScorePlan, Trajectory
-from continuum.care.demo.rows import insert_without_ids
 from continuum.care.episodes import EpisodeStatus
 from continuum.care.models import (
     Appointment,
@@ -68,7 +62,25 @@ from continuum.care.models import (
     ProgressNote,
 )
 from continuum.care.note_formats import FORMATS
-from continuum.followup.demo import seed_followup
+from continuum.care.services.notes import clean_sections
+from continuum.demo import between, content
+from continuum.demo import measures as demo_measures
+from continuum.demo.endings import seed_endings
+from continuum.demo.followup import seed_followup
+from continuum.demo.history import (
+    ClientHistory,
+    Course,
+    Profile,
+    SafetyEvent,
+    ScorePlan,
+    Slot,
+    Story,
+    Trajectory,
+    week_parity,
+)
+from continuum.demo.history import Role as BetweenRole
+from continuum.demo.rows import insert_without_ids
+from continuum.demo.wellbeing import seed_wellbeing
 from continuum.measures.models import (
     Administration,
     AdministrationStatus,
@@ -84,7 +96,6 @@ from continuum.plans.models import (
 )
 from continuum.portal.models import CheckIn, PortalSettings
 from continuum.reflections.models import Reflection
-from continuum.wellbeing.demo import seed_wellbeing
 
 LONDON = ZoneInfo(content.PRACTICE_TIME_ZONE)
 FIRST_HOUR = 8  # the earliest session starts at 08:00 local
@@ -92,7 +103,6 @@ LAST_START_HOUR = 18  # the latest starts at 18:00 and ends by 19:00
 WORKDAYS = range(5)  # regular slots are Monday to Friday (see SlotBook.take for today/tomorrow)
 BATCH_SIZE = 900  # rows per INSERT; Django lowers it further to stay under SQLite's 999 variables
 CLIENTS_PER_CHUNK = 400  # clients planned and written together, to bound memory
-EPOCH_MONDAY = date(2000, 1, 3)  # fixes which weeks are "even" for fortnightly clients
 
 # Client counts per therapist are proportional to these weights (owner, therapist, colleague,
 # then every further therapist): the default 40 clients split 10 / 18 / 12.
@@ -101,17 +111,6 @@ EXTRA_STAFF_WEIGHT = 15
 # therapist@example.org: the demo's login for a therapist's day (drifting clients, the portal
 # client, an urgent check-in and the wellbeing pattern are theirs).
 DEMO_STAFF = [spec.email for spec in content.FIXED_STAFF].index(between.DEMO_THERAPIST)
-
-
-class Story(StrEnum):
-    """The shape of a client's history with the practice."""
-
-    ACTIVE = "active"  # in therapy now, 3 to 18 months of sessions, more booked
-    REFERRAL = "referral"  # referred in the last three weeks, assessment booked
-    ENDING = "ending"  # long course, ending agreed, final sessions booked
-    ENDED = "ended"  # last session a few weeks ago
-    CLOSED = "closed"  # ended months ago and closed
-    REOPENED = "reopened"  # an earlier closed episode and a new active one
 
 
 # Share of clients with each story; the rest are ACTIVE. Practices of MIN_FOR_EVERY_STORY or
@@ -159,40 +158,12 @@ def at_local(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=LONDON).astimezone(UTC)
 
 
-def week_parity(day: date) -> int:
-    return ((day - EPOCH_MONDAY).days // 7) % 2
-
-
-def is_practice_holiday(day: date) -> bool:
-    """The practice closes from Christmas Eve to New Year's Day."""
-    return (day.month == 12 and day.day >= 24) or (day.month == 1 and day.day == 1)
-
-
 def default_now() -> datetime:
     """The current time rounded down to the hour: runs within the same hour match exactly."""
     return datetime.now(tz=UTC).replace(minute=0, second=0, microsecond=0)
 
 
 # --- Weekly session times ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Slot:
-    """A client's regular session time; `parity` picks the weeks of a fortnightly client."""
-
-    weekday: int
-    hour: int
-    parity: int | None  # None: every week
-
-    def dates(self, start: date, end: date) -> Iterator[date]:
-        """Session dates from `start` to `end` inclusive, skipping practice holidays."""
-        day = start + timedelta(days=(self.weekday - start.weekday()) % 7)
-        while day <= end:
-            if (self.parity is None or week_parity(day) == self.parity) and not (
-                is_practice_holiday(day)
-            ):
-                yield day
-            day += timedelta(days=7)
 
 
 class SlotBook:
@@ -245,73 +216,6 @@ class SlotBook:
 
 
 # --- One client's history -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Profile:
-    """Who the client is and how their therapy runs, drawn once and used by every step."""
-
-    person: content.Person
-    theme: content.Theme
-    second_theme: content.Theme | None
-    intervention: content.Intervention
-    weekly: bool
-    modality: str
-    note_format: str
-    slot: Slot
-
-
-@dataclass
-class Course:
-    """An episode of care and the dates its sessions were (or are) booked on."""
-
-    episode: Episode
-    dates: list[date]
-    ending_from: date | None = None  # sessions from this date on work towards the ending
-    unplanned: bool = False  # the client stopped coming (the last two sessions are no-shows)
-
-
-@dataclass
-class ClientHistory:
-    number: int
-    seed: int
-    now: datetime
-    practice: Practice
-    therapist: User
-    story: Story
-    profile: Profile
-    score_plan: ScorePlan | None = None  # None: no score history (referrals)
-    client: Client | None = None
-    courses: list[Course] = field(default_factory=list)
-    appointments: list[Appointment] = field(default_factory=list)
-    notes: list[ProgressNote] = field(default_factory=list)
-    addenda: list[NoteAddendum] = field(default_factory=list)
-    assignments: list[MeasureAssignment] = field(default_factory=list)
-    alerted_administrations: list[Administration] = field(default_factory=list)  # have alerts
-    administrations: list[Administration] = field(default_factory=list)  # the others
-    alerts: list[Alert] = field(default_factory=list)
-    in_session_rate: float = 0.0  # how often questionnaires are filled in at the session
-    # Goal ratings of the treatment plan's goals (planned once the plans are).
-    goal_assignments: list[MeasureAssignment] = field(default_factory=list)
-    goal_administrations: list[Administration] = field(default_factory=list)
-    # Between sessions (between.py): what the practice decided, and the rows planned.
-    role: between.Role = field(default_factory=between.Role)
-    between: between.Records = field(default_factory=between.Records)
-    portal_password: str = ""  # the demo password's hash, shared by every portal login
-
-    def rng(self, kind: str) -> random.Random:
-        """The random stream for one kind of record of this client (see the module docstring)."""
-        return random.Random(f"{self.seed}:{self.number}:{kind}")
-
-    @property
-    def today(self) -> date:
-        return self.now.astimezone(LONDON).date()
-
-    def require_client(self) -> Client:
-        """The client record (planned by the first step, which every later step follows)."""
-        if self.client is None:
-            raise LookupError("plan_clients runs before the other steps")
-        return self.client
 
 
 # --- Steps: one planning function per kind of record ---------------------------------------------
@@ -634,7 +538,7 @@ def plan_notes(history: ClientHistory) -> list[ProgressNote]:
                     client=client,
                     author=history.therapist,
                     format=profile.note_format,
-                    sections=text.sections,
+                    sections=clean_sections(profile.note_format, text.sections),
                     next_session_plan=text.next_session_plan,
                     status=NoteStatus.SIGNED,
                     signed_at=signed,
@@ -679,7 +583,7 @@ def plan_addenda(history: ClientHistory) -> list[NoteAddendum]:
 
 
 def plan_measure_assignments(history: ClientHistory) -> list[MeasureAssignment]:
-    """Measures and their scores (care/demo/measures.py): plans the administrations and
+    """Measures and their scores (demo/measures.py): plans the administrations and
     alerts too, which the next two steps hand over."""
     demo_measures.plan_measures(history)
     return history.assignments
@@ -698,7 +602,7 @@ def plan_alerts(history: ClientHistory) -> list[Alert]:
 
 
 def plan_goal_rating_assignments(history: ClientHistory) -> list[MeasureAssignment]:
-    """Goal ratings of the treatment plan's goals (care/demo/measures.py): plans their
+    """Goal ratings of the treatment plan's goals (demo/measures.py): plans their
     administrations too, which the next step hands over."""
     demo_measures.plan_goal_ratings(history)
     return history.goal_assignments
@@ -926,7 +830,7 @@ class _PracticePlan:
     formats: list[str]  # staff index → usual note format
     priority: dict[int, date]  # client number → the day (today or tomorrow) they are seen
     score_plans: list[ScorePlan | None]  # client number → their score history's shape
-    roles: list[between.Role]  # client number → what happens between their sessions
+    roles: list[BetweenRole]  # client number → what happens between their sessions
     names: set[tuple[str, str]] = field(default_factory=set)
 
 
@@ -1108,7 +1012,7 @@ def _build_demo(options: DemoOptions) -> DemoResult:
                 client_login = history.role.login
         del histories, planned
         gc.collect()  # once per chunk instead of many passes over every live row
-    # The demo therapist's own load: 12 weeks of session weights (wellbeing/demo.py).
+    # The demo therapist's own load: 12 weeks of session weights (demo/wellbeing.py).
     counts.update(seed_wellbeing(practice, options.now, random.Random(f"{options.seed}:wellbeing")))
     # Ending well and after (issue 5): a planned ending with tapering, contact policies, and
     # two clients in consented follow-up (one well, one who asked for a booster).
