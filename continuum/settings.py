@@ -69,8 +69,9 @@ MIDDLEWARE = [
     "continuum.accounts.session_limits.SessionLimitsMiddleware",
     # Staff without an enrolled second factor reach only the enrolment pages (promise 7).
     "continuum.accounts.mfa.RequireSecondFactorMiddleware",
-    # Marks reads, so break-glass grants open records for GET/HEAD only, always audited.
-    "continuum.accounts.break_glass.BreakGlassMiddleware",
+    # Who is acting (accounts/http.py actor_of); a read through a break-glass grant (GET/HEAD
+    # only) is always audited.
+    "continuum.accounts.middleware.ActorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

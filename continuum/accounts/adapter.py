@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from continuum.accounts import mfa
+from continuum.accounts.http import anonymous_actor
 from continuum.accounts.models import Membership, User
 from continuum.accounts.session_limits import LOGIN_AT
 from continuum.audit.log import record
@@ -54,12 +55,11 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
                 else None
             )
             if known is None:
-                record(None, "login.locked", request=request)
+                record(anonymous_actor(request), "login.locked")
             else:
                 record(
-                    None,
+                    anonymous_actor(request),
                     "login.locked",
-                    request=request,
                     practice=known["membership__practice_id"],
                     user_id=known["pk"],
                 )

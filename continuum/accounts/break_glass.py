@@ -1,14 +1,17 @@
 """Break-glass: an owner's emergency, read-only, time-limited access to one client's record
 (SECURITY.md promise 5).
 
-- `open_grant()` needs a reason and a time limit (at most BREAK_GLASS_MAX_HOURS), writes one
-  flagged "breakglass.open" audit row and emails the treating therapist (no clinical content,
-  no client name, no reason: "log in to see").
+- `open_grant()` needs a reason and a time limit (at most BREAK_GLASS_MAX_HOURS), writes the
+  grant and one flagged "breakglass.open" audit row in one transaction, and queues an email
+  to the treating therapist (no clinical content, no client name, no reason: "log in to
+  see").
 - While a grant is active, the care access helpers (continuum/care/access.py) also find that
   client's records for the owner, on GET and HEAD only: every write stays 404.
-- Every request served through a grant is audited flagged: the view's own audit row is
-  flagged and names the grant (audit/log.py asks `audit_flags()`); a page that writes no
-  audit row of its own gets one flagged "breakglass.read" row from `BreakGlassMiddleware`.
+- The grant an actor reads through is part of the actor (continuum/lib/actor.py): found by
+  the access helpers on a web read, or named up front by a task (`actor_for(owner,
+  grant_id=...)`), so every caller behaves the same. Every row such an actor writes is
+  flagged and names the grant (audit/log.py); a web page that writes no audit row of its
+  own gets one flagged "breakglass.read" row from `ActorMiddleware`.
 - After expiry (or revocation) the owner gets 404 again. Reflections stay author-only: their
   views filter on the author, whoever can open the client.
 """
@@ -16,114 +19,76 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django_tasks import task
 
-from continuum.accounts.http import READ_METHODS
+from continuum.accounts.actors import Actor
 from continuum.accounts.models import BreakGlassGrant, User
 from continuum.audit.log import record
 
+if TYPE_CHECKING:
+    from continuum.care.models import Client
+
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class _RequestState:
-    reading: bool
-    grant_id: int | None = None
-    client_id: int | None = None
-    audited: bool = False
-
-
-_state: ContextVar[_RequestState | None] = ContextVar("continuum_break_glass", default=None)
 
 
 def max_hours() -> int:
     return int(getattr(settings, "BREAK_GLASS_MAX_HOURS", 4))
 
 
-def active_grants(owner: Any) -> QuerySet[BreakGlassGrant]:
+def active_grants(owner: User) -> QuerySet[BreakGlassGrant]:
     return BreakGlassGrant.objects.filter(
         owner_id=owner.pk, revoked_at__isnull=True, expires_at__gt=timezone.now()
     )
 
 
-def _is_active_owner(user: Any) -> bool:
+def _is_active_owner(user: User) -> bool:
     membership = getattr(user, "membership", None)
     return bool(membership is not None and membership.is_active and membership.is_owner)
 
 
-def readable_through_grant(user: Any) -> QuerySet[BreakGlassGrant] | None:
-    """The owner's active grants when this request may read through them (a GET or HEAD in a
-    request the middleware watches), else None."""
-    state = _state.get()
-    if state is None or not state.reading or not _is_active_owner(user):
+def readable_through_grant(actor: Actor) -> QuerySet[BreakGlassGrant] | None:
+    """The grants `actor` may read through: an active owner's active grants (only the one it
+    acts through, when it names one), when the actor only reads; else None."""
+    user = actor.user
+    if not actor.reading or user is None or not _is_active_owner(user):
         return None
-    return active_grants(user)
+    grants = active_grants(user)
+    if actor.grant_id is not None:
+        grants = grants.filter(pk=actor.grant_id)
+    return grants
 
 
-def note_grant_use(user: Any, client: Any) -> None:
-    """Called by the access helpers when `user` reached `client` only through a grant."""
-    state = _state.get()
-    if state is None or state.grant_id is not None:
+def note_grant_use(actor: Actor, client: Client) -> None:
+    """Called by the access helpers when `actor` reached `client` only through a grant: the
+    actor now reads through that grant (audit.record flags its rows)."""
+    use = actor.break_glass
+    if not actor.reading:
         return
-    grant = active_grants(user).filter(client_id=client.pk).order_by("-expires_at").first()
-    if grant is not None:
-        state.grant_id = grant.pk
-        state.client_id = client.pk
+    if use.grant_id is None and actor.user is not None:
+        grant = (
+            active_grants(actor.user).filter(client_id=client.pk).order_by("-expires_at").first()
+        )
+        if grant is None:
+            return
+        use.grant_id = grant.pk
+    if use.client_id is None:
+        use.client_id = client.pk
 
 
-def audit_flags(actor: Any) -> dict[str, Any] | None:
-    """For audit/log.py: when this request reads through a grant, its rows are flagged."""
-    state = _state.get()
-    if state is None or state.grant_id is None:
-        return None
-    state.audited = True
-    return {"break_glass": state.grant_id}
-
-
-class BreakGlassMiddleware:
-    """Marks each request as reading (GET/HEAD) or not, and makes sure a request served
-    through a grant leaves a flagged audit row."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        state = _RequestState(reading=request.method in READ_METHODS)
-        token = _state.set(state)
-        try:
-            response = self.get_response(request)
-            if state.grant_id is not None and not state.audited:
-                match = getattr(request, "resolver_match", None)
-                record(
-                    request.user,
-                    "breakglass.read",
-                    BreakGlassGrant.objects.get(pk=state.grant_id),
-                    request=request,
-                    flagged=True,
-                    route=match.view_name if match is not None else "",
-                    client_id=state.client_id,
-                    status=response.status_code,
-                )
-            return response
-        finally:
-            _state.reset(token)
-
-
-@transaction.atomic
-def open_grant(
-    owner: User, client: Any, *, reason: str, hours: int, request: HttpRequest | None = None
-) -> BreakGlassGrant:
+@transaction.atomic(durable=True)
+def open_grant(actor: Actor, client: Client, *, reason: str, hours: int) -> BreakGlassGrant:
+    """The grant and its flagged audit row in one transaction; the therapist's notice is
+    queued on commit (send_notice), so a failed write sends nothing and a failed send loses
+    no grant."""
+    owner = actor.acting_user()
     if not 1 <= hours <= max_hours():
         raise ValueError("hours out of range")
     grant = BreakGlassGrant.objects.create(
@@ -133,21 +98,26 @@ def open_grant(
         expires_at=timezone.now() + timedelta(hours=hours),
     )
     record(
-        owner,
+        actor,
         "breakglass.open",
         client,
-        request=request,
         flagged=True,
         grant=grant.pk,
         hours=hours,
         therapist_id=client.therapist_id,
     )
-    therapist = client.therapist
-    transaction.on_commit(lambda: notify_therapist(therapist, grant))
+    transaction.on_commit(lambda: send_notice.enqueue(grant.pk))
     return grant
 
 
-def notify_therapist(therapist: User, grant: BreakGlassGrant) -> None:
+@task()
+def send_notice(grant_id: int) -> bool:
+    """Tell the treating therapist (run by the task worker). False if sending failed."""
+    grant = BreakGlassGrant.objects.select_related("client__therapist").get(pk=grant_id)
+    return notify_therapist(grant.client.therapist, grant)
+
+
+def notify_therapist(therapist: User, grant: BreakGlassGrant) -> bool:
     """No client name, no reason, nothing clinical: the therapist logs in to see."""
     until = timezone.localtime(grant.expires_at, timezone.get_fixed_timezone(0))
     try:
@@ -165,3 +135,5 @@ def notify_therapist(therapist: User, grant: BreakGlassGrant) -> None:
         )
     except Exception:  # the emergency access must not fail because email did
         logger.exception("break-glass notice could not be sent (grant %s)", grant.pk)
+        return False
+    return True

@@ -6,6 +6,7 @@ from typing import cast
 
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 
+from continuum.accounts.actors import Actor, Channel, practice_of
 from continuum.accounts.models import User
 
 # The methods a read-only page answers; a view adds "POST" where it takes a form.
@@ -38,3 +39,48 @@ def refuse(request: HttpRequest, *allowed: str) -> HttpResponse | None:
 def is_htmx(request: HttpRequest) -> bool:
     """Whether django-htmx's middleware marked the request as sent by htmx (False without it)."""
     return bool(getattr(request, "htmx", False))
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    # REMOTE_ADDR only: X-Forwarded-For is set by whoever sends the request. Deployments
+    # behind a proxy set it right in the proxy (see docs/deployment.md).
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def web_actor(request: HttpRequest, user: User | None = None) -> Actor:
+    """The actor of a web request: `user` (default: the request's user; None when nobody is
+    logged in), the request's IP, and whether it only reads (GET/HEAD: the one kind of
+    request a break-glass grant serves)."""
+    if user is None:
+        who = request.user
+        user = who if who.is_authenticated else None
+    return Actor(
+        user=user,
+        practice_id=practice_of(user),
+        channel=Channel.WEB,
+        ip=client_ip(request),
+        reading=request.method in READ_METHODS,
+    )
+
+
+def actor_of(request: HttpRequest) -> Actor:
+    """Who is acting in this request: built once per request and user (`ActorMiddleware`
+    reads it back after the response, for break-glass reads that wrote no audit row)."""
+    actor: Actor | None = getattr(request, "_continuum_actor", None)
+    who = request.user if request.user.is_authenticated else None
+    if actor is None or actor.user is not who:
+        actor = web_actor(request)
+        request._continuum_actor = actor  # type: ignore[attr-defined]
+    return actor
+
+
+def built_actor(request: HttpRequest) -> Actor | None:
+    """The actor `actor_of` built for this request, if any view or helper asked for it."""
+    return getattr(request, "_continuum_actor", None)
+
+
+def anonymous_actor(request: HttpRequest | None) -> Actor:
+    """Nobody logged in, or someone acting through a one-time link rather than their login
+    (whoever is logged in in this browser), or a failed login: no user, the request's IP."""
+    ip = client_ip(request) if request is not None else None
+    return Actor(user=None, practice_id=None, channel=Channel.WEB, ip=ip)

@@ -16,13 +16,14 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django_tasks import task
 
+from continuum.accounts.actors import Actor
 from continuum.accounts.models import Membership, Practice, Role, User, normalize_email
 from continuum.accounts.session_limits import end_sessions
 from continuum.audit.log import record
@@ -89,11 +90,11 @@ def link_is_valid(user: User | None, token: str) -> bool:
 
 
 @transaction.atomic
-def set_initial_password(user: User, password: str, *, request: HttpRequest | None) -> User:
+def set_initial_password(user: User, password: str, *, actor: Actor) -> User:
     """Set the password chosen through a one-time link (validated by the caller's form)."""
     user.set_password(password)
     user.save(update_fields=["password"])
-    record(user, "password.set", user, request=request)
+    record(actor, "password.set", user)
     return user
 
 
@@ -144,7 +145,7 @@ def create_practice(
         user=owner, practice=practice, role=Role.OWNER, is_clinical=clinical
     )
     record(
-        None,
+        Actor.system(),
         "practice.create",
         practice,
         practice=practice,
@@ -162,26 +163,25 @@ def invite_member(
     full_name: str,
     role: str = Role.THERAPIST,
     clinical: bool = True,
-    by: User,
-    request: HttpRequest | None = None,
+    actor: Actor,
 ) -> Membership:
     """Create the member's account and membership; the invitation email goes out on commit."""
+    by = actor.acting_user()
     email = _check_new_email(email)
     user = _create_user(email, full_name.strip(), practice.time_zone)
     membership = Membership.objects.create(
         user=user, practice=practice, role=role, is_clinical=clinical, invited_by=by
     )
     record(
-        by,
+        actor,
         "member.invite",
         membership,
-        request=request,
         practice=practice,
         user_id=user.pk,
         role=role,
         clinical=clinical,
     )
-    transaction.on_commit(lambda: send_invitation(membership, by))
+    _queue_invitation(membership, by)
     return membership
 
 
@@ -189,14 +189,30 @@ def can_resend_invitation(membership: Membership) -> bool:
     return membership.is_active and not membership.user.has_usable_password()
 
 
-def resend_invitation(
-    membership: Membership, *, by: User, request: HttpRequest | None = None
-) -> bool:
-    """Send a fresh link to a member who has not set a password yet. False if sending failed."""
+@transaction.atomic
+def resend_invitation(membership: Membership, *, actor: Actor) -> None:
+    """Queue a fresh link for a member who has not set a password yet."""
+    by = actor.acting_user()
     if not can_resend_invitation(membership):
         raise NotAllowed("This member has already set a password or is deactivated.")
-    record(by, "member.invite_resend", membership, request=request, user_id=membership.user_id)
-    return send_invitation(membership, by)
+    record(actor, "member.invite_resend", membership, user_id=membership.user_id)
+    _queue_invitation(membership, by)
+
+
+def _queue_invitation(membership: Membership, by: User) -> None:
+    """The email goes through the task queue once the transaction commits: nothing is sent
+    for a rolled-back invitation, and a restart or a mail outage loses nothing."""
+    membership_id, by_id = membership.pk, by.pk
+    transaction.on_commit(lambda: email_invitation.enqueue(membership_id, by_id))
+
+
+@task()
+def email_invitation(membership_id: int, by_id: int) -> bool:
+    """The task: email the set-password link (run by the worker). False if sending failed."""
+    membership = Membership.objects.select_related("user", "practice").get(pk=membership_id)
+    if not can_resend_invitation(membership):
+        return False  # they set a password (or were deactivated) since it was queued
+    return send_invitation(membership, User.objects.get(pk=by_id))
 
 
 def send_invitation(membership: Membership, by: User) -> bool:
@@ -221,12 +237,11 @@ def send_invitation(membership: Membership, by: User) -> bool:
 
 
 @transaction.atomic
-def deactivate_member(
-    membership: Membership, *, by: User, request: HttpRequest | None = None
-) -> Membership:
+def deactivate_member(membership: Membership, *, actor: Actor) -> Membership:
     """The member can no longer log in, and every session they are logged in with ends now
     (`end_sessions`: deleted, so reactivating them later brings none back). Their clients
     stay with them until reassigned."""
+    by = actor.acting_user()
     if membership.user_id == by.pk:
         raise NotAllowed("You cannot deactivate yourself.")
     if not membership.is_active:
@@ -237,14 +252,12 @@ def deactivate_member(
     membership.user.is_active = False
     membership.user.save(update_fields=["is_active"])
     end_sessions(membership.user)
-    record(by, "member.deactivate", membership, request=request, user_id=membership.user_id)
+    record(actor, "member.deactivate", membership, user_id=membership.user_id)
     return membership
 
 
 @transaction.atomic
-def reactivate_member(
-    membership: Membership, *, by: User, request: HttpRequest | None = None
-) -> Membership:
+def reactivate_member(membership: Membership, *, actor: Actor) -> Membership:
     if membership.is_active:
         raise NotAllowed("This member is already active.")
     membership.is_active = True
@@ -252,23 +265,22 @@ def reactivate_member(
     membership.save(update_fields=["is_active", "deactivated_at"])
     membership.user.is_active = True
     membership.user.save(update_fields=["is_active"])
-    record(by, "member.reactivate", membership, request=request, user_id=membership.user_id)
+    record(actor, "member.reactivate", membership, user_id=membership.user_id)
     return membership
 
 
 @transaction.atomic
-def reset_second_factor(
-    membership: Membership, *, by: User, request: HttpRequest | None = None
-) -> int:
+def reset_second_factor(membership: Membership, *, actor: Actor) -> int:
     """Remove the member's authenticators (TOTP and recovery codes) and end every session they
     are logged in with (`end_sessions`): whoever holds one is logged out at their next request,
     and at their next login must enrol a new authenticator before any other page. One
     "member.mfa_reset" audit row."""
+    by = actor.acting_user()
     from allauth.mfa.models import Authenticator
 
     if membership.user_id == by.pk:
         raise NotAllowed("You cannot reset your own second factor here.")
     removed, _ = Authenticator.objects.filter(user_id=membership.user_id).delete()
     end_sessions(membership.user)
-    record(by, "member.mfa_reset", membership, request=request, user_id=membership.user_id)
+    record(actor, "member.mfa_reset", membership, user_id=membership.user_id)
     return int(removed)

@@ -36,6 +36,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 from django.utils import timezone
 
+from continuum.accounts.http import web_actor
 from continuum.accounts.models import User
 from continuum.audit.log import record
 
@@ -156,7 +157,7 @@ class SessionLimitsMiddleware:
         kind = request.session.get(KIND)
         user = request.user
         if user.is_authenticated:
-            record(user, "session.expire", request=request, reason=reason)
+            record(web_actor(request, user), "session.expire", reason=reason)
         request.session.flush()
         request.user = AnonymousUser()
         messages.info(request, expiry_message(reason, kind))

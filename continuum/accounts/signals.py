@@ -20,12 +20,13 @@ from allauth.account.signals import user_logged_in
 from django.contrib.auth.signals import user_logged_out, user_login_failed
 from django.http import HttpRequest
 
+from continuum.accounts.http import anonymous_actor, web_actor
 from continuum.accounts.models import User
 from continuum.audit.log import record
 
 
 def audit_login(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
-    record(user, "login", request=request)
+    record(web_actor(request, user), "login")
 
 
 def audit_login_failed(
@@ -40,12 +41,11 @@ def audit_login_failed(
         else None
     )
     if known is None:
-        record(None, "login.failed", request=request)
+        record(anonymous_actor(request), "login.failed")
     else:
         record(
-            None,
+            anonymous_actor(request),
             "login.failed",
-            request=request,
             practice=known["membership__practice_id"],
             user_id=known["pk"],
         )
@@ -53,7 +53,7 @@ def audit_login_failed(
 
 def audit_logout(sender: Any, request: HttpRequest, user: User | None, **kwargs: Any) -> None:
     if user is not None:
-        record(user, "logout", request=request)
+        record(web_actor(request, user), "logout")
 
 
 def connect() -> None:

@@ -9,6 +9,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from continuum.accounts import services
 from continuum.accounts.forms import ChoosePasswordForm
+from continuum.accounts.http import web_actor
 
 # After the first visit the token moves from the URL into the session, and the browser is
 # sent to a URL with this placeholder instead (as Django's PasswordResetConfirmView does), so
@@ -33,7 +34,9 @@ def set_password(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
 
     form = ChoosePasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.set_initial_password(user, form.cleaned_data["new_password1"], request=request)
+        services.set_initial_password(
+            user, form.cleaned_data["new_password1"], actor=web_actor(request, user)
+        )
         del request.session[LINK_SESSION_KEY]
         # allauth's login runs its stages (MFA later) and sends its user_logged_in signal,
         # which writes the "login" audit row.

@@ -15,11 +15,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from continuum.accounts.actors import Actor
 from continuum.accounts.models import User
 from continuum.audit.log import record
 from continuum.boundaries import policy as rules
@@ -149,7 +149,7 @@ def update_policies(
     therapist: User,
     phases: Mapping[str, Mapping[str, Any]],
     *,
-    request: HttpRequest | None = None,
+    actor: Actor,
 ) -> dict[str, ContactPolicy]:
     """Save the therapist's own policies ({phase: values}); one audit row naming the phases
     and the fields that changed (never their text)."""
@@ -177,10 +177,9 @@ def update_policies(
         saved[phase] = row
     first = saved[next(iter(saved))]
     record(
-        therapist,
+        actor,
         "boundaries.update",
         first,
-        request=request,
         policy_ids={phase: row.pk for phase, row in saved.items()},
         changed=changed,
     )
@@ -368,11 +367,11 @@ def set_client_messaging(
     *,
     enabled: bool,
     reason: str = "",
-    by: User,
-    request: HttpRequest | None = None,
+    actor: Actor,
 ) -> ClientMessaging:
     """Turn portal messages off for this client (a reason is required) or back on (the
     contact policy decides again). The client's earlier messages stay in the record."""
+    by = actor.acting_user()
     reason = reason.strip()
     if not enabled and not reason:
         raise BoundaryError("Give the reason for turning messages off (it stays in the record).")
@@ -390,10 +389,9 @@ def set_client_messaging(
         client=client, enabled=enabled, reason=reason, changed_by=by
     )
     record(
-        by,
+        actor,
         "messaging.on" if enabled else "messaging.off",
         change,
-        request=request,
         practice=client.practice_id,
         client_id=client.pk,
     )
@@ -458,7 +456,7 @@ def send_client_message(
     *,
     contact: ClientContact | None = None,
     now: datetime | None = None,
-    request: HttpRequest | None = None,
+    actor: Actor,
 ) -> Message:
     """Store a message the client wrote in the portal; the same form sent again returns the
     first message.
@@ -492,10 +490,9 @@ def send_client_message(
     )
     if created:
         record(
-            client.user,
+            actor,
             "message.send",
             message,
-            request=request,
             practice=client.practice_id,
             client_id=client.pk,
             episode_id=message.episode_id,
@@ -511,14 +508,14 @@ def send_therapist_message(
     client: Client,
     data: Mapping[str, Any],
     *,
-    by: User,
-    request: HttpRequest | None = None,
+    actor: Actor,
 ) -> Message:
     """The therapist writes to the client (a reply in the thread). Writing a reply marks the
     client's unread messages read. The same form sent again returns the first message.
 
     The therapist may write even when the client cannot (to say how to reach the practice).
     """
+    by = actor.acting_user()
     key = _key(data)
     body = _body(data)
     reply_to = _reply_target(client, data.get("in_reply_to"), Direction.TO_CLIENT)
@@ -542,10 +539,9 @@ def send_therapist_message(
     if created:
         read_ids = _mark_unread(client, by, before=message.created_at)
         record(
-            by,
+            actor,
             "message.reply",
             message,
-            request=request,
             practice=client.practice_id,
             client_id=client.pk,
             episode_id=message.episode_id,
@@ -569,9 +565,10 @@ def _mark_unread(client: Client, by: User, *, before: datetime | None = None) ->
 
 
 @transaction.atomic
-def mark_read(message: Message, *, by: User, request: HttpRequest | None = None) -> Message:
+def mark_read(message: Message, *, actor: Actor) -> Message:
     """The therapist has read this client message (already read, or their own: no change and
     no audit row)."""
+    by = actor.acting_user()
     if not message.from_client or message.read_at is not None:
         return message
     now = timezone.now()
@@ -581,10 +578,9 @@ def mark_read(message: Message, *, by: User, request: HttpRequest | None = None)
     if updated:
         message.read_at, message.read_by = now, by
         record(
-            by,
+            actor,
             "message.read",
             message,
-            request=request,
             practice=message.client.practice_id,
             client_id=message.client_id,
         )
@@ -592,15 +588,15 @@ def mark_read(message: Message, *, by: User, request: HttpRequest | None = None)
 
 
 @transaction.atomic
-def mark_all_read(client: Client, *, by: User, request: HttpRequest | None = None) -> list[int]:
+def mark_all_read(client: Client, *, actor: Actor) -> list[int]:
     """Mark every unread message from the client read; the ids marked (none: no audit row)."""
+    by = actor.acting_user()
     ids = _mark_unread(client, by)
     if ids:
         record(
-            by,
+            actor,
             "message.read_all",
             client,
-            request=request,
             practice=client.practice_id,
             message_ids=ids,
         )

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from continuum.accounts import break_glass
 from continuum.accounts.access import owned_practice_id
+from continuum.accounts.actors import Actor
 from continuum.accounts.models import User
 from continuum.care.models import Appointment, Client, ClientQuerySet, Episode, ProgressNote
 
@@ -31,53 +32,55 @@ def clients_for(user: User) -> ClientQuerySet:
     return Client.objects.for_therapist(user)
 
 
-def _readable_clients(user: User) -> QuerySet[Client]:
-    """clients_for(user), plus, on a read with an active break-glass grant, that client."""
-    grants = break_glass.readable_through_grant(user)
+def _readable_clients(actor: Actor) -> QuerySet[Client]:
+    """The actor's clients, plus, when it reads with an active break-glass grant, that
+    client (the same for a web read and for a task acting through a grant)."""
+    user = actor.acting_user()
+    grants = break_glass.readable_through_grant(actor)
     if grants is None:
         return clients_for(user)
     return clients_for(user) | Client.objects.filter(
-        pk__in=grants.values("client_id"), practice_id=user.membership.practice_id
+        pk__in=grants.values("client_id"), practice_id=actor.practice_id
     )
 
 
-def _checked(user: User, obj: M, client: Client) -> M:
-    if client.therapist_id != getattr(user, "pk", None):
-        break_glass.note_grant_use(user, client)
+def _checked(actor: Actor, obj: M, client: Client) -> M:
+    if actor.user is None or client.therapist_id != actor.user.pk:
+        break_glass.note_grant_use(actor, client)
     return obj
 
 
-def get_client_for(user: User, client_id: int) -> Client:
-    client = get_object_or_404(_readable_clients(user), pk=client_id)
-    return _checked(user, client, client)
+def get_client_for(actor: Actor, client_id: int) -> Client:
+    client = get_object_or_404(_readable_clients(actor), pk=client_id)
+    return _checked(actor, client, client)
 
 
-def get_episode_for(user: User, episode_id: int) -> Episode:
+def get_episode_for(actor: Actor, episode_id: int) -> Episode:
     episode = get_object_or_404(
-        Episode.objects.select_related("client").filter(client__in=_readable_clients(user)),
+        Episode.objects.select_related("client").filter(client__in=_readable_clients(actor)),
         pk=episode_id,
     )
-    return _checked(user, episode, episode.client)
+    return _checked(actor, episode, episode.client)
 
 
-def get_appointment_for(user: User, appointment_id: int) -> Appointment:
+def get_appointment_for(actor: Actor, appointment_id: int) -> Appointment:
     appointment = get_object_or_404(
         Appointment.objects.select_related("client", "episode").filter(
-            client__in=_readable_clients(user)
+            client__in=_readable_clients(actor)
         ),
         pk=appointment_id,
     )
-    return _checked(user, appointment, appointment.client)
+    return _checked(actor, appointment, appointment.client)
 
 
-def get_note_for(user: User, note_id: int) -> ProgressNote:
+def get_note_for(actor: Actor, note_id: int) -> ProgressNote:
     note = get_object_or_404(
         ProgressNote.objects.select_related("client", "appointment", "signed_by").filter(
-            client__in=_readable_clients(user)
+            client__in=_readable_clients(actor)
         ),
         pk=note_id,
     )
-    return _checked(user, note, note.client)
+    return _checked(actor, note, note.client)
 
 
 # --- The client portal: a logged-in client sees only their own record --------------------------

@@ -4,7 +4,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.http import READ_METHODS, AuthenticatedRequest, refuse
+from continuum.accounts.http import READ_METHODS, AuthenticatedRequest, actor_of, refuse
 from continuum.audit.log import record
 from continuum.care.access import get_appointment_for
 from continuum.continuity.brief import build_brief
@@ -22,12 +22,12 @@ def day(request: AuthenticatedRequest) -> HttpResponse:
 
 @clinician_required
 def brief(request: AuthenticatedRequest, appointment_id: int) -> HttpResponse:
-    appointment = get_appointment_for(request.user, appointment_id)
+    appointment = get_appointment_for(actor_of(request), appointment_id)
     # Checked after the lookup, so an outsider gets the same 404 whatever the method.
     if (refused := refuse(request, *READ_METHODS)) is not None:
         return refused
     the_brief = build_brief(appointment, request.user)
-    record(request.user, "brief.view", appointment, request=request)
+    record(actor_of(request), "brief.view", appointment)
     return render(
         request,
         "continuity/brief.html",

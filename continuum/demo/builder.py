@@ -45,6 +45,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.deletion import ProtectedError
 
+from continuum.accounts.actors import Actor
 from continuum.accounts.mfa import enrol_demo_totp
 from continuum.accounts.models import Membership, Practice, Role, User
 from continuum.audit import log as audit
@@ -1019,7 +1020,7 @@ def _build_demo(options: DemoOptions) -> DemoResult:
     counts.update(seed_endings(practice, options.now, random.Random(f"{options.seed}:endings")))
     counts.update(seed_followup(practice, options.now, random.Random(f"{options.seed}:followup")))
     audit.record(
-        None,
+        Actor.system(),
         "demo.seed",
         practice,
         seed=options.seed,
@@ -1115,5 +1116,5 @@ def delete_demo() -> int | None:
             "other records still point at the demo practice; use a fresh database to rebuild it"
         ) from exc
     if practice_id is not None:
-        audit.record(None, "demo.delete", None, practice_id=practice_id)
+        audit.record(Actor.system(), "demo.delete", None, practice_id=practice_id)
     return practice_id

@@ -16,9 +16,9 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
-from django.http import HttpRequest
 from django.utils import timezone
 
+from continuum.accounts.actors import Actor
 from continuum.audit.log import record
 from continuum.care.episodes import LABELS, EpisodeStatus
 from continuum.care.models import Client, Episode
@@ -54,11 +54,10 @@ def _lock_episode(episode: Episode) -> Episode:
 
 
 @transaction.atomic
-def request_readiness(
-    episode: Episode, *, by: Any, request: HttpRequest | None = None
-) -> tuple[ReadinessRequest, bool]:
+def request_readiness(episode: Episode, *, actor: Actor) -> tuple[ReadinessRequest, bool]:
     """Ask the client, in the portal, how ready they feel. (request, created): an unanswered
     request is not sent twice."""
+    by = actor.acting_user()
     locked = _lock_episode(episode)
     if locked.status not in (EpisodeStatus.ACTIVE, EpisodeStatus.ENDING):
         raise EndingError(
@@ -76,10 +75,9 @@ def request_readiness(
         return existing, False
     asked = ReadinessRequest.objects.create(episode=locked, client=client, requested_by=by)
     record(
-        by,
+        actor,
         "ending.readiness_request",
         asked,
-        request=request,
         client_id=client.pk,
         episode_id=locked.pk,
     )
@@ -90,10 +88,9 @@ def request_readiness(
 def answer_readiness(
     asked: ReadinessRequest,
     *,
-    by: Any,
+    actor: Actor,
     readiness: int,
     worries: str,
-    request: HttpRequest | None = None,
 ) -> ReadinessRequest:
     """The client's answers (once: a second send of the same form changes nothing)."""
     locked = ReadinessRequest.objects.select_for_update().get(pk=asked.pk)
@@ -104,10 +101,9 @@ def answer_readiness(
     locked.answered_at = timezone.now()
     locked.save(update_fields=["readiness", "worries", "answered_at"])
     record(
-        by,
+        actor,
         "ending.readiness_answer",
         locked,
-        request=request,
         practice=locked.client.practice_id,
         client_id=locked.client_id,
         episode_id=locked.episode_id,
@@ -171,14 +167,14 @@ def _check_terms(locked: Episode, terms: PlanTerms, taper: Tapering | None) -> N
 def agree_termination_plan(
     episode: Episode,
     *,
-    by: Any,
+    actor: Actor,
     terms: PlanTerms,
     taper: Tapering | None = None,
-    request: HttpRequest | None = None,
 ) -> TerminationPlan:
     """Record the plan agreed with the client, book its tapering sessions and move an active
     episode to `ending`. On an episode already ending, the plan changes (a new version the
     client accepts again). Raises EndingError or AppointmentClash, writing nothing."""
+    by = actor.user
     locked = _lock_episode(episode)
     if locked.status not in (EpisodeStatus.ACTIVE, EpisodeStatus.ENDING):
         raise EndingError(
@@ -205,22 +201,20 @@ def agree_termination_plan(
     if taper is not None and taper.starts:
         booked = book_appointments(
             locked.client,
-            by=by,
             starts=taper.starts,
             duration_minutes=taper.duration_minutes,
             modality=taper.modality,
             allow_overlap=taper.allow_overlap,
-            request=request,
+            actor=actor,
         )
         plan.appointments.add(*booked)
     moved = locked.status == EpisodeStatus.ACTIVE
     if moved:
         transition_episode(locked, EpisodeStatus.ENDING, by)
     record(
-        by,
+        actor,
         "ending.plan.agree" if created else "ending.plan.update",
         plan,
-        request=request,
         client_id=locked.client_id,
         episode_id=locked.pk,
         version=plan.version,
@@ -233,9 +227,7 @@ def agree_termination_plan(
 
 
 @transaction.atomic
-def accept_termination_plan(
-    plan: TerminationPlan, *, by: Any, version: int, request: HttpRequest | None = None
-) -> bool:
+def accept_termination_plan(plan: TerminationPlan, *, actor: Actor, version: int) -> bool:
     """The client accepts the version they read. False if they already had."""
     locked = TerminationPlan.objects.select_for_update().select_related("client").get(pk=plan.pk)
     if locked.version != version:
@@ -248,10 +240,9 @@ def accept_termination_plan(
     locked.accepted_version = locked.version
     locked.save(update_fields=["client_accepted_at", "accepted_version"])
     record(
-        by,
+        actor,
         "ending.plan.accept",
         locked,
-        request=request,
         practice=locked.client.practice_id,
         client_id=locked.client_id,
         episode_id=locked.episode_id,
@@ -269,13 +260,13 @@ def accept_termination_plan(
 def add_referral(
     episode: Episode,
     *,
-    by: Any,
+    actor: Actor,
     name: str,
     service: str,
     contact: str,
     reason: str,
-    request: HttpRequest | None = None,
 ) -> Referral:
+    by = actor.acting_user()
     locked = _lock_episode(episode)
     if locked.status == EpisodeStatus.CLOSED:
         raise EndingError("This episode is closed; referrals can no longer be added to it.")
@@ -289,10 +280,9 @@ def add_referral(
         created_by=by,
     )
     record(
-        by,
+        actor,
         "ending.referral.add",
         referral,
-        request=request,
         client_id=locked.client_id,
         episode_id=locked.pk,
     )
@@ -300,15 +290,14 @@ def add_referral(
 
 
 @transaction.atomic
-def remove_referral(referral: Referral, *, by: Any, request: HttpRequest | None = None) -> None:
+def remove_referral(referral: Referral, *, actor: Actor) -> None:
     locked = _lock_episode(referral.episode)
     if locked.status == EpisodeStatus.CLOSED:
         raise EndingError("This episode is closed; its referrals stay as they are.")
     record(
-        by,
+        actor,
         "ending.referral.remove",
         referral,
-        request=request,
         client_id=locked.client_id,
         episode_id=locked.pk,
     )
@@ -355,12 +344,12 @@ def _unplanned_row(locked: Episode, by: Any) -> UnplannedEnding:
 def save_unplanned(
     episode: Episode,
     *,
-    by: Any,
+    actor: Actor,
     letter: str,
     closing_note: str,
-    request: HttpRequest | None = None,
 ) -> UnplannedEnding:
     """Keep the letter and the closing note (the episode stays as it is)."""
+    by = actor.user
     locked = _lock_episode(episode)
     if locked.status not in (EpisodeStatus.ACTIVE, EpisodeStatus.ENDING):
         raise EndingError(f"This episode is already {_status_label(locked)}.")
@@ -368,10 +357,9 @@ def save_unplanned(
     row.letter, row.closing_note, row.updated_at = letter, closing_note, timezone.now()
     row.save()
     record(
-        by,
+        actor,
         "ending.unplanned.save",
         row,
-        request=request,
         client_id=locked.client_id,
         episode_id=locked.pk,
     )
@@ -382,13 +370,13 @@ def save_unplanned(
 def end_unplanned(
     episode: Episode,
     *,
-    by: Any,
+    actor: Actor,
     letter: str,
     closing_note: str,
     end_date: date | None = None,
-    request: HttpRequest | None = None,
 ) -> UnplannedEnding:
     """End the episode as unplanned (active or ending → ended), with its closing note."""
+    by = actor.user
     locked = _lock_episode(episode)
     if locked.status not in (EpisodeStatus.ACTIVE, EpisodeStatus.ENDING):
         raise EndingError(f"This episode is already {_status_label(locked)}.")
@@ -401,10 +389,9 @@ def end_unplanned(
     row.save()
     transition_episode(locked, EpisodeStatus.ENDED, by, end_date=end_date, unplanned=True)
     record(
-        by,
+        actor,
         "ending.unplanned.end",
         row,
-        request=request,
         client_id=locked.client_id,
         episode_id=locked.pk,
     )
@@ -423,16 +410,16 @@ RELAPSE_FIELDS = ("warning_signs", "what_helps", "contacts", "booster_when")
 def save_relapse_plan(
     client: Client,
     *,
-    by: Any,
+    actor: Actor,
     episode: Episode | None,
     warning_signs: str,
     what_helps: str,
     contacts: str,
     booster_when: str,
     shared_with_client: bool,
-    request: HttpRequest | None = None,
 ) -> RelapsePreventionPlan:
     """Save a new version of the client's relapse-prevention plan."""
+    by = actor.acting_user()
     texts = {
         "warning_signs": warning_signs,
         "what_helps": what_helps,
@@ -453,10 +440,9 @@ def save_relapse_plan(
         **texts,
     )
     record(
-        by,
+        actor,
         "relapse_plan.save",
         plan,
-        request=request,
         client_id=client.pk,
         version=plan.version,
         shared=shared_with_client,

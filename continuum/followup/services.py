@@ -19,9 +19,9 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
-from django.http import HttpRequest
 from django.utils import timezone
 
+from continuum.accounts.actors import Actor
 from continuum.audit.log import record
 from continuum.care.episodes import OPEN_STATUSES, EpisodeStatus
 from continuum.care.models import Client, Episode
@@ -240,10 +240,9 @@ def _new_consent(episode: Episode, terms: Terms, *, by: Any, status: str) -> Fol
 
 
 @transaction.atomic
-def record_consent(
-    episode: Episode, terms: Terms, *, by: Any, request: HttpRequest | None = None
-) -> FollowUpConsent:
+def record_consent(episode: Episode, terms: Terms, *, actor: Actor) -> FollowUpConsent:
     """The therapist records the consent the client gave them (in the final session, say)."""
+    by = actor.user
     _check_episode(episode)
     terms = _check_terms(episode, terms)
     consent = _new_consent(episode, terms, by=by, status=CS.ACTIVE)
@@ -252,10 +251,9 @@ def record_consent(
     consent.save(update_fields=["recorded_by", "consented_at"])
     _begin(consent, by=by)
     record(
-        by,
+        actor,
         "followup.consent_record",
         consent,
-        request=request,
         practice=episode.client.practice_id,
         client_id=episode.client_id,
         episode_id=episode.pk,
@@ -267,18 +265,16 @@ def record_consent(
 
 
 @transaction.atomic
-def offer_follow_up(
-    episode: Episode, terms: Terms, *, by: Any, request: HttpRequest | None = None
-) -> FollowUpConsent:
+def offer_follow_up(episode: Episode, terms: Terms, *, actor: Actor) -> FollowUpConsent:
     """The therapist offers follow-up; the client accepts or declines it in the portal."""
+    by = actor.user
     _check_episode(episode)
     terms = _check_terms(episode, terms)
     consent = _new_consent(episode, terms, by=by, status=CS.OFFERED)
     record(
-        by,
+        actor,
         "followup.offer",
         consent,
-        request=request,
         practice=episode.client.practice_id,
         client_id=episode.client_id,
         episode_id=episode.pk,
@@ -294,10 +290,9 @@ def _lock(consent: FollowUpConsent) -> FollowUpConsent:
 
 
 @transaction.atomic
-def accept_offer(
-    consent: FollowUpConsent, *, by: Any, request: HttpRequest | None = None
-) -> FollowUpConsent:
+def accept_offer(consent: FollowUpConsent, *, actor: Actor) -> FollowUpConsent:
     """The client opts in from the portal."""
+    by = actor.user
     locked = _lock(consent)
     if locked.status == CS.ACTIVE:
         return locked  # a second tap
@@ -309,10 +304,9 @@ def accept_offer(
     locked.save(update_fields=["status", "consented_at"])
     _begin(locked, by=by)
     record(
-        by,
+        actor,
         "followup.consent_accept",
         locked,
-        request=request,
         practice=locked.client.practice_id,
         client_id=locked.client_id,
         episode_id=locked.episode_id,
@@ -321,9 +315,7 @@ def accept_offer(
 
 
 @transaction.atomic
-def decline_offer(
-    consent: FollowUpConsent, *, by: Any, request: HttpRequest | None = None
-) -> FollowUpConsent:
+def decline_offer(consent: FollowUpConsent, *, actor: Actor) -> FollowUpConsent:
     locked = _lock(consent)
     if locked.status == CS.DECLINED:
         return locked
@@ -332,10 +324,9 @@ def decline_offer(
     locked.declined_at = timezone.now()
     locked.save(update_fields=["status", "declined_at"])
     record(
-        by,
+        actor,
         "followup.consent_decline",
         locked,
-        request=request,
         practice=locked.client.practice_id,
         client_id=locked.client_id,
         episode_id=locked.episode_id,
@@ -363,10 +354,9 @@ def _end(locked: FollowUpConsent, status: str, *, by: Any, now: datetime) -> int
 
 
 @transaction.atomic
-def withdraw(
-    consent: FollowUpConsent, *, by: Any, request: HttpRequest | None = None
-) -> FollowUpConsent:
+def withdraw(consent: FollowUpConsent, *, actor: Actor) -> FollowUpConsent:
     """The client withdraws (one tap in the portal), or the therapist records that they did."""
+    by = actor.user
     locked = _lock(consent)
     if locked.status == CS.WITHDRAWN:
         return locked
@@ -374,10 +364,9 @@ def withdraw(
         raise FollowUpError("This follow-up is not active, so there is nothing to withdraw from.")
     cancelled = _end(locked, CS.WITHDRAWN, by=by, now=timezone.now())
     record(
-        by,
+        actor,
         "followup.withdraw",
         locked,
-        request=request,
         practice=locked.client.practice_id,
         client_id=locked.client_id,
         episode_id=locked.episode_id,
@@ -401,7 +390,7 @@ def expire_consents(now: datetime) -> list[int]:
                 continue
             cancelled = _end(locked, CS.EXPIRED, by=None, now=now)
             record(
-                None,
+                Actor.system(),
                 "followup.expire",
                 locked,
                 practice=locked.client.practice_id,
@@ -427,7 +416,7 @@ def mark_missed(now: datetime) -> int:
         FollowUpCheckIn.objects.filter(pk__in=missed, status=CIS.SCHEDULED).update(
             status=CIS.MISSED
         )
-        record(None, "followup.checkins_missed", None, checkin_ids=missed)
+        record(Actor.system(), "followup.checkins_missed", None, checkin_ids=missed)
     return len(missed)
 
 
@@ -444,7 +433,7 @@ def end_orphaned(now: datetime) -> list[int]:
                 continue
             cancelled = _end(locked, CS.EXPIRED, by=None, now=now)
             record(
-                None,
+                Actor.system(),
                 "followup.expire",
                 locked,
                 practice=locked.client.practice_id,
@@ -591,10 +580,9 @@ def review_answers(checkin: FollowUpCheckIn, admins: Sequence[Administration]) -
 def submit_checkin(
     checkin: FollowUpCheckIn,
     *,
-    by: Any,
+    actor: Actor,
     answers: Mapping[str, Mapping[str, int | None]],
     how_are_you: str,
-    request: HttpRequest | None = None,
 ) -> FollowUpCheckIn:
     """The client answers a follow-up check-in (their short questionnaire and their words).
 
@@ -626,15 +614,14 @@ def submit_checkin(
             try:
                 assignment = measures.assign_measure(
                     locked.episode,
-                    by=by,
                     instrument=code,
                     cadence="once",
                     starts_on=today,
-                    request=request,
                     allow_follow_up=True,
+                    actor=actor,
                 )
                 admin = measures.submit_in_portal(
-                    assignment.administrations.get(), given, by=by, request=request
+                    assignment.administrations.get(), given, actor=actor
                 )
             except (measures.MeasureError, scoring.ScoringError) as error:
                 raise FollowUpError(str(error)) from None
@@ -650,10 +637,9 @@ def submit_checkin(
     locked.save(update_fields=["status", "how_are_you", "answered_at", "flags"])
     locked.administrations.set(admins)
     record(
-        by,
+        actor,
         "followup.checkin_answer",
         locked,
-        request=request,
         practice=locked.client.practice_id,
         client_id=locked.client_id,
         episode_id=locked.episode_id,
@@ -666,9 +652,8 @@ def submit_checkin(
 
 
 @transaction.atomic
-def mark_seen(
-    checkin: FollowUpCheckIn, *, by: Any, request: HttpRequest | None = None
-) -> FollowUpCheckIn:
+def mark_seen(checkin: FollowUpCheckIn, *, actor: Actor) -> FollowUpCheckIn:
+    by = actor.user
     locked = FollowUpCheckIn.objects.select_for_update().select_related("client").get(pk=checkin.pk)
     if not locked.is_answered:
         raise FollowUpError("Only an answered check-in can be marked seen.")
@@ -676,10 +661,9 @@ def mark_seen(
         locked.seen_at, locked.seen_by = timezone.now(), by
         locked.save(update_fields=["seen_at", "seen_by"])
         record(
-            by,
+            actor,
             "followup.checkin_seen",
             locked,
-            request=request,
             practice=locked.client.practice_id,
             client_id=locked.client_id,
         )
@@ -700,10 +684,9 @@ def open_booster(client: Client) -> BoosterRequest | None:
 def request_booster(
     client: Client,
     *,
-    by: Any,
+    actor: Actor,
     reason: str,
     checkin: FollowUpCheckIn | None = None,
-    request: HttpRequest | None = None,
 ) -> BoosterRequest:
     """The client asks for a booster session (any time during follow-up). A second request
     while one is open returns the open one."""
@@ -735,10 +718,9 @@ def request_booster(
             raise
         return found
     record(
-        by,
+        actor,
         "followup.booster_request",
         booster,
-        request=request,
         practice=client.practice_id,
         client_id=client.pk,
         episode_id=consent.episode_id,
@@ -759,26 +741,25 @@ def _lock_booster(booster: BoosterRequest) -> BoosterRequest:
 def accept_booster(
     booster: BoosterRequest,
     *,
-    by: Any,
+    actor: Actor,
     starts_at: datetime,
     duration_minutes: int,
     modality: str,
     allow_overlap: bool = False,
-    request: HttpRequest | None = None,
 ) -> BoosterRequest:
     """Book the booster session. Raises care's AppointmentClash (nothing written) on overlap."""
+    by = actor.user
     locked = _lock_booster(booster)
     _check(BOOSTER_TRANSITIONS, locked.status, BoosterStatus.BOOKED, "booster request")
     if starts_at <= timezone.now():
         raise FollowUpError("Choose a time in the future for the booster session.")
     [appointment] = appointment_services.book_appointments(
         locked.client,
-        by=by,
         starts=[starts_at],
         duration_minutes=duration_minutes,
         modality=modality,
         allow_overlap=allow_overlap,
-        request=request,
+        actor=actor,
     )
     # The booster belongs to the follow-up episode (care links bookings to open episodes only).
     appointment.episode_id = locked.episode_id
@@ -788,10 +769,9 @@ def accept_booster(
     locked.appointment = appointment
     locked.save(update_fields=["status", "decided_by", "decided_at", "appointment"])
     record(
-        by,
+        actor,
         "followup.booster_accept",
         locked,
-        request=request,
         practice=locked.client.practice_id,
         client_id=locked.client_id,
         appointment_id=appointment.pk,
@@ -800,10 +780,9 @@ def accept_booster(
 
 
 @transaction.atomic
-def decline_booster(
-    booster: BoosterRequest, *, by: Any, referral: str, request: HttpRequest | None = None
-) -> BoosterRequest:
+def decline_booster(booster: BoosterRequest, *, actor: Actor, referral: str) -> BoosterRequest:
     """Decline with a referral: where the client can get help instead (required)."""
+    by = actor.user
     text = _clean_text(referral, "the referral")
     if not text:
         raise FollowUpError("Write the referral: where the client can get help instead.")
@@ -814,10 +793,9 @@ def decline_booster(
     locked.referral = text
     locked.save(update_fields=["status", "decided_by", "decided_at", "referral"])
     record(
-        by,
+        actor,
         "followup.booster_decline",
         locked,
-        request=request,
         practice=locked.client.practice_id,
         client_id=locked.client_id,
     )
@@ -838,13 +816,13 @@ def latest_episode(client: Client) -> Episode | None:
 def reopen_care(
     client: Client,
     *,
-    by: Any,
+    actor: Actor,
     referral_reason: str,
     start_date: date,
-    request: HttpRequest | None = None,
 ) -> Episode:
     """A new episode linked to the last one. An active follow-up ends (superseded) and its
     episode closes first; an ended episode without follow-up closes too."""
+    by = actor.user
     previous = latest_episode(client)
     if previous is None or previous.status not in (
         EpisodeStatus.ENDED,
@@ -882,10 +860,9 @@ def reopen_care(
     episode.previous = previous
     episode.save(update_fields=["previous"])
     record(
-        by,
+        actor,
         "followup.reopen",
         episode,
-        request=request,
         practice=client.practice_id,
         client_id=client.pk,
         previous_episode_id=previous.pk,

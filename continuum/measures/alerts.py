@@ -27,9 +27,9 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
-from django.http import HttpRequest
 from django.utils import timezone
 
+from continuum.accounts.actors import Actor
 from continuum.audit import log as audit
 from continuum.care.episodes import OPEN_STATUSES
 from continuum.measures import scoring, trajectories
@@ -306,7 +306,7 @@ def raise_overdue_alerts(now: datetime | None = None) -> list[Alert]:
             )
             if alert is not None:
                 audit.record(
-                    None,
+                    Actor.system(),
                     "measures.alert_raise",
                     alert,
                     practice=admin.client.practice_id,
@@ -345,7 +345,8 @@ def _zone(name: str) -> Any:
 
 
 @transaction.atomic
-def acknowledge(alert: Alert, *, by: Any, request: HttpRequest | None = None) -> Alert:
+def acknowledge(alert: Alert, *, actor: Actor) -> Alert:
+    by = actor.user
     locked = Alert.objects.select_for_update().get(pk=alert.pk)
     try:
         check_alert_transition(locked.status, AlertStatus.ACKNOWLEDGED)
@@ -355,10 +356,9 @@ def acknowledge(alert: Alert, *, by: Any, request: HttpRequest | None = None) ->
     locked.acknowledged_by, locked.acknowledged_at = by, timezone.now()
     locked.save(update_fields=["status", "acknowledged_by", "acknowledged_at"])
     audit.record(
-        by,
+        actor,
         "measures.alert_acknowledge",
         locked,
-        request=request,
         practice=alert.client.practice_id,
         kind=locked.kind,
         status=locked.status,
@@ -370,12 +370,12 @@ def acknowledge(alert: Alert, *, by: Any, request: HttpRequest | None = None) ->
 def resolve(
     alert: Alert,
     *,
-    by: Any,
+    actor: Actor,
     action: str = "",
     action_note: str = "",
-    request: HttpRequest | None = None,
 ) -> Alert:
     """Resolve an alert. A safety alert needs the action taken (and a note for "other")."""
+    by = actor.user
     locked = Alert.objects.select_for_update().get(pk=alert.pk)
     try:
         check_alert_transition(locked.status, AlertStatus.RESOLVED)
@@ -398,14 +398,12 @@ def resolve(
         locked.acknowledged_by, locked.acknowledged_at = by, now
     locked.save()
     audit.record(
-        by,
+        actor,
         "measures.alert_resolve",
         locked,
-        request=request,
         practice=alert.client.practice_id,
         kind=locked.kind,
         taken=action,
-        # Whether a note was written, never the note (free text stays out of the audit log).
         noted=bool(action_note),
     )
     return locked

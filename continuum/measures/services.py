@@ -22,10 +22,10 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from continuum.accounts.actors import Actor
 from continuum.audit import log as audit
 from continuum.care.episodes import OPEN_STATUSES, EpisodeStatus
 from continuum.care.models import Appointment, AppointmentStatus, Episode
@@ -207,13 +207,12 @@ def _schedule(assignment: MeasureAssignment, tz_name: str) -> list[Administratio
 def assign_measure(
     episode: Episode,
     *,
-    by: Any,
+    actor: Actor,
     instrument: str,
     cadence: str,
     starts_on: date,
     ends_on: date | None = None,
     goal_labels: Sequence[str] = (),
-    request: HttpRequest | None = None,
     allow_follow_up: bool = False,
 ) -> MeasureAssignment:
     """Assign a measure to an open episode and create its pending administrations.
@@ -221,6 +220,7 @@ def assign_measure(
     `allow_follow_up`: the follow-up app asks its short questionnaire of an episode in
     consented follow-up (continuum/followup/services.py).
     """
+    by = actor.acting_user()
     allowed = OPEN_STATUSES + ((EpisodeStatus.FOLLOW_UP,) if allow_follow_up else ())
     if episode.status not in allowed:
         raise MeasureError("Measures can be assigned only while the episode is open.")
@@ -246,10 +246,9 @@ def assign_measure(
         )
     Administration.objects.bulk_create(planned)
     audit.record(
-        by,
+        actor,
         "measures.assign",
         assignment,
-        request=request,
         practice=episode.client.practice_id,
         episode=episode.pk,
         instrument=inst.code,
@@ -260,9 +259,7 @@ def assign_measure(
 
 
 @transaction.atomic
-def stop_assignment(
-    assignment: MeasureAssignment, *, by: Any, request: HttpRequest | None = None
-) -> int:
+def stop_assignment(assignment: MeasureAssignment, *, actor: Actor) -> int:
     """Stop a schedule: its pending administrations are withdrawn (their links stop working)."""
     locked = MeasureAssignment.objects.select_for_update().get(pk=assignment.pk)
     if not locked.active:
@@ -274,10 +271,9 @@ def stop_assignment(
         status=A.EXPIRED
     )
     audit.record(
-        by,
+        actor,
         "measures.assignment_stop",
         locked,
-        request=request,
         practice=locked.episode.client.practice_id,
         episode=locked.episode_id,
         withdrawn=withdrawn,
@@ -342,7 +338,7 @@ def sync_session_schedules(now: datetime | None = None) -> tuple[int, int]:
             )
             if new or gone:
                 audit.record(
-                    None,
+                    Actor.system(),
                     "measures.schedule_sync",
                     assignment,
                     practice=assignment.episode.client.practice_id,
@@ -380,9 +376,7 @@ def link_url(admin: Administration, now: datetime | None = None) -> str | None:
 
 
 @transaction.atomic
-def issue_link(
-    admin: Administration, *, by: Any, request: HttpRequest | None = None
-) -> Administration:
+def issue_link(admin: Administration, *, actor: Actor) -> Administration:
     """A fresh link for a pending administration; any earlier link stops working."""
     locked = Administration.objects.select_for_update().get(pk=admin.pk)
     if locked.status != A.PENDING:
@@ -392,10 +386,9 @@ def issue_link(
     locked.link_issued_at = timezone.now().replace(microsecond=0)
     locked.save(update_fields=["token_nonce", "link_issued_at"])
     audit.record(
-        by,
+        actor,
         "measures.link_issue",
         locked,
-        request=request,
         practice=admin.client.practice_id,
         instrument=locked.instrument,
     )
@@ -485,7 +478,7 @@ def _close_overdue(admin: Administration, now: datetime) -> list[int]:
 
 @transaction.atomic
 def submit_by_link(
-    token: str, answers: Mapping[str, int | None], *, request: HttpRequest | None = None
+    token: str, answers: Mapping[str, int | None], *, actor: Actor
 ) -> Administration:
     """The client's answers through a one-time link. LinkError if the link does not work."""
     admin = administration_for_token(token, lock=True)
@@ -494,10 +487,9 @@ def submit_by_link(
     raised = _complete(admin, answers, entered_by=None, now=now)
     settled = _close_overdue(admin, now)
     audit.record(
-        None,
+        actor,
         "measures.complete",
         admin,
-        request=request,
         practice=admin.client.practice_id,
         via="link",
         instrument=admin.instrument,
@@ -511,10 +503,9 @@ def _complete_pending(
     admin: Administration,
     answers: Mapping[str, int | None],
     *,
-    by: Any,
+    actor: Actor,
     entered_by: Any,
     via: str,
-    request: HttpRequest | None,
 ) -> Administration:
     """Score a pending administration, raise its alerts, settle an overdue alert, audit once."""
     locked = Administration.objects.select_for_update().get(pk=admin.pk)
@@ -524,10 +515,9 @@ def _complete_pending(
     raised = _complete(locked, answers, entered_by=entered_by, now=now)
     settled = _close_overdue(locked, now)
     audit.record(
-        by,
+        actor,
         "measures.complete",
         locked,
-        request=request,
         practice=admin.client.practice_id,
         via=via,
         instrument=locked.instrument,
@@ -542,15 +532,14 @@ def submit_in_portal(
     admin: Administration,
     answers: Mapping[str, int | None],
     *,
-    by: Any,
-    request: HttpRequest | None = None,
+    actor: Actor,
 ) -> Administration:
     """The client's own answers, given while logged in to the portal (no one-time link).
 
     Like a link, the client answered it themselves (`entered_by` stays empty); the audit row
     names the client's login. The caller checks that `admin` is this client's own.
     """
-    return _complete_pending(admin, answers, by=by, entered_by=None, via="portal", request=request)
+    return _complete_pending(admin, answers, entered_by=None, via="portal", actor=actor)
 
 
 @transaction.atomic
@@ -558,11 +547,11 @@ def enter_in_session(
     admin: Administration,
     answers: Mapping[str, int | None],
     *,
-    by: Any,
-    request: HttpRequest | None = None,
+    actor: Actor,
 ) -> Administration:
     """The therapist enters the client's answers in session."""
-    return _complete_pending(admin, answers, by=by, entered_by=by, via="session", request=request)
+    by = actor.user
+    return _complete_pending(admin, answers, entered_by=by, via="session", actor=actor)
 
 
 @transaction.atomic
@@ -570,11 +559,11 @@ def correct_administration(
     old: Administration,
     answers: Mapping[str, int | None],
     *,
-    by: Any,
+    actor: Actor,
     reason: str,
-    request: HttpRequest | None = None,
 ) -> Administration:
     """A new administration with corrected answers that supersedes `old` (kept, visible)."""
+    by = actor.user
     reason = reason.strip()
     if not reason:
         raise MeasureError("Say why the answers are being corrected.")
@@ -609,10 +598,9 @@ def correct_administration(
     new.save()
     raised = alert_rules.evaluate(new)
     audit.record(
-        by,
+        actor,
         "measures.correct",
         new,
-        request=request,
         practice=old.client.practice_id,
         supersedes=locked.pk,
         instrument=new.instrument,

@@ -13,6 +13,7 @@ from datetime import datetime
 from django.apps import apps
 from django.urls import NoReverseMatch
 
+from continuum.accounts.actors import actor_for
 from continuum.accounts.models import User
 from continuum.care.episodes import OPEN_STATUSES
 from continuum.care.models import Appointment, AppointmentStatus, Client
@@ -97,7 +98,7 @@ def measure(reminder: ReminderRow, now: datetime) -> Email:
     # would void the old).
     link = measures.link_url(admin, now)
     if link is None:
-        measures.issue_link(admin, by=None)
+        measures.issue_link(admin, actor=actor_for(None))
         link = measures.link_url(admin)
     if link is None:
         raise Skip("no_link")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Any
 
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
+from continuum.accounts.actors import Actor
 from continuum.audit.log import record
 from continuum.care.models import Client
 from continuum.lib.timezones import is_valid_time_zone
@@ -54,12 +53,11 @@ def send_time_for(
 def update_preferences(
     client: Client,
     *,
-    by: Any,
+    actor: Actor,
     switches: dict[str, bool],
     quiet_start: time | None,
     quiet_end: time | None,
     time_zone: str,
-    request: HttpRequest | None = None,
 ) -> ReminderPreferences:
     """Save the client's choices (and their time zone, which every reminder follows)."""
     if (quiet_start is None) != (quiet_end is None):
@@ -87,10 +85,9 @@ def update_preferences(
             client.user.save(update_fields=["time_zone"])  # type: ignore[union-attr]
         changed.append("time_zone")
     record(
-        by,
+        actor,
         "notify.preferences",
         prefs,
-        request=request,
         practice=client.practice_id,
         client_id=client.pk,
         fields=changed,

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
+from continuum.accounts.http import actor_of
 from continuum.care.access import portal_client_required
 from continuum.care.models import Client
 from continuum.notify.forms import PreferencesForm
@@ -26,12 +27,11 @@ def portal_preferences(request: HttpRequest) -> HttpResponse:
             try:
                 update_preferences(
                     client,
-                    by=request.user,
                     switches=form.switches(),
                     quiet_start=form.cleaned_data.get("quiet_start"),
                     quiet_end=form.cleaned_data.get("quiet_end"),
                     time_zone=form.cleaned_data["time_zone"],
-                    request=request,
+                    actor=actor_of(request),
                 )
             except PreferencesError as error:
                 form.add_error(None, str(error))

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from continuum.accounts.actors import actor_for
 from continuum.audit.log import record
 from continuum.care.models import Client, Episode
 from continuum.plans.catalogue import CATALOGUE, OTHER
@@ -201,7 +202,7 @@ def create_draft(
     if current is not None:
         _copy_contents(current, draft)
     record(
-        by,
+        actor_for(by),
         "plan.create_draft",
         draft,
         client_id=episode.client_id,
@@ -225,7 +226,7 @@ def update_plan(
         setattr(plan, name, values[name])
     locked.updated_at = timezone.now()
     locked.save(update_fields=[*changed, "updated_at"])
-    record(by, "plan.update", locked, client_id=locked.client_id, fields=changed)
+    record(actor_for(by), "plan.update", locked, client_id=locked.client_id, fields=changed)
     return plan
 
 
@@ -253,7 +254,7 @@ def publish_plan(plan: TreatmentPlan, *, by: Any) -> TreatmentPlan:
     locked.published_at = now
     locked.save(update_fields=["status", "published_at"])
     record(
-        by,
+        actor_for(by),
         "plan.publish",
         locked,
         client_id=locked.client_id,
@@ -276,7 +277,7 @@ def acknowledge_plan(plan: TreatmentPlan, *, by: Any) -> bool:
     locked.client_acknowledged_at = timezone.now()
     locked.save(update_fields=["client_acknowledged_at"])
     record(
-        by,
+        actor_for(by),
         "plan.acknowledge",
         locked,
         practice=locked.client.practice_id,
@@ -296,7 +297,7 @@ def add_goal(plan: TreatmentPlan, *, by: Any, **fields: Any) -> Goal:
     _require_draft(locked)
     goal = Goal.objects.create(plan=locked, **{name: fields[name] for name in GOAL_FIELDS})
     record(
-        by,
+        actor_for(by),
         "goal.create",
         goal,
         practice=locked.client.practice_id,
@@ -318,7 +319,7 @@ def update_goal(goal: Goal, *, by: Any, **fields: Any) -> list[str]:
     if changed:
         goal.save(update_fields=changed)
     record(
-        by,
+        actor_for(by),
         "goal.update",
         goal,
         practice=locked_plan.client.practice_id,
@@ -365,7 +366,7 @@ def add_intervention(
     intervention.save(force_insert=True)
     intervention.goals.set(linked)
     record(
-        by,
+        actor_for(by),
         "intervention.create",
         intervention,
         practice=locked.client.practice_id,
@@ -407,7 +408,7 @@ def update_intervention(
         intervention.goals.set(linked)
         changed.append("goals")
     record(
-        by,
+        actor_for(by),
         "intervention.update",
         intervention,
         practice=locked_plan.client.practice_id,
@@ -504,7 +505,7 @@ def review_intervention(
         created_by=by,
     )
     record(
-        by,
+        actor_for(by),
         "intervention.review",
         review,
         practice=locked.plan.client.practice_id,
@@ -557,7 +558,7 @@ def assign_homework(
         assigned_by=by,
     )
     record(
-        by,
+        actor_for(by),
         "homework.assign",
         homework,
         client_id=client.pk,
@@ -596,7 +597,7 @@ def update_homework(
         setattr(homework, name, values[name])
     if changed:
         homework.save(update_fields=changed)
-    record(by, "homework.update", homework, client_id=homework.client_id, fields=changed)
+    record(actor_for(by), "homework.update", homework, client_id=homework.client_id, fields=changed)
     return changed
 
 
@@ -606,7 +607,7 @@ def cancel_homework(homework: Homework, *, by: Any) -> Homework:
     locked.status = check_homework_transition(locked.status, HomeworkStatus.CANCELLED)
     locked.cancelled_at = timezone.now()
     locked.save(update_fields=["status", "cancelled_at"])
-    record(by, "homework.cancel", locked, client_id=locked.client_id)
+    record(actor_for(by), "homework.cancel", locked, client_id=locked.client_id)
     homework.status, homework.cancelled_at = locked.status, locked.cancelled_at
     return homework
 
@@ -620,7 +621,7 @@ def report_homework(homework: Homework, *, by: Any, status: str, note: str) -> H
     locked.reported_at = timezone.now()
     locked.save(update_fields=["status", "client_note", "reported_at"])
     record(
-        by,
+        actor_for(by),
         "homework.report",
         locked,
         practice=homework.client.practice_id,

@@ -17,10 +17,10 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from continuum.accounts.actors import Actor
 from continuum.accounts.models import User, normalize_email
 from continuum.accounts.services import link_hours, set_password_link
 from continuum.audit.log import record
@@ -78,8 +78,7 @@ def update_portal_settings(
     *,
     cadence: str,
     shared_measures: Iterable[str],
-    by: User,
-    request: HttpRequest | None = None,
+    actor: Actor,
 ) -> PortalSettings:
     if cadence not in CheckinCadence.values:
         raise PortalError("Choose how often the client checks in.")
@@ -93,10 +92,9 @@ def update_portal_settings(
     portal.updated_at = timezone.now()
     portal.save(update_fields=["checkin_cadence", "shared_measures", "updated_at"])
     record(
-        by,
+        actor,
         "portal.settings",
         portal,
-        request=request,
         practice=client.practice_id,
         client_id=client.pk,
         cadence=cadence,
@@ -168,13 +166,14 @@ def _client_email(client: Client) -> str:
 
 
 @transaction.atomic
-def invite_client(client: Client, *, by: User, request: HttpRequest | None = None) -> User:
+def invite_client(client: Client, *, actor: Actor) -> User:
     """Give the client a portal login and email them a set-password link.
 
     First time: a new user (no membership, no usable password) linked to the client.
     Again, before they set a password, or after access was revoked: a fresh link to the same
     user (a revoked user is reactivated and must choose a new password through the link).
     """
+    by = actor.acting_user()
     email = _client_email(client)
     user = client.user
     if user is None:
@@ -215,10 +214,9 @@ def invite_client(client: Client, *, by: User, request: HttpRequest | None = Non
     portal.revoked_at = None
     portal.save(update_fields=["invited_at", "invited_by", "revoked_at"])
     record(
-        by,
+        actor,
         action,
         client,
-        request=request,
         practice=client.practice_id,
         user_id=user.pk,
     )
@@ -248,7 +246,7 @@ def send_portal_invitation(client: Client, user: User, by: User) -> bool:
 
 
 @transaction.atomic
-def revoke_access(client: Client, *, by: User, request: HttpRequest | None = None) -> Client:
+def revoke_access(client: Client, *, actor: Actor) -> Client:
     """The client can no longer log in (open sessions end too: inactive users are anonymous)."""
     user = client.user
     if user is None or not user.is_active:
@@ -258,9 +256,7 @@ def revoke_access(client: Client, *, by: User, request: HttpRequest | None = Non
     portal, _ = PortalSettings.objects.get_or_create(client=client)
     portal.revoked_at = timezone.now()
     portal.save(update_fields=["revoked_at"])
-    record(
-        by, "portal.revoke", client, request=request, practice=client.practice_id, user_id=user.pk
-    )
+    record(actor, "portal.revoke", client, practice=client.practice_id, user_id=user.pk)
     return client
 
 
@@ -303,9 +299,7 @@ def _checkin_fields(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def record_checkin(
-    client: Client, data: Mapping[str, Any], *, request: HttpRequest | None = None
-) -> CheckIn:
+def record_checkin(client: Client, data: Mapping[str, Any], *, actor: Actor) -> CheckIn:
     """Store a check-in written by the client; the same form submitted again returns the first.
 
     `data`: mood (0-10, required), sleep and energy (0-10 or None), note (at most 2,000
@@ -325,10 +319,9 @@ def record_checkin(
     except IntegrityError:
         return existing.get()
     record(
-        client.user,
+        actor,
         "checkin.create",
         checkin,
-        request=request,
         practice=client.practice_id,
         client_id=client.pk,
         episode_id=episode.pk if episode else None,
@@ -338,8 +331,9 @@ def record_checkin(
 
 
 @transaction.atomic
-def mark_checkin_seen(checkin: CheckIn, *, by: User, request: HttpRequest | None = None) -> CheckIn:
+def mark_checkin_seen(checkin: CheckIn, *, actor: Actor) -> CheckIn:
     """The therapist has read this check-in (already seen: nothing changes, no audit row)."""
+    by = actor.acting_user()
     if checkin.seen_at is not None:
         return checkin
     now = timezone.now()
@@ -349,10 +343,9 @@ def mark_checkin_seen(checkin: CheckIn, *, by: User, request: HttpRequest | None
     if updated:
         checkin.seen_at, checkin.seen_by = now, by
         record(
-            by,
+            actor,
             "checkin.seen",
             checkin,
-            request=request,
             practice=checkin.client.practice_id,
             client_id=checkin.client_id,
         )
@@ -360,17 +353,17 @@ def mark_checkin_seen(checkin: CheckIn, *, by: User, request: HttpRequest | None
 
 
 @transaction.atomic
-def mark_all_seen(client: Client, *, by: User, request: HttpRequest | None = None) -> list[int]:
+def mark_all_seen(client: Client, *, actor: Actor) -> list[int]:
     """Mark every unseen check-in of the client seen; the ids marked (none: no audit row)."""
+    by = actor.acting_user()
     unseen = CheckIn.objects.select_for_update().filter(client=client, seen_at__isnull=True)
     ids = sorted(unseen.values_list("pk", flat=True))
     if ids:
         CheckIn.objects.filter(pk__in=ids).update(seen_at=timezone.now(), seen_by=by)
         record(
-            by,
+            actor,
             "checkin.seen_all",
             client,
-            request=request,
             practice=client.practice_id,
             checkin_ids=ids,
         )

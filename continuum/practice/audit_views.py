@@ -16,7 +16,7 @@ from django.utils import timezone
 from continuum.accounts.access import members_for
 from continuum.accounts.decorators import owner_required
 from continuum.accounts.forms import member_choices
-from continuum.accounts.http import AuthenticatedRequest
+from continuum.accounts.http import AuthenticatedRequest, actor_of
 from continuum.accounts.models import Membership
 from continuum.audit.log import record
 from continuum.audit.models import AuditEvent
@@ -120,6 +120,6 @@ def audit_log(request: AuthenticatedRequest) -> HttpResponse:
     rows = list(page_obj.object_list)
     # Reading the log is itself an access to be accounted for (after the page is read, so
     # the page shows what was there before this visit).
-    record(request.user, "audit.view", request=request, page=page_obj.number, count=len(rows))
+    record(actor_of(request), "audit.view", page=page_obj.number, count=len(rows))
     context.update(page_obj=page_obj, rows=rows, querystring_prefix=querystring_prefix(request))
     return render(request, "audit/log.html", context)

@@ -23,7 +23,7 @@ from continuum.accounts.forms import (
     ReassignForm,
     RosterFilterForm,
 )
-from continuum.accounts.http import AuthenticatedRequest, refuse
+from continuum.accounts.http import AuthenticatedRequest, actor_of, refuse
 from continuum.accounts.models import Role
 from continuum.audit.log import record
 from continuum.care.access import get_roster_client_for, portal_client, roster_for
@@ -56,8 +56,7 @@ def invite(request: AuthenticatedRequest) -> HttpResponse:
                 full_name=data["full_name"],
                 role=Role.OWNER if data["owner"] else Role.THERAPIST,
                 clinical=data["clinical"],
-                by=request.user,
-                request=request,
+                actor=actor_of(request),
             )
         except services.EmailInUse as exc:
             form.add_error("email", str(exc))
@@ -86,7 +85,7 @@ def resend_invite(request: AuthenticatedRequest, membership_id: int) -> HttpResp
     if (refused := refuse(request, "POST")) is not None:
         return refused
     try:
-        sent = services.resend_invitation(membership, by=request.user, request=request)
+        sent = services.resend_invitation(membership, actor=actor_of(request))
     except services.NotAllowed as exc:
         messages.error(request, str(exc))
     else:
@@ -103,7 +102,7 @@ def deactivate(request: AuthenticatedRequest, membership_id: int) -> HttpRespons
     if (refused := refuse(request, "POST")) is not None:
         return refused
     try:
-        services.deactivate_member(membership, by=request.user, request=request)
+        services.deactivate_member(membership, actor=actor_of(request))
     except services.NotAllowed as exc:
         messages.error(request, str(exc))
         return redirect("accounts:members")
@@ -121,7 +120,7 @@ def reactivate(request: AuthenticatedRequest, membership_id: int) -> HttpRespons
     if (refused := refuse(request, "POST")) is not None:
         return refused
     try:
-        services.reactivate_member(membership, by=request.user, request=request)
+        services.reactivate_member(membership, actor=actor_of(request))
     except services.NotAllowed as exc:
         messages.error(request, str(exc))
     else:
@@ -135,7 +134,7 @@ def reset_mfa(request: AuthenticatedRequest, membership_id: int) -> HttpResponse
     if (refused := refuse(request, "POST")) is not None:
         return refused
     try:
-        services.reset_second_factor(membership, by=request.user, request=request)
+        services.reset_second_factor(membership, actor=actor_of(request))
     except services.NotAllowed as exc:
         messages.error(request, str(exc))
     else:
@@ -174,7 +173,7 @@ def roster(request: AuthenticatedRequest) -> HttpResponse:
     for client in page_obj.object_list:
         client.latest_episode_label = EPISODE_STATUS_LABELS.get(client.latest_episode_status, "")
     # One row for the page, not one per client: the roster holds names, not clinical content.
-    record(request.user, "roster.view", request=request, count=len(page_obj.object_list))
+    record(actor_of(request), "roster.view", count=len(page_obj.object_list))
     return render(
         request,
         "accounts/roster.html",
@@ -196,7 +195,7 @@ def reassign(request: AuthenticatedRequest, client_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         to_user = form.cleaned_data["therapist"]
         try:
-            reassign_client(client, to_user, request.user, request=request)
+            reassign_client(client, to_user, actor=actor_of(request))
         except services.NotAllowed as exc:
             form.add_error("therapist", str(exc))
         else:
@@ -225,11 +224,10 @@ def break_glass(request: AuthenticatedRequest, client_id: int) -> HttpResponse:
     form = BreakGlassForm(request.POST or None, max_hours=max_hours)
     if request.method == "POST" and form.is_valid():
         grant = bg.open_grant(
-            request.user,
+            actor_of(request),
             client,
             reason=form.cleaned_data["reason"],
             hours=form.cleaned_data["hours"],
-            request=request,
         )
         until = timezone.localtime(grant.expires_at)
         messages.warning(

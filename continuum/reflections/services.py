@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
+from continuum.accounts.actors import Actor
 from continuum.audit import log as audit
 from continuum.care.models import Appointment, AppointmentStatus, Client
 from continuum.reflections.models import (
@@ -97,7 +97,7 @@ def create_reflection(
     text: str,
     appointment: Appointment | None = None,
     bring_to_next_session: bool = False,
-    request: HttpRequest | None = None,
+    actor: Actor,
 ) -> Reflection:
     _check_author_treats(author, client)
     _check_content(kind, text)
@@ -114,10 +114,9 @@ def create_reflection(
         updated_at=now,
     )
     audit.record(
-        author,
+        actor,
         "reflection.create",
         reflection,
-        request=request,
         client=client.pk,
         appointment=appointment.pk if appointment is not None else None,
     )
@@ -128,13 +127,13 @@ def create_reflection(
 def update_reflection(
     reflection: Reflection,
     *,
-    by: Any,
+    actor: Actor,
     kind: str,
     text: str,
     appointment: Appointment | None,
     bring_to_next_session: bool,
-    request: HttpRequest | None = None,
 ) -> Reflection:
+    by = actor.user
     locked = _locked(reflection, by)
     _check_content(kind, text)
     _check_appointment(locked.client, appointment)
@@ -151,10 +150,9 @@ def update_reflection(
     locked.updated_at = timezone.now()
     locked.save(update_fields=[*new_values, "updated_at"])
     audit.record(
-        by,
+        actor,
         "reflection.update",
         locked,
-        request=request,
         client=locked.client_id,
         fields=[name.removesuffix("_id") for name in changed],
     )
@@ -175,16 +173,16 @@ def default_addressed_in(client: Client) -> Appointment | None:
 def mark_addressed(
     reflection: Reflection,
     *,
-    by: Any,
+    actor: Actor,
     appointment: Appointment | None,
     note: str = "",
-    request: HttpRequest | None = None,
 ) -> Reflection:
     """Mark a reflection addressed (in `appointment`, if given), or change how it was.
 
     The first time sets `addressed_at`; marking again keeps that time and updates the session
     and the note.
     """
+    by = actor.user
     locked = _locked(reflection, by)
     _check_appointment(locked.client, appointment)
     if appointment is not None and appointment.status not in ADDRESSABLE_STATUSES:
@@ -200,10 +198,9 @@ def mark_addressed(
     locked.updated_at = now
     locked.save(update_fields=["addressed_at", "addressed_in", "addressed_note", "updated_at"])
     audit.record(
-        by,
+        actor,
         "reflection.address",
         locked,
-        request=request,
         client=locked.client_id,
         appointment=appointment.pk if appointment is not None else None,
     )
@@ -212,13 +209,12 @@ def mark_addressed(
 
 
 @transaction.atomic
-def unmark_addressed(
-    reflection: Reflection, *, by: Any, request: HttpRequest | None = None
-) -> Reflection:
+def unmark_addressed(reflection: Reflection, *, actor: Actor) -> Reflection:
     """Undo "addressed": the reflection is open again (and back on the brief if it is to bring).
 
     The session and the note about how it was addressed are cleared with it.
     """
+    by = actor.user
     locked = _locked(reflection, by)
     if locked.addressed_at is None:
         raise NotAddressed("This reflection is not marked addressed.")
@@ -229,10 +225,9 @@ def unmark_addressed(
     locked.updated_at = timezone.now()
     locked.save(update_fields=["addressed_at", "addressed_in", "addressed_note", "updated_at"])
     audit.record(
-        by,
+        actor,
         "reflection.unaddress",
         locked,
-        request=request,
         client=locked.client_id,
         appointment=previous,
     )

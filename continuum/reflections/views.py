@@ -18,7 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.http import READ_METHODS, is_htmx, refuse, user_of
+from continuum.accounts.http import READ_METHODS, actor_of, is_htmx, refuse, user_of
 from continuum.audit import log as audit
 from continuum.care.access import get_client_for
 from continuum.care.models import Client
@@ -72,7 +72,7 @@ def _detail_url(reflection: Reflection) -> str:
 @clinician_required
 def client_reflections(request: HttpRequest, client_id: int) -> HttpResponse:
     user = user_of(request)
-    client = get_client_for(user, client_id)
+    client = get_client_for(actor_of(request), client_id)
     if (refused := refuse(request, *READ_METHODS)) is not None:
         return refused
     # Its own id prefix: the page also holds the "write a reflection" form (both have a kind).
@@ -104,10 +104,9 @@ def client_reflections(request: HttpRequest, client_id: int) -> HttpResponse:
     shown = list(page_obj.object_list)
     # One row for the page; never the search words or the kind filter (ids and counts only).
     audit.record(
-        user,
+        actor_of(request),
         "reflection.search" if q else "reflection.list",
         client,
-        request=request,
         page=page_obj.number,
         reflections=[r.pk for r in shown],
     )
@@ -128,7 +127,7 @@ def client_reflections(request: HttpRequest, client_id: int) -> HttpResponse:
 @clinician_required
 def reflection_create(request: HttpRequest, client_id: int) -> HttpResponse:
     user = user_of(request)
-    client = get_client_for(user, client_id)
+    client = get_client_for(actor_of(request), client_id)
     if (refused := refuse(request, "GET", "POST")) is not None:
         return refused
     if request.method == "POST":
@@ -142,7 +141,7 @@ def reflection_create(request: HttpRequest, client_id: int) -> HttpResponse:
                     text=form.cleaned_data["text"],
                     appointment=form.cleaned_data["appointment"],
                     bring_to_next_session=form.cleaned_data["bring_to_next_session"],
-                    request=request,
+                    actor=actor_of(request),
                 )
             except services.ReflectionError as refused_error:
                 form.add_error(None, str(refused_error))
@@ -191,7 +190,7 @@ def reflection_detail(request: HttpRequest, reflection_id: int) -> HttpResponse:
     if (refused := refuse(request, *READ_METHODS)) is not None:
         return refused
     current = reflection.client.therapist_id == user.pk
-    audit.record(user, "reflection.view", reflection, request=request, client=reflection.client_id)
+    audit.record(actor_of(request), "reflection.view", reflection, client=reflection.client_id)
     return render(
         request,
         "reflections/reflection_detail.html",
@@ -217,12 +216,11 @@ def reflection_edit(request: HttpRequest, reflection_id: int) -> HttpResponse:
             try:
                 services.update_reflection(
                     reflection,
-                    by=user,
                     kind=form.cleaned_data["kind"],
                     text=form.cleaned_data["text"],
                     appointment=form.cleaned_data["appointment"],
                     bring_to_next_session=form.cleaned_data["bring_to_next_session"],
-                    request=request,
+                    actor=actor_of(request),
                 )
             except services.ReflectionError as refused_error:
                 form.add_error(None, str(refused_error))
@@ -243,7 +241,7 @@ def reflection_edit(request: HttpRequest, reflection_id: int) -> HttpResponse:
             },
         )
         audit.record(
-            user, "reflection.view", reflection, request=request, client=client.pk, page="edit"
+            actor_of(request), "reflection.view", reflection, client=client.pk, page="edit"
         )
     return _render_form(request, form, client=client, reflection=reflection)
 
@@ -267,10 +265,9 @@ def reflection_address(request: HttpRequest, reflection_id: int) -> HttpResponse
             try:
                 services.mark_addressed(
                     reflection,
-                    by=user,
                     appointment=form.cleaned_data["appointment"],
                     note=form.cleaned_data["note"],
-                    request=request,
+                    actor=actor_of(request),
                 )
             except services.ReflectionError as refused_error:
                 form.add_error(None, str(refused_error))
@@ -279,10 +276,9 @@ def reflection_address(request: HttpRequest, reflection_id: int) -> HttpResponse
                 return redirect(_next_or(request, _detail_url(reflection)))
         # The page shown again holds the reflection's text: that is a read, so it is recorded.
         audit.record(
-            user,
+            actor_of(request),
             "reflection.view",
             reflection,
-            request=request,
             client=client.pk,
             page="address_error",
         )
@@ -297,7 +293,7 @@ def reflection_address(request: HttpRequest, reflection_id: int) -> HttpResponse
             initial = {"appointment": default.pk if default is not None else None}
         form = AddressForm(client=client, initial=initial)
         audit.record(
-            user, "reflection.view", reflection, request=request, client=client.pk, page="address"
+            actor_of(request), "reflection.view", reflection, client=client.pk, page="address"
         )
     return render(
         request,
@@ -319,7 +315,7 @@ def reflection_unaddress(request: HttpRequest, reflection_id: int) -> HttpRespon
     if (refused := refuse(request, "POST")) is not None:
         return refused
     try:
-        services.unmark_addressed(reflection, by=user, request=request)
+        services.unmark_addressed(reflection, actor=actor_of(request))
     except services.NotAddressed as not_addressed:
         messages.info(request, str(not_addressed))
     else:
@@ -343,9 +339,8 @@ def former_clients(request: HttpRequest) -> HttpResponse:
     page_obj = paginator.get_page(request.GET.get("page"))
     shown = list(page_obj.object_list)
     audit.record(
-        user,
+        actor_of(request),
         "reflection.list",
-        request=request,
         former=True,
         page=page_obj.number,
         reflections=[r.pk for r in shown],

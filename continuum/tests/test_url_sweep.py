@@ -14,6 +14,7 @@ from typing import Any
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from continuum.accounts.actors import actor_for
 from continuum.accounts.models import User
 from continuum.boundaries.models import Direction, Message
 from continuum.care.models import (
@@ -151,13 +152,23 @@ class SweepWorld(BaseTestCase):
         # Measures: a pending and a completed questionnaire, and an alert.
         today = timezone.localdate()
         cls.assignment = assign_measure(
-            cls.episode, by=cls.alice, instrument="phq9", cadence="once", starts_on=today
+            cls.episode,
+            instrument="phq9",
+            cadence="once",
+            starts_on=today,
+            actor=actor_for(cls.alice),
         )
         cls.pending_admin = cls.assignment.administrations.get()
         gad7 = assign_measure(
-            cls.episode, by=cls.alice, instrument="gad7", cadence="once", starts_on=today
+            cls.episode,
+            instrument="gad7",
+            cadence="once",
+            starts_on=today,
+            actor=actor_for(cls.alice),
         ).administrations.get()
-        cls.completed_admin = enter_in_session(gad7, {str(k): 1 for k in range(1, 8)}, by=cls.alice)
+        cls.completed_admin = enter_in_session(
+            gad7, {str(k): 1 for k in range(1, 8)}, actor=actor_for(cls.alice)
+        )
         cls.alert = Alert.objects.create(
             client=cls.dana,
             episode=cls.episode,

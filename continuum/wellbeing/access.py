@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from continuum.accounts.actors import actor_for
 from continuum.accounts.models import User
 from continuum.care.access import get_appointment_for
 from continuum.care.models import Appointment
@@ -63,7 +64,7 @@ def get_own_appointment_for(user: User, appointment_id: int) -> Appointment:
     The client lookup is care.access's; a session held by a previous therapist of a client
     who has since moved to the user is not the user's to rate.
     """
-    appointment = get_appointment_for(user, appointment_id)
+    appointment = get_appointment_for(actor_for(user), appointment_id)
     if appointment.therapist_id != user.pk:
         raise Http404("No such appointment")
     return appointment

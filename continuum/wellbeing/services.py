@@ -18,10 +18,10 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from continuum.accounts.actors import Actor
 from continuum.audit import log as audit
 from continuum.care.models import Appointment, AppointmentStatus, Client
 from continuum.wellbeing import load, queries
@@ -67,15 +67,15 @@ def _check_own_client(user: Any, client: Client | None) -> None:
 def rate_session(
     appointment: Appointment,
     *,
-    by: Any,
+    actor: Actor,
     weight: int,
     private_line: str | None = None,
-    request: HttpRequest | None = None,
 ) -> tuple[SessionWeight, bool]:
     """Record (or change) how heavy a session felt. `private_line` None keeps the current one.
 
     Returns the row and whether it is new.
     """
+    by = actor.acting_user()
     if appointment.therapist_id != by.pk:
         raise NotAllowed("Only the therapist who held a session can rate it.")
     if appointment.status != AppointmentStatus.ATTENDED:
@@ -117,10 +117,9 @@ def rate_session(
     # After the commit, so that no request can cache the weeks without this weight again.
     transaction.on_commit(lambda: queries.forget_past_weeks(by))
     audit.record(
-        by,
+        actor,
         "wellbeing.weight.rate" if created else "wellbeing.weight.change",
         row,
-        request=request,
         appointment=appointment.pk,
     )
     return row, created
@@ -138,7 +137,7 @@ def _check_reflection_text(text: str) -> None:
 
 @transaction.atomic
 def create_self_reflection(
-    *, author: Any, text: str, client: Client | None = None, request: HttpRequest | None = None
+    *, author: Any, text: str, client: Client | None = None, actor: Actor
 ) -> SelfReflection:
     _check_reflection_text(text)
     _check_own_client(author, client)
@@ -147,10 +146,9 @@ def create_self_reflection(
         author=author, text=text, client=client, created_at=now, updated_at=now
     )
     audit.record(
-        author,
+        actor,
         "wellbeing.self_reflection.create",
         reflection,
-        request=request,
         client=client.pk if client is not None else None,
     )
     return reflection
@@ -160,11 +158,11 @@ def create_self_reflection(
 def update_self_reflection(
     reflection: SelfReflection,
     *,
-    by: Any,
+    actor: Actor,
     text: str,
     client: Client | None,
-    request: HttpRequest | None = None,
 ) -> SelfReflection:
+    by = actor.acting_user()
     locked = SelfReflection.objects.select_for_update().get(pk=reflection.pk)
     if locked.author_id != by.pk:
         raise NotAllowed("Only the author can change a self-reflection.")
@@ -178,19 +176,18 @@ def update_self_reflection(
         changed.append("client")
     locked.text, locked.client, locked.updated_at = text, client, timezone.now()
     locked.save(update_fields=["text", "client", "updated_at"])
-    audit.record(by, "wellbeing.self_reflection.update", locked, request=request, fields=changed)
+    audit.record(actor, "wellbeing.self_reflection.update", locked, fields=changed)
     reflection.text, reflection.client, reflection.updated_at = text, client, locked.updated_at
     return reflection
 
 
 @transaction.atomic
-def delete_self_reflection(
-    reflection: SelfReflection, *, by: Any, request: HttpRequest | None = None
-) -> None:
+def delete_self_reflection(reflection: SelfReflection, *, actor: Actor) -> None:
+    by = actor.acting_user()
     locked = SelfReflection.objects.select_for_update().get(pk=reflection.pk)
     if locked.author_id != by.pk:
         raise NotAllowed("Only the author can delete a self-reflection.")
-    audit.record(by, "wellbeing.self_reflection.delete", locked, request=request)
+    audit.record(actor, "wellbeing.self_reflection.delete", locked)
     locked.delete()
 
 
@@ -217,7 +214,7 @@ def create_consultation(
     with_whom: str,
     decided: str,
     client: Client | None = None,
-    request: HttpRequest | None = None,
+    actor: Actor,
 ) -> ConsultationEntry:
     _check_consultation(kind, with_whom, decided)
     _check_own_client(therapist, client)
@@ -233,10 +230,9 @@ def create_consultation(
         updated_at=now,
     )
     audit.record(
-        therapist,
+        actor,
         "wellbeing.consultation.create",
         entry,
-        request=request,
         client=client.pk if client is not None else None,
     )
     return entry
@@ -246,14 +242,14 @@ def create_consultation(
 def update_consultation(
     entry: ConsultationEntry,
     *,
-    by: Any,
+    actor: Actor,
     date: Any,
     kind: str,
     with_whom: str,
     decided: str,
     client: Client | None,
-    request: HttpRequest | None = None,
 ) -> ConsultationEntry:
+    by = actor.acting_user()
     locked = ConsultationEntry.objects.select_for_update().get(pk=entry.pk)
     if locked.therapist_id != by.pk:
         raise NotAllowed("Only the therapist who wrote an entry can change it.")
@@ -273,10 +269,9 @@ def update_consultation(
     locked.updated_at = timezone.now()
     locked.save(update_fields=[*values, "updated_at"])
     audit.record(
-        by,
+        actor,
         "wellbeing.consultation.update",
         locked,
-        request=request,
         fields=[name.removesuffix("_id") for name in changed],
     )
     for name, value in values.items():
@@ -304,9 +299,7 @@ def _locked_settings(user: Any) -> WellbeingSettings:
 
 
 @transaction.atomic
-def update_settings(
-    user: Any, values: dict[str, Any], *, request: HttpRequest | None = None
-) -> WellbeingSettings:
+def update_settings(user: Any, values: dict[str, Any], *, actor: Actor) -> WellbeingSettings:
     row = _locked_settings(user)
     for name in SETTINGS_FIELDS:
         if name in values:
@@ -318,19 +311,17 @@ def update_settings(
     row.updated_at = timezone.now()
     row.save()
     # No detail at all: which limits a therapist set, or whether they share, is theirs alone.
-    audit.record(user, "wellbeing.settings.update", row, request=request)
+    audit.record(actor, "wellbeing.settings.update", row)
     return row
 
 
 @transaction.atomic
-def snooze_prompts(
-    user: Any, *, now: datetime | None = None, request: HttpRequest | None = None
-) -> WellbeingSettings:
+def snooze_prompts(user: Any, *, now: datetime | None = None, actor: Actor) -> WellbeingSettings:
     row = _locked_settings(user)
     row.snooze_until = (now or timezone.now()) + timedelta(days=settings.WELLBEING_SNOOZE_DAYS)
     row.updated_at = timezone.now()
     row.save(update_fields=["snooze_until", "updated_at"])
-    audit.record(user, "wellbeing.prompt.snooze", row, request=request)
+    audit.record(actor, "wellbeing.prompt.snooze", row)
     return row
 
 
@@ -378,7 +369,7 @@ def send_digest(s: WellbeingSettings, *, now: datetime) -> bool:
         with transaction.atomic():
             sent = DigestSent.objects.create(therapist=user, week=week_key, sent_at=now)
             # The system acts; the row names no practice, so no owner's log lists who opted in.
-            audit.record(None, "wellbeing.digest.send", sent, week=week_key)
+            audit.record(Actor.system(), "wellbeing.digest.send", sent, week=week_key)
     except IntegrityError:
         return False
     subject, body = render_digest(user, queries.digest_for(user, monday, s))

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from continuum.accounts.decorators import clinician_required, owner_required
-from continuum.accounts.http import READ_METHODS, is_htmx, refuse, user_of
+from continuum.accounts.http import READ_METHODS, actor_of, is_htmx, refuse, user_of
 from continuum.accounts.models import User
 from continuum.audit import log as audit
 from continuum.care.access import get_client_for
@@ -74,7 +74,7 @@ def load_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = SettingsForm(request.POST)
         if form.is_valid():
-            services.update_settings(user, form.cleaned_data, request=request)
+            services.update_settings(user, form.cleaned_data, actor=actor_of(request))
             messages.success(request, "Your settings are saved.")
             return redirect("wellbeing:load")
         status = 400
@@ -91,7 +91,7 @@ def snooze(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
     if (refused := refuse(request, "POST")) is not None:
         return refused
-    row = services.snooze_prompts(user, request=request)
+    row = services.snooze_prompts(user, actor=actor_of(request))
     until = timezone.localtime(row.snooze_until) if row.snooze_until else None
     when = f" until {until:%A} {until.day} {until:%B}" if until else ""
     messages.success(request, f"Suggestions are snoozed{when}. Take care.")
@@ -148,10 +148,9 @@ def session_weight(request: HttpRequest, appointment_id: int) -> HttpResponse:
             try:
                 row, _ = services.rate_session(
                     appointment,
-                    by=user,
                     weight=form.cleaned_data["weight"],
                     private_line=line,
-                    request=request,
+                    actor=actor_of(request),
                 )
             except services.WellbeingError as refused_error:
                 form.add_error(None, str(refused_error))
@@ -191,7 +190,7 @@ def session_weight(request: HttpRequest, appointment_id: int) -> HttpResponse:
         context["form"] = form
         return render(request, "wellbeing/session_weight.html", context, status=400)
     if existing is not None:
-        audit.record(user, "wellbeing.weight.view", existing, request=request)
+        audit.record(actor_of(request), "wellbeing.weight.view", existing)
         form = WeightForm(
             initial={"weight": existing.weight, "private_line": existing.private_line}
         )
@@ -213,9 +212,8 @@ def self_reflections(request: HttpRequest) -> HttpResponse:
     page_obj = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     shown = list(page_obj.object_list)
     audit.record(
-        user,
+        actor_of(request),
         "wellbeing.self_reflection.list",
-        request=request,
         page=page_obj.number,
         self_reflections=[r.pk for r in shown],
     )
@@ -239,7 +237,7 @@ def self_reflection_create(request: HttpRequest) -> HttpResponse:
                     author=user,
                     text=form.cleaned_data["text"],
                     client=form.cleaned_data["client"],
-                    request=request,
+                    actor=actor_of(request),
                 )
             except services.WellbeingError as refused_error:
                 form.add_error(None, str(refused_error))
@@ -270,7 +268,7 @@ def self_reflection_detail(request: HttpRequest, self_reflection_id: int) -> Htt
     reflection = get_self_reflection_for(user, self_reflection_id)
     if (refused := refuse(request, *READ_METHODS)) is not None:
         return refused
-    audit.record(user, "wellbeing.self_reflection.view", reflection, request=request)
+    audit.record(actor_of(request), "wellbeing.self_reflection.view", reflection)
     return render(
         request,
         "wellbeing/self_reflection_detail.html",
@@ -296,10 +294,9 @@ def self_reflection_edit(request: HttpRequest, self_reflection_id: int) -> HttpR
             try:
                 services.update_self_reflection(
                     reflection,
-                    by=user,
                     text=form.cleaned_data["text"],
                     client=form.cleaned_data["client"],
-                    request=request,
+                    actor=actor_of(request),
                 )
             except services.WellbeingError as refused_error:
                 form.add_error(None, str(refused_error))
@@ -315,9 +312,7 @@ def self_reflection_edit(request: HttpRequest, self_reflection_id: int) -> HttpR
             current=current,
             initial={"text": reflection.text, "client": reflection.client_id},
         )
-        audit.record(
-            user, "wellbeing.self_reflection.view", reflection, request=request, page="edit"
-        )
+        audit.record(actor_of(request), "wellbeing.self_reflection.view", reflection, page="edit")
         status = 200
     return render(
         request,
@@ -333,7 +328,7 @@ def self_reflection_delete(request: HttpRequest, self_reflection_id: int) -> Htt
     reflection = get_self_reflection_for(user, self_reflection_id)
     if (refused := refuse(request, "POST")) is not None:
         return refused
-    services.delete_self_reflection(reflection, by=user, request=request)
+    services.delete_self_reflection(reflection, actor=actor_of(request))
     messages.success(request, "Deleted.")
     return redirect("wellbeing:self_reflections")
 
@@ -367,7 +362,7 @@ def _consultation_page(request: HttpRequest, user: User, *, client: Client | Non
                     kind=form.cleaned_data["kind"],
                     with_whom=form.cleaned_data["with_whom"],
                     decided=form.cleaned_data["decided"],
-                    request=request,
+                    actor=actor_of(request),
                 )
             except services.WellbeingError as refused_error:
                 form.add_error(None, str(refused_error))
@@ -382,10 +377,9 @@ def _consultation_page(request: HttpRequest, user: User, *, client: Client | Non
     shown: list[ConsultationEntry] = list(page_obj.object_list)
     if request.method != "POST":
         audit.record(
-            user,
+            actor_of(request),
             "wellbeing.consultation.list",
             client,
-            request=request,
             page=page_obj.number,
             consultations=[e.pk for e in shown],
         )
@@ -413,7 +407,7 @@ def consultations(request: HttpRequest) -> HttpResponse:
 @clinician_required
 def client_consultations(request: HttpRequest, client_id: int) -> HttpResponse:
     user = user_of(request)
-    client = get_client_for(user, client_id)
+    client = get_client_for(actor_of(request), client_id)
     if (refused := refuse(request, "GET", "POST")) is not None:
         return refused
     return _consultation_page(request, user, client=client)
@@ -432,13 +426,12 @@ def consultation_edit(request: HttpRequest, consultation_id: int) -> HttpRespons
             try:
                 services.update_consultation(
                     entry,
-                    by=user,
                     client=form.cleaned_data["client"],
                     date=form.cleaned_data["date"],
                     kind=form.cleaned_data["kind"],
                     with_whom=form.cleaned_data["with_whom"],
                     decided=form.cleaned_data["decided"],
-                    request=request,
+                    actor=actor_of(request),
                 )
             except services.WellbeingError as refused_error:
                 form.add_error(None, str(refused_error))
@@ -458,7 +451,7 @@ def consultation_edit(request: HttpRequest, consultation_id: int) -> HttpRespons
                 "client": entry.client_id,
             },
         )
-        audit.record(user, "wellbeing.consultation.view", entry, request=request, page="edit")
+        audit.record(actor_of(request), "wellbeing.consultation.view", entry, page="edit")
         status = 200
     return render(
         request,

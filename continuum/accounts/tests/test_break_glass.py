@@ -4,17 +4,21 @@ log, tells the treating therapist, and is read-only; after expiry the owner gets
 from __future__ import annotations
 
 from datetime import timedelta
+from unittest import mock
 
 import time_machine
 from django.core import mail
+from django.db import DatabaseError
 from django.urls import reverse
 from django.utils import timezone
 
+from continuum.accounts.break_glass import open_grant
 from continuum.accounts.models import BreakGlassGrant
 from continuum.audit.models import AuditEvent
 from continuum.care.models import Appointment, Episode, ProgressNote
 from continuum.reflections.models import Reflection, ReflectionKind
 from continuum.testing.base import BaseTestCase, make_appointment, make_episode, make_note
+from continuum.testing.tasks import queued, run_worker
 
 REASON = "Client in crisis called the front desk; Alice on leave abroad"
 
@@ -104,13 +108,57 @@ class RequestTests(BreakGlassTestCase):
             event.detail, {"grant": grant.pk, "hours": 2, "therapist_id": self.alice.pk}
         )
         self.assertNotIn("crisis", str(AuditEvent.objects.filter(pk=event.pk).values().get()))
-        # The email goes to Alice, without the client's name, the reason, or anything clinical.
+        # The email is queued, not sent by the request: the task worker sends it to Alice,
+        # without the client's name, the reason, or anything clinical.
+        self.assertEqual(len(mail.outbox), 0)
+        [task] = queued("continuum.accounts.break_glass.send_notice")
+        self.assertEqual(task.args_kwargs, {"args": [grant.pk], "kwargs": {}})
+        run_worker()
         self.assertEqual(len(mail.outbox), 1)
         message = mail.outbox[0]
         self.assertEqual(message.to, ["alice@example.org"])
         self.assertIn("emergency (break-glass) access", message.body)
         for secret in ("Dana", "Dawson", "crisis", "Felt flatter"):
             self.assertNotIn(secret, f"{message.subject}\n{message.body}")
+
+
+class AtomicOpenTests(BreakGlassTestCase):
+    def test_a_failed_audit_write_leaves_no_grant_and_queues_no_email(self) -> None:
+        from continuum.accounts.actors import actor_for
+
+        def fail(*args: object, **kwargs: object) -> None:
+            raise DatabaseError("the audit write failed")
+
+        with (
+            mock.patch.object(AuditEvent.objects, "create", fail),
+            self.captureOnCommitCallbacks(execute=True) as callbacks,
+            self.assertRaises(DatabaseError),
+        ):
+            open_grant(actor_for(self.olivia), self.dana, reason=REASON, hours=1)
+
+        self.assertFalse(BreakGlassGrant.objects.exists())
+        self.assertEqual(callbacks, [])
+        self.assertEqual(queued("continuum.accounts.break_glass.send_notice"), [])
+
+    def test_a_task_reads_through_its_grant_like_a_web_read(self) -> None:
+        """The grant is part of the actor: a task acting through it finds the client and its
+        audit rows are flagged, exactly like the owner's GET; without it, 404."""
+        from django.http import Http404
+
+        from continuum.accounts.actors import actor_for
+        from continuum.audit.log import record
+        from continuum.care.access import get_client_for, get_note_for
+
+        grant = self.open_grant()
+        with self.assertRaises(Http404):
+            get_client_for(actor_for(self.olivia), self.dana.pk)
+
+        actor = actor_for(self.olivia, grant_id=grant.pk)
+        self.assertEqual(get_note_for(actor, self.note.pk), self.note)
+        event = record(actor, "note.view", self.note)
+        self.assertTrue(event.flagged)
+        self.assertEqual(event.detail, {"break_glass": grant.pk})
+        self.assertEqual(actor.break_glass.client_id, self.dana.pk)
 
 
 class ReadOnlyAccessTests(BreakGlassTestCase):

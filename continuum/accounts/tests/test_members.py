@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from continuum.accounts import services
+from continuum.accounts.actors import actor_for
 from continuum.accounts.models import Membership, Role, User
 from continuum.audit.models import AuditEvent
 from continuum.testing.base import (
@@ -20,6 +21,7 @@ from continuum.testing.base import (
     make_staff,
     session_keys_of,
 )
+from continuum.testing.tasks import queued, run_worker
 
 NEW_PASSWORD = "a-long-and-unusual-passphrase-42"
 
@@ -55,7 +57,10 @@ class MembersPageTests(BaseTestCase):
 
     def test_it_shows_pending_and_deactivated_members(self) -> None:
         services.invite_member(
-            self.riverside, email="ivy@example.org", full_name="Ivy Invited", by=self.olivia
+            self.riverside,
+            email="ivy@example.org",
+            full_name="Ivy Invited",
+            actor=actor_for(self.olivia),
         )
         self.bob.membership.is_active = False
         self.bob.membership.save()
@@ -138,6 +143,11 @@ class InviteTests(BaseTestCase):
         self.assertEqual(event.practice, self.riverside)
         self.assertEqual(event.detail, {"user_id": user.pk, "role": "therapist", "clinical": True})
 
+        # Queued on commit, sent by the task worker.
+        self.assertEqual(mail.outbox, [])
+        [task] = queued("continuum.accounts.services.email_invitation")
+        self.assertEqual(task.args_kwargs["args"], [membership.pk, self.olivia.pk])
+        run_worker()
         self.assertEqual(len(mail.outbox), 1)
         email = mail.outbox[0]
         self.assertEqual(email.to, ["ivy@example.org"])
@@ -152,6 +162,7 @@ class InviteTests(BaseTestCase):
     def test_the_emailed_link_lets_the_member_in(self) -> None:
         self.login(self.olivia)
         self.invite()
+        run_worker()
         self.client.logout()
         link = re.search(r"https?://\S+/set-password/\S+/", str(mail.outbox[0].body))
         assert link is not None
@@ -214,8 +225,12 @@ class ResendInvitationTests(BaseTestCase):
     def setUp(self) -> None:
         with self.captureOnCommitCallbacks(execute=True):
             self.pending = services.invite_member(
-                self.riverside, email="ivy@example.org", full_name="Ivy Invited", by=self.olivia
+                self.riverside,
+                email="ivy@example.org",
+                full_name="Ivy Invited",
+                actor=actor_for(self.olivia),
             )
+        run_worker()
         mail.outbox.clear()
         self.url = reverse("accounts:resend_invite", args=[self.pending.pk])
 
@@ -233,9 +248,12 @@ class ResendInvitationTests(BaseTestCase):
     def test_it_sends_a_new_link(self) -> None:
         self.login(self.olivia)
 
-        response = self.client.post(self.url, follow=True)
+        with self.captureOnCommitCallbacks(execute=True):
+            response = self.client.post(self.url, follow=True)
 
-        self.assertContains(response, "A new invitation was sent to ivy@example.org.")
+        self.assertContains(response, "A new invitation is on its way to ivy@example.org.")
+        self.assertEqual(mail.outbox, [])
+        run_worker()
         self.assertEqual(len(mail.outbox), 1)
         self.assertIn("/set-password/", mail.outbox[0].body)
         event = AuditEvent.objects.get(action="member.invite_resend")
@@ -336,7 +354,7 @@ class DeactivateTests(BaseTestCase):
     def test_a_deactivated_members_session_ends(self) -> None:
         self.login(self.alice)
         self.assertEqual(self.client.get("/").status_code, 302)
-        services.deactivate_member(self.alice.membership, by=self.olivia)
+        services.deactivate_member(self.alice.membership, actor=actor_for(self.olivia))
 
         response = self.client.get(reverse("accounts:members"))
 
@@ -355,7 +373,7 @@ class DeactivateTests(BaseTestCase):
         # reactivating her brings none of them back.
         self.assertEqual(session_keys_of(self.alice), set())
         self.alice.membership.refresh_from_db()
-        services.reactivate_member(self.alice.membership, by=self.olivia)
+        services.reactivate_member(self.alice.membership, actor=actor_for(self.olivia))
         response = alice.get(caseload)
         self.assertRedirects(
             response, f"/accounts/login/?next={caseload}", fetch_redirect_response=False
@@ -367,7 +385,7 @@ class DeactivateTests(BaseTestCase):
         self.assertEqual(AuditEvent.objects.filter(action="member.deactivate").count(), 1)
 
     def test_it_reactivates(self) -> None:
-        services.deactivate_member(self.alice.membership, by=self.olivia)
+        services.deactivate_member(self.alice.membership, actor=actor_for(self.olivia))
         self.login(self.olivia)
 
         response = self.client.post(self.url(self.alice, "reactivate"), follow=True)
@@ -385,7 +403,7 @@ class DeactivateTests(BaseTestCase):
         self.assertFalse(AuditEvent.objects.filter(action="member.reactivate").exists())
 
     def test_reactivate_rejects_outsiders(self) -> None:
-        services.deactivate_member(self.alice.membership, by=self.olivia)
+        services.deactivate_member(self.alice.membership, actor=actor_for(self.olivia))
         for person in (self.charlie, self.bob):
             self.login(person)
             self.assertEqual(self.client.post(self.url(self.alice, "reactivate")).status_code, 404)
@@ -401,7 +419,7 @@ class DeactivatedLoginTests(BaseTestCase):
         cache.clear()  # allauth's login rate limits live in the cache
 
     def test_a_deactivated_member_cannot_log_in(self) -> None:
-        services.deactivate_member(self.alice.membership, by=self.olivia)
+        services.deactivate_member(self.alice.membership, actor=actor_for(self.olivia))
 
         response = self.client.post(
             "/accounts/login/", {"login": "alice@example.org", "password": PASSWORD}
@@ -416,9 +434,34 @@ class DeactivatedLoginTests(BaseTestCase):
         self.assertEqual(event.detail, {"user_id": self.alice.pk})
 
     def test_a_reactivated_member_can_log_in_again(self) -> None:
-        services.deactivate_member(self.alice.membership, by=self.olivia)
-        services.reactivate_member(self.alice.membership, by=self.olivia)
+        services.deactivate_member(self.alice.membership, actor=actor_for(self.olivia))
+        services.reactivate_member(self.alice.membership, actor=actor_for(self.olivia))
 
         self.password_login("alice@example.org", PASSWORD)
 
         self.assertEqual(self.client.session["_auth_user_id"], str(self.alice.pk))
+
+
+class InvitationTaskTests(BaseTestCase):
+    def test_a_queued_invitation_is_not_sent_to_someone_who_has_set_a_password(self) -> None:
+        with self.captureOnCommitCallbacks(execute=True):
+            pending = services.invite_member(
+                self.riverside,
+                email="ivy@example.org",
+                full_name="Ivy",
+                actor=actor_for(self.olivia),
+            )
+        pending.user.set_password("a long passphrase here")
+        pending.user.save()
+        run_worker()
+        self.assertEqual(mail.outbox, [])
+
+    def test_a_rolled_back_invitation_queues_nothing(self) -> None:
+        with self.assertRaises(services.EmailInUse), self.captureOnCommitCallbacks(execute=True):
+            services.invite_member(
+                self.riverside,
+                email="alice@example.org",
+                full_name="Al",
+                actor=actor_for(self.olivia),
+            )
+        self.assertEqual(queued("continuum.accounts.services.email_invitation"), [])

@@ -6,6 +6,7 @@ from typing import Any
 from django.urls import reverse
 
 from continuum.accounts import services
+from continuum.accounts.actors import actor_for
 from continuum.accounts.models import Membership, Role
 from continuum.audit.models import AuditEvent
 from continuum.care.models import Episode
@@ -207,7 +208,7 @@ class ReassignTests(BaseTestCase):
             self.riverside, "admin@example.org", "Ada Admin", role=Role.OWNER, clinical=False
         )
         gone = make_staff(self.riverside, "gone@example.org", "Gus Gone")
-        services.deactivate_member(gone.membership, by=self.olivia)
+        services.deactivate_member(gone.membership, actor=actor_for(self.olivia))
         self.login(self.olivia)
 
         response = self.client.get(self.url)
@@ -274,7 +275,7 @@ class ReassignTests(BaseTestCase):
 
     def test_it_refuses_deactivated_and_non_clinical_members(self) -> None:
         admin = make_staff(self.riverside, "admin@example.org", "Ada", clinical=False)
-        services.deactivate_member(self.bob.membership, by=self.olivia)
+        services.deactivate_member(self.bob.membership, actor=actor_for(self.olivia))
         self.login(self.olivia)
         for person in (admin, self.bob, self.alice):
             response = self.client.post(self.url, {"therapist": person.pk})
@@ -291,16 +292,16 @@ class ReassignTests(BaseTestCase):
 
     def test_the_service_refuses_the_same_therapist(self) -> None:
         with self.assertRaisesMessage(services.NotAllowed, "already assigned"):
-            reassign_client(self.dana, self.alice, self.olivia)
+            reassign_client(self.dana, self.alice, actor=actor_for(self.olivia))
         self.assert_unchanged()
 
     def test_the_service_refuses_another_practices_therapist(self) -> None:
         with self.assertRaises(services.NotAllowed):
-            reassign_client(self.dana, self.charlie, self.olivia)
+            reassign_client(self.dana, self.charlie, actor=actor_for(self.olivia))
         self.assert_unchanged()
 
     def test_a_deactivated_therapists_clients_can_be_reassigned(self) -> None:
-        services.deactivate_member(self.alice.membership, by=self.olivia)
+        services.deactivate_member(self.alice.membership, actor=actor_for(self.olivia))
         self.login(self.olivia)
 
         self.client.post(self.url, {"therapist": self.olivia.pk})

@@ -10,6 +10,8 @@ from unittest import mock, skipUnless
 from django.db import OperationalError, connection, connections
 from django.test import TransactionTestCase, override_settings
 
+from continuum.accounts.actors import Actor, actor_for
+from continuum.accounts.http import web_actor
 from continuum.audit import chain
 from continuum.audit.log import record
 from continuum.audit.models import AuditEvent, AuditPending, AuditSeal
@@ -21,10 +23,12 @@ class ContentHashTests(BaseTestCase):
         # 1. the INSERT (the seal queue is filled by a trigger inside it; sealing runs after
         # commit, outside this transaction)
         with self.assertNumQueries(1):
-            record(None, "reminder.send", practice=self.riverside, count=3)
+            record(Actor.system(), "reminder.send", practice=self.riverside, count=3)
 
     def test_the_stored_row_hashes_to_its_content_hash(self) -> None:
-        event = record(self.alice, "client.view", self.dana, ratio=0.5, big=2.0, ids=(1, 2))
+        event = record(
+            actor_for(self.alice), "client.view", self.dana, ratio=0.5, big=2.0, ids=(1, 2)
+        )
 
         stored = AuditEvent.objects.get(pk=event.pk)
 
@@ -33,15 +37,15 @@ class ContentHashTests(BaseTestCase):
         self.assertEqual(stored.detail, {"ratio": 0.5, "big": 2.0, "ids": [1, 2]})
 
     def test_identical_events_differ_by_their_nonce(self) -> None:
-        first = record(None, "reminder.send", practice=self.riverside)
-        second = record(None, "reminder.send", practice=self.riverside)
+        first = record(Actor.system(), "reminder.send", practice=self.riverside)
+        second = record(Actor.system(), "reminder.send", practice=self.riverside)
 
         self.assertNotEqual(first.nonce, second.nonce)
         self.assertEqual(len(bytes.fromhex(first.nonce)), 16)
         self.assertNotEqual(first.content_hash, second.content_hash)
 
     def test_every_content_field_changes_the_hash(self) -> None:
-        event = record(self.alice, "client.view", self.dana, page=1)
+        event = record(actor_for(self.alice), "client.view", self.dana, page=1)
         content = chain.event_content(event)
         changed = {
             "at": event.at.replace(microsecond=(event.at.microsecond + 1) % 1_000_000),
@@ -67,7 +71,7 @@ class ContentHashTests(BaseTestCase):
         request = self.client.get("/").wsgi_request
         request.META["REMOTE_ADDR"] = "2001:0DB8:0000:0000:0000:0000:0000:0001"
 
-        event = record(self.alice, "login", request=request)
+        event = record(web_actor(request, self.alice), "login")
 
         stored = AuditEvent.objects.get(pk=event.pk)
         self.assertEqual(stored.ip, "2001:db8::1")
@@ -77,16 +81,16 @@ class ContentHashTests(BaseTestCase):
 @override_settings(AUDIT_SEAL_INTERVAL_MS=0)
 class SealingTests(BaseTestCase):
     def test_a_new_event_is_queued_for_its_seal(self) -> None:
-        event = record(None, "reminder.send", practice=self.riverside)
+        event = record(Actor.system(), "reminder.send", practice=self.riverside)
 
         self.assertTrue(AuditPending.objects.filter(event_id=event.pk).exists())
         self.assertFalse(AuditSeal.objects.exists())
 
     def test_it_seals_after_the_transaction_commits(self) -> None:
         with self.captureOnCommitCallbacks(execute=True) as callbacks:
-            event = record(self.alice, "client.view", self.dana)
-            record(self.alice, "note.view", self.dana)
-            record(self.alice, "note.sign", self.dana)
+            event = record(actor_for(self.alice), "client.view", self.dana)
+            record(actor_for(self.alice), "note.view", self.dana)
+            record(actor_for(self.alice), "note.sign", self.dana)
 
         # One callback per transaction seals all three.
         self.assertEqual(len(callbacks), 1)
@@ -98,10 +102,10 @@ class SealingTests(BaseTestCase):
         from django.db import transaction
 
         with self.captureOnCommitCallbacks(execute=True):
-            record(None, "kept", practice=self.riverside)
+            record(Actor.system(), "kept", practice=self.riverside)
             try:
                 with transaction.atomic():
-                    record(None, "rolled.back", practice=self.riverside)
+                    record(Actor.system(), "rolled.back", practice=self.riverside)
                     raise RuntimeError("boom")
             except RuntimeError:
                 pass
@@ -116,7 +120,7 @@ class SealingTests(BaseTestCase):
             self.assertLogs("continuum.audit.chain", "WARNING") as logs,
             self.captureOnCommitCallbacks(execute=True),
         ):
-            event = record(None, "reminder.send", practice=self.riverside)
+            event = record(Actor.system(), "reminder.send", practice=self.riverside)
 
         self.assertEqual(
             logs.output, ["WARNING:continuum.audit.chain:audit sealing deferred: OperationalError"]
@@ -128,9 +132,9 @@ class SealingTests(BaseTestCase):
     def test_after_commit_sealing_is_throttled_per_process(self) -> None:
         chain._last_seal_attempt[0] = -math.inf
         with self.captureOnCommitCallbacks(execute=True):
-            first = record(None, "first", practice=self.riverside)
+            first = record(Actor.system(), "first", practice=self.riverside)
         with self.captureOnCommitCallbacks(execute=True):
-            second = record(None, "second", practice=self.riverside)
+            second = record(Actor.system(), "second", practice=self.riverside)
 
         # The first commit sealed; the second, within the interval, left it to the next seal.
         self.assertTrue(AuditSeal.objects.filter(event=first).exists())
@@ -138,7 +142,7 @@ class SealingTests(BaseTestCase):
         self.assertEqual(chain.seal_pending(), 1)
 
     def test_seal_pending_links_events_in_id_order(self) -> None:
-        events = [record(None, f"action.{i}", practice=self.riverside) for i in range(5)]
+        events = [record(Actor.system(), f"action.{i}", practice=self.riverside) for i in range(5)]
 
         self.assertEqual(chain.seal_pending(batch=2), 5)  # three batches of at most 2
 
@@ -155,7 +159,7 @@ class SealingTests(BaseTestCase):
 
     def test_a_sealer_that_lost_the_race_writes_nothing(self) -> None:
         for i in range(2):
-            record(None, f"action.{i}", practice=self.riverside)
+            record(Actor.system(), f"action.{i}", practice=self.riverside)
         stale = chain._queued("default", chain.SEAL_BATCH)  # read, then overtaken:
         chain.seal_pending()
 
@@ -165,10 +169,10 @@ class SealingTests(BaseTestCase):
         self.assertTrue(chain.verify().intact)
 
     def test_later_events_continue_the_chain(self) -> None:
-        record(None, "first", practice=self.riverside)
+        record(Actor.system(), "first", practice=self.riverside)
         chain.seal_pending()
         head = chain.chain_head()
-        later = record(None, "second", practice=self.riverside)
+        later = record(Actor.system(), "second", practice=self.riverside)
 
         chain.seal_pending()
 
@@ -181,7 +185,7 @@ class SealingTests(BaseTestCase):
         from django.core.management import call_command
 
         for i in range(3):
-            record(None, f"action.{i}", practice=self.riverside)
+            record(Actor.system(), f"action.{i}", practice=self.riverside)
         out = StringIO()
 
         call_command("audit_seal", stdout=out)
@@ -193,7 +197,7 @@ class SealingTests(BaseTestCase):
 
 class AppendOnlyTests(BaseTestCase):
     def setUp(self) -> None:
-        self.event = record(None, "reminder.send", practice=self.riverside)
+        self.event = record(Actor.system(), "reminder.send", practice=self.riverside)
         chain.seal_pending()
         self.seal = AuditSeal.objects.get()
 
@@ -241,7 +245,7 @@ class AdvisoryLockTests(TransactionTestCase):
             self.assertTrue(holding.wait(10))
             started = time.monotonic()
             # Autocommit: record() commits, then its sealer finds the head taken and returns.
-            event = record(None, "reminder.send")
+            event = record(Actor.system(), "reminder.send")
             self.assertEqual(chain.seal_pending(), 0)
             self.assertLess(time.monotonic() - started, 1.0)
             self.assertTrue(AuditPending.objects.filter(event_id=event.pk).exists())

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
+from continuum.accounts.actors import Actor, actor_for
 from continuum.audit import chain
 from continuum.audit.log import record
 from continuum.audit.models import AuditEvent, AuditPending, AuditSeal
@@ -62,11 +63,11 @@ def swap_rows(first: int, second: int, columns: tuple[str, ...]) -> None:
 class VerifyTests(BaseTestCase):
     def setUp(self) -> None:
         self.events = [
-            record(self.alice, "client.view", self.dana, page=1),
-            record(self.alice, "note.sign", self.dana, note_id=7),
-            record(None, "reminder.send", practice=self.riverside, count=3),
-            record(self.bob, "client.view", self.finn),
-            record(self.charlie, "client.view", self.eli),
+            record(actor_for(self.alice), "client.view", self.dana, page=1),
+            record(actor_for(self.alice), "note.sign", self.dana, note_id=7),
+            record(Actor.system(), "reminder.send", practice=self.riverside, count=3),
+            record(actor_for(self.bob), "client.view", self.finn),
+            record(actor_for(self.charlie), "client.view", self.eli),
         ]
         chain.seal_pending()
         self.seq = {s.event_id: s.seq for s in AuditSeal.objects.all()}
@@ -95,7 +96,7 @@ class VerifyTests(BaseTestCase):
         self.assertEqual(head_seq, 5)
 
     def test_it_writes_nothing(self) -> None:
-        waiting = record(None, "later", practice=self.riverside)
+        waiting = record(Actor.system(), "later", practice=self.riverside)
         counts = (AuditEvent.objects.count(), AuditSeal.objects.count())
 
         out = self.verify_ok()
@@ -177,7 +178,7 @@ class VerifyTests(BaseTestCase):
         )
 
     def test_a_deleted_event_still_waiting_for_its_seal_is_named(self) -> None:
-        waiting = record(None, "later", practice=self.riverside)
+        waiting = record(Actor.system(), "later", practice=self.riverside)
         sql("DELETE FROM audit_auditevent WHERE id = %s", waiting.pk)
 
         message = self.verify_fails()
@@ -185,7 +186,7 @@ class VerifyTests(BaseTestCase):
         self.assertIn(f"event {waiting.pk}: queued for sealing but missing", message)
 
     def test_a_changed_row_still_waiting_for_its_seal_is_named(self) -> None:
-        waiting = record(None, "later", practice=self.riverside)
+        waiting = record(Actor.system(), "later", practice=self.riverside)
         sql("UPDATE audit_auditevent SET object_id = %s WHERE id = %s", "42", waiting.pk)
 
         message = self.verify_fails()
@@ -219,7 +220,7 @@ class VerifyTests(BaseTestCase):
 
     def test_an_anchor_the_chain_passes_through_is_accepted(self) -> None:
         seq, head = chain.chain_head()
-        record(None, "later", practice=self.riverside)
+        record(Actor.system(), "later", practice=self.riverside)
         chain.seal_pending()
 
         self.assertIn("Audit log intact: 6 events", self.verify_ok("--anchor", f"{seq}:{head}"))

@@ -9,6 +9,7 @@ from typing import Any
 
 import time_machine
 
+from continuum.accounts.actors import actor_for
 from continuum.accounts.models import Practice
 from continuum.audit.models import AuditEvent
 from continuum.boundaries import services
@@ -208,9 +209,11 @@ class PolicyPageTests(BoundariesTestCase):
         ]
         for bad in bads:
             with self.assertRaises(services.BoundaryError, msg=bad):
-                services.update_policies(self.alice, {Phase.IN_THERAPY: {**good, **bad}})
+                services.update_policies(
+                    self.alice, {Phase.IN_THERAPY: {**good, **bad}}, actor=actor_for(self.alice)
+                )
         with self.assertRaises(services.BoundaryError):
-            services.update_policies(self.alice, {"sometime": good})
+            services.update_policies(self.alice, {"sometime": good}, actor=actor_for(self.alice))
         self.assertEqual(ContactPolicy.objects.count(), 0)
 
 

@@ -9,6 +9,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from continuum.accounts.actors import actor_for
 from continuum.audit.models import AuditEvent
 from continuum.boundaries import services
 from continuum.boundaries.models import ClientMessaging, Direction, Message, Phase
@@ -360,7 +361,7 @@ class MessagingOffTests(BoundariesTestCase):
     def test_the_service_refuses_too(self) -> None:
         set_policy(self.alice, portal_messages_enabled=False)
         with self.assertRaises(services.MessagingOff):
-            services.send_client_message(self.dana, message_data())
+            services.send_client_message(self.dana, message_data(), actor=actor_for(self.dana_user))
         self.assertEqual(Message.objects.count(), 0)
 
 

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from continuum.accounts.actors import actor_for
 from continuum.audit.models import AuditEvent
 from continuum.boundaries import services
 from continuum.boundaries.models import ClientMessaging, Direction, Message
@@ -250,7 +251,7 @@ class MessagingSwitchTests(BoundariesTestCase):
 
     def test_turning_on_what_is_not_off_is_refused(self) -> None:
         with self.assertRaises(services.BoundaryError):
-            services.set_client_messaging(self.dana, enabled=True, by=self.alice)
+            services.set_client_messaging(self.dana, enabled=True, actor=actor_for(self.alice))
         self.assertEqual(ClientMessaging.objects.count(), 0)
 
 

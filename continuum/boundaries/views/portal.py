@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from continuum.accounts.http import refuse
+from continuum.accounts.http import actor_of, refuse
 from continuum.audit.log import record
 from continuum.boundaries import services
 from continuum.boundaries.access import own_message
@@ -47,10 +47,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     paginator: Paginator[Message] = Paginator(rows, INBOX_PAGE_SIZE)
     page_obj = paginator.get_page(request.GET.get("page"))
     record(
-        request.user,
+        actor_of(request),
         "message.portal_list",
         client,
-        request=request,
         practice=client.practice_id,
         page=page_obj.number,
         shown=len(page_obj.object_list),
@@ -113,7 +112,7 @@ def compose(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 saved = services.send_client_message(
-                    client, form.cleaned_data, contact=contact, now=now, request=request
+                    client, form.cleaned_data, contact=contact, now=now, actor=actor_of(request)
                 )
             except services.MessagingOff:
                 return _off(request, context, status=400)
@@ -150,10 +149,9 @@ def message(request: HttpRequest, message_id: int) -> HttpResponse:
         return refused
     contact = services.contact_for(client)
     record(
-        request.user,
+        actor_of(request),
         "message.portal_view",
         shown,
-        request=request,
         practice=client.practice_id,
         client_id=client.pk,
     )

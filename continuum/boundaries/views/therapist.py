@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.http import READ_METHODS, refuse, user_of
+from continuum.accounts.http import READ_METHODS, actor_of, refuse, user_of
 from continuum.accounts.models import User
 from continuum.audit.log import record
 from continuum.boundaries import queries, services
@@ -40,7 +40,7 @@ def policy_edit(request: HttpRequest) -> HttpResponse:
                 services.update_policies(
                     user,
                     {phase: form.cleaned_data for phase, form in forms.items()},
-                    request=request,
+                    actor=actor_of(request),
                 )
             except services.BoundaryError as error:
                 forms[Phase.IN_THERAPY].add_error(None, str(error))
@@ -84,7 +84,6 @@ def _thread(
     switch_form: MessagingSwitchForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    user = user_of(request)
     contact = services.contact_for(client)
     rows = (
         Message.objects.filter(client=client)
@@ -95,10 +94,9 @@ def _thread(
     page_obj = paginator.get_page(request.GET.get("page"))
     unread = queries.unread_count(client)
     record(
-        user,
+        actor_of(request),
         "message.list",
         client,
-        request=request,
         practice=client.practice_id,
         page=page_obj.number,
         shown=len(page_obj.object_list),
@@ -132,7 +130,7 @@ def client_messages(request: HttpRequest, client_id: int) -> HttpResponse:
         form = ReplyForm(request.POST)
         if form.is_valid():
             try:
-                services.send_therapist_message(client, form.cleaned_data, by=user, request=request)
+                services.send_therapist_message(client, form.cleaned_data, actor=actor_of(request))
             except services.BoundaryError as error:
                 form.add_error(None, str(error))
             else:
@@ -154,7 +152,7 @@ def client_messages_read(request: HttpRequest, client_id: int) -> HttpResponse:
     client = _client(user, client_id)
     if (refused := refuse(request, "POST")) is not None:
         return refused
-    ids = services.mark_all_read(client, by=user, request=request)
+    ids = services.mark_all_read(client, actor=actor_of(request))
     messages.success(
         request,
         f"{len(ids)} message{'' if len(ids) == 1 else 's'} marked read."
@@ -170,7 +168,7 @@ def message_read(request: HttpRequest, message_id: int) -> HttpResponse:
     message = get_message_for(user, message_id)
     if (refused := refuse(request, "POST")) is not None:
         return refused
-    services.mark_read(message, by=user, request=request)
+    services.mark_read(message, actor=actor_of(request))
     messages.success(request, "The message was marked read.")
     return redirect("boundaries:client_messages", client_id=message.client_id)
 
@@ -190,8 +188,7 @@ def client_messaging(request: HttpRequest, client_id: int) -> HttpResponse:
                 client,
                 enabled=enabled,
                 reason=form.cleaned_data["reason"],
-                by=user,
-                request=request,
+                actor=actor_of(request),
             )
         except services.BoundaryError as error:
             form.add_error(None, str(error))

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
+from continuum.accounts.actors import Actor
 from continuum.audit import log as audit
 from continuum.care.episodes import OPEN_STATUSES
 from continuum.care.models import (
@@ -147,12 +147,11 @@ def clashes_for(
 def book_appointments(
     client: Client,
     *,
-    by: Any,
+    actor: Actor,
     starts: Sequence[datetime],
     duration_minutes: int,
     modality: str,
     allow_overlap: bool = False,
-    request: HttpRequest | None = None,
 ) -> list[Appointment]:
     """Book one appointment, or a whole series in one go (one `series` id, one audit row).
 
@@ -191,7 +190,7 @@ def book_appointments(
         detail["episode"] = episode.pk
     if allow_overlap:
         detail["overlap_confirmed"] = True
-    audit.record(by, "appointment.create", booked[0], request=request, **detail)
+    audit.record(actor, "appointment.create", booked[0], **detail)
     return booked
 
 
@@ -199,12 +198,11 @@ def book_appointments(
 def update_appointment(
     appointment: Appointment,
     *,
-    by: Any,
+    actor: Actor,
     starts_at: datetime,
     duration_minutes: int,
     modality: str,
     allow_overlap: bool = False,
-    request: HttpRequest | None = None,
 ) -> Appointment:
     """Change the time, length or modality of a scheduled appointment."""
     locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
@@ -228,7 +226,7 @@ def update_appointment(
         setattr(locked, name, value)
         setattr(appointment, name, value)
     locked.save(update_fields=list(changes))
-    audit.record(by, "appointment.update", locked, request=request, fields=changed)
+    audit.record(actor, "appointment.update", locked, fields=changed)
     return appointment
 
 
@@ -237,11 +235,11 @@ def change_status(
     appointment: Appointment,
     *,
     target: str,
-    by: Any,
+    actor: Actor,
     cancelled_by: str = "",
-    request: HttpRequest | None = None,
 ) -> Appointment:
     """Move an appointment along TRANSITIONS; an illegal change raises InvalidStatusChange."""
+    by = actor.user
     locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
     now = timezone.now()
     has_note = ProgressNote.objects.filter(appointment=locked).exists()
@@ -262,7 +260,7 @@ def change_status(
     detail: dict[str, Any] = {"from": old, "to": str(new)}
     if new == S.CANCELLED:
         detail["cancelled_by"] = cancelled_by
-    audit.record(by, "appointment.status", locked, request=request, **detail)
+    audit.record(actor, "appointment.status", locked, **detail)
     for name in ("status", "cancelled_by", "cancelled_at", "cancelled_by_user"):
         setattr(appointment, name, getattr(locked, name))
     return appointment

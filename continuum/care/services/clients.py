@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
+from continuum.accounts.actors import Actor, actor_for
 from continuum.accounts.models import User
 from continuum.accounts.services import NotAllowed
 from continuum.audit.log import record
@@ -56,7 +56,7 @@ def create_client(
         )
         episode.save()
     record(
-        by,
+        actor_for(by),
         "client.create",
         client,
         episode_id=episode.pk if episode is not None else None,
@@ -74,7 +74,7 @@ def update_client(client: Client, *, by: User, details: Mapping[str, Any]) -> li
     if changed:
         client.full_clean(exclude=_NOT_VALIDATED)
         client.save(update_fields=changed)
-    record(by, "client.update", client, fields=changed)
+    record(actor_for(by), "client.update", client, fields=changed)
     return changed
 
 
@@ -93,9 +93,7 @@ def is_assignable(user: User, practice_id: int) -> bool:
 
 
 @transaction.atomic
-def reassign_client(
-    client: Client, to_user: User, by: User, *, request: HttpRequest | None = None
-) -> Client:
+def reassign_client(client: Client, to_user: User, *, actor: Actor) -> Client:
     """Give the client, their open episodes and their upcoming sessions to another clinician.
 
     Upcoming scheduled appointments move too: a deactivated therapist cannot see them, and the
@@ -115,10 +113,9 @@ def reassign_client(
     client.therapist = to_user
     client.save(update_fields=["therapist"])
     record(
-        by,
+        actor,
         "client.reassign",
         client,
-        request=request,
         from_user_id=from_user_id,
         to_user_id=to_user.pk,
         episode_ids=episode_ids,

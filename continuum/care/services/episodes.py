@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from continuum.accounts.actors import actor_for
 from continuum.audit.log import record
 from continuum.care.episodes import (
     LABELS,
@@ -105,7 +106,7 @@ def open_episode(
         end_date=end_date,
         status=EpisodeStatus.REFERRAL,
     )
-    record(by, "episode.create", episode, client_id=client.pk, status=episode.status)
+    record(actor_for(by), "episode.create", episode, client_id=client.pk, status=episode.status)
     return episode
 
 
@@ -126,7 +127,7 @@ def update_episode(
         setattr(episode, name, values[name])
     if changed:
         episode.save(update_fields=changed)
-    record(by, "episode.update", episode, client_id=episode.client_id, fields=changed)
+    record(actor_for(by), "episode.update", episode, client_id=episode.client_id, fields=changed)
     return changed
 
 
@@ -169,7 +170,7 @@ def transition_episode(
         "unplanned": locked.ended_unplanned,
         "client_id": locked.client_id,
     }
-    record(by, "episode.transition", locked, **detail)
+    record(actor_for(by), "episode.transition", locked, **detail)
     for name in changed:
         setattr(episode, name, getattr(locked, name))
     return episode

@@ -8,12 +8,11 @@ show and to log (no names, no note text).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
+from continuum.accounts.actors import Actor
 from continuum.audit import log as audit
 from continuum.care.models import (
     Appointment,
@@ -66,14 +65,14 @@ def has_content(note: ProgressNote) -> bool:
 def create_note(
     appointment: Appointment,
     *,
-    by: Any,
+    actor: Actor,
     fmt: str,
     sections: Mapping[str, str],
     next_session_plan: str = "",
-    request: HttpRequest | None = None,
 ) -> ProgressNote:
     """Write the draft note of an attended appointment (one note per appointment)."""
     # Locking the appointment row serialises two submissions of the same form.
+    by = actor.acting_user()
     locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if locked.status != AppointmentStatus.ATTENDED:
         raise NoteNotAllowed("Progress notes can be written for attended appointments only.")
@@ -91,7 +90,7 @@ def create_note(
         created_at=now,
         updated_at=now,
     )
-    audit.record(by, "note.create", note, request=request, appointment=locked.pk, format=fmt)
+    audit.record(actor, "note.create", note, appointment=locked.pk, format=fmt)
     return note
 
 
@@ -99,10 +98,9 @@ def create_note(
 def update_note(
     note: ProgressNote,
     *,
-    by: Any,
+    actor: Actor,
     sections: Mapping[str, str],
     next_session_plan: str = "",
-    request: HttpRequest | None = None,
 ) -> ProgressNote:
     """Change a draft note's text; a signed note raises NoteLocked and stays as it is."""
     locked = ProgressNote.objects.select_for_update().get(pk=note.pk)
@@ -116,15 +114,16 @@ def update_note(
     locked.next_session_plan = next_session_plan
     locked.updated_at = timezone.now()
     locked.save(update_fields=["sections", "next_session_plan", "updated_at"])
-    audit.record(by, "note.update", locked, request=request, fields=changed)
+    audit.record(actor, "note.update", locked, fields=changed)
     note.sections, note.next_session_plan = locked.sections, locked.next_session_plan
     note.updated_at = locked.updated_at
     return note
 
 
 @transaction.atomic
-def sign_note(note: ProgressNote, *, by: Any, request: HttpRequest | None = None) -> ProgressNote:
+def sign_note(note: ProgressNote, *, actor: Actor) -> ProgressNote:
     """Sign a draft: it becomes locked for good. Not a draft → NoteLocked; empty → EmptyNote."""
+    by = actor.user
     locked = ProgressNote.objects.select_for_update().get(pk=note.pk)
     if locked.status != NoteStatus.DRAFT:
         raise NoteLocked(f"Note {locked.pk} is {locked.status}; only drafts can be signed.")
@@ -134,22 +133,21 @@ def sign_note(note: ProgressNote, *, by: Any, request: HttpRequest | None = None
     locked.status, locked.signed_at, locked.signed_by = NoteStatus.SIGNED, now, by
     locked.updated_at = now
     locked.save(update_fields=["status", "signed_at", "signed_by", "updated_at"])
-    audit.record(by, "note.sign", locked, request=request)
+    audit.record(actor, "note.sign", locked)
     note.status, note.signed_at, note.signed_by = locked.status, now, by
     note.updated_at = now
     return note
 
 
 @transaction.atomic
-def add_addendum(
-    note: ProgressNote, *, by: Any, text: str, request: HttpRequest | None = None
-) -> NoteAddendum:
+def add_addendum(note: ProgressNote, *, actor: Actor, text: str) -> NoteAddendum:
     """Append an addendum to a signed note; the note itself is not touched."""
+    by = actor.acting_user()
     locked = ProgressNote.objects.select_for_update().get(pk=note.pk)
     if locked.status != NoteStatus.SIGNED:
         raise NoteLocked("Addenda are added to signed notes; edit the draft instead.")
     if not text.strip():
         raise NoteError("An addendum needs some text.")
     addendum = NoteAddendum.objects.create(note=locked, author=by, text=text)
-    audit.record(by, "note.addendum", locked, request=request, addendum=addendum.pk)
+    audit.record(actor, "note.addendum", locked, addendum=addendum.pk)
     return addendum

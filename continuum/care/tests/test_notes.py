@@ -9,6 +9,7 @@ import time_machine
 from django.urls import reverse
 from django.utils.html import escape
 
+from continuum.accounts.actors import actor_for
 from continuum.audit.models import AuditEvent
 from continuum.care.models import (
     Appointment,
@@ -413,14 +414,14 @@ class NoteSignTests(NoteTestCase):
     def test_the_service_refuses_a_signed_note(self) -> None:
         note = make_note(self.appointment, signed=True)
         with self.assertRaisesRegex(NoteLocked, "only drafts can be signed"):
-            sign_note(note, by=self.alice)
+            sign_note(note, actor=actor_for(self.alice))
         empty = make_note(
             make_appointment(self.dana, SESSION - timedelta(days=7), status="attended")
         )
         empty.sections = {}
         empty.save()
         with self.assertRaises(EmptyNote):
-            sign_note(empty, by=self.alice)
+            sign_note(empty, actor=actor_for(self.alice))
 
 
 class AddendumTests(NoteTestCase):

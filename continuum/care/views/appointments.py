@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from continuum.accounts import once
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.http import refuse, user_of
+from continuum.accounts.http import actor_of, refuse, user_of
 from continuum.accounts.models import User
 from continuum.audit import log as audit
 from continuum.care.access import get_appointment_for, get_client_for
@@ -42,7 +42,7 @@ def _problem(
 @clinician_required
 def appointment_create(request: HttpRequest, client_id: int) -> HttpResponse:
     user = user_of(request)
-    client = get_client_for(user, client_id)
+    client = get_client_for(actor_of(request), client_id)
     if (refused := refuse(request, "GET", "POST")) is not None:
         return refused
     clashes: list[Clash] = []
@@ -58,12 +58,11 @@ def appointment_create(request: HttpRequest, client_id: int) -> HttpResponse:
                         return redirect(once.result_url(key, user, fallback))
                     booked = services.book_appointments(
                         client,
-                        by=user,
                         starts=data["starts"],
                         duration_minutes=data["duration_minutes"],
                         modality=data["modality"],
                         allow_overlap=data["book_anyway"],
-                        request=request,
+                        actor=actor_of(request),
                     )
                     once.remember(
                         key,
@@ -107,8 +106,7 @@ def _note_of(appointment: Appointment) -> ProgressNote | None:
 
 @clinician_required
 def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpResponse:
-    user = user_of(request)
-    appointment = get_appointment_for(user, appointment_id)
+    appointment = get_appointment_for(actor_of(request), appointment_id)
     if (refused := refuse(request, "GET", "HEAD")) is not None:
         return refused
     note = _note_of(appointment)
@@ -118,7 +116,7 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
         now=timezone.now(),
         has_note=note is not None,
     )
-    audit.record(user, "appointment.view", appointment, request=request)
+    audit.record(actor_of(request), "appointment.view", appointment)
     return render(
         request,
         "care/appointment_detail.html",
@@ -152,7 +150,7 @@ def _cancelled_by_user(appointment: Appointment) -> Any:
 @clinician_required
 def appointment_edit(request: HttpRequest, appointment_id: int) -> HttpResponse:
     user = user_of(request)
-    appointment = get_appointment_for(user, appointment_id)
+    appointment = get_appointment_for(actor_of(request), appointment_id)
     if (refused := refuse(request, "GET", "POST")) is not None:
         return refused
     if appointment.status != AppointmentStatus.SCHEDULED:
@@ -171,12 +169,11 @@ def appointment_edit(request: HttpRequest, appointment_id: int) -> HttpResponse:
             try:
                 services.update_appointment(
                     appointment,
-                    by=user,
                     starts_at=data["starts_at"],
                     duration_minutes=data["duration_minutes"],
                     modality=data["modality"],
                     allow_overlap=data["book_anyway"],
-                    request=request,
+                    actor=actor_of(request),
                 )
             except services.AppointmentClash as clash:
                 clashes = clash.clashes
@@ -195,7 +192,7 @@ def appointment_edit(request: HttpRequest, appointment_id: int) -> HttpResponse:
                 modality=appointment.modality,
             ),
         )
-        audit.record(user, "appointment.view", appointment, request=request, page="edit")
+        audit.record(actor_of(request), "appointment.view", appointment, page="edit")
     return render(
         request,
         "care/appointment_form.html",
@@ -215,8 +212,7 @@ def appointment_edit(request: HttpRequest, appointment_id: int) -> HttpResponse:
 
 @clinician_required
 def appointment_status(request: HttpRequest, appointment_id: int) -> HttpResponse:
-    user = user_of(request)
-    appointment = get_appointment_for(user, appointment_id)
+    appointment = get_appointment_for(actor_of(request), appointment_id)
     if (refused := refuse(request, "POST")) is not None:
         return refused
     form = AppointmentStatusForm(request.POST)
@@ -239,9 +235,8 @@ def appointment_status(request: HttpRequest, appointment_id: int) -> HttpRespons
         services.change_status(
             appointment,
             target=form.cleaned_data["status"],
-            by=user,
             cancelled_by=form.cleaned_data["cancelled_by"],
-            request=request,
+            actor=actor_of(request),
         )
     except services.InvalidStatusChange as problem:
         return _problem(request, appointment, "The status was not changed", str(problem))

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from continuum.accounts import once
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.http import READ_METHODS, refuse, user_of
+from continuum.accounts.http import READ_METHODS, actor_of, refuse, user_of
 from continuum.audit.log import record
 from continuum.care import queries
 from continuum.care.access import get_client_for
@@ -43,9 +43,8 @@ def caseload(request: HttpRequest) -> HttpResponse:
     # One row for the page, not one per client; the search text is not recorded (it may be
     # a name).
     record(
-        user,
+        actor_of(request),
         "caseload.view",
-        request=request,
         page=page_obj.number,
         status=status,
         sort=sort,
@@ -92,7 +91,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
 @clinician_required
 def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
     user = user_of(request)
-    client = get_client_for(user, client_id)
+    client = get_client_for(actor_of(request), client_id)
     if request.method == "POST":
         # The form works on a copy so a rejected edit leaves nothing half-applied in memory.
         form = ClientForm(request.POST, instance=Client.objects.get(pk=client.pk))
@@ -110,7 +109,7 @@ def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
 @clinician_required
 def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
     user = user_of(request)
-    client = get_client_for(user, client_id)
+    client = get_client_for(actor_of(request), client_id)
     # Checked after the lookup, so an outsider gets the same 404 whatever the method.
     if (refused := refuse(request, *READ_METHODS)) is not None:
         return refused
@@ -118,7 +117,7 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
     timeline = queries.ClientTimeline(client, timezone.get_current_timezone())
     paginator: Paginator[queries.TimelineItem] = Paginator(timeline, settings.TIMELINE_PAGE_SIZE)
     page_obj = paginator.get_page(request.GET.get("page"))
-    record(user, "client.view", client, request=request, page=page_obj.number)
+    record(actor_of(request), "client.view", client, page=page_obj.number)
     client_panels = panels("client")
     return render(
         request,

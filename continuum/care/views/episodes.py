@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.http import refuse, user_of
+from continuum.accounts.http import actor_of, refuse, user_of
 from continuum.audit.log import record
 from continuum.care.access import get_client_for, get_episode_for
 from continuum.care.episodes import LABELS, OPEN_STATUSES, EpisodeStatus
@@ -31,7 +31,7 @@ from continuum.lib.contributions import panels
 @clinician_required
 def episode_create(request: HttpRequest, client_id: int) -> HttpResponse:
     user = user_of(request)
-    client = get_client_for(user, client_id)
+    client = get_client_for(actor_of(request), client_id)
     if request.method == "POST":
         form = EpisodeForm(request.POST)
         if form.is_valid():
@@ -61,7 +61,7 @@ def episode_create(request: HttpRequest, client_id: int) -> HttpResponse:
 @clinician_required
 def episode_edit(request: HttpRequest, episode_id: int) -> HttpResponse:
     user = user_of(request)
-    episode = get_episode_for(user, episode_id)
+    episode = get_episode_for(actor_of(request), episode_id)
     if request.method == "POST":
         form = EpisodeForm(request.POST)
         if form.is_valid():
@@ -112,12 +112,11 @@ def _episode_page(
 
 @clinician_required
 def episode_detail(request: HttpRequest, episode_id: int) -> HttpResponse:
-    user = user_of(request)
-    episode = get_episode_for(user, episode_id)
+    episode = get_episode_for(actor_of(request), episode_id)
     # Checked after the lookup, so an outsider gets the same 404 whatever the method.
     if (refused := refuse(request, "GET", "HEAD")) is not None:
         return refused
-    record(user, "episode.view", episode, request=request, client_id=episode.client_id)
+    record(actor_of(request), "episode.view", episode, client_id=episode.client_id)
     return _episode_page(request, episode)
 
 
@@ -125,7 +124,7 @@ def episode_detail(request: HttpRequest, episode_id: int) -> HttpResponse:
 def episode_transition(request: HttpRequest, episode_id: int) -> HttpResponse:
     user = user_of(request)
     # Look the episode up first: an outsider gets a 404 whatever the method.
-    episode = get_episode_for(user, episode_id)
+    episode = get_episode_for(actor_of(request), episode_id)
     if (refused := refuse(request, "POST")) is not None:
         return refused
     form = TransitionForm(request.POST, start_date=episode.start_date)

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.http import refuse, user_of
+from continuum.accounts.http import actor_of, refuse
 from continuum.audit import log as audit
 from continuum.care.access import get_appointment_for, get_note_for
 from continuum.care.forms.notes import AddendumForm, NoteForm
@@ -46,8 +46,7 @@ def _problem(
 
 @clinician_required
 def note_create(request: HttpRequest, appointment_id: int) -> HttpResponse:
-    user = user_of(request)
-    appointment = get_appointment_for(user, appointment_id)
+    appointment = get_appointment_for(actor_of(request), appointment_id)
     if (refused := refuse(request, "GET", "POST")) is not None:
         return refused
     existing = ProgressNote.objects.filter(appointment=appointment).first()
@@ -77,11 +76,10 @@ def note_create(request: HttpRequest, appointment_id: int) -> HttpResponse:
             try:
                 note = services.create_note(
                     appointment,
-                    by=user,
                     fmt=fmt,
                     sections=form.sections(),
                     next_session_plan=form.cleaned_data["next_session_plan"],
-                    request=request,
+                    actor=actor_of(request),
                 )
             except services.NoteExists as exists:
                 messages.info(request, str(exists))
@@ -115,9 +113,8 @@ def note_create(request: HttpRequest, appointment_id: int) -> HttpResponse:
 def _render_detail(
     request: HttpRequest, note: ProgressNote, addendum_form: AddendumForm, **detail: Any
 ) -> HttpResponse:
-    user = user_of(request)
     addenda = list(note.addenda.select_related("author"))
-    audit.record(user, "note.view", note, request=request, **detail)
+    audit.record(actor_of(request), "note.view", note, **detail)
     return render(
         request,
         "care/note_detail.html",
@@ -134,7 +131,7 @@ def _render_detail(
 
 @clinician_required
 def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
-    note = get_note_for(user_of(request), note_id)
+    note = get_note_for(actor_of(request), note_id)
     if (refused := refuse(request, "GET", "HEAD")) is not None:
         return refused
     return _render_detail(request, note, AddendumForm())
@@ -142,8 +139,7 @@ def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
 
 @clinician_required
 def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
-    user = user_of(request)
-    note = get_note_for(user, note_id)
+    note = get_note_for(actor_of(request), note_id)
     if (refused := refuse(request, "GET", "POST")) is not None:
         return refused
     if note.is_signed:
@@ -154,10 +150,9 @@ def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
             try:
                 services.update_note(
                     note,
-                    by=user,
                     sections=form.sections(),
                     next_session_plan=form.cleaned_data["next_session_plan"],
-                    request=request,
+                    actor=actor_of(request),
                 )
             except services.NoteLocked as locked:
                 return _problem(request, "This note is signed", str(locked), note=note)
@@ -168,7 +163,7 @@ def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
             fmt=note.format,
             initial=NoteForm.initial_from(note.sections, note.next_session_plan),
         )
-        audit.record(user, "note.view", note, request=request, page="edit")
+        audit.record(actor_of(request), "note.view", note, page="edit")
     return render(
         request,
         "care/note_form.html",
@@ -187,12 +182,11 @@ def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
 
 @clinician_required
 def note_sign(request: HttpRequest, note_id: int) -> HttpResponse:
-    user = user_of(request)
-    note = get_note_for(user, note_id)
+    note = get_note_for(actor_of(request), note_id)
     if (refused := refuse(request, "POST")) is not None:
         return refused
     try:
-        services.sign_note(note, by=user, request=request)
+        services.sign_note(note, actor=actor_of(request))
     except services.NoteLocked:
         return _problem(request, "This note is already signed", services.LOCKED_MESSAGE, note=note)
     except services.EmptyNote as empty:
@@ -203,8 +197,7 @@ def note_sign(request: HttpRequest, note_id: int) -> HttpResponse:
 
 @clinician_required
 def addendum_create(request: HttpRequest, note_id: int) -> HttpResponse:
-    user = user_of(request)
-    note = get_note_for(user, note_id)
+    note = get_note_for(actor_of(request), note_id)
     if (refused := refuse(request, "POST")) is not None:
         return refused
     if not note.is_signed:
@@ -218,7 +211,7 @@ def addendum_create(request: HttpRequest, note_id: int) -> HttpResponse:
     if not form.is_valid():
         return _render_detail(request, note, form, page="addendum_error")
     try:
-        services.add_addendum(note, by=user, text=form.cleaned_data["text"], request=request)
+        services.add_addendum(note, text=form.cleaned_data["text"], actor=actor_of(request))
     except services.NoteError as refused:
         return _problem(request, "The addendum was not added", str(refused), note=note)
     messages.success(request, "Addendum added.")
@@ -227,12 +220,11 @@ def addendum_create(request: HttpRequest, note_id: int) -> HttpResponse:
 
 @clinician_required
 def note_print(request: HttpRequest, note_id: int) -> HttpResponse:
-    user = user_of(request)
-    note = get_note_for(user, note_id)
+    note = get_note_for(actor_of(request), note_id)
     if (refused := refuse(request, "GET", "HEAD")) is not None:
         return refused
     addenda = list(note.addenda.select_related("author"))
-    audit.record(user, "note.print", note, request=request)
+    audit.record(actor_of(request), "note.print", note)
     return render(
         request,
         "care/note_print.html",

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
+from continuum.accounts.actors import actor_for
 from continuum.care.models import Appointment, AppointmentStatus, Episode
 from continuum.measures.services import assign_measure, enter_in_session
 from continuum.testing.base import BaseTestCase, make_appointment, make_episode, make_note
@@ -75,12 +76,14 @@ class BriefTests(BaseTestCase):
         note.save()
         admin = assign_measure(
             self.episode,
-            by=self.alice,
             instrument="phq9",
             cadence="once",
             starts_on=timezone.localdate(),
+            actor=actor_for(self.alice),
         ).administrations.get()
-        enter_in_session(admin, {str(i): 2 for i in range(1, 10)} | {"9": 0}, by=self.alice)
+        enter_in_session(
+            admin, {str(i): 2 for i in range(1, 10)} | {"9": 0}, actor=actor_for(self.alice)
+        )
         self.login(self.alice)
 
         response = self.client.get(self.url)

@@ -20,6 +20,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from continuum.accounts.actors import actor_for
 from continuum.accounts.models import Membership, Practice, Role, User
 from continuum.audit import log as audit
 from continuum.audit.models import AuditEvent
@@ -1420,7 +1421,7 @@ class ResetTests(BaseTestCase):
         seed("--clients", "12")
         demo = Practice.objects.get(name=DEMO)
         portal_user = User.objects.get(email=CLIENT_LOGIN)
-        audit.record(portal_user, "login", portal_user)
+        audit.record(actor_for(portal_user), "login", portal_user)
         with self.assertRaisesMessage(CommandError, "use a fresh database"):
             seed("--reset")
         self.assertEqual(Practice.objects.get(name=DEMO), demo)
@@ -1430,7 +1431,9 @@ class ResetTests(BaseTestCase):
         seed("--clients", "12")
         demo = Practice.objects.get(name=DEMO)
         therapist = User.objects.get(email="therapist@example.org")
-        audit.record(therapist, "client.view", Client.objects.filter(therapist=therapist)[0])
+        audit.record(
+            actor_for(therapist), "client.view", Client.objects.filter(therapist=therapist)[0]
+        )
         with self.assertRaisesMessage(CommandError, "use a fresh database"):
             seed("--reset")
         self.assertEqual(Practice.objects.get(name=DEMO), demo)

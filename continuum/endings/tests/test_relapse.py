@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import connection
 
+from continuum.accounts.actors import actor_for
 from continuum.audit.models import AuditEvent
 from continuum.care.episodes import EpisodeStatus
 from continuum.care.services.episodes import transition_episode
@@ -70,13 +71,13 @@ class RelapsePlanTests(EndingsTestCase):
             while RelapsePreventionPlan.objects.count() < count:
                 services.save_relapse_plan(
                     self.dana,
-                    by=self.alice,
                     episode=self.episode,
                     warning_signs="Signs",
                     what_helps="",
                     contacts="",
                     booster_when="",
                     shared_with_client=True,
+                    actor=actor_for(self.alice),
                 )
             # 1. session, 2. user, 3. membership, 4. the client, 5. the versions with their
             # authors, 6. the audit row.
@@ -118,7 +119,9 @@ class PortalRelapsePlanTests(EndingsTestCase):
             "shared_with_client": True,
         }
         fields.update(overrides)
-        return services.save_relapse_plan(self.dana, by=self.alice, episode=self.episode, **fields)
+        return services.save_relapse_plan(
+            self.dana, episode=self.episode, **fields, actor=actor_for(self.alice)
+        )
 
     def test_it_requires_login(self) -> None:
         self.assert_login_required(self.url("portal_relapse_plan"))

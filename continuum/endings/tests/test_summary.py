@@ -10,6 +10,7 @@ from django.test import override_settings
 from django.utils import timezone
 from pypdf import PdfReader
 
+from continuum.accounts.actors import actor_for
 from continuum.audit.models import AuditEvent
 from continuum.care.episodes import EpisodeStatus
 from continuum.care.services.episodes import transition_episode
@@ -55,15 +56,14 @@ class SummaryTestCase(EndingsTestCase):
         )
         services.add_referral(
             cls.episode,
-            by=cls.alice,
             name="Riverside Walking Group",
             service="Peer support",
             contact="01234 567890",
             reason="Keeps the activation going after therapy",
+            actor=actor_for(cls.alice),
         )
         services.agree_termination_plan(
             cls.episode,
-            by=cls.alice,
             terms=services.PlanTerms(
                 reason=EndingReason.GOALS_MET,
                 reason_other="",
@@ -73,16 +73,17 @@ class SummaryTestCase(EndingsTestCase):
                 gains_reviewed=False,
                 referrals_offered=True,
             ),
+            actor=actor_for(cls.alice),
         )
         services.save_relapse_plan(
             cls.dana,
-            by=cls.alice,
             episode=cls.episode,
             warning_signs="Staying in bed at weekends",
             what_helps="Walks with my sister",
             contacts="My GP; the walking group",
             booster_when="Two bad weeks in a row",
             shared_with_client=True,
+            actor=actor_for(cls.alice),
         )
 
     def end_episode(self) -> None:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import time_machine
 from django.db import connection
 
+from continuum.accounts.actors import actor_for
 from continuum.audit.models import AuditEvent
 from continuum.care.episodes import EpisodeStatus
 from continuum.care.models import Appointment, AppointmentStatus, Episode
@@ -192,11 +193,11 @@ class AgreePlanTests(EndingsTestCase):
         self.assert_nothing_written()
         services.add_referral(
             self.episode,
-            by=self.alice,
             name="Specialist service",
             service="",
             contact="",
             reason="",
+            actor=actor_for(self.alice),
         )
         self.client.post(self.page(), data)
         self.assertEqual(TerminationPlan.objects.get().reason, EndingReason.THERAPIST_REFERRAL)
@@ -218,7 +219,7 @@ class AgreePlanTests(EndingsTestCase):
         self.login(self.alice)
         self.client.post(self.page(), no_tapering())
         plan = TerminationPlan.objects.get()
-        services.accept_termination_plan(plan, by=self.dana_portal, version=1)
+        services.accept_termination_plan(plan, version=1, actor=actor_for(self.dana_portal))
         page = self.client.get(self.page())
         self.assertContains(page, "Change the plan")
         self.assertNotContains(page, "Tapering schedule")
@@ -256,10 +257,10 @@ class AgreePlanTests(EndingsTestCase):
         with self.assertRaisesMessage(services.EndingError, "this one is referral"):
             services.agree_termination_plan(
                 referral,
-                by=self.bob,
                 terms=services.PlanTerms(
                     "goals_met", "", date(2026, 12, 1), True, True, True, True
                 ),
+                actor=actor_for(self.bob),
             )
 
     def test_the_ending_page_offers_the_final_step(self) -> None:
@@ -274,14 +275,14 @@ class AgreePlanTests(EndingsTestCase):
 class ReferralTests(EndingsTestCase):
     def test_it_requires_login(self) -> None:
         referral = services.add_referral(
-            self.episode, by=self.alice, name="GP", service="", contact="", reason=""
+            self.episode, name="GP", service="", contact="", reason="", actor=actor_for(self.alice)
         )
         self.assert_login_required(self.url("referral_add", episode_id=self.episode.pk))
         self.assert_login_required(self.url("referral_remove", referral_id=referral.pk))
 
     def test_it_rejects_other_therapists(self) -> None:
         referral = services.add_referral(
-            self.episode, by=self.alice, name="GP", service="", contact="", reason=""
+            self.episode, name="GP", service="", contact="", reason="", actor=actor_for(self.alice)
         )
         self.assert_outsiders_get_404(self.url("referral_add", episode_id=self.episode.pk))
         self.assert_outsiders_get_404(self.url("referral_remove", referral_id=referral.pk))
@@ -339,18 +340,17 @@ class PortalEndingTests(EndingsTestCase):
         super().setUpTestData()
         services.add_referral(
             cls.episode,
-            by=cls.alice,
             name="Riverside Walking Group",
             service="Peer support",
             contact="01234 567890",
             reason="For the record only",
+            actor=actor_for(cls.alice),
         )
 
     def agree(self) -> TerminationPlan:
         with time_machine.travel(NOW, tick=False):
             return services.agree_termination_plan(
                 self.episode,
-                by=self.alice,
                 terms=services.PlanTerms(
                     EndingReason.MUTUAL, "", date(2026, 11, 23), True, True, True, True
                 ),
@@ -361,6 +361,7 @@ class PortalEndingTests(EndingsTestCase):
                     ],
                     rows=[{"weeks": 4, "count": 2}],
                 ),
+                actor=actor_for(self.alice),
             )
 
     def test_it_requires_login(self) -> None:

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import override_settings
 from pypdf import PdfReader
 
+from continuum.accounts.actors import actor_for
 from continuum.accounts.models import User
 from continuum.audit.models import AuditEvent
 from continuum.care.episodes import EpisodeStatus
@@ -155,11 +156,11 @@ class UnplannedPageTests(EndingsTestCase):
     def test_the_letter_is_prefilled_and_editable(self) -> None:
         services.add_referral(
             self.episode,
-            by=self.alice,
             name="Samaritans",
             service="Listening line",
             contact="116 123",
             reason="",
+            actor=actor_for(self.alice),
         )
         self.login(self.alice)
         response = self.client.get(self.page())
@@ -236,7 +237,10 @@ class UnplannedPageTests(EndingsTestCase):
         self.episode.status = EpisodeStatus.ENDING
         self.episode.save(update_fields=["status"])
         services.end_unplanned(
-            self.episode, by=self.alice, letter="", closing_note="Stopped before the last sessions"
+            self.episode,
+            letter="",
+            closing_note="Stopped before the last sessions",
+            actor=actor_for(self.alice),
         )
         self.episode.refresh_from_db()
         self.assertEqual(self.episode.status, EpisodeStatus.ENDED)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import cast
 
 from django.contrib import messages
+from django.db import models
 from django.http import (
     Http404,
     HttpRequest,
@@ -18,7 +19,7 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
-from continuum.accounts.http import refuse, user_of
+from continuum.accounts.http import actor_of, refuse
 from continuum.audit.log import record
 from continuum.care.access import portal_client_required
 from continuum.care.models import Client
@@ -34,12 +35,13 @@ def _client(request: HttpRequest) -> Client:
     return cast(Client, request.portal_client)  # type: ignore[attr-defined]
 
 
-def _viewed(request: HttpRequest, client: Client, action: str, obj: object = None) -> None:
+def _viewed(
+    request: HttpRequest, client: Client, action: str, obj: models.Model | None = None
+) -> None:
     record(
-        request.user,
+        actor_of(request),
         action,
-        obj,  # type: ignore[arg-type]
-        request=request,
+        obj,
         practice=client.practice_id,
         client_id=client.pk,
     )
@@ -83,7 +85,7 @@ def ending_accept(request: HttpRequest) -> HttpResponse:
     except ValueError:
         return HttpResponseBadRequest("Which version of the plan did you read?")
     try:
-        services.accept_termination_plan(plan, by=request.user, version=version, request=request)
+        services.accept_termination_plan(plan, version=version, actor=actor_of(request))
     except services.PlanChanged as error:
         messages.warning(request, str(error))
     else:
@@ -108,10 +110,9 @@ def readiness(request: HttpRequest) -> HttpResponse:
             try:
                 services.answer_readiness(
                     asked,
-                    by=request.user,
                     readiness=form.cleaned_data["readiness"],
                     worries=form.cleaned_data["worries"],
-                    request=request,
+                    actor=actor_of(request),
                 )
             except services.EndingError as error:
                 messages.info(request, str(error))
@@ -162,9 +163,7 @@ def _portal_summary(request: HttpRequest, *, pdf: bool) -> HttpResponse:
             "portal/endings/no_summary.html",
             {"client": client, "nav": "ending"},
         )
-    return summary_response(
-        request, episode, Version.CLIENT, pdf=pdf or fmt == "pdf", actor=user_of(request)
-    )
+    return summary_response(request, episode, Version.CLIENT, pdf=pdf or fmt == "pdf")
 
 
 @never_cache

@@ -20,8 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.http import READ_METHODS, refuse, user_of
-from continuum.accounts.models import User
+from continuum.accounts.http import READ_METHODS, actor_of, refuse, user_of
 from continuum.audit.log import record
 from continuum.care.access import get_client_for
 from continuum.care.episodes import EpisodeStatus
@@ -74,7 +73,7 @@ def readiness(request: HttpRequest, episode_id: int) -> HttpResponse:
     episode = get_episode_for(user, episode_id)
     if (refused := refuse(request, *READ_METHODS)) is not None:
         return refused
-    record(user, "ending.readiness_view", episode, request=request, client_id=episode.client_id)
+    record(actor_of(request), "ending.readiness_view", episode, client_id=episode.client_id)
     return _readiness_page(request, episode)
 
 
@@ -85,7 +84,7 @@ def readiness_request(request: HttpRequest, episode_id: int) -> HttpResponse:
     if (refused := refuse(request, "POST")) is not None:
         return refused
     try:
-        _, created = services.request_readiness(episode, by=user, request=request)
+        _, created = services.request_readiness(episode, actor=actor_of(request))
     except services.EndingError as error:
         return _readiness_page(request, episode, error=str(error), status=400)
     if created:
@@ -153,7 +152,7 @@ def ending(request: HttpRequest, episode_id: int) -> HttpResponse:
     if (refused := refuse(request, *READ_METHODS, "POST")) is not None:
         return refused
     if request.method != "POST":
-        record(user, "ending.plan_view", episode, request=request, client_id=episode.client_id)
+        record(actor_of(request), "ending.plan_view", episode, client_id=episode.client_id)
         return _ending_page(request, episode)
     if episode.status not in PLANNING:
         messages.error(
@@ -188,7 +187,7 @@ def ending(request: HttpRequest, episode_id: int) -> HttpResponse:
     was_active = episode.status == EpisodeStatus.ACTIVE
     try:
         plan = services.agree_termination_plan(
-            episode, by=user, terms=terms, taper=taper, request=request
+            episode, terms=terms, taper=taper, actor=actor_of(request)
         )
     except AppointmentClash as clash:
         return _ending_page(request, episode, form=form, clashes=clash.clashes, status=400)
@@ -226,7 +225,7 @@ def referral_add(request: HttpRequest, episode_id: int) -> HttpResponse:
     form = ReferralForm(request.POST)
     if form.is_valid():
         try:
-            services.add_referral(episode, by=user, request=request, **form.cleaned_data)
+            services.add_referral(episode, **form.cleaned_data, actor=actor_of(request))
         except services.EndingError as error:
             form.add_error(None, str(error))
         else:
@@ -248,7 +247,7 @@ def referral_remove(request: HttpRequest, referral_id: int) -> HttpResponse:
         return HttpResponseBadRequest("Unknown page to return to.")
     episode = referral.episode
     try:
-        services.remove_referral(referral, by=user, request=request)
+        services.remove_referral(referral, actor=actor_of(request))
     except services.EndingError as error:
         messages.error(request, str(error))
     else:
@@ -306,7 +305,7 @@ def unplanned(request: HttpRequest, episode_id: int) -> HttpResponse:
     if (refused := refuse(request, *READ_METHODS, "POST")) is not None:
         return refused
     if request.method != "POST":
-        record(user, "ending.unplanned_view", episode, request=request, client_id=episode.client_id)
+        record(actor_of(request), "ending.unplanned_view", episode, client_id=episode.client_id)
         return _unplanned_page(request, episode)
     action = request.POST.get("action", "")
     if action not in ("save", "end"):
@@ -319,10 +318,9 @@ def unplanned(request: HttpRequest, episode_id: int) -> HttpResponse:
         if action == "save":
             services.save_unplanned(
                 episode,
-                by=user,
                 letter=data["letter"],
                 closing_note=data["closing_note"],
-                request=request,
+                actor=actor_of(request),
             )
         else:
             if not data["closing_note"].strip():
@@ -330,11 +328,10 @@ def unplanned(request: HttpRequest, episode_id: int) -> HttpResponse:
                 return _unplanned_page(request, episode, form=form, status=400)
             services.end_unplanned(
                 episode,
-                by=user,
                 letter=data["letter"],
                 closing_note=data["closing_note"],
                 end_date=data["end_date"],
-                request=request,
+                actor=actor_of(request),
             )
     except InvalidEpisodeDates as error:
         form.add_error("end_date", str(error))
@@ -365,7 +362,7 @@ def unplanned_letter(request: HttpRequest, episode_id: int) -> HttpResponse:
             episode.client.practice,
             queries.referrals_for(episode),
         )
-    record(user, "ending.letter_export", episode, request=request, client_id=episode.client_id)
+    record(actor_of(request), "ending.letter_export", episode, client_id=episode.client_id)
     pdf = render_pdf(
         "endings/letter_pdf.html",
         {"letter": letter, "practice": episode.client.practice, "today": timezone.localdate()},
@@ -379,8 +376,7 @@ def unplanned_letter(request: HttpRequest, episode_id: int) -> HttpResponse:
 
 @clinician_required
 def relapse_plan(request: HttpRequest, client_id: int) -> HttpResponse:
-    user = user_of(request)
-    client = get_client_for(user, client_id)
+    client = get_client_for(actor_of(request), client_id)
     if (refused := refuse(request, *READ_METHODS, "POST")) is not None:
         return refused
     versions = queries.relapse_versions(client)
@@ -392,10 +388,9 @@ def relapse_plan(request: HttpRequest, client_id: int) -> HttpResponse:
             try:
                 services.save_relapse_plan(
                     client,
-                    by=user,
                     episode=open_episode_for(client),
-                    request=request,
                     **form.cleaned_data,
+                    actor=actor_of(request),
                 )
             except services.EndingError as error:
                 form.add_error(None, str(error))
@@ -409,7 +404,7 @@ def relapse_plan(request: HttpRequest, client_id: int) -> HttpResponse:
             initial = {name: getattr(current, name) for name in services.RELAPSE_FIELDS}
             initial["shared_with_client"] = current.shared_with_client
         form = RelapsePlanForm(initial=initial)
-        record(user, "relapse_plan.view", client, request=request, client_id=client.pk)
+        record(actor_of(request), "relapse_plan.view", client, client_id=client.pk)
     return render(
         request,
         "endings/relapse_plan.html",
@@ -428,16 +423,15 @@ def relapse_plan(request: HttpRequest, client_id: int) -> HttpResponse:
 
 
 def summary_response(
-    request: HttpRequest, episode: Episode, version: Version, *, pdf: bool, actor: User
+    request: HttpRequest, episode: Episode, version: Version, *, pdf: bool
 ) -> HttpResponse:
     """The summary page or its PDF (the same template body either way), audited."""
     summary = build_summary(episode, version)
     action = "ending.summary_export" if pdf else "ending.summary_view"
     record(
-        actor,
+        actor_of(request),
         action,
         episode,
-        request=request,
         practice=episode.client.practice_id,
         client_id=episode.client_id,
         version=str(version),
@@ -462,7 +456,7 @@ def _summary(request: HttpRequest, episode_id: int, version: Version, pdf: bool)
     fmt = request.GET.get("format", "")
     if fmt not in FORMATS:
         return HttpResponseBadRequest("Unknown format: choose html or pdf.")
-    return summary_response(request, episode, version, pdf=pdf or fmt == "pdf", actor=user)
+    return summary_response(request, episode, version, pdf=pdf or fmt == "pdf")
 
 
 @clinician_required

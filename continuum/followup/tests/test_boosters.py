@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import time_machine
 
+from continuum.accounts.actors import actor_for
 from continuum.audit.models import AuditEvent
 from continuum.care.models import Appointment
 from continuum.followup.models import BoosterRequest
@@ -122,7 +123,7 @@ class BoosterTests(FollowUpTestCase):
         booster.refresh_from_db()
         self.assertEqual(booster.status, "requested")
         with self.assertRaisesMessage(FollowUpError, "Write the referral"):
-            decline_booster(booster, by=self.alice, referral="")
+            decline_booster(booster, referral="", actor=actor_for(self.alice))
 
         response = self.client.post(
             f"/boosters/{booster.pk}/decline/",
@@ -140,10 +141,10 @@ class BoosterTests(FollowUpTestCase):
         self.assertContains(response, "The Hilltop group programme, 0100 000 000")
         # A decided request cannot be decided again.
         with self.assertRaises(FollowUpError):
-            decline_booster(booster, by=self.alice, referral="Other")
+            decline_booster(booster, referral="Other", actor=actor_for(self.alice))
 
     def test_outsiders_get_404(self) -> None:
-        booster = request_booster(self.dana, by=self.dana_user, reason="")
+        booster = request_booster(self.dana, reason="", actor=actor_for(self.dana_user))
         for person in (self.bob, self.olivia, self.charlie, self.dana_user):
             self.login(person)
             for suffix in ("", "accept/", "decline/"):
@@ -157,7 +158,7 @@ class BoosterTests(FollowUpTestCase):
         self.assertEqual(booster.status, "requested")
 
     def test_get_on_decision_routes_changes_nothing(self) -> None:
-        booster = request_booster(self.dana, by=self.dana_user, reason="")
+        booster = request_booster(self.dana, reason="", actor=actor_for(self.dana_user))
         self.login(self.alice)
         self.assertEqual(self.client.get(f"/boosters/{booster.pk}/accept/").status_code, 405)
         self.assertEqual(self.client.get(f"/boosters/{booster.pk}/decline/").status_code, 405)

@@ -17,6 +17,7 @@ import time_machine
 from django.core import mail
 from django.core.management import call_command
 
+from continuum.accounts.actors import actor_for
 from continuum.accounts.models import Practice
 from continuum.care.models import AppointmentStatus
 from continuum.followup.models import BoosterRequest, FollowUpCheckIn
@@ -70,7 +71,7 @@ def test_follow_up_deterioration_booster_request_and_booking(
     make_score(episode, "phq9", 6, _at(END), band="mild", caseness=False)
     make_score(episode, "gad7", 4, _at(END), band="minimal", caseness=False)
     with time_machine.travel(AFTER_END, tick=False):
-        record_consent(episode, TERMS, by=alice)
+        record_consent(episode, TERMS, actor=actor_for(alice))
 
     with time_machine.travel(ONE_MONTH, tick=True):
         # The scheduler invites her; the worker sends the email.

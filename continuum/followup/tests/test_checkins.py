@@ -8,6 +8,7 @@ from datetime import date
 import time_machine
 from django.utils import timezone
 
+from continuum.accounts.actors import actor_for
 from continuum.audit.models import AuditEvent
 from continuum.continuity.day import build_day
 from continuum.continuity.presenters import day_page
@@ -275,7 +276,7 @@ class DayTests(FollowUpTestCase):
             )
             from continuum.followup.services import request_booster
 
-            request_booster(self.dana, by=self.dana_user, reason="")
+            request_booster(self.dana, reason="", actor=actor_for(self.dana_user))
             with self.assertNumQueries(2):
                 items = day_items(self.alice, timezone.now())
             entries = presented(items)
@@ -300,7 +301,7 @@ class PortalPageQueryTests(FollowUpTestCase):
             # 9 the membership context processor (none for a client).
             with self.assertNumQueries(9):
                 self.client.get("/portal/follow-up/")
-            request_booster(self.dana, by=self.dana_user, reason="More")
+            request_booster(self.dana, reason="More", actor=actor_for(self.dana_user))
             FollowUpCheckIn.objects.filter(number__gt=1).update(status="missed")
             with self.assertNumQueries(9):
                 response = self.client.get("/portal/follow-up/")

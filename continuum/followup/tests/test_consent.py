@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import time_machine
 from django.utils import timezone
 
+from continuum.accounts.actors import actor_for
 from continuum.audit.models import AuditEvent
 from continuum.care.models import Episode
 from continuum.followup.models import BoosterRequest, FollowUpCheckIn, FollowUpConsent
@@ -116,7 +117,7 @@ class RecordConsentTests(FollowUpTestCase):
     def test_consent_needs_an_ended_episode_and_a_portal_login(self) -> None:
         open_episode = make_episode(self.eli, status="active")
         with self.assertRaisesMessage(FollowUpError, "once the episode has ended"):
-            record_consent(open_episode, TERMS, by=self.charlie)
+            record_consent(open_episode, TERMS, actor=actor_for(self.charlie))
         finn_episode = make_episode(
             self.finn, status="ended", start_date=date(2026, 1, 5), end_date=date(2026, 6, 1)
         )
@@ -124,17 +125,17 @@ class RecordConsentTests(FollowUpTestCase):
         self.finn.user.is_active = False
         self.finn.user.save()
         with self.assertRaisesMessage(FollowUpError, "Invite the client to the portal first"):
-            record_consent(finn_episode, TERMS, by=self.bob)
+            record_consent(finn_episode, TERMS, actor=actor_for(self.bob))
         self.agree()
         with self.assertRaisesMessage(FollowUpError, "already offered or agreed"):
             # Now in follow-up with a consent: not a second one.
-            record_consent(self.episode, TERMS, by=self.alice)
+            record_consent(self.episode, TERMS, actor=actor_for(self.alice))
 
 
 @time_machine.travel(AFTER_END, tick=False)
 class OfferTests(FollowUpTestCase):
     def test_an_offer_waits_for_the_client_who_opts_in_from_the_portal(self) -> None:
-        consent = offer_follow_up(self.episode, TERMS, by=self.alice)
+        consent = offer_follow_up(self.episode, TERMS, actor=actor_for(self.alice))
         self.assertEqual((consent.status, _reload(self.episode).status), ("offered", "ended"))
         self.assertFalse(FollowUpCheckIn.objects.exists())
         self.login(self.dana_user)
@@ -159,12 +160,12 @@ class OfferTests(FollowUpTestCase):
 
     def test_the_portal_menu_leads_to_the_offer(self) -> None:
         # The email that tells the client is notify's: notify/tests/test_scheduler.py.
-        offer_follow_up(self.episode, TERMS, by=self.alice)
+        offer_follow_up(self.episode, TERMS, actor=actor_for(self.alice))
         self.login(self.dana_user)
         self.assertContains(self.client.get("/portal/"), 'href="/portal/follow-up/"')
 
     def test_the_client_may_decline(self) -> None:
-        consent = offer_follow_up(self.episode, TERMS, by=self.alice)
+        consent = offer_follow_up(self.episode, TERMS, actor=actor_for(self.alice))
         self.login(self.dana_user)
         response = self.client.post("/portal/follow-up/decline/", follow=True)
         self.assertContains(response, "You said no to follow-up check-ins")
@@ -174,7 +175,7 @@ class OfferTests(FollowUpTestCase):
         self.assertEqual(followup_phase(self.dana), "none")
 
     def test_get_on_the_one_tap_routes_changes_nothing(self) -> None:
-        offer_follow_up(self.episode, TERMS, by=self.alice)
+        offer_follow_up(self.episode, TERMS, actor=actor_for(self.alice))
         self.login(self.dana_user)
         for path in ("accept", "decline", "withdraw"):
             self.assertEqual(self.client.get(f"/portal/follow-up/{path}/").status_code, 405)
@@ -275,7 +276,9 @@ class ExpiryTests(FollowUpTestCase):
             response = self.client.post("/portal/follow-up/booster/", {"reason": "Please"})
             self.assertEqual(response.status_code, 403)
             with self.assertRaises(FollowUpEnded):
-                submit_checkin(checkin, by=self.dana_user, answers={}, how_are_you="x")
+                submit_checkin(
+                    checkin, answers={}, how_are_you="x", actor=actor_for(self.dana_user)
+                )
         checkin.refresh_from_db()
         self.assertEqual((checkin.status, checkin.how_are_you), ("cancelled", ""))
         self.assertFalse(BoosterRequest.objects.exists())
@@ -322,7 +325,7 @@ class PhaseTests(FollowUpTestCase):
         with time_machine.travel(AFTER_END, tick=False):
             consent = self.agree()
         self.assertEqual(followup_phase(self.dana), "active")
-        withdraw(consent, by=self.dana_user)
+        withdraw(consent, actor=actor_for(self.dana_user))
         self.assertEqual(followup_phase(self.dana), "ended")
         # Back in therapy (a new open episode): not "ended" any more.
         make_episode(self.dana, status="referral", start_date=date(2026, 9, 1))

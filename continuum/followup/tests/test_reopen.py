@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import time_machine
 from django.apps import apps
 
+from continuum.accounts.actors import actor_for
 from continuum.audit.models import AuditEvent
 from continuum.care.models import Episode
 from continuum.followup.models import FollowUpCheckIn, FollowUpConsent
@@ -72,15 +73,25 @@ class ReopenTests(FollowUpTestCase):
 
     def test_reopening_after_an_ending_without_follow_up_closes_the_old_episode(self) -> None:
         new = reopen_care(
-            self.dana, by=self.alice, referral_reason="Back again", start_date=date(2026, 9, 1)
+            self.dana,
+            referral_reason="Back again",
+            start_date=date(2026, 9, 1),
+            actor=actor_for(self.alice),
         )
         self.episode.refresh_from_db()
         self.assertEqual((self.episode.status, new.previous), ("closed", self.episode))
 
     def test_it_refuses_a_client_in_therapy_and_a_start_before_the_end(self) -> None:
         with self.assertRaisesMessage(FollowUpError, "cannot start before the last one ended"):
-            reopen_care(self.dana, by=self.alice, referral_reason="x", start_date=date(2026, 6, 1))
-        reopen_care(self.dana, by=self.alice, referral_reason="x", start_date=date(2026, 9, 1))
+            reopen_care(
+                self.dana,
+                referral_reason="x",
+                start_date=date(2026, 6, 1),
+                actor=actor_for(self.alice),
+            )
+        reopen_care(
+            self.dana, referral_reason="x", start_date=date(2026, 9, 1), actor=actor_for(self.alice)
+        )
         self.login(self.alice)
         response = self.client.post(
             self.url(), {"referral_reason": "Again", "start_date": "2026-09-02"}
@@ -100,7 +111,10 @@ class BriefTests(FollowUpTestCase):
         plan = make_plan(self.episode)
         make_goal(plan, "Get back to running twice a week")
         self.new = reopen_care(
-            self.dana, by=self.alice, referral_reason="Back", start_date=date(2026, 10, 12)
+            self.dana,
+            referral_reason="Back",
+            start_date=date(2026, 10, 12),
+            actor=actor_for(self.alice),
         )
         self.appointment = make_appointment(self.dana, LATER, episode=self.new)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from continuum.accounts.actors import actor_for
 from continuum.accounts.models import User
 from continuum.care.models import AppointmentStatus, Client, Episode
 from continuum.followup.models import (
@@ -71,7 +72,7 @@ class FollowUpTestCase(BaseTestCase):
 
     def agree(self, terms: Terms = TERMS) -> FollowUpConsent:
         """Alice records Dana's consent (the episode moves to follow-up)."""
-        return record_consent(self.episode, terms, by=self.alice)
+        return record_consent(self.episode, terms, actor=actor_for(self.alice))
 
 
 @dataclass

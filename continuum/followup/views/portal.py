@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
-from continuum.accounts.http import READ_METHODS, refuse
+from continuum.accounts.http import READ_METHODS, actor_of, refuse
 from continuum.care.access import portal_client_required
 from continuum.care.models import Client
 from continuum.followup import queries, services
@@ -86,7 +86,7 @@ def portal_accept(request: HttpRequest) -> HttpResponse:
         messages.info(request, "There is no follow-up offer to answer.")
         return redirect("followup:portal_home")
     try:
-        services.accept_offer(consent, by=request.user, request=request)
+        services.accept_offer(consent, actor=actor_of(request))
     except services.FollowUpError as error:
         messages.error(request, str(error))
     else:
@@ -103,7 +103,7 @@ def portal_decline(request: HttpRequest) -> HttpResponse:
     if consent is None:
         messages.info(request, "There is no follow-up offer to answer.")
         return redirect("followup:portal_home")
-    services.decline_offer(consent, by=request.user, request=request)
+    services.decline_offer(consent, actor=actor_of(request))
     messages.success(request, "You said no to follow-up check-ins. Nothing more will be asked.")
     return redirect("followup:portal_home")
 
@@ -118,7 +118,7 @@ def portal_withdraw(request: HttpRequest) -> HttpResponse:
     if consent is None or consent.status not in (ConsentStatus.ACTIVE, ConsentStatus.WITHDRAWN):
         messages.info(request, "You have no follow-up to stop.")
         return redirect("followup:portal_home")
-    services.withdraw(consent, by=request.user, request=request)
+    services.withdraw(consent, actor=actor_of(request))
     messages.success(
         request, "Your follow-up has stopped. Your therapist will not receive anything more."
     )
@@ -162,10 +162,9 @@ def portal_checkin(request: HttpRequest) -> HttpResponse:
             try:
                 saved = services.submit_checkin(
                     checkin,
-                    by=request.user,
                     answers=answers,
                     how_are_you=form.cleaned_data["how_are_you"],
-                    request=request,
+                    actor=actor_of(request),
                 )
             except services.FollowUpEnded:
                 return _ended_page(request, client, status=403)
@@ -244,10 +243,9 @@ def portal_booster(request: HttpRequest) -> HttpResponse:
             try:
                 services.request_booster(
                     client,
-                    by=request.user,
                     reason=form.cleaned_data["reason"],
                     checkin=checkin,
-                    request=request,
+                    actor=actor_of(request),
                 )
             except services.FollowUpEnded:
                 return _ended_page(request, client, status=403)

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.http import READ_METHODS, refuse, user_of
+from continuum.accounts.http import READ_METHODS, actor_of, refuse, user_of
 from continuum.audit.log import record
 from continuum.care.access import get_client_for, get_episode_for
 from continuum.care.forms.appointments import AppointmentForm
@@ -23,19 +23,17 @@ from continuum.followup.models import BoosterRequest
 @clinician_required
 def client_followup(request: HttpRequest, client_id: int) -> HttpResponse:
     """Everything after therapy for one client: consents, check-ins, booster requests."""
-    user = user_of(request)
-    client = get_client_for(user, client_id)
+    client = get_client_for(actor_of(request), client_id)
     if (refused := refuse(request, *READ_METHODS)) is not None:
         return refused
     page = queries.client_followup(client)
-    record(user, "followup.view", client, request=request, client_id=client.pk)
+    record(actor_of(request), "followup.view", client, client_id=client.pk)
     return render(request, "followup/client_followup.html", {"page": page, "client": client})
 
 
 @clinician_required
 def consent_create(request: HttpRequest, episode_id: int) -> HttpResponse:
-    user = user_of(request)
-    episode = get_episode_for(user, episode_id)
+    episode = get_episode_for(actor_of(request), episode_id)
     client = episode.client
     end = episode.end_date or timezone.localdate()
     status = 200
@@ -44,10 +42,10 @@ def consent_create(request: HttpRequest, episode_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 if form.cleaned_data["how"] == ConsentForm.OFFER:
-                    services.offer_follow_up(episode, form.terms(), by=user, request=request)
+                    services.offer_follow_up(episode, form.terms(), actor=actor_of(request))
                     messages.success(request, "Follow-up was offered in the client's portal.")
                 else:
-                    services.record_consent(episode, form.terms(), by=user, request=request)
+                    services.record_consent(episode, form.terms(), actor=actor_of(request))
                     messages.success(
                         request, "The client's consent was recorded: follow-up has started."
                     )
@@ -82,7 +80,7 @@ def consent_withdraw(request: HttpRequest, consent_id: int) -> HttpResponse:
     if (refused := refuse(request, "POST")) is not None:
         return refused
     try:
-        services.withdraw(consent, by=user, request=request)
+        services.withdraw(consent, actor=actor_of(request))
     except services.FollowUpError as error:
         messages.error(request, str(error))
     else:
@@ -97,7 +95,7 @@ def checkin_detail(request: HttpRequest, checkin_id: int) -> HttpResponse:
     checkin = get_checkin_for(user, checkin_id)
     if request.method == "POST":
         try:
-            services.mark_seen(checkin, by=user, request=request)
+            services.mark_seen(checkin, actor=actor_of(request))
         except services.FollowUpError as error:
             messages.error(request, str(error))
         else:
@@ -106,7 +104,7 @@ def checkin_detail(request: HttpRequest, checkin_id: int) -> HttpResponse:
     if (refused := refuse(request, *READ_METHODS, "POST")) is not None:
         return refused
     detail = queries.checkin_detail(checkin)
-    record(user, "followup.checkin_view", checkin, request=request, client_id=checkin.client_id)
+    record(actor_of(request), "followup.checkin_view", checkin, client_id=checkin.client_id)
     return render(
         request,
         "followup/checkin_detail.html",
@@ -147,7 +145,7 @@ def booster_detail(request: HttpRequest, booster_id: int) -> HttpResponse:
     booster = get_booster_for(user, booster_id)
     if (refused := refuse(request, *READ_METHODS)) is not None:
         return refused
-    record(user, "followup.booster_view", booster, request=request, client_id=booster.client_id)
+    record(actor_of(request), "followup.booster_view", booster, client_id=booster.client_id)
     return _booster_page(request, booster)
 
 
@@ -162,12 +160,11 @@ def booster_accept(request: HttpRequest, booster_id: int) -> HttpResponse:
         try:
             services.accept_booster(
                 booster,
-                by=user,
                 starts_at=form.cleaned_data["starts_at"],
                 duration_minutes=form.cleaned_data["duration_minutes"],
                 modality=form.cleaned_data["modality"],
                 allow_overlap=bool(form.cleaned_data.get("book_anyway")),
-                request=request,
+                actor=actor_of(request),
             )
         except AppointmentClash as clash:
             form.add_error(None, "This time overlaps other appointments (listed below).")
@@ -192,7 +189,7 @@ def booster_decline(request: HttpRequest, booster_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.decline_booster(
-                booster, by=user, referral=form.cleaned_data["referral"], request=request
+                booster, referral=form.cleaned_data["referral"], actor=actor_of(request)
             )
         except services.FollowUpError as error:
             form.add_error(None, str(error))
@@ -205,8 +202,7 @@ def booster_decline(request: HttpRequest, booster_id: int) -> HttpResponse:
 @clinician_required
 def reopen(request: HttpRequest, client_id: int) -> HttpResponse:
     """Start a new episode linked to the last one (closing its follow-up first)."""
-    user = user_of(request)
-    client = get_client_for(user, client_id)
+    client = get_client_for(actor_of(request), client_id)
     previous = services.latest_episode(client)
     status = 200
     if request.method == "POST":
@@ -215,10 +211,9 @@ def reopen(request: HttpRequest, client_id: int) -> HttpResponse:
             try:
                 episode = services.reopen_care(
                     client,
-                    by=user,
                     referral_reason=form.cleaned_data["referral_reason"],
                     start_date=form.cleaned_data["start_date"],
-                    request=request,
+                    actor=actor_of(request),
                 )
             except services.FollowUpError as error:
                 form.add_error(None, str(error))

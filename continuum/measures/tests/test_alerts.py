@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from continuum.accounts.actors import actor_for
 from continuum.audit.models import AuditEvent
 from continuum.care.models import Client, Episode
 from continuum.measures.alerts import AlertError, evaluate, raise_overdue_alerts, resolve
@@ -84,9 +85,9 @@ class SafetyAlertTests(MeasuresTestCase):
         self.complete_in_session(phq9_answers(12, item9=1))
         alert = Alert.objects.get()
         with self.assertRaises(AlertError):
-            resolve(alert, by=self.alice)
+            resolve(alert, actor=actor_for(self.alice))
         with self.assertRaises(AlertError):
-            resolve(alert, by=self.alice, action="other", action_note="  ")
+            resolve(alert, action="other", action_note="  ", actor=actor_for(self.alice))
         alert.refresh_from_db()
         self.assertEqual(alert.status, AlertStatus.OPEN)
 
@@ -161,7 +162,7 @@ class DeteriorationAndTrackTests(MeasuresTestCase):
         self.score(15, 14)
         self.score(16, 7)
         self.assertEqual(Alert.objects.filter(kind=AlertKind.DETERIORATION).count(), 1)
-        resolve(Alert.objects.get(), by=self.alice)
+        resolve(Alert.objects.get(), actor=actor_for(self.alice))
         self.score(17, 0)
         self.assertEqual(Alert.objects.filter(kind=AlertKind.DETERIORATION).count(), 2)
 
@@ -209,11 +210,11 @@ class OverdueTests(MeasuresTestCase):
     def setUp(self) -> None:
         self.assignment = assign_measure(
             self.episode,
-            by=self.alice,
             instrument="gad7",
             cadence="weekly",
             starts_on=date(2026, 3, 2),
             ends_on=date(2026, 3, 16),
+            actor=actor_for(self.alice),
         )
 
     def run_command(self) -> str:
@@ -244,7 +245,7 @@ class OverdueTests(MeasuresTestCase):
         assert first is not None
         with time_machine.travel(NOW + timedelta(days=8), tick=False):
             (alert,) = raise_overdue_alerts()
-            enter_in_session(first, gad7_answers(6), by=self.alice)
+            enter_in_session(first, gad7_answers(6), actor=actor_for(self.alice))
         alert.refresh_from_db()
         self.assertEqual(alert.status, AlertStatus.RESOLVED)
         event = AuditEvent.objects.get(action="measures.complete")
@@ -253,7 +254,7 @@ class OverdueTests(MeasuresTestCase):
     def test_completed_and_stopped_measures_are_never_overdue(self) -> None:
         first = self.assignment.administrations.order_by("due_at").first()
         assert first is not None
-        enter_in_session(first, gad7_answers(6), by=self.alice)
+        enter_in_session(first, gad7_answers(6), actor=actor_for(self.alice))
         with time_machine.travel(NOW + timedelta(days=8), tick=False):
             self.assertEqual(raise_overdue_alerts(), [])
         self.assignment.active = False

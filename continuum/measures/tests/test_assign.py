@@ -12,6 +12,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from continuum.accounts.actors import actor_for
 from continuum.audit.models import AuditEvent
 from continuum.care.models import AppointmentStatus
 from continuum.measures.models import Administration, AdministrationStatus, MeasureAssignment
@@ -47,10 +48,10 @@ class AssignServiceTests(MeasuresTestCase):
     def test_once_creates_one_pending_administration_due_that_local_morning(self) -> None:
         assignment = assign_measure(
             self.episode,
-            by=self.alice,
             instrument="phq9",
             cadence="once",
             starts_on=date(2026, 3, 4),
+            actor=actor_for(self.alice),
         )
         admin = assignment.administrations.get()
         self.assertEqual(admin.status, AdministrationStatus.PENDING)
@@ -66,11 +67,11 @@ class AssignServiceTests(MeasuresTestCase):
     def test_a_weekly_schedule_creates_every_administration_up_front(self) -> None:
         assignment = assign_measure(
             self.episode,
-            by=self.alice,
             instrument="gad7",
             cadence="weekly",
             starts_on=date(2026, 3, 2),
             ends_on=date(2026, 3, 30),
+            actor=actor_for(self.alice),
         )
         dues = [
             timezone.localtime(a.due_at, ZoneInfo("Europe/London")).date()
@@ -83,10 +84,10 @@ class AssignServiceTests(MeasuresTestCase):
         with self.assertRaises(MeasureError):
             assign_measure(
                 self.episode,
-                by=self.alice,
                 instrument="phq9",
                 cadence="weekly",
                 starts_on=date(2026, 3, 2),
+                actor=actor_for(self.alice),
             )
         self.assertFalse(MeasureAssignment.objects.exists())
 
@@ -96,10 +97,10 @@ class AssignServiceTests(MeasuresTestCase):
         with self.assertRaises(MeasureError):
             assign_measure(
                 self.episode,
-                by=self.alice,
                 instrument="phq9",
                 cadence="once",
                 starts_on=date(2026, 3, 2),
+                actor=actor_for(self.alice),
             )
 
     def test_every_session_follows_the_scheduled_appointments_in_range(self) -> None:
@@ -114,11 +115,11 @@ class AssignServiceTests(MeasuresTestCase):
         )
         assignment = assign_measure(
             self.episode,
-            by=self.alice,
             instrument="session_feedback",
             cadence="every_session",
             starts_on=date(2026, 3, 2),
             ends_on=date(2026, 3, 31),
+            actor=actor_for(self.alice),
         )
         admins = list(assignment.administrations.order_by("due_at"))
         self.assertEqual([a.appointment for a in admins], [first, second])
@@ -129,11 +130,11 @@ class AssignServiceTests(MeasuresTestCase):
         with self.assertRaisesMessage(MeasureError, "book the appointments first"):
             assign_measure(
                 self.episode,
-                by=self.alice,
                 instrument="phq9",
                 cadence="every_session",
                 starts_on=date(2026, 3, 2),
                 ends_on=date(2026, 3, 31),
+                actor=actor_for(self.alice),
             )
         self.assertFalse(MeasureAssignment.objects.exists())
 
@@ -141,11 +142,11 @@ class AssignServiceTests(MeasuresTestCase):
         session = make_appointment(self.dana, NOW + timedelta(days=1), episode=self.episode)
         assignment = assign_measure(
             self.episode,
-            by=self.alice,
             instrument="session_feedback",
             cadence="every_session",
             starts_on=date(2026, 3, 2),
             ends_on=date(2026, 3, 31),
+            actor=actor_for(self.alice),
         )
         session.status = AppointmentStatus.ATTENDED
         session.save()
@@ -158,11 +159,11 @@ class AssignServiceTests(MeasuresTestCase):
         first = make_appointment(self.dana, NOW + timedelta(days=1), episode=self.episode)
         assignment = assign_measure(
             self.episode,
-            by=self.alice,
             instrument="phq9",
             cadence="every_session",
             starts_on=date(2026, 3, 2),
             ends_on=date(2026, 3, 31),
+            actor=actor_for(self.alice),
         )
         later = make_appointment(self.dana, NOW + timedelta(days=8), episode=self.episode)
         first.status = AppointmentStatus.CANCELLED
@@ -175,11 +176,11 @@ class AssignServiceTests(MeasuresTestCase):
     def test_goal_rating_keeps_the_goals_typed(self) -> None:
         assignment = assign_measure(
             self.episode,
-            by=self.alice,
             instrument="goal_rating",
             cadence="once",
             starts_on=date(2026, 3, 2),
             goal_labels=["Sleep through the night", "  Walk   to work ", ""],
+            actor=actor_for(self.alice),
         )
         self.assertEqual(assignment.goal_labels, ["Sleep through the night", "Walk to work"])
         admin = assignment.administrations.get()
@@ -190,11 +191,11 @@ class AssignServiceTests(MeasuresTestCase):
             with self.assertRaises(MeasureError):
                 assign_measure(
                     self.episode,
-                    by=self.alice,
                     instrument="goal_rating",
                     cadence="once",
                     starts_on=date(2026, 3, 2),
                     goal_labels=goals,
+                    actor=actor_for(self.alice),
                 )
 
 
@@ -422,11 +423,11 @@ class StopTests(MeasuresTestCase):
     def test_stopping_withdraws_the_pending_administrations(self) -> None:
         assignment = assign_measure(
             self.episode,
-            by=self.alice,
             instrument="phq9",
             cadence="weekly",
             starts_on=date(2026, 3, 2),
             ends_on=date(2026, 3, 23),
+            actor=actor_for(self.alice),
         )
         url = reverse("measures:assignment_stop", args=[assignment.pk])
         self.login(self.bob)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from continuum.accounts.actors import actor_for
 from continuum.audit.models import AuditEvent
 from continuum.care.models import AppointmentStatus
 from continuum.measures.models import Administration, AdministrationStatus, Alert
@@ -69,7 +70,7 @@ class AdministrationPageTests(MeasuresTestCase):
         self.assertNotIn(self.admin.token_nonce, str(event.detail))
 
     def test_no_link_for_an_answered_questionnaire(self) -> None:
-        enter_in_session(self.admin, PHQ9_8, by=self.alice)
+        enter_in_session(self.admin, PHQ9_8, actor=actor_for(self.alice))
         self.login(self.alice)
         response = self.client.post(self.urls["administration_link"], follow=True)
         self.assertContains(response, "Links can be made only for questionnaires still to be")
@@ -132,9 +133,9 @@ class EntryTests(MeasuresTestCase):
         self.assertEqual(self.admin.status, AdministrationStatus.PENDING)
 
     def test_an_answered_questionnaire_cannot_be_entered_again(self) -> None:
-        enter_in_session(self.admin, PHQ9_8, by=self.alice)
+        enter_in_session(self.admin, PHQ9_8, actor=actor_for(self.alice))
         with self.assertRaises(MeasureError):
-            enter_in_session(self.admin, PHQ9_18, by=self.alice)
+            enter_in_session(self.admin, PHQ9_18, actor=actor_for(self.alice))
         self.login(self.alice)
         response = self.client.post(self.url, post_answers(PHQ9_18))
         self.assertEqual(response.status_code, 302)
@@ -186,20 +187,29 @@ class CorrectionTests(MeasuresTestCase):
         self.assertContains(response, "Say why the answers are being corrected.", status_code=400)
         self.assertFalse(Administration.objects.filter(supersedes=self.admin).exists())
         with self.assertRaises(MeasureError):
-            correct_administration(self.admin, PHQ9_8, by=self.alice, reason="")
+            correct_administration(self.admin, PHQ9_8, reason="", actor=actor_for(self.alice))
 
     def test_a_superseded_administration_cannot_be_corrected_again(self) -> None:
-        correct_administration(self.admin, phq9_answers(9), by=self.alice, reason="Typo")
+        correct_administration(
+            self.admin, phq9_answers(9), reason="Typo", actor=actor_for(self.alice)
+        )
         self.admin.refresh_from_db()
         with self.assertRaises(MeasureError):
-            correct_administration(self.admin, phq9_answers(10), by=self.alice, reason="Again")
+            correct_administration(
+                self.admin, phq9_answers(10), reason="Again", actor=actor_for(self.alice)
+            )
         self.login(self.alice)
         response = self.client.get(self.url)
         self.assertEqual(response.status_code, 302)
 
     def test_a_correction_with_a_safety_answer_raises_one_alert_per_occasion(self) -> None:
         first = correct_administration(
-            self.admin, phq9_answers(9, item9=1), by=self.alice, reason="Item 9 missed"
+            self.admin,
+            phq9_answers(9, item9=1),
+            reason="Item 9 missed",
+            actor=actor_for(self.alice),
         )
-        correct_administration(first, phq9_answers(10, item9=2), by=self.alice, reason="Again")
+        correct_administration(
+            first, phq9_answers(10, item9=2), reason="Again", actor=actor_for(self.alice)
+        )
         self.assertEqual(Alert.objects.filter(kind="safety").count(), 1)

@@ -8,6 +8,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from continuum.accounts.actors import actor_for
 from continuum.audit.models import AuditEvent
 from continuum.measures import tokens
 from continuum.measures.crisis import DEFAULT_CRISIS_RESOURCES
@@ -186,14 +187,16 @@ class LinkPageTests(MeasuresTestCase):
     def test_a_superseded_administration_link_is_void(self) -> None:
         self.client.post(self.url, post_answers(PHQ9_8))
         self.admin.refresh_from_db()
-        correct_administration(self.admin, phq9_answers(9), by=self.alice, reason="Misread item 4")
+        correct_administration(
+            self.admin, phq9_answers(9), reason="Misread item 4", actor=actor_for(self.alice)
+        )
         response = self.client.get(self.url)
         self.assertEqual(response.status_code, 410)
         self.assert_no_data(response)
 
     def test_a_withdrawn_administration_link_is_void(self) -> None:
         assert self.admin.assignment is not None
-        stop_assignment(self.admin.assignment, by=self.alice)
+        stop_assignment(self.admin.assignment, actor=actor_for(self.alice))
         response = self.client.get(self.url)
         self.assertEqual(response.status_code, 410)
         self.assertContains(response, "no longer in use", status_code=410)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from continuum.accounts.actors import actor_for
 from continuum.care.models import AppointmentStatus, Client, Episode
 from continuum.measures.models import (
     Administration,
@@ -114,11 +115,11 @@ class MeasuresTestCase(BaseTestCase):
         episode = episode or self.episode
         return assign_measure(
             episode,
-            by=episode.therapist,
             instrument=instrument,
             cadence=Cadence.ONCE,
             starts_on=extra.pop("starts_on", timezone.localdate()),
             **extra,
+            actor=actor_for(episode.therapist),
         )
 
     def pending(self, instrument: str = "phq9", **extra: Any) -> Administration:
@@ -128,7 +129,7 @@ class MeasuresTestCase(BaseTestCase):
         return admin
 
     def link_for(self, admin: Administration) -> str:
-        issue_link(admin, by=admin.client.therapist)
+        issue_link(admin, actor=actor_for(admin.client.therapist))
         admin.refresh_from_db()
         path = link_path(admin)
         assert path is not None
@@ -138,7 +139,7 @@ class MeasuresTestCase(BaseTestCase):
         self, answers: dict[str, int | None], instrument: str = "phq9", **extra: Any
     ) -> Administration:
         admin = self.pending(instrument, **extra)
-        return enter_in_session(admin, answers, by=admin.client.therapist)
+        return enter_in_session(admin, answers, actor=actor_for(admin.client.therapist))
 
     def attend(self, client: Client, episode: Episode, when: datetime) -> None:
         make_appointment(client, when, episode=episode, status=AppointmentStatus.ATTENDED)

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.http import refuse
+from continuum.accounts.http import actor_of, refuse
 from continuum.audit.log import record
 from continuum.measures.access import get_administration_for
 from continuum.measures.forms import CorrectionForm, QuestionnaireForm
@@ -51,7 +51,7 @@ def administration_detail(request: HttpRequest, administration_id: int) -> HttpR
     admin = get_administration_for(user, administration_id)
     inst = administration_instrument(admin)
     superseded_by = Administration.objects.filter(supersedes=admin).only("pk").first()
-    record(user, "measures.administration_view", admin, request=request)
+    record(actor_of(request), "measures.administration_view", admin)
     return render(
         request,
         "measures/administration_detail.html",
@@ -79,7 +79,7 @@ def administration_link(request: HttpRequest, administration_id: int) -> HttpRes
     if (refused := refuse(request, "POST")) is not None:
         return refused
     try:
-        issue_link(admin, by=user, request=request)
+        issue_link(admin, actor=actor_of(request))
     except LinkNotAvailable as error:
         messages.error(request, str(error))
     else:
@@ -102,7 +102,7 @@ def administration_enter(request: HttpRequest, administration_id: int) -> HttpRe
         form = QuestionnaireForm(inst, request.POST)
         if form.is_valid():
             try:
-                enter_in_session(admin, form.cleaned_data["answers"], by=user, request=request)
+                enter_in_session(admin, form.cleaned_data["answers"], actor=actor_of(request))
             except MeasureError as error:
                 form.add_error(None, str(error))
             else:
@@ -144,9 +144,8 @@ def administration_correct(request: HttpRequest, administration_id: int) -> Http
                 new = correct_administration(
                     admin,
                     form.cleaned_data["answers"],
-                    by=user,
                     reason=form.cleaned_data["reason"],
-                    request=request,
+                    actor=actor_of(request),
                 )
             except MeasureError as error:
                 form.add_error(None, str(error))

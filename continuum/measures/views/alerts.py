@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.http import refuse
+from continuum.accounts.http import actor_of, refuse
 from continuum.audit.log import record
 from continuum.measures.access import alerts_for, get_alert_for
 from continuum.measures.alerts import AlertError, acknowledge, resolve
@@ -71,7 +71,7 @@ def _alert_page(
 def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
     user = user_of(request)
     alert = get_alert_for(user, alert_id)
-    record(user, "measures.alert_view", alert, request=request, kind=alert.kind)
+    record(actor_of(request), "measures.alert_view", alert, kind=alert.kind)
     return _alert_page(request, alert)
 
 
@@ -82,7 +82,7 @@ def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
     if (refused := refuse(request, "POST")) is not None:
         return refused
     try:
-        acknowledge(alert, by=user, request=request)
+        acknowledge(alert, actor=actor_of(request))
     except AlertError as error:
         messages.error(request, str(error))
     else:
@@ -102,10 +102,9 @@ def alert_resolve(request: HttpRequest, alert_id: int) -> HttpResponse:
     try:
         resolve(
             alert,
-            by=user,
             action=form.cleaned_data.get("action") or "",
             action_note=form.cleaned_data.get("action_note") or "",
-            request=request,
+            actor=actor_of(request),
         )
     except AlertError as error:
         form.add_error(None, str(error))

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from continuum.accounts.http import anonymous_actor
 from continuum.measures.crisis import crisis_resources
 from continuum.measures.forms import QuestionnaireForm
 from continuum.measures.services import (
@@ -67,7 +68,9 @@ def questionnaire(request: HttpRequest, token: str) -> HttpResponse:
         form = QuestionnaireForm(inst, request.POST)
         if form.is_valid():
             try:
-                done = submit_by_link(token, form.cleaned_data["answers"], request=request)
+                done = submit_by_link(
+                    token, form.cleaned_data["answers"], actor=anonymous_actor(request)
+                )
             except LinkError as error:
                 return _problem(request, error.problem)
             return render(

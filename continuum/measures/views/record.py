@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.http import refuse
+from continuum.accounts.http import actor_of, refuse
 from continuum.audit.log import record
 from continuum.care.access import get_client_for, get_episode_for
 from continuum.care.episodes import OPEN_STATUSES
@@ -28,15 +28,14 @@ from continuum.measures.views.common import user_of
 
 @clinician_required
 def client_measures(request: HttpRequest, client_id: int) -> HttpResponse:
-    user = user_of(request)
-    client = get_client_for(user, client_id)
+    client = get_client_for(actor_of(request), client_id)
     summary = measures_summary_for_client(client, recent=None)
     open_episode = (
         client.episodes.filter(status__in=[str(s) for s in OPEN_STATUSES])
         .order_by("-start_date", "-pk")
         .first()
     )
-    record(user, "measures.client_view", client, request=request)
+    record(actor_of(request), "measures.client_view", client)
     return render(
         request,
         "measures/client_measures.html",
@@ -46,8 +45,7 @@ def client_measures(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @clinician_required
 def episode_measures(request: HttpRequest, episode_id: int) -> HttpResponse:
-    user = user_of(request)
-    episode = get_episode_for(user, episode_id)
+    episode = get_episode_for(actor_of(request), episode_id)
     outcome = episode_outcome(episode)
     assignments = list(episode.measure_assignments.order_by("-active", "-created_at", "-pk"))
     administrations = list(
@@ -55,7 +53,7 @@ def episode_measures(request: HttpRequest, episode_id: int) -> HttpResponse:
         .select_related("entered_by")
         .order_by("due_at", "pk")
     )
-    record(user, "measures.episode_view", episode, request=request, client_id=episode.client_id)
+    record(actor_of(request), "measures.episode_view", episode, client_id=episode.client_id)
     return render(
         request,
         "measures/episode_measures.html",
@@ -73,8 +71,7 @@ def episode_measures(request: HttpRequest, episode_id: int) -> HttpResponse:
 
 @clinician_required
 def assign(request: HttpRequest, episode_id: int) -> HttpResponse:
-    user = user_of(request)
-    episode = get_episode_for(user, episode_id)
+    episode = get_episode_for(actor_of(request), episode_id)
     # The goal rating asks about the current plan's goals unless the therapist edits them.
     plan_goals = goal_statements(episode)
     status = 200
@@ -85,13 +82,12 @@ def assign(request: HttpRequest, episode_id: int) -> HttpResponse:
             try:
                 assignment = assign_measure(
                     episode,
-                    by=user,
                     instrument=data["instrument"],
                     cadence=data["cadence"],
                     starts_on=data["starts_on"],
                     ends_on=data["ends_on"],
                     goal_labels=data["goal_labels"],
-                    request=request,
+                    actor=actor_of(request),
                 )
             except MeasureError as error:
                 form.add_error(None, str(error))
@@ -131,7 +127,7 @@ def assignment_stop(request: HttpRequest, assignment_id: int) -> HttpResponse:
     if (refused := refuse(request, "POST")) is not None:
         return refused
     try:
-        withdrawn = stop_assignment(assignment, by=user, request=request)
+        withdrawn = stop_assignment(assignment, actor=actor_of(request))
     except MeasureError as error:
         messages.error(request, str(error))
     else:

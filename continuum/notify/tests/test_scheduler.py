@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
 
+from continuum.accounts.actors import actor_for
 from continuum.accounts.models import User
 from continuum.care.models import AppointmentStatus, Episode
 from continuum.followup.services import withdraw
@@ -260,7 +261,7 @@ class FollowUpInvitationTests(FollowUpTestCase):
         self.assertIn("http://127.0.0.1:8000/portal/follow-up/", message.body)
         self.assertNotIn("Dana", message.body)
         with time_machine.travel(ONE_MONTH + timedelta(days=1), tick=False):
-            withdraw(consent, by=self.dana_user)
+            withdraw(consent, actor=actor_for(self.dana_user))
             self.assertEqual(enqueue_due().created, 0)
 
     def test_a_withdrawn_consent_skips_the_invitation(self) -> None:
@@ -268,7 +269,7 @@ class FollowUpInvitationTests(FollowUpTestCase):
             consent = self.agree()
         with time_machine.travel(ONE_MONTH, tick=False):
             enqueue_due()
-            withdraw(consent, by=self.dana_user)
+            withdraw(consent, actor=actor_for(self.dana_user))
             self.assertEqual(deliver(Reminder.objects.get(kind="followup").pk), "skipped")
         self.assertEqual(mail.outbox, [])
 
@@ -278,7 +279,7 @@ class FollowUpInvitationTests(FollowUpTestCase):
         from continuum.followup.tests.world import TERMS
 
         with time_machine.travel(AFTER_END, tick=False):
-            consent = offer_follow_up(self.episode, TERMS, by=self.alice)
+            consent = offer_follow_up(self.episode, TERMS, actor=actor_for(self.alice))
             enqueue_due()
             self.assertEqual(enqueue_due().created, 0)
             reminder = Reminder.objects.get(target_type="followup_offer")

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import SimpleTestCase, TransactionTestCase
 
+from continuum.accounts.actors import Actor
 from continuum.accounts.models import Practice
 from continuum.audit import chain
 from continuum.audit.log import record
@@ -43,6 +44,7 @@ from django.db import transaction
 from continuum.accounts.models import Membership, Practice, User
 from continuum.audit.log import record
 from continuum.care.models import Client
+from continuum.lib.actor import Actor
 
 stop, ready, minimum = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 therapist = User.objects.create_user("writer@example.org", None)
@@ -55,7 +57,7 @@ while n < minimum or not stop.exists():
         Client.objects.create(
             practice=home, therapist=therapist, first_name="Client", last_name=str(n)
         )
-        record(None, "ops.test", practice=practice, n=n)
+        record(Actor.system(), "ops.test", practice=practice, n=n)
     n += 1
     if n == minimum:
         ready.touch()
@@ -129,8 +131,10 @@ class SqliteBackupTestCase(SimpleTestCase):
             "import django; django.setup()\n"
             "from continuum.accounts.models import Practice\n"
             "from continuum.audit.log import record\n"
+            "from continuum.lib.actor import Actor\n"
             f"for i in range({events}):\n"
-            "    record(None, 'ops.test', practice=Practice.objects.create(name=f'P{i}'), i=i)\n"
+            "    practice = Practice.objects.create(name=f'P{i}')\n"
+            "    record(Actor.system(), 'ops.test', practice=practice, i=i)\n"
         )
         result = subprocess.run(
             [sys.executable, "-c", script],
@@ -339,7 +343,7 @@ class PostgresBackupTests(TransactionTestCase):
 
     def test_pg_dump_backup_restores_into_a_fresh_database_and_verifies(self) -> None:
         for i in range(5):
-            record(None, "ops.test", practice=Practice.objects.create(name=f"P{i}"), i=i)
+            record(Actor.system(), "ops.test", practice=Practice.objects.create(name=f"P{i}"), i=i)
         chain.seal_pending(wait=True)
         source = connection.settings_dict["NAME"]
         target = f"{source}_restore"

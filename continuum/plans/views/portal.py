@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
-from continuum.accounts.http import refuse
+from continuum.accounts.http import actor_of, refuse
 from continuum.audit.log import record
 from continuum.care.access import portal_client_required
 from continuum.care.models import Client
@@ -44,10 +44,9 @@ def plan(request: HttpRequest) -> HttpResponse:
             current.interventions.filter(status=InterventionStatus.ACTIVE).prefetch_related("goals")
         )
     record(
-        request.user,
+        actor_of(request),
         "plan.portal_view",
         current,
-        request=request,
         practice=client.practice_id,
         client_id=client.pk,
     )
@@ -105,10 +104,9 @@ def _homework_page(
             form = HomeworkReportForm(initial=initial, prefix=f"hw{task.pk}")
         items.append((task, form))
     record(
-        request.user,
+        actor_of(request),
         "homework.portal_view",
         None,
-        request=request,
         practice=client.practice_id,
         client_id=client.pk,
     )

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.http import READ_METHODS, refuse, user_of
+from continuum.accounts.http import READ_METHODS, actor_of, refuse, user_of
 from continuum.audit.log import record
 from continuum.care.access import get_client_for, get_episode_for
 from continuum.care.episodes import OPEN_STATUSES
@@ -62,17 +62,15 @@ def _problem(
 
 @clinician_required
 def episode_plan(request: HttpRequest, episode_id: int) -> HttpResponse:
-    user = user_of(request)
-    episode = get_episode_for(user, episode_id)
+    episode = get_episode_for(actor_of(request), episode_id)
     if (refused := refuse(request, *READ_METHODS)) is not None:
         return refused
     plans = queries.episode_plans(episode)
     view = queries.plan_view(plans.current) if plans.current is not None else None
     record(
-        user,
+        actor_of(request),
         "plan.view",
         plans.current or episode,
-        request=request,
         client_id=episode.client_id,
         episode_id=episode.pk,
     )
@@ -93,7 +91,7 @@ def episode_plan(request: HttpRequest, episode_id: int) -> HttpResponse:
 def plan_create(request: HttpRequest, episode_id: int) -> HttpResponse:
     """Start a plan, or the next version of the current one (a draft copying it)."""
     user = user_of(request)
-    episode = get_episode_for(user, episode_id)
+    episode = get_episode_for(actor_of(request), episode_id)
     if (refused := refuse(request, *FORM)) is not None:
         return refused
     plans = queries.episode_plans(episode)
@@ -143,10 +141,9 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
         return refused
     view = queries.plan_view(plan)
     record(
-        user,
+        actor_of(request),
         "plan.view",
         plan,
-        request=request,
         client_id=plan.client_id,
         version=plan.version,
     )
@@ -451,7 +448,7 @@ def _homework_form(
 def homework_list(request: HttpRequest, client_id: int) -> HttpResponse:
     """A client's homework history, and the form to set a new task (POST)."""
     user = user_of(request)
-    client = get_client_for(user, client_id)
+    client = get_client_for(actor_of(request), client_id)
     if (refused := refuse(request, *FORM)) is not None:
         return refused
     status = 200
@@ -472,7 +469,7 @@ def homework_list(request: HttpRequest, client_id: int) -> HttpResponse:
     else:
         form, plan = _homework_form(client)
     history = queries.homework_for_client(client)
-    record(user, "homework.list", client, request=request, client_id=client.pk)
+    record(actor_of(request), "homework.list", client, client_id=client.pk)
     return render(
         request,
         "plans/homework_list.html",

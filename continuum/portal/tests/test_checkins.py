@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import time_machine
 from django.db import connection
 
+from continuum.accounts.actors import actor_for
 from continuum.audit.models import AuditEvent
 from continuum.lib.keys import new_idempotency_key
 from continuum.portal.models import CheckIn, PortalSettings
@@ -112,7 +113,7 @@ class CheckinFormTests(PortalTestCase):
 
     def test_keys_are_per_client(self) -> None:
         key = new_idempotency_key()
-        record_checkin(self.eli, {"mood": 3, "idempotency_key": key})
+        record_checkin(self.eli, {"mood": 3, "idempotency_key": key}, actor=actor_for(None))
         self.login(self.dana_user)
         self.client.post(CHECKIN_URL, checkin_data(key))
         self.assertEqual(CheckIn.objects.filter(client=self.dana).count(), 1)
@@ -156,9 +157,15 @@ class CheckinFormTests(PortalTestCase):
             ({"mood": 5, "homework_status": "?"}, "Choose one of the homework answers."),
         ):
             with self.assertRaisesMessage(PortalError, message):
-                record_checkin(self.dana, {"idempotency_key": new_idempotency_key(), **data})
+                record_checkin(
+                    self.dana,
+                    {"idempotency_key": new_idempotency_key(), **data},
+                    actor=actor_for(self.dana_user),
+                )
         with self.assertRaisesMessage(PortalError, "This form has expired"):
-            record_checkin(self.dana, {"mood": 5, "idempotency_key": "x"})
+            record_checkin(
+                self.dana, {"mood": 5, "idempotency_key": "x"}, actor=actor_for(self.dana_user)
+            )
         self.assertEqual(CheckIn.objects.count(), 0)
 
 

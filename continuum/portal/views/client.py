@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
-from continuum.accounts.http import READ_METHODS, refuse
+from continuum.accounts.http import READ_METHODS, actor_of, refuse
 from continuum.boundaries.services import contact_for
 from continuum.care.access import portal_client_required
 from continuum.care.models import Client
@@ -54,7 +54,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
         form = CheckInForm(request.POST)
         if form.is_valid():
             try:
-                saved = record_checkin(client, form.cleaned_data, request=request)
+                saved = record_checkin(client, form.cleaned_data, actor=actor_of(request))
             except PortalError as error:
                 form.add_error(None, str(error))
             else:
@@ -144,7 +144,7 @@ def questionnaire(request: HttpRequest, administration_id: int) -> HttpResponse:
         path = measures.link_path(admin)
         if path is None:
             try:
-                measures.issue_link(admin, by=request.user, request=request)
+                measures.issue_link(admin, actor=actor_of(request))
             except measures.MeasureError:
                 return redirect("portal:home")
             path = measures.link_path(admin)

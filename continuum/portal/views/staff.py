@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.http import READ_METHODS, refuse, user_of
+from continuum.accounts.http import READ_METHODS, actor_of, refuse, user_of
 from continuum.accounts.models import User
 from continuum.audit.log import record
 from continuum.care.access import clients_for, get_client_for
@@ -73,7 +73,7 @@ def client_portal(request: HttpRequest, client_id: int) -> HttpResponse:
     if request.method == "POST":
         resent = client.user is not None
         try:
-            services.invite_client(client, by=user, request=request)
+            services.invite_client(client, actor=actor_of(request))
         except services.PortalError as error:
             return _portal_page(request, client, invite_error=str(error))
         messages.success(
@@ -95,7 +95,7 @@ def client_portal_revoke(request: HttpRequest, client_id: int) -> HttpResponse:
     if (refused := refuse(request, "POST")) is not None:
         return refused
     try:
-        services.revoke_access(client, by=user, request=request)
+        services.revoke_access(client, actor=actor_of(request))
     except services.PortalError as error:
         return _portal_page(request, client, revoke_error=str(error))
     messages.success(request, "The client can no longer log in to the portal.")
@@ -115,8 +115,7 @@ def client_portal_settings(request: HttpRequest, client_id: int) -> HttpResponse
                 client,
                 cadence=form.cleaned_data["checkin_cadence"],
                 shared_measures=form.cleaned_data["shared_measures"],
-                by=user,
-                request=request,
+                actor=actor_of(request),
             )
         except services.PortalError as error:
             form.add_error(None, str(error))
@@ -128,8 +127,7 @@ def client_portal_settings(request: HttpRequest, client_id: int) -> HttpResponse
 
 @clinician_required
 def client_checkins(request: HttpRequest, client_id: int) -> HttpResponse:
-    user = user_of(request)
-    client = get_client_for(user, client_id)
+    client = get_client_for(actor_of(request), client_id)
     if (refused := refuse(request, *READ_METHODS)) is not None:
         return refused
     rows = CheckIn.objects.filter(client=client).order_by("-created_at", "-pk")
@@ -138,10 +136,9 @@ def client_checkins(request: HttpRequest, client_id: int) -> HttpResponse:
     moods = queries.recent_moods(client)
     unseen = queries.unseen_count(client)
     record(
-        user,
+        actor_of(request),
         "checkin.list",
         client,
-        request=request,
         practice=client.practice_id,
         page=page_obj.number,
         shown=len(page_obj.object_list),
@@ -164,11 +161,10 @@ def client_checkins(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @clinician_required
 def client_checkins_seen(request: HttpRequest, client_id: int) -> HttpResponse:
-    user = user_of(request)
-    client = get_client_for(user, client_id)
+    client = get_client_for(actor_of(request), client_id)
     if (refused := refuse(request, "POST")) is not None:
         return refused
-    ids = services.mark_all_seen(client, by=user, request=request)
+    ids = services.mark_all_seen(client, actor=actor_of(request))
     messages.success(
         request,
         f"{len(ids)} check-in{'' if len(ids) == 1 else 's'} marked seen."
@@ -184,6 +180,6 @@ def checkin_seen(request: HttpRequest, checkin_id: int) -> HttpResponse:
     checkin = get_checkin_for(user, checkin_id)
     if (refused := refuse(request, "POST")) is not None:
         return refused
-    services.mark_checkin_seen(checkin, by=user, request=request)
+    services.mark_checkin_seen(checkin, actor=actor_of(request))
     messages.success(request, "The check-in was marked seen.")
     return redirect("portal:client_checkins", client_id=checkin.client_id)

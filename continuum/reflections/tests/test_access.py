@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from continuum.accounts.actors import actor_for
 from continuum.accounts.services import deactivate_member
 from continuum.care.services.clients import reassign_client
 from continuum.reflections.access import (
@@ -88,7 +89,7 @@ class ReassignmentTests(ReflectionTestCase):
         self.reflection = make_reflection(
             self.dana, "Alice's working hypothesis", bring_to_next_session=True
         )
-        reassign_client(self.dana, self.bob, by=self.olivia)
+        reassign_client(self.dana, self.bob, actor=actor_for(self.olivia))
 
     def test_the_new_therapist_sees_none_of_them(self) -> None:
         self.login(self.bob)
@@ -132,12 +133,12 @@ class ReassignmentTests(ReflectionTestCase):
                 self.assertEqual(self.client.post(url, {"text": "x"}).status_code, 404)
 
     def test_they_are_current_again_if_the_client_comes_back(self) -> None:
-        reassign_client(self.dana, self.alice, by=self.olivia)
+        reassign_client(self.dana, self.alice, actor=actor_for(self.olivia))
         self.assertEqual(list(reflections_for(self.alice)), [self.reflection])
         self.assertFalse(former_reflections_for(self.alice).exists())
 
     def test_a_deactivated_author_reaches_none_of_them(self) -> None:
-        deactivate_member(self.alice.membership, by=self.olivia)
+        deactivate_member(self.alice.membership, actor=actor_for(self.olivia))
         self.alice.refresh_from_db()
         self.assertFalse(readable_reflections_for(self.alice).exists())
         from django.http import Http404
@@ -156,7 +157,7 @@ class FormerClientsPageTests(ReflectionTestCase):
 
     def test_its_query_count_does_not_grow(self) -> None:
         make_reflection(self.dana, "One")
-        reassign_client(self.dana, self.bob, by=self.olivia)
+        reassign_client(self.dana, self.bob, actor=actor_for(self.olivia))
         self.login(self.alice)
 
         def count() -> None:

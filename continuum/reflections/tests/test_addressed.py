@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import time_machine
 
+from continuum.accounts.actors import actor_for
 from continuum.audit.models import AuditEvent
 from continuum.care.models import AppointmentStatus
 from continuum.reflections.access import addressed_in_appointment, reflections_to_bring
@@ -172,7 +173,7 @@ class AddressTests(ReflectionTestCase):
 
     def test_the_service_refuses_anyone_but_the_author(self) -> None:
         with self.assertRaises(NotAllowed):
-            mark_addressed(self.reflection, by=self.bob, appointment=None)
+            mark_addressed(self.reflection, appointment=None, actor=actor_for(self.bob))
         self.reflection.refresh_from_db()
         self.assertIsNone(self.reflection.addressed_at)
 

@@ -16,6 +16,7 @@ from typing import Any
 from django.core import mail
 from django.urls import NoReverseMatch, reverse
 
+from continuum.accounts.actors import actor_for
 from continuum.accounts.models import User
 from continuum.audit.models import AuditEvent
 from continuum.care.services.clients import reassign_client
@@ -158,7 +159,7 @@ class CanaryTests(SweepWorld):
         self._assert_nothing_elsewhere()
 
     def test_the_next_therapist_never_sees_it(self) -> None:
-        reassign_client(self.dana, self.bob, by=self.olivia)
+        reassign_client(self.dana, self.bob, actor=actor_for(self.olivia))
         for user in (self.bob, self.olivia):
             with self.subTest(user=user.email):
                 _reached, leaks = self._crawl(user)

@@ -8,6 +8,7 @@ from decimal import Decimal
 import time_machine
 from django.utils import timezone
 
+from continuum.accounts.actors import actor_for
 from continuum.audit.models import AuditEvent
 from continuum.measures.models import Alert
 from continuum.testing.base import make_client, presented
@@ -165,7 +166,7 @@ class PromptTests(WellbeingTestCase):
             self.assertIn("heavy for two weeks running", first)
             # The past weeks are cached now; rating a session three weeks ago forgets them.
             with self.captureOnCommitCallbacks(execute=True):
-                rate_session(earlier, by=self.alice, weight=5)
+                rate_session(earlier, weight=5, actor=actor_for(self.alice))
             again = presented(prompt_day_items(self.alice, NOW))[0].reason
         self.assertIn("heavy for three weeks running", again)
 

@@ -14,6 +14,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from continuum.accounts.actors import Actor
 from continuum.accounts.models import Practice
 from continuum.audit import log as audit
 from continuum.care.episodes import FINISHED_STATUSES
@@ -112,7 +113,7 @@ class Command(BaseCommand):
                         n_episodes=len(series),
                     )
                     audit.record(
-                        None,
+                        Actor.system(),
                         "measures.curves_recompute",
                         row,
                         practice=practice.pk,

@@ -1,0 +1,17 @@
+"""The task queue in tests: what is queued, and the real worker (`manage.py db_worker`) run
+in-process until the queue is empty."""
+
+from __future__ import annotations
+
+from django.core.management import call_command
+from django_tasks_db.models import DBTaskResult
+
+
+def queued(task_path: str) -> list[DBTaskResult]:
+    """Tasks of `task_path` ("module.function") waiting for the worker."""
+    return list(DBTaskResult.objects.ready().filter(task_path=task_path))
+
+
+def run_worker() -> None:
+    """Run every queued task once, through the real worker, then return."""
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
