@@ -3,11 +3,13 @@ in-process until the queue is empty."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
 
-def queued(task_path: str) -> list[DBTaskResult]:
+def queued(task_path: str) -> list[DBTaskResult[..., Any]]:
     """Tasks of `task_path` ("module.function") waiting for the worker."""
     return list(DBTaskResult.objects.ready().filter(task_path=task_path))
 
