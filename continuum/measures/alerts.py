@@ -14,6 +14,10 @@ Rules (issue 3, CLINICAL.md):
   deterioration alert, so only the off-curve reason raises this one.
 - **overdue**: a pending administration whose window has passed (`raise_overdue_alerts`).
 
+The writes that go with these rules are measures/services.py's actions (completing an
+administration raises alerts through `evaluate` inside its transaction; acknowledging,
+resolving and raising overdue alerts are actions there too).
+
 Each alert has a `cause`, unique per client and kind, so the same cause never raises twice.
 Safety causes are per occasion (a correction keeps its original's cause); deterioration and
 not-on-track are raised again for a later occasion only once the earlier alert of the same
@@ -26,16 +30,11 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from continuum.accounts.actors import Actor
-from continuum.audit import log as audit
-from continuum.care.episodes import OPEN_STATUSES
 from continuum.measures import scoring, trajectories
 from continuum.measures.instruments import (
     Instrument,
-    UnknownInstrument,
     get_instrument,
     goal_rating_instrument,
 )
@@ -47,9 +46,7 @@ from continuum.measures.models import (
     AlertKind,
     AlertStatus,
     ExpectedCurves,
-    SafetyAction,
     Severity,
-    check_alert_transition,
 )
 
 ACTIVE = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
@@ -200,7 +197,7 @@ def score_alerts(
     return found
 
 
-def _raise(admin: Administration, kind: AlertKind, cause: str, message: str) -> Alert | None:
+def raise_alert(admin: Administration, kind: AlertKind, cause: str, message: str) -> Alert | None:
     if Alert.objects.filter(client_id=admin.client_id, kind=kind, cause=cause).exists():
         return None
     try:
@@ -250,7 +247,7 @@ def evaluate(admin: Administration) -> list[Alert]:
     raised: list[Alert | None] = []
     if admin.safety:
         raised.append(
-            _raise(
+            raise_alert(
                 admin,
                 AlertKind.SAFETY,
                 alert_cause(AlertKind.SAFETY, occasion, admin.instrument),
@@ -266,55 +263,9 @@ def evaluate(admin: Administration) -> list[Alert]:
         ):
             if not _has_active(admin, kind):
                 raised.append(
-                    _raise(admin, kind, alert_cause(kind, occasion, admin.instrument), message)
+                    raise_alert(admin, kind, alert_cause(kind, occasion, admin.instrument), message)
                 )
     return [a for a in raised if a is not None]
-
-
-def raise_overdue_alerts(now: datetime | None = None) -> list[Alert]:
-    """One low alert per pending administration whose window has passed (once per cause)."""
-    now = now or timezone.now()
-    overdue = (
-        Administration.objects.filter(
-            status=AdministrationStatus.PENDING,
-            window_ends_at__lt=now,
-            episode__status__in=[str(s) for s in OPEN_STATUSES],
-        )
-        .exclude(assignment__active=False)
-        .annotate(
-            alerted=Exists(
-                Alert.objects.filter(kind=AlertKind.OVERDUE, administration=OuterRef("pk"))
-            )
-        )
-        .filter(alerted=False)
-        .select_related("client", "client__therapist")
-        .order_by("window_ends_at", "pk")
-    )
-    raised = []
-    for admin in overdue:
-        try:
-            name = get_instrument(admin.instrument).name
-        except UnknownInstrument:
-            name = admin.instrument
-        zone = _zone(admin.client.therapist.time_zone)
-        with transaction.atomic():
-            alert = _raise(
-                admin,
-                AlertKind.OVERDUE,
-                alert_cause(AlertKind.OVERDUE, admin.pk),
-                overdue_message(name, admin.due_at, admin.window_ends_at, zone),
-            )
-            if alert is not None:
-                audit.record(
-                    Actor.system(),
-                    "measures.alert_raise",
-                    alert,
-                    practice=admin.client.practice_id,
-                    kind=alert.kind,
-                    administration=admin.pk,
-                )
-                raised.append(alert)
-    return raised
 
 
 def resolve_overdue_for(admin: Administration, now: datetime) -> list[int]:
@@ -332,78 +283,10 @@ def resolve_overdue_for(admin: Administration, now: datetime) -> list[int]:
     return ids
 
 
-def _zone(name: str) -> Any:
+def zone(name: str) -> Any:
     import zoneinfo
 
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return zoneinfo.ZoneInfo("UTC")
-
-
-# --- The therapist's actions ----------------------------------------------------------------
-
-
-@transaction.atomic
-def acknowledge(alert: Alert, *, actor: Actor) -> Alert:
-    by = actor.user
-    locked = Alert.objects.select_for_update().get(pk=alert.pk)
-    try:
-        check_alert_transition(locked.status, AlertStatus.ACKNOWLEDGED)
-    except ValueError as error:
-        raise AlertError(str(error)) from None
-    locked.status = AlertStatus.ACKNOWLEDGED
-    locked.acknowledged_by, locked.acknowledged_at = by, timezone.now()
-    locked.save(update_fields=["status", "acknowledged_by", "acknowledged_at"])
-    audit.record(
-        actor,
-        "measures.alert_acknowledge",
-        locked,
-        practice=alert.client.practice_id,
-        kind=locked.kind,
-        status=locked.status,
-    )
-    return locked
-
-
-@transaction.atomic
-def resolve(
-    alert: Alert,
-    *,
-    actor: Actor,
-    action: str = "",
-    action_note: str = "",
-) -> Alert:
-    """Resolve an alert. A safety alert needs the action taken (and a note for "other")."""
-    by = actor.user
-    locked = Alert.objects.select_for_update().get(pk=alert.pk)
-    try:
-        check_alert_transition(locked.status, AlertStatus.RESOLVED)
-    except ValueError as error:
-        raise AlertError(str(error)) from None
-    action_note = action_note.strip()
-    if action and action not in SafetyAction.values:
-        raise AlertError("Choose one of the listed actions.")
-    if locked.kind == AlertKind.SAFETY and not action:
-        raise AlertError("Record what was done before resolving a safety alert.")
-    if action == SafetyAction.OTHER and not action_note:
-        raise AlertError("Describe what was done.")
-    if len(action_note) > 1000:
-        raise AlertError("Keep the description to 1000 characters or fewer.")
-    now = timezone.now()
-    locked.status = AlertStatus.RESOLVED
-    locked.resolved_by, locked.resolved_at = by, now
-    locked.action, locked.action_note = action, action_note
-    if locked.acknowledged_at is None:
-        locked.acknowledged_by, locked.acknowledged_at = by, now
-    locked.save()
-    audit.record(
-        actor,
-        "measures.alert_resolve",
-        locked,
-        practice=alert.client.practice_id,
-        kind=locked.kind,
-        taken=action,
-        noted=bool(action_note),
-    )
-    return locked

@@ -12,8 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from continuum.lib.jobs import PeriodicJob
-from continuum.measures.alerts import raise_overdue_alerts
-from continuum.measures.services import sync_session_schedules
+from continuum.measures.services import raise_overdue_alerts, sync_session_schedules
 
 
 def sync_sessions(now: datetime) -> str:

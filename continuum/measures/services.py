@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -42,9 +42,14 @@ from continuum.measures.instruments import (
 from continuum.measures.models import (
     Administration,
     AdministrationStatus,
+    Alert,
+    AlertKind,
+    AlertStatus,
     Cadence,
     MeasureAssignment,
+    SafetyAction,
     check_administration_transition,
+    check_alert_transition,
 )
 from continuum.measures.scoring import Score
 
@@ -607,3 +612,118 @@ def correct_administration(
         alerts=[a.pk for a in raised],
     )
     return new
+
+
+# --- Alerts: the therapist's actions and the overdue job --------------------------------------
+
+
+@transaction.atomic
+def acknowledge(alert: Alert, *, actor: Actor) -> Alert:
+    by = actor.user
+    locked = Alert.objects.select_for_update().get(pk=alert.pk)
+    try:
+        check_alert_transition(locked.status, AlertStatus.ACKNOWLEDGED)
+    except ValueError as error:
+        raise alert_rules.AlertError(str(error)) from None
+    locked.status = AlertStatus.ACKNOWLEDGED
+    locked.acknowledged_by, locked.acknowledged_at = by, timezone.now()
+    locked.save(update_fields=["status", "acknowledged_by", "acknowledged_at"])
+    audit.record(
+        actor,
+        "measures.alert_acknowledge",
+        locked,
+        practice=alert.client.practice_id,
+        kind=locked.kind,
+        status=locked.status,
+    )
+    return locked
+
+
+@transaction.atomic
+def resolve(
+    alert: Alert,
+    *,
+    actor: Actor,
+    action: str = "",
+    action_note: str = "",
+) -> Alert:
+    """Resolve an alert. A safety alert needs the action taken (and a note for "other")."""
+    by = actor.user
+    locked = Alert.objects.select_for_update().get(pk=alert.pk)
+    try:
+        check_alert_transition(locked.status, AlertStatus.RESOLVED)
+    except ValueError as error:
+        raise alert_rules.AlertError(str(error)) from None
+    action_note = action_note.strip()
+    if action and action not in SafetyAction.values:
+        raise alert_rules.AlertError("Choose one of the listed actions.")
+    if locked.kind == AlertKind.SAFETY and not action:
+        raise alert_rules.AlertError("Record what was done before resolving a safety alert.")
+    if action == SafetyAction.OTHER and not action_note:
+        raise alert_rules.AlertError("Describe what was done.")
+    if len(action_note) > 1000:
+        raise alert_rules.AlertError("Keep the description to 1000 characters or fewer.")
+    now = timezone.now()
+    locked.status = AlertStatus.RESOLVED
+    locked.resolved_by, locked.resolved_at = by, now
+    locked.action, locked.action_note = action, action_note
+    if locked.acknowledged_at is None:
+        locked.acknowledged_by, locked.acknowledged_at = by, now
+    locked.save()
+    audit.record(
+        actor,
+        "measures.alert_resolve",
+        locked,
+        practice=alert.client.practice_id,
+        kind=locked.kind,
+        taken=action,
+        noted=bool(action_note),
+    )
+    return locked
+
+
+def raise_overdue_alerts(now: datetime | None = None) -> list[Alert]:
+    """One low alert per pending administration whose window has passed (once per cause):
+    one transaction and one audit row (by the system) per alert."""
+    now = now or timezone.now()
+    overdue = (
+        Administration.objects.filter(
+            status=AdministrationStatus.PENDING,
+            window_ends_at__lt=now,
+            episode__status__in=[str(s) for s in OPEN_STATUSES],
+        )
+        .exclude(assignment__active=False)
+        .annotate(
+            alerted=Exists(
+                Alert.objects.filter(kind=AlertKind.OVERDUE, administration=OuterRef("pk"))
+            )
+        )
+        .filter(alerted=False)
+        .select_related("client", "client__therapist")
+        .order_by("window_ends_at", "pk")
+    )
+    raised = []
+    for admin in overdue:
+        try:
+            name = get_instrument(admin.instrument).name
+        except UnknownInstrument:
+            name = admin.instrument
+        zone = alert_rules.zone(admin.client.therapist.time_zone)
+        with transaction.atomic():
+            alert = alert_rules.raise_alert(
+                admin,
+                AlertKind.OVERDUE,
+                alert_rules.alert_cause(AlertKind.OVERDUE, admin.pk),
+                alert_rules.overdue_message(name, admin.due_at, admin.window_ends_at, zone),
+            )
+            if alert is not None:
+                audit.record(
+                    Actor.system(),
+                    "measures.alert_raise",
+                    alert,
+                    practice=admin.client.practice_id,
+                    kind=alert.kind,
+                    administration=admin.pk,
+                )
+                raised.append(alert)
+    return raised

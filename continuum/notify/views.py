@@ -13,7 +13,8 @@ from continuum.accounts.http import actor_of
 from continuum.care.access import portal_client_required
 from continuum.care.models import Client
 from continuum.notify.forms import PreferencesForm
-from continuum.notify.preferences import PreferencesError, preferences_for, update_preferences
+from continuum.notify.preferences import preferences_for
+from continuum.notify.services import PreferencesError, update_preferences
 
 
 @never_cache

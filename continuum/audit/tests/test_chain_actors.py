@@ -10,7 +10,7 @@ from continuum.accounts.models import User
 from continuum.audit import chain
 from continuum.audit.log import SYSTEM
 from continuum.audit.models import AuditEvent
-from continuum.measures.alerts import raise_overdue_alerts
+from continuum.measures.services import raise_overdue_alerts
 from continuum.measures.tests.world import MeasuresTestCase, phq9_answers
 from continuum.testing.base import PASSWORD, TOTP_SECRET, make_appointment, make_note
 

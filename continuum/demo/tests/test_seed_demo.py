@@ -41,6 +41,7 @@ from continuum.demo import between_content, content
 from continuum.demo.management.commands.seed_demo import parse_now
 from continuum.measures import alerts as alert_rules
 from continuum.measures import scoring, services
+from continuum.measures import services as measures_services
 from continuum.measures.models import (
     Administration,
     AdministrationStatus,
@@ -816,7 +817,7 @@ class DefaultDemoTests(BaseTestCase):
             self.assertEqual((alert.kind, alert.status), (AlertKind.OVERDUE, AlertStatus.OPEN))
             self.assertRegex(alert.message, r"^WHO-5 due \d+ \w{3} \d{4} was not completed")
         # The live overdue check finds nothing more to raise.
-        self.assertEqual(alert_rules.raise_overdue_alerts(NOW), [])
+        self.assertEqual(measures_services.raise_overdue_alerts(NOW), [])
 
     def test_upcoming_sessions_have_a_pending_questionnaire_with_a_working_link(self) -> None:
         pending = list(

@@ -15,7 +15,7 @@ from django.utils import timezone
 from continuum.accounts.actors import actor_for
 from continuum.audit.models import AuditEvent
 from continuum.care.models import Client, Episode
-from continuum.measures.alerts import AlertError, evaluate, raise_overdue_alerts, resolve
+from continuum.measures.alerts import AlertError, evaluate
 from continuum.measures.models import (
     Administration,
     Alert,
@@ -24,7 +24,12 @@ from continuum.measures.models import (
     ExpectedCurves,
     Severity,
 )
-from continuum.measures.services import assign_measure, enter_in_session
+from continuum.measures.services import (
+    assign_measure,
+    enter_in_session,
+    raise_overdue_alerts,
+    resolve,
+)
 from continuum.measures.tests.world import (
     MeasuresTestCase,
     gad7_answers,

@@ -15,9 +15,10 @@ from continuum.accounts.decorators import clinician_required
 from continuum.accounts.http import actor_of, refuse
 from continuum.audit.log import record
 from continuum.measures.access import alerts_for, get_alert_for
-from continuum.measures.alerts import AlertError, acknowledge, resolve
+from continuum.measures.alerts import AlertError
 from continuum.measures.forms import AlertFilterForm, ResolveForm
 from continuum.measures.models import Alert
+from continuum.measures.services import acknowledge, resolve
 from continuum.measures.views.common import user_of
 
 PAGE_SIZE = getattr(settings, "ALERTS_PAGE_SIZE", 50)

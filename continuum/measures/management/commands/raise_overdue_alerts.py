@@ -14,8 +14,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from continuum.measures.alerts import raise_overdue_alerts
-from continuum.measures.services import sync_session_schedules
+from continuum.measures.services import raise_overdue_alerts, sync_session_schedules
 
 
 class Command(BaseCommand):
