@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from continuum.accounts.actors import Actor
+from continuum.accounts.models import User
 from continuum.audit import log as audit
 from continuum.care.episodes import OPEN_STATUSES, EpisodeStatus
 from continuum.care.models import Appointment, AppointmentStatus, Episode
@@ -455,7 +456,7 @@ def _complete(
     admin: Administration,
     answers: Mapping[str, int | None],
     *,
-    entered_by: Any,
+    entered_by: User | None,
     now: datetime,
 ) -> list[Any]:
     inst = administration_instrument(admin)
@@ -509,7 +510,7 @@ def _complete_pending(
     answers: Mapping[str, int | None],
     *,
     actor: Actor,
-    entered_by: Any,
+    entered_by: User | None,
     via: str,
 ) -> Administration:
     """Score a pending administration, raise its alerts, settle an overdue alert, audit once."""

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from continuum.accounts.actors import Actor
+from continuum.accounts.models import User
 from continuum.audit import log as audit
 from continuum.care.models import Appointment, AppointmentStatus, Client
 from continuum.reflections.models import (
@@ -91,7 +92,7 @@ def _copy_back(source: Reflection, target: Reflection) -> None:
 @transaction.atomic
 def create_reflection(
     *,
-    author: Any,
+    author: User,
     client: Client,
     kind: str,
     text: str,

@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from continuum.accounts.actors import Actor
+from continuum.accounts.models import User
 from continuum.audit import log as audit
 from continuum.care.models import Appointment, AppointmentStatus, Client
 from continuum.wellbeing import load, queries
@@ -55,7 +56,7 @@ class InvalidInput(WellbeingError):
     """A value outside what the form allows (the forms catch these first)."""
 
 
-def _check_own_client(user: Any, client: Client | None) -> None:
+def _check_own_client(user: User, client: Client | None) -> None:
     if client is not None and client.therapist_id != user.pk:
         raise NotAllowed("Link only one of your own clients.")
 
@@ -137,7 +138,7 @@ def _check_reflection_text(text: str) -> None:
 
 @transaction.atomic
 def create_self_reflection(
-    *, author: Any, text: str, client: Client | None = None, actor: Actor
+    *, author: User, text: str, client: Client | None = None, actor: Actor
 ) -> SelfReflection:
     _check_reflection_text(text)
     _check_own_client(author, client)
@@ -208,7 +209,7 @@ def _check_consultation(kind: str, with_whom: str, decided: str) -> None:
 @transaction.atomic
 def create_consultation(
     *,
-    therapist: Any,
+    therapist: User,
     date: Any,
     kind: str,
     with_whom: str,
@@ -293,13 +294,13 @@ SETTINGS_FIELDS = (
 )
 
 
-def _locked_settings(user: Any) -> WellbeingSettings:
+def _locked_settings(user: User) -> WellbeingSettings:
     WellbeingSettings.objects.get_or_create(therapist=user)
     return WellbeingSettings.objects.select_for_update().get(therapist=user)
 
 
 @transaction.atomic
-def update_settings(user: Any, values: dict[str, Any], *, actor: Actor) -> WellbeingSettings:
+def update_settings(user: User, values: dict[str, Any], *, actor: Actor) -> WellbeingSettings:
     row = _locked_settings(user)
     for name in SETTINGS_FIELDS:
         if name in values:
@@ -316,7 +317,7 @@ def update_settings(user: Any, values: dict[str, Any], *, actor: Actor) -> Wellb
 
 
 @transaction.atomic
-def snooze_prompts(user: Any, *, now: datetime | None = None, actor: Actor) -> WellbeingSettings:
+def snooze_prompts(user: User, *, now: datetime | None = None, actor: Actor) -> WellbeingSettings:
     row = _locked_settings(user)
     row.snooze_until = (now or timezone.now()) + timedelta(days=settings.WELLBEING_SNOOZE_DAYS)
     row.updated_at = timezone.now()

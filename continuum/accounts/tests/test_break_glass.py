@@ -122,6 +122,26 @@ class RequestTests(BreakGlassTestCase):
             self.assertNotIn(secret, f"{message.subject}\n{message.body}")
 
 
+class NoticeThroughTheWorkerTests(BreakGlassTestCase):
+    def test_the_worker_sends_the_notice_through_a_real_smtp_server(self) -> None:
+        from continuum.notify.tests.test_smtp import smtp_settings
+        from continuum.testing.smtp import SmtpServer
+
+        grant = self.open_grant()
+        with SmtpServer() as smtp, smtp_settings(smtp.port):
+            run_worker()
+        [message] = smtp.messages
+        self.assertEqual(message["To"], "alice@example.org")
+        self.assertEqual(message["Subject"], "Continuum: emergency access to a client record")
+        payload = message.get_payload(decode=True)
+        assert isinstance(payload, bytes)
+        body = payload.decode()
+        for secret in ("Dana", "Dawson", "crisis"):
+            self.assertNotIn(secret, body)
+        self.assertEqual(queued("continuum.accounts.break_glass.send_notice"), [])
+        self.assertTrue(BreakGlassGrant.objects.filter(pk=grant.pk).exists())
+
+
 class AtomicOpenTests(BreakGlassTestCase):
     def test_a_failed_audit_write_leaves_no_grant_and_queues_no_email(self) -> None:
         from continuum.accounts.actors import actor_for
