@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -33,10 +33,9 @@ from continuum.accounts.actors import Actor
 from continuum.accounts.models import BreakGlassGrant, User
 from continuum.audit.log import record
 
-if TYPE_CHECKING:
-    from continuum.care.models import Client
-
 logger = logging.getLogger(__name__)
+
+# `client` arguments are care.Client rows, typed Any: care builds on accounts, not the reverse.
 
 
 def max_hours() -> int:
@@ -66,7 +65,7 @@ def readable_through_grant(actor: Actor) -> QuerySet[BreakGlassGrant] | None:
     return grants
 
 
-def note_grant_use(actor: Actor, client: Client) -> None:
+def note_grant_use(actor: Actor, client: Any) -> None:
     """Called by the access helpers when `actor` reached `client` only through a grant: the
     actor now reads through that grant (audit.record flags its rows)."""
     use = actor.break_glass
@@ -84,7 +83,7 @@ def note_grant_use(actor: Actor, client: Client) -> None:
 
 
 @transaction.atomic(durable=True)
-def open_grant(actor: Actor, client: Client, *, reason: str, hours: int) -> BreakGlassGrant:
+def open_grant(actor: Actor, client: Any, *, reason: str, hours: int) -> BreakGlassGrant:
     """The grant and its flagged audit row in one transaction; the therapist's notice is
     queued on commit (send_notice), so a failed write sends nothing and a failed send loses
     no grant."""
