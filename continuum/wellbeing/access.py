@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from continuum.accounts.actors import actor_for
+from continuum.accounts.actors import Actor
 from continuum.accounts.models import User
 from continuum.care.access import get_appointment_for
 from continuum.care.models import Appointment
@@ -58,13 +58,13 @@ def get_consultation_for(user: User, consultation_id: int) -> ConsultationEntry:
     return get_object_or_404(consultations_for(user).select_related("client"), pk=consultation_id)
 
 
-def get_own_appointment_for(user: User, appointment_id: int) -> Appointment:
-    """An appointment of the user's own client that the user held; 404 otherwise.
+def get_own_appointment_for(actor: Actor, appointment_id: int) -> Appointment:
+    """An appointment of the actor's own client that the actor held; 404 otherwise.
 
     The client lookup is care.access's; a session held by a previous therapist of a client
     who has since moved to the user is not the user's to rate.
     """
-    appointment = get_appointment_for(actor_for(user), appointment_id)
-    if appointment.therapist_id != user.pk:
+    appointment = get_appointment_for(actor, appointment_id)
+    if actor.user is None or appointment.therapist_id != actor.user.pk:
         raise Http404("No such appointment")
     return appointment

@@ -122,7 +122,7 @@ def session_weight(request: HttpRequest, appointment_id: int) -> HttpResponse:
     """GET: the full form (weight and private line); POST: save, from here or the one-tap
     forms on the note and the day view (those send no private line: the current one stays)."""
     user = user_of(request)
-    appointment = get_own_appointment_for(user, appointment_id)
+    appointment = get_own_appointment_for(actor_of(request), appointment_id)
     if (refused := refuse(request, "GET", "POST")) is not None:
         return refused
     existing = SessionWeight.objects.filter(therapist=user, appointment=appointment).first()
