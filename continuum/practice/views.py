@@ -85,14 +85,11 @@ def resend_invite(request: AuthenticatedRequest, membership_id: int) -> HttpResp
     if (refused := refuse(request, "POST")) is not None:
         return refused
     try:
-        sent = services.resend_invitation(membership, actor=actor_of(request))
+        services.resend_invitation(membership, actor=actor_of(request))
     except services.NotAllowed as exc:
         messages.error(request, str(exc))
     else:
-        if sent:
-            messages.success(request, f"A new invitation was sent to {membership.user.email}.")
-        else:
-            messages.error(request, "The email could not be sent. Try again later.")
+        messages.success(request, f"A new invitation is on its way to {membership.user.email}.")
     return redirect("accounts:members")
 
 
