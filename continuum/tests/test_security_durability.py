@@ -40,8 +40,10 @@ PRELUDE = """
 import django
 django.setup()
 from continuum.care.models import Client
+from continuum.accounts.actors import actor_for
 from continuum.portal.services import record_checkin
 client = Client.objects.get(first_name="Durable")
+actor = actor_for(client.user)
 """
 
 SEED = """
@@ -66,7 +68,7 @@ for n in range(count):
     data = {"mood": n % 11, "note": f"w{worker} n{n}", "idempotency_key": key}
     while True:
         try:
-            record_checkin(client, data)
+            record_checkin(client, data, actor=actor)
             break
         except OperationalError as exc:  # counted, then retried: the bar is 0
             if "locked" not in str(exc):
@@ -94,7 +96,8 @@ for r in range(rounds):
         n = 0
         while True:
             key = f"r{r:03d}-{n:06d}-crash"
-            record_checkin(client, {"mood": 3, "note": "crash " + key, "idempotency_key": key})
+            data = {"mood": 3, "note": "crash " + key, "idempotency_key": key}
+            record_checkin(client, data, actor=actor)
             os.write(write_end, (key + "\\n").encode())
             n += 1
     os.close(write_end)
@@ -118,7 +121,7 @@ from continuum.portal.models import CheckIn
 result = {}
 for n in range(20):  # earlier data
     key = f"before-{n:04d}-disk-key"
-    record_checkin(client, {"mood": 4, "note": "before", "idempotency_key": key})
+    record_checkin(client, {"mood": 4, "note": "before", "idempotency_key": key}, actor=actor)
 before_ids = sorted(CheckIn.objects.values_list("pk", flat=True))
 with connection.cursor() as cursor:
     cursor.execute("PRAGMA page_count")
@@ -128,7 +131,8 @@ errors = []
 for n in range(200):  # big notes until the file cannot grow
     try:
         key = f"full-{n:04d}-disk-key"
-        record_checkin(client, {"mood": 4, "note": "x" * 2000, "idempotency_key": key})
+        data = {"mood": 4, "note": "x" * 2000, "idempotency_key": key}
+        record_checkin(client, data, actor=actor)
     except OperationalError as exc:
         errors.append(str(exc))
         break
@@ -141,7 +145,8 @@ result["failed_key_stored"] = CheckIn.objects.filter(idempotency_key__startswith
     idempotency_key=f"full-{n:04d}-disk-key").exists()
 with connection.cursor() as cursor:
     cursor.execute("PRAGMA max_page_count = 1073741823")
-record_checkin(client, {"mood": 4, "note": "after", "idempotency_key": "after-0000-key-ok"})
+data = {"mood": 4, "note": "after", "idempotency_key": "after-0000-key-ok"}
+record_checkin(client, data, actor=actor)
 result["recovered"] = CheckIn.objects.filter(idempotency_key="after-0000-key-ok").exists()
 print(json.dumps(result))
 """
