@@ -49,6 +49,7 @@ from django.db import connection, connections  # noqa: E402
 from continuum.audit import chain  # noqa: E402
 from continuum.audit.log import record  # noqa: E402
 from continuum.audit.models import AuditEvent, AuditPending  # noqa: E402
+from continuum.lib.actor import Actor  # noqa: E402
 
 
 def worker(args: tuple[int, int, bool]) -> list[float]:
@@ -61,7 +62,7 @@ def worker(args: tuple[int, int, bool]) -> list[float]:
     latencies = []
     for i in range(calls):
         started = time.perf_counter()
-        record(None, "bench.write", worker=number, i=i)
+        record(Actor.system(), "bench.write", worker=number, i=i)
         latencies.append(time.perf_counter() - started)
     connections.close_all()
     return latencies

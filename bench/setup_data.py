@@ -42,6 +42,7 @@ from django.db.models import Count  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from continuum.accounts.actors import actor_for  # noqa: E402
 from continuum.accounts.models import Membership, Practice, User  # noqa: E402
 from continuum.care.episodes import OPEN_STATUSES  # noqa: E402
 from continuum.care.models import Appointment, AppointmentStatus, Client, Episode  # noqa: E402
@@ -229,7 +230,7 @@ def questionnaire_links(practice: Practice, count: int) -> list[dict[str, Any]]:
     for start in range(0, len(pending), 250):
         with transaction.atomic():
             for admin in pending[start : start + 250]:
-                measures.issue_link(admin, by=admin.client.therapist)
+                measures.issue_link(admin, actor=actor_for(admin.client.therapist))
                 path = measures.link_path(admin)
                 assert path is not None
                 links.append(
