@@ -52,7 +52,7 @@ def message_day_items(user: User, now: datetime) -> list[DayItem]:
         DayItem(
             kind=MESSAGES_ITEM,
             client_id=client_id,
-            rank=Rank.CHECKIN,
+            rank=Rank.ROUTINE,
             at=at,
             ref=client_id,
             facts={"count": count, "after_hours": after_hours},

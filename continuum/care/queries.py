@@ -424,7 +424,7 @@ def drifting_day_items(user: User, now: datetime) -> list[DayItem]:
         DayItem(
             kind=DRIFTING_ITEM,
             client_id=client_id,
-            rank=Rank.DRIFTING,
+            rank=Rank.DISENGAGING,
             at=last_seen,
             ref=client_id,
             facts={"days": (now - last_seen).days if last_seen is not None else None},

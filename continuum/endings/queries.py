@@ -307,7 +307,7 @@ def unplanned_day_items(user: User, now: datetime) -> list[DayItem]:
         DayItem(
             kind=UNPLANNED_ITEM,
             client_id=client_id,
-            rank=Rank.DRIFTING,
+            rank=Rank.DISENGAGING,
             at=last_attended,
             ref=episode_id,
             facts={"quiet_days": (now - last_attended).days if last_attended is not None else None},

@@ -145,6 +145,16 @@ FOLLOWUP_DUE_ITEM = "followup.due"
 BOOSTER_ITEM = "followup.booster"
 
 
+def _checkin_tier(flags: list[str]) -> Rank:
+    """A follow-up answer's place in the clinical priority: its most urgent flag."""
+    kinds = {flag.split(":", 1)[0] for flag in flags}
+    if "safety" in kinds:
+        return Rank.SAFETY
+    if kinds & {"deterioration", "caseness"}:
+        return Rank.DETERIORATION
+    return Rank.ROUTINE
+
+
 def day_items(user: User, now: datetime) -> list[DayItem]:
     """ "On my mind" items: follow-up answers not yet seen (flagged ones rank with urgent
     check-ins), follow-ups due and unanswered, and booster requests awaiting a decision.
@@ -171,7 +181,7 @@ def day_items(user: User, now: datetime) -> list[DayItem]:
                 DayItem(
                     kind=FOLLOWUP_ANSWERED_ITEM,
                     client_id=checkin.client_id,
-                    rank=Rank.URGENT_CHECKIN if checkin.flags else Rank.CHECKIN,
+                    rank=_checkin_tier(checkin.flags),
                     at=checkin.answered_at,
                     ref=checkin.pk,
                     facts=facts,
@@ -182,7 +192,7 @@ def day_items(user: User, now: datetime) -> list[DayItem]:
                 DayItem(
                     kind=FOLLOWUP_DUE_ITEM,
                     client_id=checkin.client_id,
-                    rank=Rank.DRIFTING,
+                    rank=Rank.DISENGAGING,
                     ref=checkin.client_id,
                     facts=facts,
                 )
@@ -194,7 +204,7 @@ def day_items(user: User, now: datetime) -> list[DayItem]:
         DayItem(
             kind=BOOSTER_ITEM,
             client_id=booster.client_id,
-            rank=Rank.URGENT_CHECKIN,
+            rank=Rank.DETERIORATION,
             at=booster.requested_at,
             ref=booster.pk,
         )

@@ -19,15 +19,20 @@ from typing import Any
 
 
 class Rank(IntEnum):
-    """The order of "Clients on my mind": lower comes first."""
+    """The clinical priority of a reason to think of a client: lower comes first.
 
-    SAFETY = 0
-    ALERT = 1
-    URGENT_CHECKIN = 2
-    CHECKIN = 3
-    DRIFTING = 4
-    PLAN_REVIEW = 5
-    HOMEWORK = 6
+    One ordered list of tiers, used by the day, the alerts page, the daily email and the
+    brief (docs/clinical.md gives the reasoning). Within a tier, the oldest unaddressed
+    reason comes first. The therapist's own prompts ("For you", `client_id=None`) are not
+    ranked among the clients: they have their own place.
+    """
+
+    SAFETY = 1  # a safety item answered above 0, an urgent check-in (in therapy or follow-up)
+    SAFETY_UNANSWERED = 2  # a safety item left blank: ask it at the next contact
+    DETERIORATION = 3  # reliable deterioration (in therapy or at follow-up), a booster request
+    NOT_ON_TRACK = 4
+    DISENGAGING = 5  # an unplanned ending, drifting (no session, nothing booked)
+    ROUTINE = 6  # new check-ins, plan reviews, homework, overdue questionnaires, drafts to sign
 
 
 @dataclass(frozen=True)

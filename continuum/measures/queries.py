@@ -417,6 +417,14 @@ def episode_outcome(episode: Episode) -> EpisodeOutcomeSummary:
 
 ALERT_ITEM = "measures.alert"
 
+# Each alert kind's place in the clinical priority (lib.contributions.Rank).
+ALERT_TIERS: dict[str, Rank] = {
+    AlertKind.SAFETY: Rank.SAFETY,
+    AlertKind.DETERIORATION: Rank.DETERIORATION,
+    AlertKind.NOT_ON_TRACK: Rank.NOT_ON_TRACK,
+    AlertKind.OVERDUE: Rank.ROUTINE,
+}
+
 
 def alert_day_items(user: User, now: datetime) -> list[DayItem]:
     """One item per client: their most urgent open alert, and how many more wait (1 query).
@@ -439,7 +447,7 @@ def alert_day_items(user: User, now: datetime) -> list[DayItem]:
             DayItem(
                 kind=ALERT_ITEM,
                 client_id=client_id,
-                rank=Rank.SAFETY if kind == AlertKind.SAFETY else Rank.ALERT,
+                rank=ALERT_TIERS[kind],
                 at=created_at,
                 ref=pk,
                 facts={"alert_kind": kind, "message": message, "more": more},

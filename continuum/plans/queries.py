@@ -524,7 +524,7 @@ def plan_day_items(user: User, now: datetime) -> list[DayItem]:
         DayItem(
             kind=PLAN_REVIEW_ITEM,
             client_id=client_id,
-            rank=Rank.PLAN_REVIEW,
+            rank=Rank.ROUTINE,
             ref=episode_id,
             facts={"review_date": review_date},
         )
@@ -542,7 +542,7 @@ def plan_day_items(user: User, now: datetime) -> list[DayItem]:
         DayItem(
             kind=HOMEWORK_ITEM,
             client_id=client_id,
-            rank=Rank.HOMEWORK,
+            rank=Rank.ROUTINE,
             ref=client_id,
             facts={"count": count},
         )

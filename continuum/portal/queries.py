@@ -313,7 +313,7 @@ def checkin_day_items(user: User, now: datetime) -> list[DayItem]:
         DayItem(
             kind=CHECKINS_ITEM,
             client_id=client_id,
-            rank=Rank.URGENT_CHECKIN if urgent else Rank.CHECKIN,
+            rank=Rank.SAFETY if urgent else Rank.ROUTINE,
             at=at,
             ref=client_id,
             facts={"count": count, "urgent": urgent},

@@ -26,8 +26,7 @@ def prompt_day_items(user: User, now: datetime) -> list[DayItem]:
         DayItem(
             kind=PROMPT_ITEM,
             client_id=None,
-            rank=Rank.ALERT,
-            # "Now": first among the alerts that follow the safety ones.
+            rank=Rank.ROUTINE,  # unused: "For you" items have their own place
             at=now,
             facts={"reasons": list(prompt.reasons), "suggestion": prompt.suggestion},
         )

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from continuum.care.models import AppointmentStatus, Client
+from continuum.lib.contributions import Rank
 from continuum.measures.models import Alert
 from continuum.testing.base import BaseTestCase, make_appointment, make_client, make_episode
 
@@ -110,7 +111,12 @@ class DayTests(BaseTestCase):
             # Dana's two alerts are one entry, the safety alert leading. She has drifted too
             # (an active episode since January and nothing attended), and quiet that long
             # she is also prompted for an unplanned ending (endings app).
-            [("Dana", 0), ("Drew", 4), ("Dana", 4), ("Dana", 4)],
+            [
+                ("Dana", Rank.SAFETY),
+                ("Drew", Rank.DISENGAGING),
+                ("Dana", Rank.DISENGAGING),
+                ("Dana", Rank.DISENGAGING),
+            ],
         )
         self.assertContains(
             response, "Answered 2 to the item about self-harm (and 1 more open alert)"
@@ -139,7 +145,7 @@ class DayTests(BaseTestCase):
         entry = response.context["day"].on_my_mind[0]
         self.assertEqual(
             (entry.client_id, entry.client_name, entry.rank),
-            (self.dana.pk, "Dana Dawson", 2),
+            (self.dana.pk, "Dana Dawson", Rank.SAFETY),
         )
         self.assertNotContains(response, "Finn")
         CheckIn.objects.filter(client=self.dana).update(seen_at=timezone.now())

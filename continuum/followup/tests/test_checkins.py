@@ -21,6 +21,7 @@ from continuum.followup.tests.world import (
     FollowUpTestCase,
     questionnaire_post,
 )
+from continuum.lib.contributions import Rank
 from continuum.measures.models import Administration, Alert, MeasureAssignment
 from continuum.testing.base import TestResponse, presented
 
@@ -232,7 +233,7 @@ class TherapistReadsTests(FollowUpTestCase):
             entries = presented(day_items(self.alice, timezone.now()))
         self.assertEqual(len(entries), 1)
         self.assertIn("1-month follow-up answered: PHQ-9 reliably worse", entries[0].reason)
-        self.assertEqual(entries[0].rank, 2)
+        self.assertEqual(entries[0].rank, Rank.DETERIORATION)
         self.assertEqual(presented(day_items(self.bob, timezone.now())), [])
         self.login(self.alice)
         self.client.post(self.url)

@@ -68,8 +68,8 @@ class PromptTests(WellbeingTestCase):
             response = self.client.get(DAY)
             entries = response.context["day"].on_my_mind
             ranks = [(e.client_name == "", e.rank) for e in entries]
-            # Safety first, then this prompt, then the other alerts (and the rest).
-            self.assertEqual(ranks[:3], [(False, 0), (True, 1), (False, 1)])
+            # The clients first, by clinical priority; the prompt is not one of them.
+            self.assertEqual(ranks[:3], [(False, 1), (False, 4), (True, 6)])
             self.assertContains(response, "For you")
             self.assertContains(
                 response,
