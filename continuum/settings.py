@@ -326,6 +326,10 @@ NOTIFY_DAY_REMINDER_HOUR = env_int("NOTIFY_DAY_REMINDER_HOUR", 9)
 NOTIFY_MESSAGE_DAYS = env_int("NOTIFY_MESSAGE_DAYS", 7)
 # "You have items on your day" for therapists, once a day from this local hour.
 NOTIFY_THERAPIST_DAY_EMAILS = env_bool("NOTIFY_THERAPIST_DAY_EMAILS", True)
+# An audit detail that is not structural (a clinical value, free text) is a programming error:
+# refused where it can be fixed (development, tests); elsewhere removed from the row and logged
+# by its key only (continuum/audit/log.py).
+AUDIT_DETAIL_STRICT = env_bool("AUDIT_DETAIL_STRICT", DEBUG or TESTING)
 NOTIFY_THERAPIST_DAY_HOUR = env_int("NOTIFY_THERAPIST_DAY_HOUR", 7)
 # The wellbeing app's weekly digests, sent by the scheduler once per ISO week.
 NOTIFY_WELLBEING_DIGESTS = env_bool("NOTIFY_WELLBEING_DIGESTS", True)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.db import models, router
 from django.utils import timezone
 
@@ -14,6 +17,65 @@ from continuum.audit.models import AuditEvent
 from continuum.lib.actor import Actor, Person
 
 SYSTEM = "system"
+logger = logging.getLogger(__name__)
+
+# What an audit detail may hold: structural facts (ids, counts, codes, field names, dates),
+# never a clinical value or words a person wrote (docs/security.md). Two checks: keys that name
+# a clinical value or text, and values that cannot be a code (spaces, long strings).
+CLINICAL_KEYS = frozenset(
+    {
+        "answer",
+        "answers",
+        "band",
+        "body",
+        "comment",
+        "how_are_you",
+        "message",
+        "mood",
+        "note",
+        "private_line",
+        "rating",
+        "score",
+        "scores",
+        "severity",
+        "text",
+        "total",
+        "weight",
+    }
+)
+_CODE = re.compile(r"^[\w.:/+@-]{0,100}$")
+
+
+class ClinicalDetail(ValueError):
+    """An audit detail that holds a clinical value or free text."""
+
+
+def _structural(value: Any) -> bool:
+    if value is None or isinstance(value, bool | int | float):
+        return True
+    if isinstance(value, str):
+        return bool(_CODE.match(value))
+    if isinstance(value, list | tuple | set | frozenset):
+        return all(_structural(v) for v in value)
+    if isinstance(value, dict):
+        return all(
+            isinstance(k, str) and k not in CLINICAL_KEYS and _structural(v)
+            for k, v in value.items()
+        )
+    return False
+
+
+def structural_detail(action: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """`detail` with every non-structural entry refused (strict) or removed and logged."""
+    bad = [k for k, v in detail.items() if k in CLINICAL_KEYS or not _structural(v)]
+    if not bad:
+        return detail
+    if settings.AUDIT_DETAIL_STRICT:
+        raise ClinicalDetail(f"audit detail of {action} holds non-structural keys: {bad}")
+    logger.error("audit detail of %s: non-structural keys removed: %s", action, bad)
+    return {k: v for k, v in detail.items() if k not in bad}
+
+
 _IP_FIELD = AuditEvent._meta.get_field("ip")
 
 
@@ -34,6 +96,7 @@ def record(
     chain after the surrounding transaction commits, so the business transaction never waits
     on the chain (see continuum/audit/chain.py).
     """
+    detail = structural_detail(action, detail)
     user = actor.user if actor.user is not None and actor.user.is_authenticated else None
     # An actor reading through a break-glass grant: its rows are flagged and name the grant.
     if actor.grant_id is not None:

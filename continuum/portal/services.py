@@ -325,7 +325,6 @@ def record_checkin(client: Client, data: Mapping[str, Any], *, actor: Actor) -> 
         practice=client.practice_id,
         client_id=client.pk,
         episode_id=episode.pk if episode else None,
-        mood=checkin.mood,
     )
     return checkin
 
