@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.test import override_settings
 
 from continuum.accounts.actors import actor_for
+from continuum.accounts.models import User
 from continuum.audit.log import ClinicalDetail, record
 from continuum.audit.models import AuditEvent
 from continuum.lib.actor import Actor
@@ -19,7 +20,7 @@ from continuum.portal.tests.world import PortalTestCase
 
 class StructuralDetailTests(PortalTestCase):
     def test_clinical_values_and_free_text_are_refused(self) -> None:
-        system = Actor.system()
+        system: Actor[User] = Actor.system()
         for detail in (
             {"mood": 7},
             {"score": 14},
