@@ -9,15 +9,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.apps import apps
 from django.db.models import Prefetch, Q
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from continuum.accounts.models import User
 from continuum.care.access import clients_for
 from continuum.care.episodes import EpisodeStatus, is_finished
 from continuum.care.models import Appointment, Client, Episode
+from continuum.endings.models import RelapsePreventionPlan
 from continuum.followup.models import (
     BoosterRequest,
     BoosterStatus,
@@ -29,6 +29,7 @@ from continuum.followup.models import (
 from continuum.followup.services import client_today, latest_episode
 from continuum.lib.contributions import DayItem, Rank
 from continuum.measures.models import Administration
+from continuum.plans.models import Goal, PlanStatus
 
 # --- The therapist's follow-up page for one client --------------------------------------------
 
@@ -226,53 +227,16 @@ class PreviousEpisode:
 
 
 def _relapse_plan(client: Client) -> list[tuple[str, str]]:
-    """The client's relapse-prevention plan, as (label, text) pairs, from the endings app if
-    it is installed and has one (1 query); read defensively, field by field."""
-    if not apps.is_installed("continuum.endings"):
-        return []
-    try:
-        from continuum.endings import models as endings_models
-    except ImportError:
-        return []
-    model = getattr(endings_models, "RelapsePreventionPlan", None)
-    if model is None:
-        return []
-    names = {f.name for f in model._meta.get_fields()}
-    rows = model.objects.all()
-    if "client" in names:
-        rows = rows.filter(client=client)
-    elif "episode" in names:
-        rows = rows.filter(episode__client=client)
-    else:
-        return []
-    order = ["-version", "-pk"] if "version" in names else ["-created_at", "-pk"]
-    plan = rows.order_by(*order).first()
+    """The client's latest relapse-prevention plan, as (heading, text) pairs in the order the
+    plan reads (1 query)."""
+    plan = RelapsePreventionPlan.objects.filter(client=client).order_by("-version", "-pk").first()
     if plan is None:
         return []
-    sections = getattr(plan, "sections", None)
-    if sections is not None:
-        # (key, heading, text) in the order the plan reads.
-        return [(str(heading), str(text)) for _key, heading, text in sections if text]
-    skip = {"id", "client", "episode", "created_at", "updated_at", "created_by", "updated_by"}
-    items = []
-    for f in model._meta.concrete_fields:
-        if f.name in skip or f.get_internal_type() not in ("TextField", "CharField"):
-            continue
-        if f.choices:
-            continue
-        value = getattr(plan, f.name, "")
-        if value:
-            items.append((str(f.verbose_name).capitalize(), str(value)))
-    return items
+    return [(heading, text) for _key, heading, text in plan.sections if text]
 
 
-def _summary_url(episode: Episode) -> str | None:
-    for name in ("endings:summary", "endings:episode_summary", "endings:termination_summary"):
-        try:
-            return reverse(name, kwargs={"episode_id": episode.pk})
-        except NoReverseMatch:
-            continue
-    return None
+def _summary_url(episode: Episode) -> str:
+    return reverse("endings:summary", kwargs={"episode_id": episode.pk})
 
 
 def previous_episode_section(appointment: Appointment) -> PreviousEpisode | None:
@@ -298,10 +262,6 @@ def previous_episode_section(appointment: Appointment) -> PreviousEpisode | None
 
 def _goals(episode: Episode) -> list[Any]:
     """The goals of the episode's last published plan (current or last superseded), 1 query."""
-    if not apps.is_installed("continuum.plans"):
-        return []
-    from continuum.plans.models import Goal, PlanStatus
-
     goals = list(
         Goal.objects.filter(
             plan__episode=episode, plan__status__in=[PlanStatus.CURRENT, PlanStatus.SUPERSEDED]

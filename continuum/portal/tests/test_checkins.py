@@ -57,7 +57,8 @@ class CheckinFormTests(PortalTestCase):
         self.assertEqual(event.practice_id, self.riverside.pk)
         self.assertEqual(
             # The mood is a clinical value: it is not in the audit detail (issue 14).
-            event.detail, {"client_id": self.dana.pk, "episode_id": self.episode.pk}
+            event.detail,
+            {"client_id": self.dana.pk, "episode_id": self.episode.pk},
         )
         self.assertNotIn("Slept", str(event.detail))
 
