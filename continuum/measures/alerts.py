@@ -264,7 +264,11 @@ class Evaluation:
 
 def is_latest_score(admin: Administration) -> bool:
     """Whether `admin` is the client's latest current score of its measure (by occasion)."""
-    later = Q(due_at__gt=admin.due_at) | Q(due_at=admin.due_at, completed_at__gt=admin.completed_at)
+    later = (
+        Q(due_at__gt=admin.due_at)
+        | Q(due_at=admin.due_at, completed_at__gt=admin.completed_at)
+        | Q(due_at=admin.due_at, completed_at=admin.completed_at, pk__gt=admin.pk)
+    )
     return not (
         Administration.objects.filter(
             client_id=admin.client_id,

@@ -194,7 +194,10 @@ class DismissSafetyPromptForm(forms.Form):
 class StaleReviewForm(forms.Form):
     choice = forms.ChoiceField(
         choices=(("keep", "Keep it"), ("close", "Close it")),
-        error_messages={"required": "Choose to keep or to close the alert."},
+        error_messages={
+            "required": "Choose to keep or to close the alert.",
+            "invalid_choice": "Choose to keep or to close the alert.",
+        },
     )
 
 

@@ -543,6 +543,7 @@ def unanswered_safety_items(user: User) -> QuerySet[Administration]:
     ).filter(
         Q(due_at__gt=OuterRef("due_at"))
         | Q(due_at=OuterRef("due_at"), completed_at__gt=OuterRef("completed_at"))
+        | Q(due_at=OuterRef("due_at"), completed_at=OuterRef("completed_at"), pk__gt=OuterRef("pk"))
     )
     return (
         Administration.objects.filter(
