@@ -45,7 +45,8 @@ def test_blank_item_9_prompt_and_a_stale_alert_kept(
     assert "was dismissed" in page.locator("main").inner_text()
     assert Administration.objects.get(instrument="phq9").safety_prompt_dismissed_at is not None
 
-    old = make_score(episode, "gad7", 14, timezone.now() - timedelta(weeks=10), session=6)
+    raised_at = timezone.now() - timedelta(weeks=10)
+    old = make_score(episode, "gad7", 14, raised_at, session=6)
     alert = Alert.objects.create(
         client=dana,
         episode=episode,
@@ -55,7 +56,7 @@ def test_blank_item_9_prompt_and_a_stale_alert_kept(
         severity_rank=1,
         cause=f"not_on_track:gad7:{old.pk}",
         message="GAD-7 14 at session 6",
-        created_at=old.completed_at,
+        created_at=raised_at,
     )
     page.goto(f"{live_server.url}/alerts/")
     assert "no new evidence for 10 weeks" in page.locator("main").inner_text()
