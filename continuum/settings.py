@@ -355,6 +355,10 @@ UNPLANNED_ENDING_DAYS = env_int("UNPLANNED_ENDING_DAYS", 42)
 CASELOAD_PAGE_SIZE = env_int("CASELOAD_PAGE_SIZE", 50)
 TIMELINE_PAGE_SIZE = env_int("TIMELINE_PAGE_SIZE", 25)
 ALERTS_PAGE_SIZE = env_int("ALERTS_PAGE_SIZE", 50)
+# A not-on-track, deterioration or overdue alert with no new evidence (a newer score that still
+# meets it, or the therapist keeping it) for this many days is shown as stale, with a "still
+# relevant? keep / close" choice (docs/clinical.md). Default 8 weeks.
+CONTINUUM_ALERT_STALE_AFTER_DAYS = env_int("CONTINUUM_ALERT_STALE_AFTER_DAYS", 56)
 # A client with an active episode is "drifting" after this many days without an attended
 # session and with nothing booked.
 DRIFT_DAYS = env_int("DRIFT_DAYS", 21)

@@ -892,6 +892,12 @@ def score_deck(stories: Sequence[Story], seed: int) -> list[ScorePlan | None]:
     for position, number in enumerate(safety):
         event = SafetyEvent.RECENT if position < recent else SafetyEvent.EARLIER
         plans[number] = replace(_plan_of(plans, number), safety=event)
+    # One client in therapy left item 9 blank at their latest PHQ-9 (its own stream, so the
+    # rest of the deck is drawn as before).
+    others = [n for n in booked if n not in safety]
+    if others:
+        number = random.Random(f"{seed}:unanswered-item-9").choice(others)
+        plans[number] = replace(_plan_of(plans, number), safety=SafetyEvent.UNANSWERED)
     active = [n for n in treated if stories[n] == Story.ACTIVE]
     wanted = max(demo_measures.MIN_OVERDUE, round(len(stories) * demo_measures.OVERDUE_SHARE))
     for number in rng.sample(active, min(wanted, len(active))):

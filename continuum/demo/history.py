@@ -77,6 +77,7 @@ class Trajectory(StrEnum):
 class SafetyEvent(StrEnum):
     RECENT = "recent"  # item 9 above 0 at the latest PHQ-9: the alert is still open
     EARLIER = "earlier"  # at an earlier PHQ-9: the therapist acted and resolved it
+    UNANSWERED = "unanswered"  # item 9 left blank at the latest PHQ-9: "ask it" on the day
 
 
 @dataclass(frozen=True)

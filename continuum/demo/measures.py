@@ -17,7 +17,8 @@ For every course of treatment (an episode that got past referral) this plans, in
    window has passed, with the overdue alert `raise_overdue_alerts` would have raised).
 3. **Scores** (stream "scores"): a trajectory per course (see `Trajectory`) gives a target
    total at each occasion, with noise; item answers are drawn to add up to the target (each
-   0-3 for PHQ-9; PHQ-9 item 9 is 0 except on a safety occasion), scored with
+   0-3 for PHQ-9; PHQ-9 item 9 is 0 except on a safety occasion, and blank at one client's
+   latest PHQ-9, which the day then asks the therapist to ask), scored with
    `scoring.score` and stored by the service's own `store_score`.
 4. **Alerts** (stream "alerts"): the live rules of measures/alerts.py replayed over the
    completions in order: safety per occasion, and `alerts.score_alerts` (reliable
@@ -25,7 +26,10 @@ For every course of treatment (an episode that got past referral) this plans, in
    held back while an earlier one of the same episode and measure is still active; built by
    `alerts.new_alert` with `alerts.alert_cause` and the alerts' own sentences, so the app never
    raises one of them again. Then what the therapist did with each (acknowledged, resolved,
-   the action recorded for a safety alert), through the alerts' transition check.
+   the action recorded for a safety alert), through the alerts' transition check; and, as
+   `alerts.close_no_longer_current` does live, a later score that no longer meets a
+   deterioration or not-on-track alert closes it as no longer current (one that still meets
+   it is its new evidence), so no alert is older than its evidence.
 
 5. **Goal ratings** (streams "goal-ratings" and "goal-scores"), planned after the treatment
    plans (between.py): each plan version, once published, is given a monthly `goal_rating`
@@ -82,6 +86,7 @@ from continuum.measures.models import (
     AdministrationStatus,
     Alert,
     AlertKind,
+    AlertResolution,
     AlertStatus,
     Cadence,
     MeasureAssignment,
@@ -422,6 +427,9 @@ class _Client:
     assignments: list[MeasureAssignment] = field(default_factory=list)
     administrations: list[Administration] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
+    # Deterioration and not-on-track alerts raised so far, across courses: a later score that
+    # no longer meets one closes it (alerts.close_no_longer_current).
+    score_alerts: list[_Raised] = field(default_factory=list)
     # id() of an assignment → the unused row its administrations are copied from
     templates: dict[int, Administration] = field(default_factory=dict)
 
@@ -461,6 +469,7 @@ def plan_measures(history: ClientHistory) -> None:
     history.assignments = state.assignments
     history.in_session_rate = state.in_session_rate
     alerted = {id(alert.administration) for alert in state.alerts}
+    alerted |= {id(a.closed_by_administration) for a in state.alerts if a.closed_by_administration}
     history.alerted_administrations = [a for a in state.administrations if id(a) in alerted]
     history.administrations = [a for a in state.administrations if id(a) not in alerted]
     history.alerts = state.alerts
@@ -497,6 +506,7 @@ def _plan_course(state: _Client, course: Course, *, latest: bool) -> None:
     intake = draw_intake(state.score_rng, trajectory, history.profile.theme.key)
     shape = draw_shape(state.score_rng, trajectory, intake.phq9, len(attended_starts))
     safety = _safety_occasions(state, occasions.get("phq9", []), latest=latest)
+    blank_item_9 = _unanswered_occasion(state, occasions.get("phq9", []), latest=latest)
     for code, code_occasions in occasions.items():
         done = [o for o in code_occasions if o.admin.status == A.COMPLETED]
         for occasion in done:
@@ -511,6 +521,11 @@ def _plan_course(state: _Client, course: Course, *, latest: bool) -> None:
                 if item9:
                     target += state.score_rng.randint(2, 5)  # a bad week
                 values = draw_answers(code, target, state.score_rng, safety_value=item9)
+                if id(occasion) == blank_item_9:
+                    values = tuple(
+                        None if key == "9" else v
+                        for key, v in zip(_item_keys(code), values, strict=True)
+                    )
             _store_score(occasion.admin, code, values)
         _replay_alerts(state, course, code, done, finished)
     for code_occasions in occasions.values():
@@ -805,7 +820,7 @@ def _safety_occasions(state: _Client, phq9: list[Occasion], *, latest: bool) -> 
     """The PHQ-9 occasions (by id()) with item 9 above 0, and the answer given."""
     event = state.plan.safety
     done = [o for o in phq9 if o.admin.status == A.COMPLETED]
-    if event is None or not latest or len(done) < 2:
+    if event in (None, SafetyEvent.UNANSWERED) or not latest or len(done) < 2:
         return {}
     rng = state.score_rng
     value = 1 if rng.random() < 0.8 else 2
@@ -816,6 +831,15 @@ def _safety_occasions(state: _Client, phq9: list[Occasion], *, latest: bool) -> 
     if index + 1 < len(done) - 1 and rng.random() < 0.3:
         chosen[id(done[index + 1])] = 1  # still there the next time
     return chosen
+
+
+def _unanswered_occasion(state: _Client, phq9: list[Occasion], *, latest: bool) -> int | None:
+    """The PHQ-9 occasion (by id()) whose item 9 was left blank: the latest, for the one
+    client whose plan says so (the day then asks the therapist to ask it)."""
+    done = [o for o in phq9 if o.admin.status == A.COMPLETED]
+    if state.plan.safety != SafetyEvent.UNANSWERED or not latest or not done:
+        return None
+    return id(done[-1])
 
 
 def _store_score(admin: Administration, code: str, values: tuple[int | None, ...]) -> None:
@@ -869,6 +893,7 @@ def _replay_alerts(
             continue
         assert baseline.total is not None
         kinds = _score_alerts(code, baseline.total, admin.session_number, admin.total)
+        _settle_score_alerts(state, occasion, {str(k) for k, _ in kinds})
         for kind, message in kinds:
             previous = last.get(kind)
             if previous is not None and previous.active_at(when):
@@ -884,6 +909,36 @@ def _replay_alerts(
             )
             last[kind] = _Raised(alert)
             state.alerts.append(alert)
+            state.score_alerts.append(last[kind])
+
+
+def _settle_score_alerts(state: _Client, occasion: Occasion, met: set[str]) -> None:
+    """alerts.close_no_longer_current at this score: the client's deterioration and
+    not-on-track alerts of its measure still active now close as no longer current unless the
+    score still meets them (then it is their new evidence)."""
+    admin = occasion.admin
+    when = admin.completed_at
+    assert when is not None
+    for raised in state.score_alerts:
+        alert = raised.alert
+        earlier = alert.administration
+        if earlier is None or earlier is admin or earlier.instrument != admin.instrument:
+            continue
+        if not raised.active_at(when):
+            continue
+        if alert.kind in met:
+            alert.confirmed_at = when
+            continue
+        # What the therapist had done by then stands; what they would have done later, not.
+        seen = alert.acknowledged_at is not None and alert.acknowledged_at <= when
+        if not seen:
+            alert.acknowledged_by, alert.acknowledged_at = None, None
+        alert.status = check_alert_transition(
+            AlertStatus.ACKNOWLEDGED if seen else AlertStatus.OPEN, AlertStatus.RESOLVED
+        )
+        alert.resolution = AlertResolution.NO_LONGER_CURRENT
+        alert.resolved_by, alert.resolved_at = None, when
+        alert.closed_by_administration = admin
 
 
 def _last_safety(done: list[Occasion]) -> Occasion | None:
@@ -942,6 +997,7 @@ def _alert(
     alert.status = check_alert_transition(alert.status, AlertStatus.ACKNOWLEDGED)
     if fate != "acknowledged":
         alert.status = check_alert_transition(alert.status, AlertStatus.RESOLVED)
+        alert.resolution = AlertResolution.BY_THERAPIST
         alert.resolved_by, alert.resolved_at = history.therapist, handled
         if kind == AlertKind.SAFETY:
             alert.action = _pick(rng, SAFETY_ACTION_WEIGHTS)

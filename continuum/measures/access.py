@@ -43,7 +43,12 @@ def get_assignment_for(user: User, assignment_id: int) -> MeasureAssignment:
 def get_alert_for(user: User, alert_id: int) -> Alert:
     return get_object_or_404(
         alerts_for(user).select_related(
-            "client", "episode", "administration", "acknowledged_by", "resolved_by"
+            "client",
+            "episode",
+            "administration",
+            "acknowledged_by",
+            "resolved_by",
+            "closed_by_administration",
         ),
         pk=alert_id,
     )

@@ -14,6 +14,12 @@ Rules (issue 3, CLINICAL.md):
   deterioration alert, so only the off-curve reason raises this one.
 - **overdue**: a pending administration whose window has passed (`raise_overdue_alerts`).
 
+Alerts that stop being true leave (issue 13): when the client's latest score of the measure no
+longer meets a deterioration or not-on-track alert's condition, the alert closes itself as
+"no longer current", naming that score (`close_no_longer_current`, in the score's
+transaction). A newer score that still meets it is new evidence (`confirmed_at`). Safety
+alerts never close themselves.
+
 The writes that go with these rules are measures/services.py's actions (completing an
 administration raises alerts through `evaluate` inside its transaction; acknowledging,
 resolving and raising overdue alerts are actions there too).
@@ -26,10 +32,12 @@ episode and measure has been resolved, so an unresolved one is not buried under 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from continuum.measures import scoring, trajectories
@@ -44,9 +52,11 @@ from continuum.measures.models import (
     AdministrationStatus,
     Alert,
     AlertKind,
+    AlertResolution,
     AlertStatus,
     ExpectedCurves,
     Severity,
+    check_alert_transition,
 )
 
 ACTIVE = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
@@ -240,8 +250,72 @@ def safety_message(inst: Instrument, answers: dict[str, Any]) -> str:
     )
 
 
+# The alerts that close themselves when a newer score no longer meets them.
+SELF_CLOSING = (AlertKind.DETERIORATION, AlertKind.NOT_ON_TRACK)
+
+
+@dataclass
+class Evaluation:
+    """What a just-completed score did to the alerts: raised new ones, closed outdated ones."""
+
+    raised: list[Alert] = field(default_factory=list)
+    closed: list[Alert] = field(default_factory=list)
+
+
+def is_latest_score(admin: Administration) -> bool:
+    """Whether `admin` is the client's latest current score of its measure (by occasion)."""
+    later = (
+        Q(due_at__gt=admin.due_at)
+        | Q(due_at=admin.due_at, completed_at__gt=admin.completed_at)
+        | Q(due_at=admin.due_at, completed_at=admin.completed_at, pk__gt=admin.pk)
+    )
+    return not (
+        Administration.objects.filter(
+            client_id=admin.client_id,
+            instrument=admin.instrument,
+            status=AdministrationStatus.COMPLETED,
+        )
+        .exclude(pk=admin.pk)
+        .filter(later)
+        .exists()
+    )
+
+
+def close_no_longer_current(admin: Administration, still_met: set[str]) -> list[Alert]:
+    """Close the client's active deterioration / not-on-track alerts of this measure that
+    `admin`, their latest score, no longer meets (`still_met`: the kinds it does meet);
+    the ones it still meets get it as new evidence. Returns the closed alerts (the caller
+    audits them, inside the score's transaction)."""
+    if admin.total is None or admin.completed_at is None or not is_latest_score(admin):
+        return []
+    earlier = Alert.objects.filter(
+        client_id=admin.client_id,
+        kind__in=SELF_CLOSING,
+        status__in=ACTIVE,
+        administration__instrument=admin.instrument,
+    ).exclude(administration=admin)
+    earlier.filter(kind__in=sorted(still_met)).update(confirmed_at=admin.completed_at)
+    closed = list(earlier.exclude(kind__in=sorted(still_met)).select_for_update())
+    for alert in closed:
+        check_alert_transition(alert.status, AlertStatus.RESOLVED)
+        alert.status = AlertStatus.RESOLVED
+        alert.resolution = AlertResolution.NO_LONGER_CURRENT
+        alert.resolved_at = admin.completed_at
+        alert.closed_by_administration = admin
+        alert.save(
+            update_fields=["status", "resolution", "resolved_at", "closed_by_administration"]
+        )
+    return closed
+
+
 def evaluate(admin: Administration) -> list[Alert]:
     """Raise the alerts a just-completed administration calls for; returns the new ones."""
+    return evaluate_score(admin).raised
+
+
+def evaluate_score(admin: Administration) -> Evaluation:
+    """Raise the alerts a just-completed administration calls for, and close the earlier
+    ones of its measure that it no longer meets."""
     inst = _instrument(admin)
     occasion = occasion_id(admin)
     raised: list[Alert | None] = []
@@ -254,18 +328,67 @@ def evaluate(admin: Administration) -> list[Alert]:
                 safety_message(inst, admin.answers),
             )
         )
+    found = score_findings(admin, inst)
+    if found is None:
+        return Evaluation([a for a in raised if a is not None])
+    closed = close_no_longer_current(admin, {str(kind) for kind, _ in found})
+    for kind, message in found:
+        if not _has_active(admin, kind):
+            raised.append(
+                raise_alert(admin, kind, alert_cause(kind, occasion, admin.instrument), message)
+            )
+    return Evaluation([a for a in raised if a is not None], closed)
+
+
+def score_findings(
+    admin: Administration, inst: Instrument | None = None
+) -> list[tuple[AlertKind, str]] | None:
+    """The score alerts `admin` meets against its episode's baseline (score_alerts), or None
+    when it cannot say (no total, or it is the baseline itself)."""
+    inst = inst or _instrument(admin)
     baseline = baseline_for(admin) if admin.total is not None else None
-    if baseline is not None and baseline.pk != admin.pk and baseline.total is not None:
-        assert admin.total is not None
-        curves = curves_for(admin.client.practice_id, inst.code) if inst.bands else {}
-        for kind, message in score_alerts(
-            inst, baseline.total, admin.total, admin.session_number, curves
-        ):
-            if not _has_active(admin, kind):
-                raised.append(
-                    raise_alert(admin, kind, alert_cause(kind, occasion, admin.instrument), message)
-                )
-    return [a for a in raised if a is not None]
+    if baseline is None or baseline.pk == admin.pk or baseline.total is None:
+        return None
+    assert admin.total is not None
+    curves = curves_for(admin.client.practice_id, inst.code) if inst.bands else {}
+    return score_alerts(inst, baseline.total, admin.total, admin.session_number, curves)
+
+
+def outdated_alert_scores() -> list[Administration]:
+    """For every client and measure with an active deterioration or not-on-track alert and a
+    newer current score, that latest score: the ones to check the alerts against (the
+    periodic sweep, for alerts older than the closing rule). One query when there are none,
+    which is the usual case: a new score closes what it no longer meets at once."""
+    newer = Administration.objects.filter(
+        client_id=OuterRef("client_id"),
+        instrument=OuterRef("administration__instrument"),
+        status=AdministrationStatus.COMPLETED,
+        total__isnull=False,
+        due_at__gt=OuterRef("administration__due_at"),
+    )
+    pairs = sorted(
+        set(
+            Alert.objects.filter(kind__in=SELF_CLOSING, status__in=ACTIVE)
+            .filter(Exists(newer))
+            .values_list("client_id", "administration__instrument")
+        )
+    )
+    latest: list[Administration] = []
+    for client_id, code in pairs:
+        admin = (
+            Administration.objects.filter(
+                client_id=client_id,
+                instrument=code,
+                status=AdministrationStatus.COMPLETED,
+                total__isnull=False,
+            )
+            .select_related("client")
+            .order_by("-due_at", "-completed_at", "-pk")
+            .first()
+        )
+        if admin is not None:
+            latest.append(admin)
+    return latest
 
 
 def resolve_overdue_for(admin: Administration, now: datetime) -> list[int]:
@@ -279,7 +402,9 @@ def resolve_overdue_for(admin: Administration, now: datetime) -> list[int]:
         ).values_list("pk", flat=True)
     )
     if ids:
-        Alert.objects.filter(pk__in=ids).update(status=AlertStatus.RESOLVED, resolved_at=now)
+        Alert.objects.filter(pk__in=ids).update(
+            status=AlertStatus.RESOLVED, resolved_at=now, resolution=AlertResolution.COMPLETED
+        )
     return ids
 
 

@@ -14,13 +14,20 @@ class MeasuresConfig(AppConfig):
         )
         from continuum.lib.jobs import periodic_jobs
         from continuum.measures import presenters, queries
-        from continuum.measures.jobs import OVERDUE_ALERTS, SESSION_SCHEDULES
+        from continuum.measures.jobs import OUTDATED_ALERTS, OVERDUE_ALERTS, SESSION_SCHEDULES
 
         register_day(
             DayContribution(
                 "measures",
                 queries.alert_day_items,
                 {queries.ALERT_ITEM: presenters.alert_lines},
+            )
+        )
+        register_day(
+            DayContribution(
+                "measures.safety_items",
+                queries.safety_prompt_day_items,
+                {queries.SAFETY_ITEM_UNANSWERED: presenters.safety_prompt_lines},
             )
         )
         register_panel(
@@ -43,3 +50,4 @@ class MeasuresConfig(AppConfig):
         )
         periodic_jobs.register(SESSION_SCHEDULES)
         periodic_jobs.register(OVERDUE_ALERTS)
+        periodic_jobs.register(OUTDATED_ALERTS)

@@ -174,8 +174,39 @@ class CorrectionForm(QuestionnaireForm):
         return reason
 
 
+class DismissSafetyPromptForm(forms.Form):
+    reason = forms.CharField(
+        label="Why it does not need asking",
+        max_length=MAX_REASON_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For example: asked by phone, the answer was 0; the risk is already "
+        "being managed.",
+        error_messages={"required": "Say why the safety question does not need asking."},
+    )
+
+    def clean_reason(self) -> str:
+        reason = str(self.cleaned_data.get("reason", "")).strip()
+        if not reason:
+            raise forms.ValidationError("Say why the safety question does not need asking.")
+        return reason
+
+
+class StaleReviewForm(forms.Form):
+    choice = forms.ChoiceField(
+        choices=(("keep", "Keep it"), ("close", "Close it")),
+        error_messages={
+            "required": "Choose to keep or to close the alert.",
+            "invalid_choice": "Choose to keep or to close the alert.",
+        },
+    )
+
+
 class AlertFilterForm(forms.Form):
-    """?status=open|acknowledged|resolved|all; anything else falls back to the default."""
+    """?status=open|acknowledged|resolved|all; anything else falls back to the default.
+
+    "open" is what still needs the therapist, acknowledged ones included
+    (queries.open_alerts); "acknowledged" narrows it to those already seen.
+    """
 
     STATUS_CHOICES = (*AlertStatus.choices, ("all", "All"))
     status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)

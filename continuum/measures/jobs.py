@@ -12,7 +12,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from continuum.lib.jobs import PeriodicJob
-from continuum.measures.services import raise_overdue_alerts, sync_session_schedules
+from continuum.measures.services import (
+    close_outdated_alerts,
+    raise_overdue_alerts,
+    sync_session_schedules,
+)
 
 
 def sync_sessions(now: datetime) -> str:
@@ -28,4 +32,15 @@ SESSION_SCHEDULES = PeriodicJob("measures.session_schedules", timedelta(hours=1)
 # After the sync (order), so a session cancelled meanwhile raises no alert.
 OVERDUE_ALERTS = PeriodicJob(
     "measures.overdue_alerts", timedelta(hours=1), overdue_alerts, order=10
+)
+
+
+def outdated_alerts(now: datetime) -> str:
+    return f"{close_outdated_alerts(now)} alert(s) closed as no longer current"
+
+
+# A newer score closes the alerts it no longer meets at once; this catches the alerts raised
+# before that rule existed (one query when there is nothing to close).
+OUTDATED_ALERTS = PeriodicJob(
+    "measures.outdated_alerts", timedelta(hours=1), outdated_alerts, order=11
 )

@@ -141,6 +141,14 @@ class Administration(models.Model):
     band = models.CharField(max_length=32, blank=True)
     caseness = models.BooleanField(null=True, blank=True)
     safety = models.BooleanField(default=False)
+    # A safety item (PHQ-9 item 9, CORE-10 item 6) left blank: the therapist is asked to ask
+    # it at the next contact until a later answer or a dismissal with a reason settles it.
+    safety_unanswered = models.BooleanField(default=False)
+    safety_prompt_dismissed_at = models.DateTimeField(null=True, blank=True)
+    safety_prompt_dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    safety_prompt_dismiss_reason = models.TextField(max_length=500, blank=True)
     prorated = models.BooleanField(default=False)
     # Why there is no total (too many missing answers), from the scoring engine.
     reason = models.CharField(max_length=200, blank=True)
@@ -244,6 +252,16 @@ class AlertStatus(models.TextChoices):
     RESOLVED = "resolved", "Resolved"
 
 
+class AlertResolution(models.TextChoices):
+    """How a resolved alert came to be resolved (empty while it is open or acknowledged, and
+    on alerts resolved before this was recorded)."""
+
+    BY_THERAPIST = "by_therapist", "Resolved by the therapist"
+    COMPLETED = "completed", "The questionnaire was completed"
+    NO_LONGER_CURRENT = "no_longer_current", "No longer current"
+    NOT_RELEVANT = "not_relevant", "Closed as no longer relevant"
+
+
 # The one table of alert status changes. A resolved alert stays resolved; a new cause raises
 # a new alert.
 ALERT_TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -297,6 +315,15 @@ class Alert(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     action = models.CharField(max_length=24, choices=SafetyAction.choices, blank=True)
     action_note = models.TextField(max_length=1000, blank=True)
+    resolution = models.CharField(max_length=24, choices=AlertResolution.choices, blank=True)
+    # "No longer current": the newer score that no longer met the alert's condition.
+    closed_by_administration = models.ForeignKey(
+        Administration, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The latest evidence for it: a newer score that still met its condition, or the
+    # therapist keeping it ("still relevant"). Null: its own score (created_at). An alert with
+    # no evidence for settings.CONTINUUM_ALERT_STALE_AFTER is shown as stale.
+    confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

@@ -4,17 +4,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 from continuum.accounts.paths import path_for_ids
 from continuum.care.models import Episode
 from continuum.lib.contributions import DayItem, DayLine
 from continuum.measures import scoring
 from continuum.measures.instruments import Instrument
-from continuum.measures.models import Administration, AlertKind
+from continuum.measures.models import Administration, Alert, AlertKind, instrument_name
 from continuum.measures.queries import CHANGE_WORDS, EpisodeOutcomeSummary, MeasureOutcome
+
+
+def age_words(days: int) -> str:
+    """ "9 weeks", "3 months": how long an alert has gone without new evidence."""
+    if days >= 90:
+        months = days // 30
+        return f"{months} month{'s' if months != 1 else ''}"
+    weeks = days // 7
+    return f"{weeks} week{'s' if weeks != 1 else ''}"
+
+
+def stale_words(days: int) -> str:
+    return f"Stale: no new evidence for {age_words(days)}. Still relevant?"
 
 
 def alert_lines(items: list[DayItem]) -> list[DayLine]:
     alert_path = path_for_ids("measures:alert_detail", "alert_id")
+    stale_path = path_for_ids("measures:alert_stale", "alert_id")
     lines = []
     for item in items:
         more = item.facts["more"]
@@ -22,8 +38,57 @@ def alert_lines(items: list[DayItem]) -> list[DayLine]:
         if more:
             reason += f" (and {more} more open alert{'s' if more > 1 else ''})"
         assert item.ref is not None
-        lines.append(DayLine(reason=reason, url=alert_path(item.ref), action="Review the alert"))
+        stale = item.facts.get("stale_days")
+        if stale is not None:
+            lines.append(
+                DayLine(
+                    reason=f"{reason} {stale_words(stale)}",
+                    url=stale_path(item.ref),
+                    action="Keep or close",
+                )
+            )
+        else:
+            lines.append(
+                DayLine(reason=reason, url=alert_path(item.ref), action="Review the alert")
+            )
     return lines
+
+
+def safety_prompt_lines(items: list[DayItem]) -> list[DayLine]:
+    """Tier 2: "Ask PHQ-9 item 9 at the next contact"."""
+    admin_path = path_for_ids("measures:administration_detail", "administration_id")
+    lines = []
+    for item in items:
+        assert item.ref is not None
+        lines.append(
+            DayLine(
+                reason=safety_prompt_words(item.facts["instrument"], item.facts["items"]),
+                url=admin_path(item.ref),
+                action="Record the answer or dismiss",
+            )
+        )
+    return lines
+
+
+def safety_prompt_words(code: str, items: list[str]) -> str:
+    name = instrument_name(code)
+    which = " and ".join(items)
+    return (
+        f"Ask {name} item{'s' if len(items) > 1 else ''} {which} at the next contact: "
+        "the safety question was left unanswered."
+    )
+
+
+def closed_alert_words(alert: Alert) -> str:
+    """The client's history line of an alert that closed itself: "GAD-7 alert closed: no
+    longer current after GAD-7 2 on 3 Dec 2026"."""
+    closing = alert.closed_by_administration
+    name = instrument_name(closing.instrument) if closing else AlertKind(alert.kind).label
+    words = f"{name} {AlertKind(alert.kind).label.lower()} alert closed: no longer current"
+    if closing is not None and closing.completed_at is not None:
+        day = timezone.localtime(closing.completed_at)
+        words += f" after {name} {closing.total_display} on {day.day} {day:%b %Y}"
+    return words
 
 
 # --- An episode's outcome in words -----------------------------------------------------------

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
+from django.conf import settings
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from continuum.accounts.models import User
 from continuum.care.access import clients_for
+from continuum.care.episodes import OPEN_STATUSES, EpisodeStatus
 from continuum.care.models import Appointment, AppointmentStatus, Client, Episode
 from continuum.lib.contributions import DayItem, Rank
 from continuum.measures import scoring
@@ -32,6 +36,7 @@ from continuum.measures.models import (
     AdministrationStatus,
     Alert,
     AlertKind,
+    AlertResolution,
     MeasureAssignment,
 )
 
@@ -248,7 +253,8 @@ def measures_summary_for_client(
        building every row of a long history was the page's largest cost
     3. the client's attended appointments (chart markers)
     4. the client's active assignments (with their episodes)
-    5. the client's open and acknowledged alerts
+    5. the client's open and acknowledged alerts, and those closed lately as no longer
+       current (with the score that closed them)
     Charts come from Django's cache (keyed by their data), not the database, and plot every
     score; each table keeps the `recent` latest rows (all of them with None) and counts the
     rest in `earlier`.
@@ -287,10 +293,17 @@ def measures_summary_for_client(
         .select_related("episode")
         .order_by("-created_at", "-pk")
     )
+    # Active alerts, and the ones that closed themselves lately (the client's history says
+    # which score closed them), in one query.
+    closed_since = timezone.now() - stale_after()
     alerts = list(
-        Alert.objects.filter(client=client, status__in=ACTIVE).order_by(
-            "severity_rank", "-created_at", "-pk"
+        Alert.objects.filter(client=client)
+        .filter(
+            Q(status__in=ACTIVE)
+            | Q(resolution=AlertResolution.NO_LONGER_CURRENT, resolved_at__gte=closed_since)
         )
+        .select_related("closed_by_administration")
+        .order_by(alert_tier(), "created_at", "pk")
     )
     pending = sorted((rows_by_pk[pk] for pk in pending_pks), key=lambda a: (a.due_at, a.pk))
 
@@ -413,9 +426,7 @@ def episode_outcome(episode: Episode) -> EpisodeOutcomeSummary:
     )
 
 
-# --- What measures contributes to the therapist's day ----------------------------------------
-
-ALERT_ITEM = "measures.alert"
+# --- Alerts: what "open" means, tiers, staleness ---------------------------------------------
 
 # Each alert kind's place in the clinical priority (lib.contributions.Rank).
 ALERT_TIERS: dict[str, Rank] = {
@@ -426,23 +437,84 @@ ALERT_TIERS: dict[str, Rank] = {
 }
 
 
+def alert_tier() -> Case:
+    """ALERT_TIERS as an SQL expression, to order alerts in the database."""
+    return Case(
+        *(When(kind=kind, then=Value(int(rank))) for kind, rank in ALERT_TIERS.items()),
+        default=Value(int(Rank.ROUTINE)),
+        output_field=IntegerField(),
+    )
+
+
+def open_alerts(user: User) -> QuerySet[Alert]:
+    """The one meaning of "open" (docs/clinical.md, "Alerts: what open means"): the alerts of
+    the user's clients that still need them, open or acknowledged (seen, not yet dealt
+    with). The day, the alerts page's "Open" tab and its count, and every other count of
+    open alerts read this."""
+    return Alert.objects.filter(client__in=clients_for(user), status__in=ACTIVE)
+
+
+def count_open_alerts(user: User) -> int:
+    """How many alerts `open_alerts` holds (1 query)."""
+    return open_alerts(user).count()
+
+
+def stale_after() -> timedelta:
+    return timedelta(days=settings.CONTINUUM_ALERT_STALE_AFTER_DAYS)
+
+
+def alert_evidence_at() -> Coalesce:
+    """When an alert last had evidence: a newer score that still met it or the therapist
+    keeping it (`confirmed_at`), else the score that raised it, else when it was raised."""
+    return Coalesce("confirmed_at", "administration__completed_at", "created_at")
+
+
+def evidence_of(alert: Alert) -> datetime:
+    """alert_evidence_at for one loaded alert (its administration selected with it)."""
+    if alert.confirmed_at is not None:
+        return alert.confirmed_at
+    admin = alert.administration
+    if admin is not None and admin.completed_at is not None:
+        return admin.completed_at
+    return alert.created_at
+
+
+def stale_days(kind: str, evidence_at: datetime | None, now: datetime) -> int | None:
+    """The alert's age in days when it is stale (no evidence for stale_after()), else None.
+    Safety alerts are never stale: they stay until an action is recorded."""
+    if kind == AlertKind.SAFETY or evidence_at is None:
+        return None
+    age = now - evidence_at
+    return age.days if age >= stale_after() else None
+
+
+# --- What measures contributes to the therapist's day ----------------------------------------
+
+
+ALERT_ITEM = "measures.alert"
+SAFETY_ITEM_UNANSWERED = "measures.safety_unanswered"
+
+
 def alert_day_items(user: User, now: datetime) -> list[DayItem]:
-    """One item per client: their most urgent open alert, and how many more wait (1 query).
+    """One item per client: their most urgent open alert (`open_alerts`), and how many more
+    wait (1 query). Most urgent is the highest tier (ALERT_TIERS), then the oldest.
 
     A client with five alerts is one person to think about, not five lines; the link goes to
-    the most urgent alert and the client page lists the rest.
+    the most urgent alert and the client page lists the rest. 1 + `more` over the items is
+    `count_open_alerts(user)`.
     """
     alerts = (
-        Alert.objects.filter(client__in=clients_for(user), status__in=ACTIVE)
-        .order_by("severity_rank", "-created_at")
-        .values_list("pk", "client_id", "kind", "message", "created_at")[:500]
+        open_alerts(user)
+        .annotate(tier=alert_tier(), evidence_at=alert_evidence_at())
+        .order_by("tier", "created_at", "pk")
+        .values_list("pk", "client_id", "kind", "message", "created_at", "evidence_at")[:500]
     )
-    by_client: dict[int, list[tuple[int, int, str, str, datetime]]] = {}
+    by_client: dict[int, list[tuple[int, int, str, str, datetime, datetime]]] = {}
     for alert in alerts:  # most urgent first, so each client's first alert leads
         by_client.setdefault(alert[1], []).append(alert)
     items = []
     for group in by_client.values():
-        (pk, client_id, kind, message, created_at), more = group[0], len(group) - 1
+        (pk, client_id, kind, message, created_at, evidence_at), more = group[0], len(group) - 1
         items.append(
             DayItem(
                 kind=ALERT_ITEM,
@@ -450,7 +522,57 @@ def alert_day_items(user: User, now: datetime) -> list[DayItem]:
                 rank=ALERT_TIERS[kind],
                 at=created_at,
                 ref=pk,
-                facts={"alert_kind": kind, "message": message, "more": more},
+                facts={
+                    "alert_kind": kind,
+                    "message": message,
+                    "more": more,
+                    "stale_days": stale_days(kind, evidence_at, now),
+                },
+            )
+        )
+    return items
+
+
+def unanswered_safety_items(user: User) -> QuerySet[Administration]:
+    """The user's clients' latest current scores of a measure whose safety item was left
+    blank, not answered by a later score nor dismissed, in an open episode (or follow-up)."""
+    later = Administration.objects.filter(
+        client_id=OuterRef("client_id"),
+        instrument=OuterRef("instrument"),
+        status=A.COMPLETED,
+    ).filter(
+        Q(due_at__gt=OuterRef("due_at"))
+        | Q(due_at=OuterRef("due_at"), completed_at__gt=OuterRef("completed_at"))
+        | Q(due_at=OuterRef("due_at"), completed_at=OuterRef("completed_at"), pk__gt=OuterRef("pk"))
+    )
+    return (
+        Administration.objects.filter(
+            client__in=clients_for(user),
+            status=A.COMPLETED,
+            safety_unanswered=True,
+            safety_prompt_dismissed_at__isnull=True,
+            episode__status__in=[str(s) for s in (*OPEN_STATUSES, EpisodeStatus.FOLLOW_UP)],
+        )
+        .exclude(Exists(later))
+        .order_by("completed_at", "pk")
+    )
+
+
+def safety_prompt_day_items(user: User, now: datetime) -> list[DayItem]:
+    """Tier 2: "ask PHQ-9 item 9 at the next contact", one per blank safety item (1 query)."""
+    items = []
+    for pk, client_id, code, completed_at in unanswered_safety_items(user).values_list(
+        "pk", "client_id", "instrument", "completed_at"
+    ):
+        inst = get_instrument(code)
+        items.append(
+            DayItem(
+                kind=SAFETY_ITEM_UNANSWERED,
+                client_id=client_id,
+                rank=Rank.SAFETY_UNANSWERED,
+                at=completed_at,
+                ref=pk,
+                facts={"instrument": code, "items": [i.key for i in inst.safety_items]},
             )
         )
     return items

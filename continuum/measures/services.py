@@ -45,6 +45,7 @@ from continuum.measures.models import (
     AdministrationStatus,
     Alert,
     AlertKind,
+    AlertResolution,
     AlertStatus,
     Cadence,
     MeasureAssignment,
@@ -436,6 +437,15 @@ def _attended_sessions(episode_id: int, until: datetime) -> int:
     ).count()
 
 
+def safety_item_unanswered(code: str, answers: Mapping[str, int | None]) -> bool:
+    """Whether a safety item (PHQ-9 item 9, CORE-10 item 6) of the form was left blank."""
+    try:
+        inst = get_instrument(code)
+    except UnknownInstrument:
+        return False
+    return any(answers.get(item.key) is None for item in inst.safety_items)
+
+
 def store_score(admin: Administration, answers: dict[str, int | None], result: Score) -> None:
     """Put the answers and the scoring engine's verdict on an administration (not saved)."""
     admin.answers = answers
@@ -443,6 +453,7 @@ def store_score(admin: Administration, answers: dict[str, int | None], result: S
     admin.band = result.band or ""
     admin.caseness = result.caseness
     admin.safety = result.safety
+    admin.safety_unanswered = safety_item_unanswered(admin.instrument, answers)
     admin.prorated = result.prorated
     admin.reason = result.reason or ""
     admin.instrument_version = result.version
@@ -474,7 +485,24 @@ def _complete(
         Administration.objects.filter(
             assignment_id=admin.assignment_id, status=A.PENDING, due_at__lt=admin.due_at
         ).update(status=A.EXPIRED)
-    return alert_rules.evaluate(admin)
+    return _evaluate(admin)
+
+
+def _evaluate(admin: Administration) -> list[Alert]:
+    """Raise the score's alerts and close the earlier ones it no longer meets: each closure
+    is one audit row by the system, in the score's transaction. Returns the raised ones."""
+    evaluation = alert_rules.evaluate_score(admin)
+    for alert in evaluation.closed:
+        audit.record(
+            Actor.system(),
+            "measures.alert_close",
+            alert,
+            practice=admin.client.practice_id,
+            kind=alert.kind,
+            resolution=alert.resolution,
+            administration=admin.pk,
+        )
+    return evaluation.raised
 
 
 def _close_overdue(admin: Administration, now: datetime) -> list[int]:
@@ -602,7 +630,7 @@ def correct_administration(
     )
     _apply_score(new, inst, normalised)
     new.save()
-    raised = alert_rules.evaluate(new)
+    raised = _evaluate(new)
     audit.record(
         actor,
         "measures.correct",
@@ -666,6 +694,7 @@ def resolve(
         raise alert_rules.AlertError("Keep the description to 1000 characters or fewer.")
     now = timezone.now()
     locked.status = AlertStatus.RESOLVED
+    locked.resolution = AlertResolution.BY_THERAPIST
     locked.resolved_by, locked.resolved_at = by, now
     locked.action, locked.action_note = action, action_note
     if locked.acknowledged_at is None:
@@ -728,3 +757,102 @@ def raise_overdue_alerts(now: datetime | None = None) -> list[Alert]:
                 )
                 raised.append(alert)
     return raised
+
+
+# --- Stale alerts: "still relevant? keep / close" -------------------------------------------
+
+
+@transaction.atomic
+def review_stale_alert(alert: Alert, *, actor: Actor, keep: bool) -> Alert:
+    """The therapist's answer to "still relevant?" for an alert without new evidence: keep it
+    (it counts as new evidence, so it is not stale again for a while) or close it as no
+    longer relevant. Safety alerts are resolved only with the action taken (`resolve`)."""
+    by = actor.user
+    locked = Alert.objects.select_for_update().get(pk=alert.pk)
+    if locked.kind == AlertKind.SAFETY:
+        raise alert_rules.AlertError("Resolve a safety alert by recording what was done.")
+    if locked.status not in alert_rules.ACTIVE:
+        raise alert_rules.AlertError("This alert is already resolved.")
+    now = timezone.now()
+    if keep:
+        locked.confirmed_at = now
+        locked.save(update_fields=["confirmed_at"])
+    else:
+        locked.status = check_alert_transition(locked.status, AlertStatus.RESOLVED)
+        locked.resolution = AlertResolution.NOT_RELEVANT
+        locked.resolved_by, locked.resolved_at = by, now
+        if locked.acknowledged_at is None:
+            locked.acknowledged_by, locked.acknowledged_at = by, now
+        locked.save()
+    audit.record(
+        actor,
+        "measures.alert_keep" if keep else "measures.alert_close",
+        locked,
+        practice=alert.client.practice_id,
+        kind=locked.kind,
+        resolution=locked.resolution,
+    )
+    return locked
+
+
+# --- An unanswered safety item ----------------------------------------------------------------
+
+
+@transaction.atomic
+def dismiss_safety_prompt(admin: Administration, *, actor: Actor, reason: str) -> Administration:
+    """Take "ask the safety item at the next contact" off the day, saying why (the reason is
+    kept on the administration; the audit row says only that one was given)."""
+    reason = reason.strip()
+    if not reason:
+        raise MeasureError("Say why the safety question does not need asking.")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise MeasureError(f"Keep the reason to {MAX_REASON_LENGTH} characters or fewer.")
+    locked = Administration.objects.select_for_update().get(pk=admin.pk)
+    if locked.status != A.COMPLETED or not locked.safety_unanswered:
+        raise MeasureError("The safety question of these answers is not waiting to be asked.")
+    if locked.safety_prompt_dismissed_at is not None:
+        raise MeasureError("This prompt was already dismissed.")
+    locked.safety_prompt_dismissed_at = timezone.now()
+    locked.safety_prompt_dismissed_by = actor.user
+    locked.safety_prompt_dismiss_reason = reason
+    locked.save(
+        update_fields=[
+            "safety_prompt_dismissed_at",
+            "safety_prompt_dismissed_by",
+            "safety_prompt_dismiss_reason",
+        ]
+    )
+    audit.record(
+        actor,
+        "measures.safety_prompt_dismiss",
+        locked,
+        practice=locked.client.practice_id,
+        instrument=locked.instrument,
+        reason_given=True,
+    )
+    return locked
+
+
+def close_outdated_alerts(now: datetime | None = None) -> int:
+    """Close the active deterioration / not-on-track alerts that their client's latest score
+    of the measure no longer meets (alerts.close_no_longer_current, as a new score does), one
+    transaction and one audit row by the system per alert. Run by the scheduler, so alerts
+    raised before the rule existed (or in a seeded practice) leave too. Returns how many."""
+    closed = 0
+    for admin in alert_rules.outdated_alert_scores():
+        with transaction.atomic():
+            found = alert_rules.score_findings(admin)
+            if found is None:
+                continue
+            for alert in alert_rules.close_no_longer_current(admin, {str(k) for k, _ in found}):
+                audit.record(
+                    Actor.system(),
+                    "measures.alert_close",
+                    alert,
+                    practice=admin.client.practice_id,
+                    kind=alert.kind,
+                    resolution=alert.resolution,
+                    administration=admin.pk,
+                )
+                closed += 1
+    return closed

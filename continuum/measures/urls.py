@@ -36,11 +36,17 @@ urlpatterns = [
         administrations.administration_correct,
         name="administration_correct",
     ),
+    path(
+        "measures/administrations/<int:administration_id>/safety-question/dismiss/",
+        administrations.safety_prompt_dismiss,
+        name="safety_prompt_dismiss",
+    ),
     # --- alerts ---
     path("alerts/", alerts.alert_list, name="alert_list"),
     path("alerts/<int:alert_id>/", alerts.alert_detail, name="alert_detail"),
     path("alerts/<int:alert_id>/acknowledge/", alerts.alert_acknowledge, name="alert_acknowledge"),
     path("alerts/<int:alert_id>/resolve/", alerts.alert_resolve, name="alert_resolve"),
+    path("alerts/<int:alert_id>/still-relevant/", alerts.alert_stale, name="alert_stale"),
     # --- public: the one-time questionnaire link (no login) ---
     path("q/<str:token>/", public.questionnaire, name="questionnaire"),
 ]

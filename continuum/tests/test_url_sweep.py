@@ -257,6 +257,11 @@ ID_ROUTES: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
     "measures:alert_detail": ("alice", lambda w: {"alert_id": w.alert.pk}),
     "measures:alert_acknowledge": ("alice", lambda w: {"alert_id": w.alert.pk}),
     "measures:alert_resolve": ("alice", lambda w: {"alert_id": w.alert.pk}),
+    "measures:alert_stale": ("alice", lambda w: {"alert_id": w.alert.pk}),
+    "measures:safety_prompt_dismiss": (
+        "alice",
+        lambda w: {"administration_id": w.completed_admin.pk},
+    ),
     "accounts:resend_invite": ("olivia", lambda w: {"membership_id": w.alice.membership.pk}),
     "accounts:deactivate": ("olivia", lambda w: {"membership_id": w.alice.membership.pk}),
     "accounts:reactivate": ("olivia", lambda w: {"membership_id": w.alice.membership.pk}),

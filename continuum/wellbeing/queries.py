@@ -17,10 +17,9 @@ from django.db.models import Avg, Count, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from continuum.accounts.models import Practice, User
-from continuum.care.access import clients_for
 from continuum.care.models import Appointment, AppointmentStatus, Client
-from continuum.measures.alerts import ACTIVE
 from continuum.measures.models import Alert, AlertKind
+from continuum.measures.queries import open_alerts
 from continuum.wellbeing import charts, load
 from continuum.wellbeing.models import SessionWeight, WellbeingSettings
 
@@ -127,14 +126,16 @@ class ClientsNeedingThought:
 
 
 def open_alert_clients(user: User) -> ClientsNeedingThought:
-    """The user's current clients with open (or acknowledged) alerts, by kind. One query."""
+    """The user's current clients with open alerts (measures.queries.open_alerts: acknowledged
+    ones too), by kind. One query."""
     kinds = {
         AlertKind.SAFETY: "safety",
         AlertKind.NOT_ON_TRACK: "not_on_track",
         AlertKind.DETERIORATION: "deteriorating",
     }
     alerts = (
-        Alert.objects.filter(client__in=clients_for(user), status__in=ACTIVE, kind__in=kinds)
+        open_alerts(user)
+        .filter(kind__in=kinds)
         .select_related("client")
         .order_by("client__last_name", "client__first_name", "client_id")[:1000]
     )

@@ -200,13 +200,13 @@ class DayTests(BaseTestCase):
             self._fill(n if n == 2 else n - 2)
             self.client.get(self.url)  # the first visit keeps the wellbeing load's past weeks
             # 1. session, 2. user, 3. membership, 4. sessions today and tomorrow,
-            # 5. active alerts, 6. drifting clients, 7. unseen check-ins,
-            # 8. plans due for review, 9. overdue homework, 10. wellbeing settings,
-            # 11. the past weeks' load (cache), 12. this week's sessions (wellbeing load),
-            # 13. unread portal messages, 14. clients for an unplanned ending,
-            # 15. follow-up check-ins, 16. booster requests, 17. the names of the clients
-            # in "on my mind".
-            with self.assertNumQueries(17):
+            # 5. active alerts, 6. unanswered safety items, 7. drifting clients,
+            # 8. unseen check-ins, 9. plans due for review, 10. overdue homework,
+            # 11. wellbeing settings, 12. the past weeks' load (cache), 13. this week's
+            # sessions (wellbeing load), 14. unread portal messages, 15. clients for an
+            # unplanned ending, 16. follow-up check-ins, 17. booster requests, 18. the names
+            # of the clients in "on my mind".
+            with self.assertNumQueries(18):
                 self.client.get(self.url)
 
 

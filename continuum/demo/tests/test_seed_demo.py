@@ -39,7 +39,9 @@ from continuum.care.note_formats import FORMATS
 from continuum.care.queries import drifting_day_items
 from continuum.demo import between_content, content
 from continuum.demo.management.commands.seed_demo import parse_now
+from continuum.lib.contributions import Rank
 from continuum.measures import alerts as alert_rules
+from continuum.measures import queries as measures_queries
 from continuum.measures import scoring, services
 from continuum.measures import services as measures_services
 from continuum.measures.models import (
@@ -47,6 +49,7 @@ from continuum.measures.models import (
     AdministrationStatus,
     Alert,
     AlertKind,
+    AlertResolution,
     AlertStatus,
     Cadence,
     MeasureAssignment,
@@ -750,7 +753,11 @@ class DefaultDemoTests(BaseTestCase):
             self.assertEqual(
                 alert.severity_rank, {"high": 0, "medium": 1, "low": 2}[alert.severity]
             )
-            if alert.status != AlertStatus.OPEN:
+            if alert.resolution == AlertResolution.NO_LONGER_CURRENT:
+                # Closed by a newer score before or after the therapist saw it.
+                self.assertIn(alert.acknowledged_by_id, (None, alert.client.therapist_id))
+                self.assertIsNone(alert.resolved_by_id)
+            elif alert.status != AlertStatus.OPEN:
                 self.assertEqual(alert.acknowledged_by_id, alert.client.therapist_id)
             if alert.kind != AlertKind.SAFETY:
                 self.assertEqual((alert.action, alert.action_note), ("", ""))
@@ -804,6 +811,37 @@ class DefaultDemoTests(BaseTestCase):
             self.assertEqual(alert.message, stored[key].message)
             self.assertEqual(alert.administration_id, stored[key].administration_id)
             self.assertEqual(alert.severity, stored[key].severity)
+
+    def test_no_alert_is_older_than_its_evidence(self) -> None:
+        """Every active deterioration or not-on-track alert is still met by its client's
+        latest score of the measure: the live closing rule finds nothing to close, and the
+        ones a newer score closed name it."""
+        closed = Alert.objects.filter(
+            client__practice=self.demo, resolution=AlertResolution.NO_LONGER_CURRENT
+        ).select_related("closed_by_administration", "administration")
+        self.assertTrue(closed.exists())
+        for alert in closed:
+            closing, raised_by = alert.closed_by_administration, alert.administration
+            assert closing is not None
+            assert raised_by is not None
+            self.assertEqual(closing.instrument, raised_by.instrument)
+            self.assertEqual(alert.resolved_at, closing.completed_at)
+            assert closing.completed_at is not None
+            assert raised_by.completed_at is not None
+            self.assertGreater(closing.completed_at, raised_by.completed_at)
+        with transaction.atomic():
+            self.assertEqual(measures_services.close_outdated_alerts(NOW), 0)
+            transaction.set_rollback(True)
+
+    def test_one_client_left_item_9_blank_and_it_is_on_their_therapists_day(self) -> None:
+        blank = Administration.objects.filter(
+            client__practice=self.demo, instrument="phq9", safety_unanswered=True
+        )
+        self.assertEqual(blank.count(), 1)
+        admin = blank.select_related("client__therapist").get()
+        self.assertIsNone(admin.answers["9"])
+        items = measures_queries.safety_prompt_day_items(admin.client.therapist, NOW)
+        self.assertEqual([(i.ref, i.rank) for i in items], [(admin.pk, Rank.SAFETY_UNANSWERED)])
 
     def test_a_couple_of_questionnaires_are_overdue_with_their_alert_raised(self) -> None:
         overdue = Administration.objects.filter(

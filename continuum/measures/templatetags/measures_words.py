@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django import template
 
-from continuum.measures.presenters import OutcomeWords, outcome_words
+from continuum.measures.models import Alert
+from continuum.measures.presenters import OutcomeWords, closed_alert_words, outcome_words
 from continuum.measures.queries import EpisodeOutcomeSummary
 
 register = template.Library()
@@ -14,3 +15,9 @@ register = template.Library()
 def outcome_words_filter(summary: EpisodeOutcomeSummary | None) -> OutcomeWords | None:
     """An episode outcome (measures.queries.episode_outcome) as pages say it."""
     return outcome_words(summary) if summary is not None else None
+
+
+@register.filter(name="closed_alert_words")
+def closed_alert_words_filter(alert: Alert) -> str:
+    """ "GAD-7 not on track alert closed: no longer current after GAD-7 2 on 3 Dec 2026"."""
+    return closed_alert_words(alert)

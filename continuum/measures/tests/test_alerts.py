@@ -290,7 +290,7 @@ class AlertListTests(MeasuresTestCase):
         self.assertIn("Finn", body)
         self.assertNotIn("Dana", body)
 
-    def test_most_severe_first_then_newest(self) -> None:
+    def test_by_clinical_tier_then_oldest_first(self) -> None:
         base = timezone.now()
         make_alert(
             self.dana, self.episode, "overdue", "low", "1", created_at=base, message="low-new"
@@ -322,9 +322,22 @@ class AlertListTests(MeasuresTestCase):
             created_at=base - timedelta(days=1),
             message="high-new",
         )
+        make_alert(
+            self.dana,
+            self.episode,
+            "not_on_track",
+            "medium",
+            "5",
+            created_at=base - timedelta(days=9),
+            message="off-track-older",
+        )
         self.login(self.alice)
         body = self.client.get(self.url).content.decode()
-        order = [body.index(m) for m in ("high-new", "high-old", "medium-new", "low-new")]
+        # Safety (oldest first), deterioration, not on track (older, but a lower tier), overdue.
+        order = [
+            body.index(m)
+            for m in ("high-old", "high-new", "medium-new", "off-track-older", "low-new")
+        ]
         self.assertEqual(order, sorted(order))
 
     def test_the_status_filter_is_allow_listed(self) -> None:

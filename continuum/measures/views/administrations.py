@@ -12,13 +12,16 @@ from continuum.accounts.decorators import clinician_required
 from continuum.accounts.http import actor_of, refuse
 from continuum.audit.log import record
 from continuum.measures.access import get_administration_for
-from continuum.measures.forms import CorrectionForm, QuestionnaireForm
+from continuum.measures.alerts import is_latest_score
+from continuum.measures.forms import CorrectionForm, DismissSafetyPromptForm, QuestionnaireForm
 from continuum.measures.models import Administration
+from continuum.measures.presenters import safety_prompt_words
 from continuum.measures.services import (
     LinkNotAvailable,
     MeasureError,
     administration_instrument,
     correct_administration,
+    dismiss_safety_prompt,
     enter_in_session,
     issue_link,
     link_expires_at,
@@ -45,13 +48,29 @@ def answer_rows(admin: Administration) -> list[dict[str, Any]]:
     return rows
 
 
-@clinician_required
-def administration_detail(request: HttpRequest, administration_id: int) -> HttpResponse:
-    user = user_of(request)
-    admin = get_administration_for(user, administration_id)
+def safety_prompt(admin: Administration) -> str:
+    """ "Ask PHQ-9 item 9 at the next contact…" while these answers left a safety item blank
+    and no later score answered it nor was the prompt dismissed; "" otherwise."""
+    if (
+        admin.status != "completed"
+        or not admin.safety_unanswered
+        or admin.safety_prompt_dismissed_at is not None
+        or not is_latest_score(admin)
+    ):
+        return ""
+    inst = administration_instrument(admin)
+    return safety_prompt_words(admin.instrument, [i.key for i in inst.safety_items])
+
+
+def _detail_page(
+    request: HttpRequest,
+    admin: Administration,
+    dismiss_form: DismissSafetyPromptForm | None = None,
+    *,
+    status: int = 200,
+) -> HttpResponse:
     inst = administration_instrument(admin)
     superseded_by = Administration.objects.filter(supersedes=admin).only("pk").first()
-    record(actor_of(request), "measures.administration_view", admin)
     return render(
         request,
         "measures/administration_detail.html",
@@ -67,9 +86,39 @@ def administration_detail(request: HttpRequest, administration_id: int) -> HttpR
             "link": link_url(admin),
             "link_expires_at": link_expires_at(admin),
             "alerts": list(admin.alerts.order_by("severity_rank", "-created_at")),
+            "safety_prompt": safety_prompt(admin),
+            "dismiss_form": dismiss_form or DismissSafetyPromptForm(),
             "nav": "caseload",
         },
+        status=status,
     )
+
+
+@clinician_required
+def administration_detail(request: HttpRequest, administration_id: int) -> HttpResponse:
+    user = user_of(request)
+    admin = get_administration_for(user, administration_id)
+    record(actor_of(request), "measures.administration_view", admin)
+    return _detail_page(request, admin)
+
+
+@clinician_required
+def safety_prompt_dismiss(request: HttpRequest, administration_id: int) -> HttpResponse:
+    """Take "ask the safety question" off the day, with a reason (POST)."""
+    user = user_of(request)
+    admin = get_administration_for(user, administration_id)
+    if (refused := refuse(request, "POST")) is not None:
+        return refused
+    form = DismissSafetyPromptForm(request.POST)
+    if not form.is_valid():
+        return _detail_page(request, admin, form, status=400)
+    try:
+        dismiss_safety_prompt(admin, actor=actor_of(request), reason=form.cleaned_data["reason"])
+    except MeasureError as error:
+        form.add_error(None, str(error))
+        return _detail_page(request, admin, form, status=400)
+    messages.success(request, "The prompt to ask the safety question was dismissed.")
+    return redirect("measures:administration_detail", administration_id=admin.pk)
 
 
 @clinician_required

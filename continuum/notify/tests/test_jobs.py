@@ -18,6 +18,7 @@ from continuum.followup.models import FollowUpCheckIn
 from continuum.followup.tests.world import FollowUpTestCase
 from continuum.lib.jobs import PeriodicJob, periodic_jobs, reminder_kinds
 from continuum.measures.models import Administration, Alert, MeasureAssignment
+from continuum.measures.tests.world import make_score
 from continuum.notify.delivery import deliver
 from continuum.notify.models import JobRun, Reminder, ReminderKind
 from continuum.notify.scheduler import run_due_jobs
@@ -33,6 +34,7 @@ JOBS = {
     "followup.housekeeping",
     "measures.session_schedules",
     "measures.overdue_alerts",
+    "measures.outdated_alerts",
     "notify.reminders",
 }
 KINDS = {
@@ -68,6 +70,7 @@ class RegistryTests(BaseTestCase):
                 "followup.housekeeping": timedelta(minutes=1),
                 "measures.session_schedules": timedelta(hours=1),
                 "measures.overdue_alerts": timedelta(hours=1),
+                "measures.outdated_alerts": timedelta(hours=1),
                 "notify.reminders": timedelta(minutes=1),
             },
         )
@@ -94,6 +97,24 @@ class EveryJobRunsTests(FollowUpTestCase):
             self.finn, NOW + timedelta(days=2), episode=self.finn_episode
         )
         self.overdue = make_pending(self.finn_episode, "gad7", due=NOW - timedelta(days=8))
+        # Finn's GAD-7: 15 at intake, 16 at session 4 (a not-on-track alert raised before
+        # alerts closed themselves), then 5.
+        first = make_score(self.finn_episode, "gad7", 15, NOW - timedelta(days=60), session=1)
+        high = make_score(self.finn_episode, "gad7", 16, NOW - timedelta(days=30), session=4)
+        self.back_in_range = make_score(
+            self.finn_episode, "gad7", 5, NOW - timedelta(days=5), session=6
+        )
+        assert first.pk
+        self.stale_alert = Alert.objects.create(
+            client=self.finn,
+            episode=self.finn_episode,
+            administration=high,
+            kind="not_on_track",
+            severity="medium",
+            severity_rank=1,
+            cause=f"not_on_track:gad7:{high.pk}",
+            message="GAD-7 16 at session 4",
+        )
         # Alice reads her weekly digest.
         WellbeingSettings.objects.create(therapist=self.alice, digest_opt_in=True)
 
@@ -109,6 +130,7 @@ class EveryJobRunsTests(FollowUpTestCase):
                 "measures.session_schedules",
                 "followup.housekeeping",
                 "measures.overdue_alerts",
+                "measures.outdated_alerts",
                 "notify.reminders",
             ],
         )
@@ -128,6 +150,14 @@ class EveryJobRunsTests(FollowUpTestCase):
         # measures.overdue_alerts: the questionnaire past its window raised its alert.
         alert = Alert.objects.get(kind="overdue")
         self.assertEqual(alert.administration_id, self.overdue.pk)
+        # measures.outdated_alerts: Finn's not-on-track alert, whose newer score is back in
+        # range, closed as no longer current, naming that score.
+        self.stale_alert.refresh_from_db()
+        self.assertEqual(
+            (self.stale_alert.resolution, self.stale_alert.closed_by_administration_id),
+            ("no_longer_current", self.back_in_range.pk),
+        )
+        self.assertIn("measures.outdated_alerts: 1 alert(s) closed as no longer current", out)
         # followup.housekeeping: the 1-month check-in, never answered, is missed.
         self.assertEqual(
             dict(FollowUpCheckIn.objects.values_list("number", "status")),
@@ -170,6 +200,7 @@ class EveryJobRunsTests(FollowUpTestCase):
                 "followup.housekeeping": "ran",
                 "measures.session_schedules": "not_due",
                 "measures.overdue_alerts": "not_due",
+                "measures.outdated_alerts": "not_due",
                 "notify.reminders": "ran",
             },
         )
