@@ -184,7 +184,17 @@ class AuditLogPageTests(BaseTestCase):
         self._count_queries()
 
     def test_free_text_in_rows_is_escaped(self) -> None:
-        record(actor_for(self.alice), "client.view", self.dana, note="<b>bold</b>")
+        # record() refuses free text now (test_structural_detail.py); a row written before
+        # that rule may still hold some, and the page must escape it.
+        AuditEvent.objects.create(
+            actor=self.alice,
+            actor_label=self.alice.email,
+            practice_id=self.dana.practice_id,
+            action="client.view",
+            object_type="client",
+            object_id=str(self.dana.pk),
+            detail={"note": "<b>bold</b>"},
+        )
         self.login(self.olivia)
         response = self.client.get(self.url)
         self.assertNotContains(response, "<b>bold</b>")
