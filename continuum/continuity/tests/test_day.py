@@ -326,3 +326,22 @@ class PlanReviewOfAFinishedCourse(BaseTestCase):
         make_plan(episode, review_date=date(2026, 11, 1))
         self.login(self.alice)
         self.assertNotContains(self.client.get("/day/"), "Treatment plan review due")
+
+
+def test_the_time_since_a_reason_was_raised_is_said_as_a_clinician_says_it() -> None:
+    from continuum.continuity.presenters import ago
+
+    said = {
+        timedelta(seconds=20): "just now",
+        timedelta(minutes=35): "35 min ago",
+        timedelta(hours=2, minutes=50): "2 h ago",
+        timedelta(days=1, hours=5): "1 day ago",
+        timedelta(days=9): "9 days ago",
+        timedelta(weeks=3, days=2): "3 weeks ago",
+        timedelta(days=100): "3 months ago",
+        timedelta(days=400): "1 year ago",
+        timedelta(days=800): "2 years ago",
+    }
+    assert {gap: ago(NOW - gap, NOW) for gap in said} == said
+    assert ago(None, NOW) == ""
+    assert ago(NOW + timedelta(minutes=5), NOW) == "just now"  # a clock a little ahead
