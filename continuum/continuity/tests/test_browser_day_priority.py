@@ -123,7 +123,7 @@ def test_the_day_ranks_clients_as_a_clinician_would(
     assert "No session for 40 days, and nothing booked." in entries.nth(2).inner_text()
     assert "is still a draft." in entries.nth(3).inner_text()
     # Each line says how long ago it was raised.
-    assert entries.nth(3).locator("time").inner_text() == "1 day ago"
+    assert entries.nth(3).locator(".ago").inner_text() == "1 day ago"
     # "For you" is not among the clients: its own section, below the list.
     assert "heavy" not in mind.inner_text()
     for_you = page.locator("section", has=page.get_by_role("heading", name="For you"))
