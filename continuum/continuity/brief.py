@@ -9,14 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Case, Value, When
-
 from continuum.accounts.models import User
 from continuum.care.models import Appointment, AppointmentStatus, Episode, ProgressNote
-from continuum.lib.contributions import BriefSection, Rank, brief_contributions
+from continuum.lib.contributions import BriefSection, brief_contributions
 from continuum.measures.alerts import ACTIVE
 from continuum.measures.models import Administration, AdministrationStatus, Alert
-from continuum.measures.queries import ALERT_TIERS, EpisodeOutcomeSummary, episode_outcome
+from continuum.measures.queries import EpisodeOutcomeSummary, alert_tier, episode_outcome
 
 
 @dataclass
@@ -67,14 +65,8 @@ def build_brief(appointment: Appointment, user: User) -> Brief:
     if since is not None:
         scores = scores.filter(completed_at__gt=since)
     # In the clinical priority of the day (lib.priority): the tier, then the oldest first.
-    tier = Case(
-        *[When(kind=kind, then=Value(int(rank))) for kind, rank in ALERT_TIERS.items()],
-        default=Value(int(Rank.ROUTINE)),
-    )
-    alerts = (
-        Alert.objects.filter(client_id=appointment.client_id, status__in=ACTIVE)
-        .annotate(tier=tier)
-        .order_by("tier", "created_at", "pk")
+    alerts = Alert.objects.filter(client_id=appointment.client_id, status__in=ACTIVE).order_by(
+        alert_tier(), "created_at", "pk"
     )
     brief = Brief(
         appointment=appointment,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from continuum.continuity.models import DayVisit
 from continuum.accounts.actors import Actor
+from continuum.continuity.models import DayVisit
 
 
 def last_looked(actor: Actor) -> datetime | None:

@@ -129,7 +129,8 @@ def test_the_day_ranks_clients_as_a_clinician_would(
     for_you = page.locator("section", has=page.get_by_role("heading", name="For you"))
     assert "Your sessions have felt heavy" in for_you.inner_text()
     mind_box, for_you_box = mind.bounding_box(), for_you.bounding_box()
-    assert mind_box is not None and for_you_box is not None
+    assert mind_box is not None
+    assert for_you_box is not None
     assert for_you_box["y"] >= mind_box["y"] + mind_box["height"]
     assert page.locator(".badge.new").count() == 0  # the first look: nothing to be new since
     assert_accessible(page)
