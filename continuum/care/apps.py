@@ -16,3 +16,10 @@ class CareConfig(AppConfig):
                 {queries.DRIFTING_ITEM: presenters.drifting_lines},
             )
         )
+        register_day(
+            DayContribution(
+                "care.notes",
+                queries.draft_note_day_items,
+                {queries.DRAFT_NOTE_ITEM: presenters.draft_note_lines},
+            )
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from continuum.accounts.paths import path_for_ids
 from continuum.lib.contributions import DayItem, DayLine
 
@@ -17,4 +19,20 @@ def drifting_lines(items: list[DayItem]) -> list[DayLine]:
             reason = f"No session for {days} days, and nothing booked."
         assert item.client_id is not None
         lines.append(DayLine(reason=reason, url=book_path(item.client_id), action="Book a session"))
+    return lines
+
+
+def draft_note_lines(items: list[DayItem]) -> list[DayLine]:
+    note_path = path_for_ids("care:note_detail", "note_id")
+    lines = []
+    for item in items:
+        assert item.ref is not None
+        session = timezone.localtime(item.facts["session_at"])
+        lines.append(
+            DayLine(
+                reason=f"Progress note of the session on {session:%-d %B} is still a draft.",
+                url=note_path(item.ref),
+                action="Review and sign",
+            )
+        )
     return lines

@@ -420,14 +420,46 @@ def drifting_day_items(user: User, now: datetime) -> list[DayItem]:
         .order_by("last_name", "first_name")
         .values_list("pk", "last_seen")[:100]
     )
+    drift = timedelta(days=settings.DRIFT_DAYS)
     return [
         DayItem(
             kind=DRIFTING_ITEM,
             client_id=client_id,
             rank=Rank.DISENGAGING,
-            at=last_seen,
+            # Raised when the quiet began to count as drifting, not at the last session.
+            at=last_seen + drift if last_seen is not None else None,
             ref=client_id,
             facts={"days": (now - last_seen).days if last_seen is not None else None},
         )
         for client_id, last_seen in clients
+    ]
+
+
+DRAFT_NOTE_ITEM = "care.draft_note"
+# A progress note still a draft this long after its session is waiting to be signed.
+DRAFT_NOTE_GRACE = timedelta(hours=24)
+
+
+def draft_note_day_items(user: User, now: datetime) -> list[DayItem]:
+    """Progress notes of the user's clients still drafts 24 h after their session, one line
+    each (1 query; plain columns, never the note's text)."""
+    notes = (
+        ProgressNote.objects.filter(
+            client__in=clients_for(user),
+            status=NoteStatus.DRAFT,
+            appointment__starts_at__lt=now - DRAFT_NOTE_GRACE,
+        )
+        .order_by("appointment__starts_at", "pk")
+        .values_list("pk", "client_id", "appointment__starts_at")[:200]
+    )
+    return [
+        DayItem(
+            kind=DRAFT_NOTE_ITEM,
+            client_id=client_id,
+            rank=Rank.ROUTINE,
+            at=session_at + DRAFT_NOTE_GRACE,
+            ref=note_id,
+            facts={"session_at": session_at},
+        )
+        for note_id, client_id, session_at in notes
     ]

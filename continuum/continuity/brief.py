@@ -14,7 +14,7 @@ from continuum.care.models import Appointment, AppointmentStatus, Episode, Progr
 from continuum.lib.contributions import BriefSection, brief_contributions
 from continuum.measures.alerts import ACTIVE
 from continuum.measures.models import Administration, AdministrationStatus, Alert
-from continuum.measures.queries import EpisodeOutcomeSummary, episode_outcome
+from continuum.measures.queries import EpisodeOutcomeSummary, alert_tier, episode_outcome
 
 
 @dataclass
@@ -64,8 +64,9 @@ def build_brief(appointment: Appointment, user: User) -> Brief:
     )
     if since is not None:
         scores = scores.filter(completed_at__gt=since)
+    # In the clinical priority of the day (lib.priority): the tier, then the oldest first.
     alerts = Alert.objects.filter(client_id=appointment.client_id, status__in=ACTIVE).order_by(
-        "severity_rank", "-created_at"
+        alert_tier(), "created_at", "pk"
     )
     brief = Brief(
         appointment=appointment,

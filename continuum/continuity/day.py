@@ -1,8 +1,9 @@
 """The therapist's day: today's and tomorrow's sessions, and the clients who need thought.
 
-"Clients on my mind" lists, most urgent first (lib.contributions.Rank): open safety alerts,
-then not-on-track and deteriorating clients, urgent and new check-ins, drifting clients, plan
-reviews due, overdue homework. The items come from the apps that own them: each registers a
+"Clients on my mind" lists each client once, every reason a line inside the entry, in the
+clinical priority of lib.priority (the six tiers of lib.contributions.Rank; within a tier the
+oldest reason first). The therapist's own prompts ("For you") are kept apart, never among
+the clients. The items come from the apps that own them: each registers a
 DayContribution in its AppConfig.ready() (a provider of data, and presenters of words), and
 this module only gathers, orders and names them. `build_day` returns data; the words and
 links are made by continuity.presenters for the page.
@@ -24,6 +25,7 @@ from django.utils import timezone
 from continuum.accounts.models import User
 from continuum.care.access import clients_for
 from continuum.care.models import Appointment, AppointmentStatus
+from continuum.lib import priority
 from continuum.lib.contributions import DayItem, day_contributions
 from continuum.lib.timezones import local_day_bounds
 
@@ -39,9 +41,28 @@ class ClientName:
 
 
 @dataclass(frozen=True)
-class DayEntry:
+class DayReason:
+    """One reason to think of a client (or of oneself), and whether it is new since the
+    therapist last opened the day."""
+
     item: DayItem
-    client: ClientName | None  # None: an item about the therapist ("For you")
+    new: bool
+
+
+@dataclass(frozen=True)
+class DayEntry:
+    """One client on the day, with every reason as a line, the most urgent first."""
+
+    client: ClientName
+    reasons: tuple[DayReason, ...]
+
+    @property
+    def rank(self) -> int:
+        return int(self.reasons[0].item.rank)
+
+    @property
+    def new(self) -> bool:
+        return any(r.new for r in self.reasons)
 
 
 @dataclass
@@ -49,7 +70,9 @@ class Day:
     today: date
     today_sessions: list[Appointment]
     tomorrow_sessions: list[Appointment]
-    on_my_mind: list[DayEntry]
+    on_my_mind: list[DayEntry]  # the clients, in clinical order (lib.priority)
+    for_you: list[DayReason]  # the therapist's own prompts: never among the clients
+    last_looked: datetime | None = None
 
 
 def sessions_between(user: User, start: datetime, end: datetime) -> list[Appointment]:
@@ -64,45 +87,51 @@ def sessions_between(user: User, start: datetime, end: datetime) -> list[Appoint
 
 
 def day_items(user: User, now: datetime) -> list[DayItem]:
-    """Every registered contribution's items, most urgent first (then the most recent)."""
+    """Every registered contribution's items, in clinical order (lib.priority)."""
     items: list[DayItem] = []
     for contribution in day_contributions():
         items.extend(contribution.provider(user, now))
-    items.sort(key=lambda e: (e.rank, -(e.at.timestamp() if e.at else 0)))
-    return items
+    return priority.by_priority(items)
 
 
-def build_day(user: User, now: datetime | None = None) -> Day:
+def build_day(user: User, now: datetime | None = None, last_looked: datetime | None = None) -> Day:
+    """The day as data. `last_looked`: when the therapist last opened it (continuity.services
+    .last_looked); reasons raised after it are marked new."""
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     start, _ = local_day_bounds(today, user.time_zone)
     _, end = local_day_bounds(today + timedelta(days=1), user.time_zone)
     sessions = sessions_between(user, start, end)
     tomorrow_start, _ = local_day_bounds(today + timedelta(days=1), user.time_zone)
+    items = day_items(user, now)
     return Day(
         today=today,
         today_sessions=[s for s in sessions if s.starts_at < tomorrow_start],
         tomorrow_sessions=[s for s in sessions if s.starts_at >= tomorrow_start],
-        on_my_mind=name_clients(user, day_items(user, now)),
+        on_my_mind=name_clients(user, priority.client_entries(items), last_looked),
+        for_you=[DayReason(i, priority.is_new(i, last_looked)) for i in priority.for_you(items)],
+        last_looked=last_looked,
     )
 
 
-def name_clients(user: User, items: list[DayItem]) -> list[DayEntry]:
-    """The items, each with its client's name: one query for all of them, through the
-    access helper (an item about a client the user no longer treats is dropped, not named)."""
-    wanted = {e.client_id for e in items if e.client_id is not None}
+def name_clients(
+    user: User, entries: list[priority.ClientReasons], last_looked: datetime | None = None
+) -> list[DayEntry]:
+    """The entries, each with its client's name: one query for all of them, through the
+    access helper (an entry about a client the user no longer treats is dropped, not named)."""
     names = {}
-    if wanted:
+    if entries:
         names = {
             row[0]: ClientName(*row)
             for row in clients_for(user)
-            .filter(pk__in=wanted)
+            .filter(pk__in=[e.client_id for e in entries])
             .values_list("pk", "first_name", "preferred_name", "last_name")
         }
-    entries = []
-    for item in items:
-        client = names.get(item.client_id) if item.client_id is not None else None
-        if item.client_id is not None and client is None:
-            continue
-        entries.append(DayEntry(item, client))
-    return entries
+    return [
+        DayEntry(
+            names[entry.client_id],
+            tuple(DayReason(i, priority.is_new(i, last_looked)) for i in entry.lines),
+        )
+        for entry in entries
+        if entry.client_id in names
+    ]

@@ -10,9 +10,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.utils import timezone
+
 from continuum.accounts.paths import path_for_ids
 from continuum.care.models import Appointment, display_name_of
-from continuum.continuity.day import Day, DayEntry
+from continuum.continuity.day import Day, DayEntry, DayReason
 from continuum.lib.contributions import BriefSection, DayLine, brief_template, day_presenter
 from continuum.measures.instruments import get_instrument
 from continuum.measures.models import Administration
@@ -20,13 +22,12 @@ from continuum.measures.models import Administration
 
 @dataclass(frozen=True)
 class MindLine:
-    """One entry of "Clients on my mind" as the page shows it."""
+    """One reason on the day as the page shows it."""
 
     rank: int
     at: datetime | None
-    client_id: int | None
-    client_name: str  # "" for an entry about the therapist ("For you")
-    client_url: str
+    ago: str  # "2 h ago", "3 weeks ago"; "" when the reason has no time
+    new: bool  # raised since the therapist last opened the day
     reason: str
     url: str
     action: str
@@ -35,52 +36,105 @@ class MindLine:
 
 
 @dataclass(frozen=True)
+class MindEntry:
+    """One client of "Clients on my mind": every reason a line, the most urgent first."""
+
+    client_id: int
+    client_name: str
+    client_url: str
+    lines: list[MindLine]
+
+    @property
+    def rank(self) -> int:
+        return self.lines[0].rank
+
+    @property
+    def new(self) -> bool:
+        return any(line.new for line in self.lines)
+
+
+@dataclass(frozen=True)
 class DayPage:
     today: date
     today_sessions: list[Appointment]
     tomorrow_sessions: list[Appointment]
-    on_my_mind: list[MindLine]
+    on_my_mind: list[MindEntry]
+    for_you: list[MindLine]  # below the clinical list, never among the clients
 
 
-def mind_lines(entries: list[DayEntry]) -> list[MindLine]:
+def ago(at: datetime | None, now: datetime) -> str:
+    """How long ago a reason was raised, as a clinician says it: "2 h ago", "3 weeks ago"."""
+    if at is None:
+        return ""
+    seconds = max((now - at).total_seconds(), 0)
+    minutes, hours, days = int(seconds // 60), int(seconds // 3600), int(seconds // 86400)
+    if minutes < 1:
+        return "just now"
+    if hours < 1:
+        return f"{minutes} min ago"
+    if days < 1:
+        return f"{hours} h ago"
+    if days < 14:
+        return "1 day ago" if days == 1 else f"{days} days ago"
+    if days < 63:
+        return f"{days // 7} weeks ago"
+    if days < 365:
+        return f"{days // 30} months ago"
+    years = days // 365
+    return "1 year ago" if years == 1 else f"{years} years ago"
+
+
+def _lines(reasons: list[DayReason], now: datetime) -> list[MindLine]:
+    """Each reason in words, from the presenter its app registered for its kind (called once
+    per kind with all the items of that kind)."""
     by_kind: dict[str, list[int]] = defaultdict(list)
-    for index, entry in enumerate(entries):
-        by_kind[entry.item.kind].append(index)
-    lines: dict[int, DayLine] = {}
+    for index, reason in enumerate(reasons):
+        by_kind[reason.item.kind].append(index)
+    made: dict[int, DayLine] = {}
     for kind, indexes in by_kind.items():
-        made = day_presenter(kind)([entries[i].item for i in indexes])
-        lines.update(zip(indexes, made, strict=True))
-    client_path = path_for_ids("care:client_detail", "client_id")
-    result = []
-    for index, entry in enumerate(entries):
-        line, client = lines[index], entry.client
-        result.append(
-            MindLine(
-                rank=int(entry.item.rank),
-                at=entry.item.at,
-                client_id=entry.item.client_id,
-                client_name=(
-                    display_name_of(client.first_name, client.preferred_name, client.last_name)
-                    if client
-                    else ""
-                ),
-                client_url=client_path(client.pk) if client else "",
-                reason=line.reason,
-                url=line.url,
-                action=line.action,
-                post_url=line.post_url,
-                post_label=line.post_label,
-            )
+        lines = day_presenter(kind)([reasons[i].item for i in indexes])
+        made.update(zip(indexes, lines, strict=True))
+    return [
+        MindLine(
+            rank=int(reason.item.rank),
+            at=reason.item.at,
+            ago=ago(reason.item.at, now),
+            new=reason.new,
+            reason=made[index].reason,
+            url=made[index].url,
+            action=made[index].action,
+            post_url=made[index].post_url,
+            post_label=made[index].post_label,
         )
-    return result
+        for index, reason in enumerate(reasons)
+    ]
 
 
-def day_page(day: Day) -> DayPage:
+def mind_entries(entries: list[DayEntry], now: datetime) -> list[MindEntry]:
+    flat = [reason for entry in entries for reason in entry.reasons]
+    lines = iter(_lines(flat, now))
+    client_path = path_for_ids("care:client_detail", "client_id")
+    return [
+        MindEntry(
+            client_id=entry.client.pk,
+            client_name=display_name_of(
+                entry.client.first_name, entry.client.preferred_name, entry.client.last_name
+            ),
+            client_url=client_path(entry.client.pk),
+            lines=[next(lines) for _ in entry.reasons],
+        )
+        for entry in entries
+    ]
+
+
+def day_page(day: Day, now: datetime | None = None) -> DayPage:
+    now = now or timezone.now()
     return DayPage(
         today=day.today,
         today_sessions=day.today_sessions,
         tomorrow_sessions=day.tomorrow_sessions,
-        on_my_mind=mind_lines(day.on_my_mind),
+        on_my_mind=mind_entries(day.on_my_mind, now),
+        for_you=_lines(day.for_you, now),
     )
 
 

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from continuum.accounts.decorators import clinician_required
 from continuum.accounts.http import READ_METHODS, AuthenticatedRequest, actor_of, refuse
 from continuum.audit.log import record
 from continuum.care.access import get_appointment_for
+from continuum.continuity import services
 from continuum.continuity.brief import build_brief
 from continuum.continuity.day import build_day
 from continuum.continuity.presenters import brief_sections, day_page, score_lines
@@ -16,7 +18,11 @@ from continuum.continuity.presenters import brief_sections, day_page, score_line
 def day(request: AuthenticatedRequest) -> HttpResponse:
     if (refused := refuse(request, *READ_METHODS)) is not None:
         return refused
-    the_day = day_page(build_day(request.user))
+    actor, now = actor_of(request), timezone.now()
+    # The marks are made against the previous visit, then this visit becomes the last.
+    last = services.last_looked(actor)
+    the_day = day_page(build_day(request.user, now, last_looked=last), now)
+    services.note_day_opened(actor=actor, at=now)
     return render(request, "continuity/day.html", {"day": the_day, "nav": "day"})
 
 

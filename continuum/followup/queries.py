@@ -6,7 +6,7 @@ Each function runs a fixed number of queries whatever the length of the history.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from django.db.models import Prefetch, Q
@@ -194,6 +194,8 @@ def day_items(user: User, now: datetime) -> list[DayItem]:
                     kind=FOLLOWUP_DUE_ITEM,
                     client_id=checkin.client_id,
                     rank=Rank.DISENGAGING,
+                    # Raised on the morning it fell due (the day's "time since raised").
+                    at=timezone.make_aware(datetime.combine(checkin.due_on, time.min)),
                     ref=checkin.client_id,
                     facts=facts,
                 )

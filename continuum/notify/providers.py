@@ -230,6 +230,9 @@ def therapist_day_reminders(now: datetime, ledger: Ledger) -> list[Due]:
         if (user.pk, day) in seen:
             continue
         with timezone.override(quiet.zone(user.time_zone)):
-            items = len(build_day(user, now).on_my_mind)
+            the_day = build_day(user, now)
+            # Clients on the day (in the day's own order, lib.priority) or a prompt for the
+            # therapist: either is a reason to write.
+            items = len(the_day.on_my_mind) + len(the_day.for_you)
         due.append(Due(K.THERAPIST_DAY, "user", user.pk, day, now, skip="" if items else "empty"))
     return due

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -525,6 +525,7 @@ def plan_day_items(user: User, now: datetime) -> list[DayItem]:
             kind=PLAN_REVIEW_ITEM,
             client_id=client_id,
             rank=Rank.ROUTINE,
+            at=_morning_of(review_date) if review_date is not None else None,
             ref=episode_id,
             facts={"review_date": review_date},
         )
@@ -536,19 +537,26 @@ def plan_day_items(user: User, now: datetime) -> list[DayItem]:
         .values("client_id")
         .annotate(count=Count("pk"), oldest=Min("due_date"))
         .order_by("oldest", "client_id")
-        .values_list("client_id", "count")
+        .values_list("client_id", "count", "oldest")
     )
     items.extend(
         DayItem(
             kind=HOMEWORK_ITEM,
             client_id=client_id,
             rank=Rank.ROUTINE,
+            # Overdue from the day after the oldest task's due date.
+            at=_morning_of(oldest + timedelta(days=1)),
             ref=client_id,
             facts={"count": count},
         )
-        for client_id, count in overdue
+        for client_id, count, oldest in overdue
     )
     return items
+
+
+def _morning_of(day: date) -> datetime:
+    """The start of `day` in the current time zone: when a date-based reason was raised."""
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """The day view's wellbeing prompt: a kind suggestion when the therapist's load stays high.
 
-Registered in WellbeingConfig.ready(). It ranks with the alerts, after the safety ones (it is
-about the therapist, not a client, so it never pushes a client's safety down), and
-disappears for a week with "Snooze for a week".
+Registered in WellbeingConfig.ready(). It is about the therapist, not a client, so it is never
+ranked among the clients: the day shows it in its own section, "For you", below the clinical
+list (lib.priority.for_you). It disappears for a week with "Snooze for a week".
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ def prompt_day_items(user: User, now: datetime) -> list[DayItem]:
             kind=PROMPT_ITEM,
             client_id=None,
             rank=Rank.ROUTINE,  # unused: "For you" items have their own place
-            at=now,
+            # No moment it was raised: it holds while the load stays high, so it is never
+            # "new" nor "2 h ago".
+            at=None,
             facts={"reasons": list(prompt.reasons), "suggestion": prompt.suggestion},
         )
     ]

@@ -169,3 +169,43 @@ class BriefTests(BaseTestCase):
                 self.client.get(self.url)
             counts.append(len(ctx.captured_queries))
         self.assertEqual(counts[0], counts[1])
+
+
+class BriefAlertOrderTests(BaseTestCase):
+    def test_open_alerts_follow_the_clinical_priority_oldest_first_within_a_tier(self) -> None:
+        from continuum.measures.models import Alert
+
+        now = timezone.now()
+        episode = make_episode(self.dana)
+        upcoming = make_appointment(self.dana, now + timedelta(hours=2), episode=episode)
+
+        def alert(kind: str, message: str, days_ago: int, severity_rank: int) -> None:
+            Alert.objects.create(
+                client=self.dana,
+                kind=kind,
+                severity="low",
+                severity_rank=severity_rank,
+                cause=message,
+                message=message,
+                created_at=now - timedelta(days=days_ago),
+            )
+
+        alert("overdue", "GAD-7 overdue", 30, 0)
+        alert("not_on_track", "Newer not on track", 2, 0)
+        alert("not_on_track", "Older not on track", 20, 1)
+        alert("safety", "Answered 1 to the item about self-harm", 1, 2)
+        self.login(self.alice)
+
+        response = self.client.get(
+            reverse("continuity:brief", kwargs={"appointment_id": upcoming.pk})
+        )
+
+        self.assertEqual(
+            [a.message for a in response.context["brief"].alerts],
+            [
+                "Answered 1 to the item about self-harm",
+                "Older not on track",
+                "Newer not on track",
+                "GAD-7 overdue",
+            ],
+        )

@@ -106,17 +106,17 @@ class DayTests(BaseTestCase):
         response = self.client.get(self.url)
 
         entries = response.context["day"].on_my_mind
+        # Dana is one entry, her safety alert leading (her deterioration alert is counted in
+        # it). She has drifted too (an active episode since January and nothing attended),
+        # and quiet that long she is also prompted for an unplanned ending (endings app):
+        # lines of her entry, not entries of their own.
         self.assertEqual(
             [(e.client_name.split()[0], e.rank) for e in entries],
-            # Dana's two alerts are one entry, the safety alert leading. She has drifted too
-            # (an active episode since January and nothing attended), and quiet that long
-            # she is also prompted for an unplanned ending (endings app).
-            [
-                ("Dana", Rank.SAFETY),
-                ("Drew", Rank.DISENGAGING),
-                ("Dana", Rank.DISENGAGING),
-                ("Dana", Rank.DISENGAGING),
-            ],
+            [("Dana", Rank.SAFETY), ("Drew", Rank.DISENGAGING)],
+        )
+        self.assertEqual(
+            [line.rank for line in entries[0].lines],
+            [Rank.SAFETY, Rank.DISENGAGING, Rank.DISENGAGING],
         )
         self.assertContains(
             response, "Answered 2 to the item about self-harm (and 1 more open alert)"
@@ -186,6 +186,110 @@ class DayTests(BaseTestCase):
         self.assertContains(response, "No sessions today.")
         self.assertContains(response, "Nothing needs your attention right now.")
 
+    def test_each_client_is_one_entry_ordered_by_tier_then_oldest_reason(self) -> None:
+        from continuum.portal.models import CheckIn
+
+        # Dana: a check-in (routine) from yesterday and a not-on-track alert of 3 weeks ago.
+        CheckIn.objects.create(
+            client=self.dana, mood=3, idempotency_key="a", created_at=NOW - timedelta(days=1)
+        )
+        alert = make_alert(self.dana, kind="not_on_track", severity="medium", rank=1)
+        Alert.objects.filter(pk=alert.pk).update(created_at=NOW - timedelta(weeks=3))
+        # Gus: a not-on-track alert of 2 hours ago (the same tier, newer: after Dana).
+        gus = make_client(self.alice, "Gus", "Second")
+        make_alert(gus, kind="not_on_track", severity="medium", rank=1, cause="g")
+        Alert.objects.filter(client=gus).update(created_at=NOW - timedelta(hours=2))
+        # Hal: an urgent check-in at 04:43 (safety: first, though the newest).
+        hal = make_client(self.alice, "Hal", "Third")
+        CheckIn.objects.create(
+            client=hal,
+            mood=1,
+            urgent=True,
+            idempotency_key="h",
+            created_at=NOW.replace(hour=4, minute=43),
+        )
+        self.login(self.alice)
+
+        response = self.client.get(self.url)
+
+        entries = response.context["day"].on_my_mind
+        self.assertEqual(
+            [(e.client_name, [line.rank for line in e.lines]) for e in entries],
+            [
+                ("Hal Third", [Rank.SAFETY]),
+                ("Dana Dawson", [Rank.NOT_ON_TRACK, Rank.ROUTINE]),
+                ("Gus Second", [Rank.NOT_ON_TRACK]),
+            ],
+        )
+        self.assertEqual(
+            [[line.ago for line in e.lines] for e in entries],
+            [["4 h ago"], ["3 weeks ago", "1 day ago"], ["2 h ago"]],
+        )
+        self.assertContains(response, "3 weeks ago", count=1)
+        self.assertContains(response, "Dana Dawson", count=1)
+
+    def test_drafts_still_unsigned_a_day_after_the_session_are_listed(self) -> None:
+        from continuum.testing.base import make_note
+
+        old = make_note(
+            make_appointment(
+                self.dana, NOW - timedelta(hours=30), status=AppointmentStatus.ATTENDED
+            )
+        )
+        make_note(  # yesterday evening's session: still within its day
+            make_appointment(
+                self.dana, NOW - timedelta(hours=20), status=AppointmentStatus.ATTENDED
+            )
+        )
+        make_note(
+            make_appointment(self.dana, NOW - timedelta(days=3), status=AppointmentStatus.ATTENDED),
+            signed=True,
+        )
+        make_note(
+            make_appointment(self.finn, NOW - timedelta(days=3), status=AppointmentStatus.ATTENDED)
+        )  # Bob's client
+        self.login(self.alice)
+
+        response = self.client.get(self.url)
+
+        self.assertContains(
+            response, "Progress note of the session on 17 November is still a draft.", count=1
+        )
+        self.assertContains(response, reverse("care:note_detail", kwargs={"note_id": old.pk}))
+        (entry,) = response.context["day"].on_my_mind
+        self.assertEqual(
+            [(line.rank, line.ago) for line in entry.lines], [(Rank.ROUTINE, "6 h ago")]
+        )
+        self.assertNotContains(response, "Finn")
+
+    def test_new_marks_what_was_raised_since_the_therapist_last_looked(self) -> None:
+        from continuum.continuity.models import DayVisit
+
+        make_alert(self.dana, kind="not_on_track", severity="medium", rank=1, cause="old")
+        self.login(self.alice)
+
+        first = self.client.get(self.url)  # the first visit: nothing to be new since
+
+        self.assertNotContains(first, "badge new")
+        self.assertEqual(DayVisit.objects.get(user=self.alice).opened_at, NOW)
+        later = NOW + timedelta(minutes=10)
+        with time_machine.travel(later, tick=False):
+            gus = make_client(self.alice, "Gus", "Second")
+            make_alert(gus, message="Answered 1 to the item about self-harm", cause="new")
+
+            second = self.client.get(self.url)
+
+            entries = second.context["day"].on_my_mind
+            self.assertEqual(
+                [(e.client_name, e.new) for e in entries],
+                [("Gus Second", True), ("Dana Dawson", False)],
+            )
+            self.assertContains(second, '<span class="badge new">New</span>', count=1, html=True)
+            # Opening the day made this visit the last one: looked at, no longer new.
+            self.assertEqual(DayVisit.objects.get(user=self.alice).opened_at, later)
+            self.assertNotContains(self.client.get(self.url), "badge new")
+        self.assertEqual(DayVisit.objects.count(), 1)
+
     def _fill(self, n: int) -> None:
         for i in range(n):
             client = make_client(self.alice, f"C{i}", "Load")
@@ -199,14 +303,15 @@ class DayTests(BaseTestCase):
         for n in (2, 30):
             self._fill(n if n == 2 else n - 2)
             self.client.get(self.url)  # the first visit keeps the wellbeing load's past weeks
-            # 1. session, 2. user, 3. membership, 4. sessions today and tomorrow,
-            # 5. active alerts, 6. unanswered safety items, 7. drifting clients,
-            # 8. unseen check-ins, 9. plans due for review, 10. overdue homework,
-            # 11. wellbeing settings, 12. the past weeks' load (cache), 13. this week's
-            # sessions (wellbeing load), 14. unread portal messages, 15. clients for an
-            # unplanned ending, 16. follow-up check-ins, 17. booster requests, 18. the names
-            # of the clients in "on my mind".
-            with self.assertNumQueries(18):
+            # 1. session, 2. user, 3. membership, 4. when the day was last opened,
+            # 5. sessions today and tomorrow, 6. drifting clients, 7. progress notes still
+            # drafts, 8. active alerts, 9. unanswered safety items, 10. plans due for review,
+            # 11. overdue homework, 12. unseen check-ins, 13. clients for an unplanned ending,
+            # 14. unread portal messages, 15. follow-up check-ins, 16. booster requests,
+            # 17. wellbeing settings, 18. the past weeks' load (cache), 19. this week's
+            # sessions (wellbeing load), 20. the names of the clients in "on my mind",
+            # 21. this visit kept as the last (an upsert).
+            with self.assertNumQueries(21):
                 self.client.get(self.url)
 
 
@@ -221,3 +326,22 @@ class PlanReviewOfAFinishedCourse(BaseTestCase):
         make_plan(episode, review_date=date(2026, 11, 1))
         self.login(self.alice)
         self.assertNotContains(self.client.get("/day/"), "Treatment plan review due")
+
+
+def test_the_time_since_a_reason_was_raised_is_said_as_a_clinician_says_it() -> None:
+    from continuum.continuity.presenters import ago
+
+    said = {
+        timedelta(seconds=20): "just now",
+        timedelta(minutes=35): "35 min ago",
+        timedelta(hours=2, minutes=50): "2 h ago",
+        timedelta(days=1, hours=5): "1 day ago",
+        timedelta(days=9): "9 days ago",
+        timedelta(weeks=3, days=2): "3 weeks ago",
+        timedelta(days=100): "3 months ago",
+        timedelta(days=400): "1 year ago",
+        timedelta(days=800): "2 years ago",
+    }
+    assert {gap: ago(NOW - gap, NOW) for gap in said} == said
+    assert ago(None, NOW) == ""
+    assert ago(NOW + timedelta(minutes=5), NOW) == "just now"  # a clock a little ahead

@@ -285,7 +285,8 @@ class DayTests(FollowUpTestCase):
             self.login(self.alice)
             day = build_day(self.alice, timezone.now())
             self.assertIn(
-                "Asked for a booster session.", [e.reason for e in day_page(day).on_my_mind]
+                "Asked for a booster session.",
+                [line.reason for e in day_page(day).on_my_mind for line in e.lines],
             )
 
 

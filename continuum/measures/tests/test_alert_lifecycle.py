@@ -76,7 +76,12 @@ class OpenMeansOneThingTests(MeasuresTestCase):
         self.assertContains(response, "deterioration alert c")
         self.assertNotContains(response, "overdue alert d")
         # The day's line says the same number: one line for Dana, "2 more".
-        lines = [e for e in build_day(self.alice).on_my_mind if e.item.kind == ALERT_ITEM]
+        lines = [
+            r
+            for e in build_day(self.alice).on_my_mind
+            for r in e.reasons
+            if r.item.kind == ALERT_ITEM
+        ]
         self.assertEqual(len(lines), 1)
         self.assertEqual(lines[0].item.facts["more"], 2)
         # Safety leads Dana's line (tier 1).
@@ -217,7 +222,12 @@ class StaleAlertTests(MeasuresTestCase):
         self.assertIn(self.url, body)
         item = alert_day_items(self.alice, timezone.now())[0]
         self.assertEqual(item.facts["stale_days"], 70)
-        entry = next(e for e in build_day(self.alice).on_my_mind if e.item.kind == ALERT_ITEM)
+        entry = next(
+            r
+            for e in build_day(self.alice).on_my_mind
+            for r in e.reasons
+            if r.item.kind == ALERT_ITEM
+        )
         assert entry.item.ref is not None
         detail = self.client.get(reverse("measures:alert_detail", args=[self.alert.pk]))
         self.assertContains(detail, "Stale: no new evidence for 10 weeks")
@@ -301,9 +311,11 @@ class UnansweredSafetyItemTests(MeasuresTestCase):
         self.assertEqual(len(items), 1)
         self.assertEqual((items[0].rank, items[0].ref), (Rank.SAFETY_UNANSWERED, admin.pk))
         entry = next(
-            e for e in build_day(self.alice).on_my_mind if e.item.kind == SAFETY_ITEM_UNANSWERED
+            e
+            for e in build_day(self.alice).on_my_mind
+            if any(r.item.kind == SAFETY_ITEM_UNANSWERED for r in e.reasons)
         )
-        self.assertEqual(entry.client.pk if entry.client else None, self.dana.pk)
+        self.assertEqual(entry.client.pk, self.dana.pk)
         # Not for anyone else.
         self.assertEqual(safety_prompt_day_items(self.bob, timezone.now()), [])
 

@@ -23,6 +23,10 @@ NOW = datetime(2026, 11, 19, 9, 0, tzinfo=LONDON)  # Thursday morning
 MONDAY = datetime(2026, 11, 16, 10, 0, tzinfo=LONDON)
 DAY = "/day/"
 PROMPT = "Your sessions have felt heavy for"
+PROMPT_WORDS = (
+    "Your sessions have felt heavy for three weeks running (an average of 5.0 out of 5). That "
+    "is a lot to carry. You might consider talking it through with a peer or in supervision."
+)
 
 
 class PromptTests(WellbeingTestCase):
@@ -66,17 +70,23 @@ class PromptTests(WellbeingTestCase):
 
         with time_machine.travel(NOW, tick=False):
             response = self.client.get(DAY)
-            entries = response.context["day"].on_my_mind
-            ranks = [(e.client_name == "", e.rank) for e in entries]
-            # The clients first, by clinical priority; the prompt is not one of them.
-            self.assertEqual(ranks[:3], [(False, 1), (False, 4), (True, 6)])
-            self.assertContains(response, "For you")
-            self.assertContains(
-                response,
-                "Your sessions have felt heavy for three weeks running (an average of 5.0 out "
-                "of 5). That is a lot to carry. You might consider talking it through with a "
-                "peer or in supervision.",
+            day = response.context["day"]
+            # The clients, by clinical priority; the prompt is never one of them: it has its
+            # own section, "For you", below the clinical list.
+            self.assertEqual(
+                [(e.client_name, e.rank) for e in day.on_my_mind][:2],
+                [
+                    ("Dana Dawson", 1),
+                    ("Gus Second", 4),
+                ],
             )
+            self.assertEqual(
+                [line.reason[: len(PROMPT_WORDS)] for line in day.for_you], [PROMPT_WORDS]
+            )
+            page = response.content.decode()
+            self.assertLess(page.index("Gus Second"), page.index('<h2 id="for-you-heading">'))
+            self.assertContains(response, "For you", count=1)
+            self.assertContains(response, PROMPT_WORDS)
             self.assertContains(response, '<a href="/me/load/">See my load</a>', html=True)
             self.assertContains(response, 'action="/me/load/snooze/"')
 
