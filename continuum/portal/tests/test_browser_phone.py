@@ -1,4 +1,4 @@
-"""On a 390×844 phone: the questionnaire (by link and from the portal) and every portal page.
+"""On a 390x844 phone: the questionnaire (by link and from the portal) and every portal page.
 
 Measured in the browser, not guessed from the CSS: nothing is wider than the viewport, every
 answer option is a tap target at least 44 px tall, no option's label is broken over more than
@@ -70,12 +70,13 @@ def assert_fits_phone(page: Any) -> int:
     return len(m["options"])
 
 
-def scale_boxes(page: Any, legend: str) -> list[dict[str, float]]:
+def scale_boxes(page: Any, legend: str) -> list[dict[str, Any]]:
     group = page.get_by_role("group", name=legend)
-    return group.locator("label").evaluate_all(
+    boxes: list[dict[str, Any]] = group.locator("label").evaluate_all(
         "labels => labels.map(l => { const r = l.getBoundingClientRect();"
         " return {text: l.innerText.trim(), x: r.x, y: r.y, w: r.width, h: r.height}; })"
     )
+    return boxes
 
 
 def test_questionnaire_and_portal_on_a_phone(
