@@ -106,6 +106,8 @@ def test_readiness_plan_acceptance_and_summary(
     page.reload()
     expect(page.get_by_text("Accepted this version in the portal on")).to_be_visible()
     page.get_by_role("button", name="Move to Ended").click()
+    expect(page.get_by_role("heading", name="Move this episode to Ended?")).to_be_visible()
+    page.get_by_role("button", name="Move to Ended").click()
     expect(page.get_by_text("The episode is now Ended.")).to_be_visible()
     page.get_by_role("link", name="Summary", exact=True).first.click()
     expect(page.get_by_role("heading", name="Termination summary")).to_be_visible()
