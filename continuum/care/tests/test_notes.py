@@ -247,6 +247,9 @@ class NoteDetailTests(NoteTestCase):
         self.assertContains(response, "Edit draft")
         self.assertContains(response, "Sign and lock")
         self.assertNotContains(response, "Add addendum")
+        # A note belongs to the client's record: the menu marks Caseload, not Schedule.
+        self.assertContains(response, 'href="/clients/" aria-current="page"')
+        self.assertNotContains(response, 'href="/schedule/" aria-current="page"')
         event = AuditEvent.objects.get()
         self.assertEqual((event.action, event.object_id), ("note.view", str(note.pk)))
 

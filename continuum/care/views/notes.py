@@ -35,7 +35,7 @@ def _problem(
         request,
         "care/note_problem.html",
         {
-            "nav": "schedule",
+            "nav": "caseload",
             "title": title,
             "message": message,
             "note": note,
@@ -97,7 +97,7 @@ def note_create(request: HttpRequest, appointment_id: int) -> HttpResponse:
         request,
         "care/note_form.html",
         {
-            "nav": "schedule",
+            "nav": "caseload",
             "form": form,
             "creating": True,
             "appointment": appointment,
@@ -120,7 +120,7 @@ def _render_detail(
         request,
         "care/note_detail.html",
         {
-            "nav": "schedule",
+            "nav": "caseload",
             "note": note,
             "client": note.client,
             "appointment": note.appointment,
@@ -169,7 +169,7 @@ def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
         request,
         "care/note_form.html",
         {
-            "nav": "schedule",
+            "nav": "caseload",
             "form": form,
             "creating": False,
             "note": note,
@@ -245,7 +245,7 @@ def note_print(request: HttpRequest, note_id: int) -> HttpResponse:
         request,
         "care/note_print.html",
         {
-            "nav": "schedule",
+            "nav": "caseload",
             "note": note,
             "client": note.client,
             "appointment": note.appointment,
