@@ -87,7 +87,8 @@ def test_readiness_plan_acceptance_and_summary(
     assert_accessible(page)
     page.get_by_role("button", name="Agree the plan").click()
     expect(
-        page.get_by_text("The ending plan is agreed, and 4 tapering sessions were booked.")
+        # Four tapering sessions and the agreed final session (issue 14).
+        page.get_by_text("The ending plan is agreed, and 5 tapering sessions were booked.")
     ).to_be_visible()
     assert_accessible(page)
     assert Episode.objects.get(pk=episode.pk).status == EpisodeStatus.ENDING
