@@ -106,3 +106,19 @@ def unread_count(client: Client) -> int:
     return Message.objects.filter(
         client=client, direction=Direction.TO_THERAPIST, read_at__isnull=True
     ).count()
+
+
+@dataclass(frozen=True)
+class NewFromTherapist:
+    """The therapist's messages the client has not opened yet: how many, and the latest's time."""
+
+    count: int
+    latest_at: datetime | None
+
+
+def new_from_therapist(client: Client) -> NewFromTherapist:
+    """What the portal home says about the therapist's new messages (1 query)."""
+    found = Message.objects.filter(
+        client=client, direction=Direction.TO_CLIENT, read_at__isnull=True
+    ).aggregate(count=Count("pk"), latest_at=Max("created_at"))
+    return NewFromTherapist(count=found["count"], latest_at=found["latest_at"])

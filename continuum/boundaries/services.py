@@ -564,6 +564,24 @@ def _mark_unread(client: Client, by: User, *, before: datetime | None = None) ->
     return ids
 
 
+def mark_seen_by_client(client: Client, shown: list[Message], *, actor: Actor) -> list[int]:
+    """The client has seen these messages from their therapist (the portal's inbox or one
+    message): they stop counting as new on the portal home. Returns the ids marked. No audit
+    row of its own: the page that showed them records the reading (message.portal_list /
+    message.portal_view)."""
+    theirs = [m for m in shown if not m.from_client]
+    if theirs:
+        # One statement whenever the page shows any of theirs, so a page's query count does
+        # not depend on what was read before.
+        Message.objects.filter(
+            pk__in=[m.pk for m in theirs],
+            client=client,
+            direction=Direction.TO_CLIENT,
+            read_at__isnull=True,
+        ).update(read_at=timezone.now(), read_by=actor.acting_user())
+    return [m.pk for m in theirs if m.read_at is None]
+
+
 @transaction.atomic
 def mark_read(message: Message, *, actor: Actor) -> Message:
     """The therapist has read this client message (already read, or their own: no change and

@@ -218,6 +218,11 @@ class TerminationPlanForm(forms.Form):
             self.add_error("stage_1_count", str(error))
             return
         wall = wall.replace(second=0, microsecond=0)
+        final = cleaned.get("final_session_date")
+        if final is not None and days[-1] < final:
+            # The agreed final session is booked with the tapering ones, at the same time
+            # (issue 14: it was left for the therapist to remember).
+            days = [*days, final]
         for day in days:
             problem = local_time_problem(day, wall, self.tz_name)
             if problem is not None:
@@ -228,7 +233,6 @@ class TerminationPlanForm(forms.Form):
                     f"{what} that day. Choose another time.",
                 )
                 return
-        final = cleaned.get("final_session_date")
         if final is not None and days[-1] > final:
             self.add_error(
                 "final_session_date",

@@ -203,6 +203,27 @@ def current_relapse_plan(
 # --- The client's side -----------------------------------------------------------------------
 
 
+def has_ending_content(client: Client) -> bool:
+    """Whether the portal's "Ending well" tab has anything for the client (1 query): an
+    episode that is ending or has ended (its plan, its summary), readiness questions waiting,
+    or a relapse-prevention plan shared with them. A client in active therapy with none of
+    these is not shown the tab."""
+    episodes = Episode.objects.filter(
+        client=OuterRef("pk"), status__in=[EpisodeStatus.ENDING, *FINISHED_STATUSES]
+    )
+    asked = ReadinessRequest.objects.filter(
+        client=OuterRef("pk"),
+        answered_at__isnull=True,
+        episode__status__in=[EpisodeStatus.ACTIVE, EpisodeStatus.ENDING],
+    )
+    shared = RelapsePreventionPlan.objects.filter(client=OuterRef("pk"), shared_with_client=True)
+    return (
+        Client.objects.filter(pk=client.pk)
+        .filter(Exists(episodes) | Exists(asked) | Exists(shared))
+        .exists()
+    )
+
+
 def open_readiness_request(client: Client) -> ReadinessRequest | None:
     """The readiness questions waiting for the client's answer, on an open episode (1 query)."""
     return (

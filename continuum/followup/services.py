@@ -173,6 +173,11 @@ def _check_terms(episode: Episode, terms: Terms) -> Terms:
     return Terms(months, terms.scope, terms.ends_on)
 
 
+def has_portal_access(client: Client) -> bool:
+    """Whether the client can log in to the portal, where follow-up check-ins are answered."""
+    return client.user_id is not None and client.user.is_active  # type: ignore[union-attr]
+
+
 def _check_episode(episode: Episode) -> None:
     if episode.status not in (EpisodeStatus.ENDED, EpisodeStatus.FOLLOW_UP) or not episode.end_date:
         raise FollowUpError(
@@ -181,15 +186,18 @@ def _check_episode(episode: Episode) -> None:
     if FollowUpConsent.objects.filter(episode=episode, status__in=[CS.OFFERED, CS.ACTIVE]).exists():
         raise FollowUpError("Follow-up is already offered or agreed for this episode.")
     client = episode.client
-    if client.user_id is None or not client.user.is_active:  # type: ignore[union-attr]
+    if not has_portal_access(client):
         raise FollowUpError(
             "Invite the client to the portal first: follow-up check-ins are answered there."
         )
 
 
-def scheduled_checkins(consent: FollowUpConsent) -> list[FollowUpCheckIn]:
+def scheduled_checkins(
+    consent: FollowUpConsent, *, today: date | None = None
+) -> list[FollowUpCheckIn]:
     """The consent's check-ins (unsaved): one per agreed month, due that many months after
-    the end of therapy."""
+    the end of therapy; with `today`, none is due before it (issue 14: follow-up agreed two
+    days after a month had passed made its first check-in overdue on creation)."""
     episode = consent.episode
     assert episode.end_date is not None
     return [
@@ -199,14 +207,16 @@ def scheduled_checkins(consent: FollowUpConsent) -> list[FollowUpCheckIn]:
             episode=episode,
             number=n,
             months=m,
-            due_on=schedule.add_months(episode.end_date, m),
+            due_on=max(schedule.add_months(episode.end_date, m), today or date.min),
         )
         for n, m in enumerate(consent.months, start=1)
     ]
 
 
 def _schedule_checkins(consent: FollowUpConsent) -> list[FollowUpCheckIn]:
-    return FollowUpCheckIn.objects.bulk_create(scheduled_checkins(consent))
+    return FollowUpCheckIn.objects.bulk_create(
+        scheduled_checkins(consent, today=timezone.localdate())
+    )
 
 
 def _begin(consent: FollowUpConsent, *, by: Any) -> None:

@@ -16,6 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from continuum.accounts.models import User
+from continuum.boundaries.queries import NewFromTherapist, new_from_therapist
 from continuum.care.access import clients_for
 from continuum.care.models import Appointment, AppointmentStatus, Client
 from continuum.lib.contributions import DayItem, Rank
@@ -59,6 +60,8 @@ class PortalHome:
     questionnaires: list[Administration]
     homework: list[Any]  # plans.Homework rows still to report, soonest due first
     homework_url: str | None
+    # The therapist's messages the client has not opened yet (boundaries).
+    new_messages: NewFromTherapist
 
     @property
     def checkins_on(self) -> bool:
@@ -87,13 +90,14 @@ def open_homework(client: Client) -> list[Any]:
 
 
 def portal_home(client: Client, now: datetime | None = None) -> PortalHome:
-    """What the client's home shows, in 4 queries (the client and its portal settings come
+    """What the client's home shows, in 5 queries (the client and its portal settings come
     loaded by `portal_client_required`):
 
     1. the next scheduled appointment
     2. the latest check-in
     3. the questionnaires due now (pending administrations whose due time has come)
     4. the homework still to report (the plans app's tasks)
+    5. the therapist's messages the client has not opened yet
     Dates are the current time zone's (the client's, activated by the decorator).
     """
     now = now or timezone.now()
@@ -123,6 +127,7 @@ def portal_home(client: Client, now: datetime | None = None) -> PortalHome:
         questionnaires=questionnaires,
         homework=open_homework(client),
         homework_url=optional_url("plans:portal_homework"),
+        new_messages=new_from_therapist(client),
     )
 
 

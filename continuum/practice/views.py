@@ -16,6 +16,7 @@ from django.utils.http import urlencode
 
 from continuum.accounts import access, services
 from continuum.accounts import break_glass as bg
+from continuum.accounts.confirm import confirmation_page, confirmed
 from continuum.accounts.decorators import owner_required
 from continuum.accounts.forms import (
     BreakGlassForm,
@@ -98,6 +99,21 @@ def deactivate(request: AuthenticatedRequest, membership_id: int) -> HttpRespons
     membership = access.get_member_for(request.user, membership_id)
     if (refused := refuse(request, "POST")) is not None:
         return refused
+    if membership.is_active and membership.user_id != request.user.pk and not confirmed(request):
+        name = membership.user.display_name
+        return confirmation_page(
+            request,
+            title=f"Deactivate {name}?",
+            consequences=[
+                f"{name} can no longer log in, and is logged out of every device now.",
+                f"Their clients stay with {name} until you reassign them; the roster of their "
+                "clients opens next.",
+                "You can reactivate them later; they then log in again.",
+            ],
+            action=reverse("accounts:deactivate", kwargs={"membership_id": membership.pk}),
+            button=f"Deactivate {name}",
+            cancel_url=reverse("accounts:members"),
+        )
     try:
         services.deactivate_member(membership, actor=actor_of(request))
     except services.NotAllowed as exc:

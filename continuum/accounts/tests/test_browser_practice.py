@@ -63,6 +63,8 @@ def test_an_owner_sets_up_their_practice(live_server: Any, page: Any, page_probl
 
     # Deactivate Alice: the roster then lists Dana for reassignment.
     page.get_by_role("button", name="Deactivate Alice Adams").click()
+    assert page.get_by_role("heading", name="Deactivate Alice Adams?").is_visible()
+    page.get_by_role("button", name="Deactivate Alice Adams").click()
     page.wait_for_load_state("networkidle")
     assert page.get_by_role("heading", name="Clients of Alice Adams").is_visible()
     assert_accessible(page)

@@ -309,10 +309,19 @@ class DeactivateTests(BaseTestCase):
         response = self.client.post(reverse("accounts:deactivate", args=[99999]))
         self.assertEqual(response.status_code, 404)
 
+    def test_it_asks_first_and_changes_nothing_until_confirmed(self) -> None:
+        self.login(self.olivia)
+        response = self.client.post(self.url(self.alice))
+        self.assertContains(response, "Deactivate Alice Adams?")
+        self.assertContains(response, "Alice Adams can no longer log in")
+        self.assertContains(response, '<input type="hidden" name="confirmed" value="yes">')
+        self.assert_active(self.alice, True)
+        self.assertFalse(AuditEvent.objects.filter(action="member.deactivate").exists())
+
     def test_it_deactivates_and_lists_the_clients_to_reassign(self) -> None:
         self.login(self.olivia)
 
-        response = self.client.post(self.url(self.alice))
+        response = self.client.post(self.url(self.alice), {"confirmed": "yes"})
 
         roster = reverse("accounts:roster") + f"?therapist={self.alice.membership.pk}"
         self.assertRedirects(response, roster, fetch_redirect_response=False)
@@ -367,7 +376,7 @@ class DeactivateTests(BaseTestCase):
         caseload = reverse("care:caseload")
         self.login(self.olivia)
 
-        self.client.post(self.url(self.alice))
+        self.client.post(self.url(self.alice), {"confirmed": "yes"})
 
         # Her sessions are gone from the database, not merely unusable while she is inactive:
         # reactivating her brings none of them back.

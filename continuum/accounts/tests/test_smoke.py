@@ -11,3 +11,9 @@ class HomeTests(BaseTestCase):
     def test_login_page_renders(self) -> None:
         response = self.client.get("/accounts/login/")
         self.assertContains(response, "Log in to Continuum")
+
+    def test_the_login_page_offers_a_password_reset_once(self) -> None:
+        # allauth also put the link under the password field: twice on one page (issue 14).
+        response = self.client.get("/accounts/login/")
+        self.assertContains(response, "Forgot your password?", count=1)
+        self.assertNotContains(response, 'id="id_password_helptext"')

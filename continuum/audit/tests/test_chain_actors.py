@@ -41,7 +41,7 @@ class EveryRowNamesItsActorTests(MeasuresTestCase):
             reverse("care:client_detail", args=[self.finn.pk]),  # a denial (404)
         ):
             self.client.get(url)
-        self.client.post(reverse("care:note_sign", args=[note.pk]))
+        self.client.post(reverse("care:note_sign", args=[note.pk]), {"confirmed": "yes"})
         self.client.post("/accounts/logout/")
         self.login(self.olivia)
         self.client.get(reverse("audit:log"))

@@ -390,9 +390,11 @@ class InboxTests(BoundariesTestCase):
                 make_message(self.dana, from_client=i % 2 == 0, body=f"message {i}")
             # 1 session, 2 user, 3 the client with practice, therapist and portal settings,
             # 4 the client's episodes (phase), 5 the therapist's policy, 6 the messaging
-            # switch, 7 count, 8 the page of messages with their senders, 9 the audit row,
-            # 10 the membership context processor, 11 the follow-up phase (portal menu).
-            with self.assertNumQueries(11):
+            # switch, 7 count, 8 the page of messages with their senders, 9 marking the
+            # therapist's new ones seen (issue 14), 10 the audit row, 11 the membership
+            # context processor, 12 the follow-up phase (portal menu), 13 whether "Ending
+            # well" has anything for the client (issue 14).
+            with self.assertNumQueries(13):
                 self.client.get(INBOX)
             with CaptureQueriesContext(connection) as ctx:
                 self.client.get(INBOX + "?page=2")

@@ -46,6 +46,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
     paginator: Paginator[Message] = Paginator(rows, INBOX_PAGE_SIZE)
     page_obj = paginator.get_page(request.GET.get("page"))
+    shown = list(page_obj.object_list)
+    # Marked "New" on this page once, then no longer new on the portal home.
+    new_ids = services.mark_seen_by_client(client, shown, actor=actor_of(request))
     record(
         actor_of(request),
         "message.portal_list",
@@ -61,7 +64,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "client": client,
             "contact": contact,
             "page_obj": page_obj,
-            "inbox": page_obj.object_list,
+            "inbox": shown,
+            "new_ids": new_ids,
             "total": paginator.count,
             "nav": "messages",
         },
@@ -148,6 +152,7 @@ def message(request: HttpRequest, message_id: int) -> HttpResponse:
     if (refused := refuse(request, *READ)) is not None:
         return refused
     contact = services.contact_for(client)
+    services.mark_seen_by_client(client, [shown], actor=actor_of(request))
     record(
         actor_of(request),
         "message.portal_view",

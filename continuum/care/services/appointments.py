@@ -50,6 +50,10 @@ class AppointmentError(Exception):
     """An appointment action that cannot happen; `str(error)` is safe to show."""
 
 
+class OutsideEpisode(AppointmentError):
+    """A session would fall before the open episode of care began (or after it ended)."""
+
+
 class AppointmentClash(AppointmentError):
     """The proposed time overlaps the therapist's other appointments (not yet confirmed)."""
 
@@ -129,6 +133,20 @@ def open_episode_for(client: Client) -> Episode | None:
     )
 
 
+def check_within_episode(episode: Episode, starts: Sequence[datetime]) -> None:
+    """Refuse a session dated before the episode began or after it ended (the day in the
+    current time zone: the person booking's). Issue 14: a session on 1 Jan 2025 was booked
+    into an episode that began on 22 Dec 2025."""
+    for start in sorted(starts):
+        day = timezone.localtime(start).date()
+        if day < episode.start_date or (episode.end_date and day > episode.end_date):
+            began = f"{episode.start_date.day} {episode.start_date:%B %Y}"
+            raise OutsideEpisode(
+                f"This client's episode of care began on {began}; a session on "
+                f"{day.day} {day:%B %Y} falls outside it. Choose a date within the episode."
+            )
+
+
 def clashes_for(
     therapist: Any, slots: Sequence[Slot], *, exclude_id: int | None = None
 ) -> list[Clash]:
@@ -167,6 +185,8 @@ def book_appointments(
             raise AppointmentClash(clashes)
     series = new_series_id() if len(starts) > 1 else None
     episode = open_episode_for(client)
+    if episode is not None:
+        check_within_episode(episode, starts)
     now = timezone.now()
     booked = Appointment.objects.bulk_create(
         [

@@ -686,3 +686,32 @@ class StatusRuleTests(PlainTestCase):
     def test_unknown_statuses_are_refused(self) -> None:
         with self.assertRaisesRegex(InvalidStatusChange, "not an appointment status"):
             check_status_change(S.SCHEDULED, "done", starts_at=NOW, now=NOW, has_note=False)
+
+
+@time_machine.travel(NOW, tick=False)
+class EpisodeDatesTests(BaseTestCase):
+    """A session before the open episode began is refused with a clear message (issue 14:
+    1 Jan 2025 was booked into an episode that began on 22 Dec 2025)."""
+
+    def setUp(self) -> None:
+        make_episode(self.dana, start_date=date(2026, 6, 22))
+        self.url = reverse("care:appointment_create", kwargs={"client_id": self.dana.pk})
+        self.login(self.alice)
+
+    def test_a_session_before_the_episode_is_refused_and_nothing_is_stored(self) -> None:
+        for data in (
+            booking(date="2026-01-01"),
+            booking(date="2026-06-15", repeat="weekly", sessions="3"),
+        ):
+            with self.subTest(data=data):
+                response = self.client.post(self.url, data)
+                self.assertContains(
+                    response, "This client&#x27;s episode of care began on 22 June 2026"
+                )
+                self.assertContains(response, "falls outside it")
+        self.assertFalse(Appointment.objects.exists())
+        self.assertFalse(AuditEvent.objects.filter(action="appointment.create").exists())
+
+    def test_a_session_within_the_episode_is_booked(self) -> None:
+        self.client.post(self.url, booking(date="2026-06-22"))
+        self.assertEqual(Appointment.objects.count(), 1)

@@ -58,6 +58,10 @@ def test_book_attend_write_sign_and_amend_a_note(
     assert_accessible(page)
 
     page.get_by_role("button", name="Sign and lock").click()
+    # Signing cannot be undone: a page says so first, and signs only when confirmed.
+    assert page.get_by_role("heading", name="Sign and lock this note?").is_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Sign and lock").click()
     assert page.get_by_text("Signed by Alice Adams").first.is_visible()
     page.get_by_label("Addendum").fill("Dana phoned to add that she slept better too.")
     page.get_by_role("button", name="Add addendum").click()

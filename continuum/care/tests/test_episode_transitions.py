@@ -288,7 +288,7 @@ class TransitionViewTests(BaseTestCase):
         for current, target in ALL_PAIRS:
             with self.subTest(current=current, target=target):
                 Episode.objects.filter(pk=self.episode.pk).update(status=current, end_date=None)
-                response = self.client.post(self.url(), {"status": target})
+                response = self.client.post(self.url(), {"status": target, "confirmed": "yes"})
                 if (current, target) in LEGAL:
                     self.assertRedirects(
                         response,
@@ -331,9 +331,17 @@ class TransitionViewTests(BaseTestCase):
     def test_ending_with_a_date_from_the_form(self) -> None:
         Episode.objects.filter(pk=self.episode.pk).update(status="ending")
         self.login(self.alice)
-        self.client.post(
-            self.url(), {"status": "ended", "end_date": "2026-06-30", "unplanned": "on"}
-        )
+        data = {"status": "ended", "end_date": "2026-06-30", "unplanned": "on"}
+        # First the question, which changes nothing.
+        response = self.client.post(self.url(), data)
+        self.assertContains(response, "Move this episode to Ended?")
+        self.assertContains(response, "This episode of care ends on 30 June 2026.")
+        self.assertContains(response, "The ending is recorded as unplanned.")
+        self.assertContains(response, 'name="end_date" value="2026-06-30"')
+        self.assertContains(response, 'name="unplanned" value="on"')
+        self.assertEqual(self.status(), "ending")
+        self.assertFalse(AuditEvent.objects.exists())
+        self.client.post(self.url(), {**data, "confirmed": "yes"})
         self.episode.refresh_from_db()
         self.assertEqual(self.episode.status, "ended")
         self.assertEqual(self.episode.end_date, date(2026, 6, 30))
@@ -342,7 +350,7 @@ class TransitionViewTests(BaseTestCase):
     def test_ending_from_active_without_a_date_is_unplanned_and_today(self) -> None:
         Episode.objects.filter(pk=self.episode.pk).update(status="active")
         self.login(self.alice)
-        self.client.post(self.url(), {"status": "ended", "end_date": ""})
+        self.client.post(self.url(), {"status": "ended", "end_date": "", "confirmed": "yes"})
         self.episode.refresh_from_db()
         self.assertEqual(self.episode.end_date, date(2026, 7, 2))
         self.assertTrue(self.episode.ended_unplanned)

@@ -247,6 +247,9 @@ class NoteDetailTests(NoteTestCase):
         self.assertContains(response, "Edit draft")
         self.assertContains(response, "Sign and lock")
         self.assertNotContains(response, "Add addendum")
+        # A note belongs to the client's record: the menu marks Caseload, not Schedule.
+        self.assertContains(response, 'href="/clients/" aria-current="page"')
+        self.assertNotContains(response, 'href="/schedule/" aria-current="page"')
         event = AuditEvent.objects.get()
         self.assertEqual((event.action, event.object_id), ("note.view", str(note.pk)))
 
@@ -375,10 +378,22 @@ class NoteSignTests(NoteTestCase):
         self.login(self.alice)
         self.assertEqual(self.client.get(sign_url(note)).status_code, 405)
 
+    def test_it_asks_first_and_changes_nothing_until_confirmed(self) -> None:
+        note = make_note(self.appointment)
+        self.login(self.alice)
+        response = self.client.post(sign_url(note))
+        self.assertContains(response, "Sign and lock this note?")
+        self.assertContains(response, "it can no longer be edited or deleted")
+        self.assertContains(response, '<input type="hidden" name="confirmed" value="yes">')
+        self.assertContains(response, f'action="{sign_url(note)}"')
+        note.refresh_from_db()
+        self.assertEqual(note.status, NoteStatus.DRAFT)
+        self.assertFalse(AuditEvent.objects.exists())
+
     def test_it_signs_and_locks(self) -> None:
         note = make_note(self.appointment)
         self.login(self.alice)
-        response = self.client.post(sign_url(note), follow=True)
+        response = self.client.post(sign_url(note), {"confirmed": "yes"}, follow=True)
         self.assertContains(response, "Note signed.")
         note.refresh_from_db()
         self.assertEqual(note.status, NoteStatus.SIGNED)

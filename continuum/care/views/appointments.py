@@ -70,6 +70,8 @@ def appointment_create(request: HttpRequest, client_id: int) -> HttpResponse:
                     )
             except services.AppointmentClash as clash:
                 clashes = clash.clashes
+            except services.OutsideEpisode as outside:
+                form.add_error("date", str(outside))
             else:
                 first = timezone.localtime(booked[0].starts_at)
                 if len(booked) > 1:

@@ -7,13 +7,16 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
+from continuum.accounts.confirm import confirmation_page, confirmed
 from continuum.accounts.decorators import clinician_required
 from continuum.accounts.http import actor_of, refuse, user_of
 from continuum.audit.log import record
 from continuum.care.access import get_client_for, get_episode_for
-from continuum.care.episodes import LABELS, OPEN_STATUSES, EpisodeStatus
+from continuum.care.episodes import LABELS, OPEN_STATUSES, TRANSITIONS, EpisodeStatus
 from continuum.care.forms.episodes import EpisodeForm, TransitionForm
 from continuum.care.models import Episode
 from continuum.care.services.episodes import (
@@ -131,6 +134,13 @@ def episode_transition(request: HttpRequest, episode_id: int) -> HttpResponse:
     if not form.is_valid():
         return _episode_page(request, episode, status=400, transition_form=form)
     data = form.cleaned_data
+    # Asked only when the move is legal (else the service's refusal says why).
+    if (
+        data["status"] == EpisodeStatus.ENDED
+        and EpisodeStatus.ENDED in TRANSITIONS[EpisodeStatus(episode.status)]
+        and not confirmed(request)
+    ):
+        return _confirm_ending(request, episode, data)
     try:
         transition_episode(
             episode,
@@ -145,3 +155,35 @@ def episode_transition(request: HttpRequest, episode_id: int) -> HttpResponse:
     if data["return_to"] == "client":
         return redirect("care:client_detail", client_id=episode.client_id)
     return redirect("care:episode_detail", episode_id=episode.pk)
+
+
+def _confirm_ending(request: HttpRequest, episode: Episode, data: dict[str, Any]) -> HttpResponse:
+    """Ending an episode cannot be undone: say what happens, and re-post with confirmed=yes."""
+    end = data["end_date"] or timezone.localdate()
+    unplanned = data["unplanned"] or episode.status == EpisodeStatus.ACTIVE
+    consequences = [
+        f"This episode of care ends on {date_format(end, 'j F Y')}.",
+        "An ended episode cannot be made active again: after it, only follow-up or closing "
+        "it remain. New work with this client starts a new episode.",
+    ]
+    if unplanned:
+        consequences.append("The ending is recorded as unplanned.")
+    fields = {"status": EpisodeStatus.ENDED, "return_to": data["return_to"] or "episode"}
+    if data["end_date"]:
+        fields["end_date"] = data["end_date"].isoformat()
+    if data["unplanned"]:
+        fields["unplanned"] = "on"
+    back = (
+        reverse("care:client_detail", kwargs={"client_id": episode.client_id})
+        if data["return_to"] == "client"
+        else reverse("care:episode_detail", kwargs={"episode_id": episode.pk})
+    )
+    return confirmation_page(
+        request,
+        title="Move this episode to Ended?",
+        consequences=consequences,
+        action=reverse("care:episode_transition", kwargs={"episode_id": episode.pk}),
+        button="Move to Ended",
+        cancel_url=back,
+        fields=fields,
+    )

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from continuum.accounts.confirm import confirmation_page, confirmed
 from continuum.accounts.decorators import clinician_required
 from continuum.accounts.http import actor_of, refuse
 from continuum.audit import log as audit
@@ -34,7 +35,7 @@ def _problem(
         request,
         "care/note_problem.html",
         {
-            "nav": "schedule",
+            "nav": "caseload",
             "title": title,
             "message": message,
             "note": note,
@@ -96,7 +97,7 @@ def note_create(request: HttpRequest, appointment_id: int) -> HttpResponse:
         request,
         "care/note_form.html",
         {
-            "nav": "schedule",
+            "nav": "caseload",
             "form": form,
             "creating": True,
             "appointment": appointment,
@@ -119,7 +120,7 @@ def _render_detail(
         request,
         "care/note_detail.html",
         {
-            "nav": "schedule",
+            "nav": "caseload",
             "note": note,
             "client": note.client,
             "appointment": note.appointment,
@@ -168,7 +169,7 @@ def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
         request,
         "care/note_form.html",
         {
-            "nav": "schedule",
+            "nav": "caseload",
             "form": form,
             "creating": False,
             "note": note,
@@ -185,6 +186,21 @@ def note_sign(request: HttpRequest, note_id: int) -> HttpResponse:
     note = get_note_for(actor_of(request), note_id)
     if (refused := refuse(request, "POST")) is not None:
         return refused
+    # Asked only when signing can go ahead (a draft with something written).
+    if not note.is_signed and services.has_content(note) and not confirmed(request):
+        return confirmation_page(
+            request,
+            title="Sign and lock this note?",
+            consequences=[
+                "The note is signed in your name with today's date and time.",
+                "It is then locked: it can no longer be edited or deleted.",
+                "Anything you add later is kept as a dated addendum below it.",
+            ],
+            action=reverse("care:note_sign", kwargs={"note_id": note.pk}),
+            button="Sign and lock",
+            cancel_url=reverse("care:note_detail", kwargs={"note_id": note.pk}),
+            danger=False,
+        )
     try:
         services.sign_note(note, actor=actor_of(request))
     except services.NoteLocked:
@@ -229,7 +245,7 @@ def note_print(request: HttpRequest, note_id: int) -> HttpResponse:
         request,
         "care/note_print.html",
         {
-            "nav": "schedule",
+            "nav": "caseload",
             "note": note,
             "client": note.client,
             "appointment": note.appointment,

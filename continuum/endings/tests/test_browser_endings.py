@@ -87,7 +87,8 @@ def test_readiness_plan_acceptance_and_summary(
     assert_accessible(page)
     page.get_by_role("button", name="Agree the plan").click()
     expect(
-        page.get_by_text("The ending plan is agreed, and 4 tapering sessions were booked.")
+        # Four tapering sessions and the agreed final session (issue 14).
+        page.get_by_text("The ending plan is agreed, and 5 tapering sessions were booked.")
     ).to_be_visible()
     assert_accessible(page)
     assert Episode.objects.get(pk=episode.pk).status == EpisodeStatus.ENDING
@@ -105,6 +106,8 @@ def test_readiness_plan_acceptance_and_summary(
     # After the final session the therapist ends the episode and reads the summary.
     page.reload()
     expect(page.get_by_text("Accepted this version in the portal on")).to_be_visible()
+    page.get_by_role("button", name="Move to Ended").click()
+    expect(page.get_by_role("heading", name="Move this episode to Ended?")).to_be_visible()
     page.get_by_role("button", name="Move to Ended").click()
     expect(page.get_by_text("The episode is now Ended.")).to_be_visible()
     page.get_by_role("link", name="Summary", exact=True).first.click()

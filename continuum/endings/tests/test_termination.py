@@ -129,6 +129,21 @@ class AgreePlanTests(EndingsTestCase):
         self.assertEqual(detail["sessions_booked"], 6)
         self.assertEqual(detail["reason"], "goals_met")
 
+    def test_the_agreed_final_session_is_booked_with_the_tapering_ones(self) -> None:
+        self.login(self.alice)
+        self.client.post(self.page(), plan_data(final_session_date="2027-01-04"))
+        plan = TerminationPlan.objects.get()
+        booked = [a.starts_at.astimezone(LONDON) for a in plan.appointments.order_by("starts_at")]
+        self.assertEqual(len(booked), 7)
+        self.assertEqual(booked[-2].date(), date(2026, 12, 21))  # the last tapering session
+        self.assertEqual(booked[-1].date(), date(2027, 1, 4))  # the agreed final session
+        self.assertEqual((booked[-1].hour, booked[-1].minute), (9, 0))
+        # The tapering stages are what was agreed; the final session is not a stage.
+        self.assertEqual(
+            plan.tapering,
+            [{"weeks": 1, "count": 3}, {"weeks": 2, "count": 2}, {"weeks": 4, "count": 1}],
+        )
+
     def test_a_plan_without_tapering_books_nothing(self) -> None:
         self.login(self.alice)
         self.client.post(self.page(), no_tapering())

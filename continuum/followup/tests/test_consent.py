@@ -132,6 +132,36 @@ class RecordConsentTests(FollowUpTestCase):
             record_consent(self.episode, TERMS, actor=actor_for(self.alice))
 
 
+class LateConsentTests(FollowUpTestCase):
+    """Issue 14: follow-up agreed after a month had passed made its first check-in overdue
+    on creation, and the form said "invite the client first" only after it was sent."""
+
+    def test_no_check_in_is_created_already_due_in_the_past(self) -> None:
+        # Agreed on 6 Aug: the 1-month check-in (30 Jul) is due today, the rest as agreed.
+        with time_machine.travel(datetime(2026, 8, 6, 9, 0, tzinfo=UTC), tick=False):
+            consent = self.agree()
+        due = list(consent.checkins.order_by("number").values_list("due_on", flat=True))
+        self.assertEqual(
+            due, [date(2026, 8, 6), date(2026, 9, 30), date(2026, 12, 30), date(2027, 6, 30)]
+        )
+
+    @time_machine.travel(AFTER_END, tick=False)
+    def test_the_form_says_invite_first_before_anything_is_typed(self) -> None:
+        assert self.dana.user is not None
+        self.dana.user.is_active = False
+        self.dana.user.save()
+        self.login(self.alice)
+        response = self.client.get(f"/episodes/{self.episode.pk}/follow-up/consent/")
+        self.assertContains(response, "Invite the client to the portal first.")
+        self.assertContains(response, f'href="/clients/{self.dana.pk}/portal/"')
+        self.assertNotContains(response, 'name="months"')
+        self.dana.user.is_active = True
+        self.dana.user.save()
+        response = self.client.get(f"/episodes/{self.episode.pk}/follow-up/consent/")
+        self.assertNotContains(response, "Invite the client to the portal first.")
+        self.assertContains(response, 'name="months"')
+
+
 @time_machine.travel(AFTER_END, tick=False)
 class OfferTests(FollowUpTestCase):
     def test_an_offer_waits_for_the_client_who_opts_in_from_the_portal(self) -> None:

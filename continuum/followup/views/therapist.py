@@ -67,7 +67,14 @@ def consent_create(request: HttpRequest, episode_id: int) -> HttpResponse:
     return render(
         request,
         "followup/consent_form.html",
-        {"form": form, "episode": episode, "client": client, "nav": "caseload"},
+        {
+            "form": form,
+            "episode": episode,
+            "client": client,
+            "nav": "caseload",
+            # Said before anything is typed (issue 14), not after the form is sent.
+            "needs_invite": not services.has_portal_access(client),
+        },
         status=status,
     )
 

@@ -167,7 +167,16 @@ class InviteTests(BaseTestCase):
         self.assertEqual(self.client.get("/portal/").status_code, 200)
 
         self.login(self.alice)
-        response = self.client.post(f"/clients/{self.dana.pk}/portal/revoke/", follow=True)
+        # First the question, which changes nothing.
+        response = self.client.post(f"/clients/{self.dana.pk}/portal/revoke/")
+        self.assertContains(response, "Revoke Dana Dawson&#x27;s portal access?")
+        self.assertContains(response, "can no longer log in to the portal")
+        dana_user.refresh_from_db()
+        self.assertTrue(dana_user.is_active)
+        self.assertFalse(AuditEvent.objects.filter(action="portal.revoke").exists())
+        response = self.client.post(
+            f"/clients/{self.dana.pk}/portal/revoke/", {"confirmed": "yes"}, follow=True
+        )
         self.assertContains(response, "The client can no longer log in to the portal.")
         self.assertContains(response, "Access revoked on")
         self.assertContains(response, "Invite again")
@@ -193,7 +202,7 @@ class InviteTests(BaseTestCase):
     def test_invite_after_revoke_needs_a_new_password(self) -> None:
         dana_user = make_portal_user(self.dana)
         self.login(self.alice)
-        self.client.post(f"/clients/{self.dana.pk}/portal/revoke/")
+        self.client.post(f"/clients/{self.dana.pk}/portal/revoke/", {"confirmed": "yes"})
         with self.captureOnCommitCallbacks(execute=True):
             self.client.post(portal_url(self.dana.pk))
         dana_user.refresh_from_db()

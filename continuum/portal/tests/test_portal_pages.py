@@ -205,8 +205,9 @@ class HomeTests(PortalTestCase):
             # 1 session, 2 user, 3 the client with its practice, therapist and portal settings,
             # 4 the next appointment, 5 the latest check-in, 6 the questionnaires due,
             # 7 the homework to report, 8 the membership context processor (none for a client),
-            # 9 the follow-up phase (the menu narrows to documents after follow-up ends).
-            with self.assertNumQueries(9):
+            # 9 the follow-up phase (the menu narrows to documents after follow-up ends),
+            # 10 the therapist's new messages, 11 whether "Ending well" has anything (issue 14).
+            with self.assertNumQueries(11):
                 response = self.client.get("/portal/")
             self.assertContains(response, "Answer the PHQ-9")
 
@@ -289,3 +290,57 @@ class QuestionnaireTests(PortalTestCase):
         pending.refresh_from_db()
         self.assertEqual(pending.token_nonce, "")
         self.assertEqual(Administration.objects.filter(status="pending").count(), 1)
+
+
+class HomeNewsTests(PortalTestCase):
+    """The home says when the therapist has written; "Ending well" appears once it has
+    something for the client (issue 14)."""
+
+    def test_home_says_the_therapist_has_written_until_the_client_reads_it(self) -> None:
+        from continuum.boundaries.models import Message
+        from continuum.boundaries.tests.world import make_message
+
+        self.login(self.dana_user)
+        response = self.client.get("/portal/")
+        self.assertNotContains(response, "has written to you")
+        make_message(self.dana, from_client=True)  # her own message is not news to her
+        self.assertNotContains(self.client.get("/portal/"), "has written to you")
+        mine = make_message(self.dana, from_client=False, body="See you on Thursday.")
+        make_message(self.dana, from_client=False, body="One more thing.")
+        response = self.client.get("/portal/")
+        self.assertContains(response, f"{self.alice.display_name} has written to you")
+        self.assertContains(response, "2 new messages")
+        self.assertContains(response, "Read the messages")
+
+        inbox = self.client.get("/portal/messages/")
+        self.assertContains(inbox, ">New</span>", count=2)
+        mine.refresh_from_db()
+        self.assertIsNotNone(mine.read_at)
+        self.assertEqual(mine.read_by, self.dana_user)
+        # The therapist's side is unchanged: her own message is still unread for them.
+        self.assertEqual(
+            Message.objects.filter(direction="to_therapist", read_at__isnull=True).count(), 1
+        )
+        self.assertNotContains(self.client.get("/portal/"), "has written to you")
+        self.assertNotContains(self.client.get("/portal/messages/"), ">New</span>")
+
+    def test_one_message_opened_by_itself(self) -> None:
+        from continuum.boundaries.tests.world import make_message
+
+        self.login(self.dana_user)
+        note = make_message(self.dana, from_client=False, body="See you on Thursday.")
+        self.assertContains(self.client.get("/portal/"), "A new message")
+        self.client.get(f"/portal/messages/{note.pk}/")
+        self.assertNotContains(self.client.get("/portal/"), "has written to you")
+
+    def test_ending_well_is_shown_only_when_it_has_something(self) -> None:
+        self.login(self.dana_user)
+        tab = 'href="/portal/ending/"'
+        for path in PORTAL_PAGES:
+            self.assertNotContains(self.client.get(path), tab)
+        # Opened by its address it still works, and names itself in the menu.
+        self.assertContains(self.client.get("/portal/ending/"), tab)
+        self.episode.status = "ending"
+        self.episode.save(update_fields=["status"])
+        for path in PORTAL_PAGES:
+            self.assertContains(self.client.get(path), tab)

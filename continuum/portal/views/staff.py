@@ -6,7 +6,9 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
+from continuum.accounts.confirm import confirmation_page, confirmed
 from continuum.accounts.decorators import clinician_required
 from continuum.accounts.http import READ_METHODS, actor_of, refuse, user_of
 from continuum.accounts.models import User
@@ -94,6 +96,21 @@ def client_portal_revoke(request: HttpRequest, client_id: int) -> HttpResponse:
     client = _client_with_portal(user, client_id)
     if (refused := refuse(request, "POST")) is not None:
         return refused
+    if client.user is not None and client.user.is_active and not confirmed(request):
+        name = client.full_name
+        return confirmation_page(
+            request,
+            title=f"Revoke {name}'s portal access?",
+            consequences=[
+                f"{name} can no longer log in to the portal, and is logged out now.",
+                "They cannot check in, answer questionnaires or send messages through the "
+                "portal until you invite them again.",
+                "What they sent before stays in their record.",
+            ],
+            action=reverse("portal:client_portal_revoke", kwargs={"client_id": client.pk}),
+            button="Revoke portal access",
+            cancel_url=reverse("portal:client_portal", kwargs={"client_id": client.pk}),
+        )
     try:
         services.revoke_access(client, actor=actor_of(request))
     except services.PortalError as error:

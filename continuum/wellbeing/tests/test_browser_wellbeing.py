@@ -44,6 +44,7 @@ def test_sign_a_note_rate_the_session_and_see_it_on_my_load(
 
     page.goto(f"{live_server.url}/notes/{note.pk}/")
     page.get_by_role("button", name="Sign and lock").click()
+    page.get_by_role("button", name="Sign and lock").click()  # the confirmation step
     assert page.get_by_text("Signed by Alice Adams").first.is_visible()
     assert page.get_by_text("How heavy was this session?").is_visible()
     assert_accessible(page)

@@ -161,7 +161,9 @@ class RateSessionTests(WellbeingTestCase):
     def test_rating_is_never_required_to_sign_a_note(self) -> None:
         note = make_note(self.appointment)
         self.login(self.alice)
-        response = self.client.post(reverse("care:note_sign", kwargs={"note_id": note.pk}))
+        response = self.client.post(
+            reverse("care:note_sign", kwargs={"note_id": note.pk}), {"confirmed": "yes"}
+        )
         self.assertEqual(response.status_code, 302)
         note.refresh_from_db()
         self.assertTrue(note.is_signed)
