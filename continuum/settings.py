@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "continuum.followup",
     "continuum.wellbeing",
     "continuum.practice",
+    "continuum.exchange",
     "continuum.ops",
     "continuum.demo",
 ]
@@ -273,12 +274,22 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Tokens in link paths (questionnaires, calendar feeds) never reach a log line.
+    "filters": {"redact_tokens": {"()": "continuum.lib.redact.RedactTokens"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # Django logs full request paths and bodies on errors; keep its request logger terse.
         "django.request": {"level": "ERROR"},
         "django.security.DisallowedHost": {"level": "ERROR"},
+        # runserver's request lines, through the redacting handler.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 

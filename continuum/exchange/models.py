@@ -1,0 +1,54 @@
+"""Calendar feeds: a private, revocable URL per therapist or client, stored only as a hash."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from continuum.care.models import Client
+
+
+class FeedNames(models.TextChoices):
+    """What a therapist's calendar events say about the client (calendar apps are third
+    parties: by default they learn nothing about who the session is with)."""
+
+    NONE = "none", "Nothing: “Session” and the modality"
+    INITIALS = "initials", "The client's initials"
+    FIRST_NAME = "first_name", "The client's first name (or the name they go by)"
+
+
+class CalendarFeed(models.Model):
+    """One issued feed URL. Re-issuing revokes the old row and makes a new one; the token
+    itself is shown once and never stored (only its SHA-256)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    # Set for a client's own feed (the portal login `user` is that client's).
+    client = models.ForeignKey(
+        Client, null=True, blank=True, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    names = models.CharField(max_length=16, choices=FeedNames.choices, default=FeedNames.NONE)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_live_calendar_feed_per_user",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Calendar feed {self.pk}"
+
+    @property
+    def practice_id(self) -> int | None:
+        if self.client is not None:
+            return self.client.practice_id
+        membership = getattr(self.user, "membership", None)
+        return membership.practice_id if membership is not None else None
