@@ -61,6 +61,8 @@ PUBLIC_ROUTES = {
     "account_inactive",
     "set_password",
     "measures:questionnaire",
+    # A calendar app fetches the feed with the token alone (an unknown token is a 404).
+    "exchange:feed",
 }
 
 
@@ -347,6 +349,11 @@ ID_ROUTES: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
     "endings:summary_pdf": ("alice", lambda w: {"episode_id": w.episode.pk}),
     "endings:summary_client": ("alice", lambda w: {"episode_id": w.episode.pk}),
     "endings:summary_client_pdf": ("alice", lambda w: {"episode_id": w.episode.pk}),
+    "exchange:client_scores_csv": ("alice", lambda w: {"client_id": w.dana.pk}),
+    "exchange:portal_session_ics": (
+        "dana_portal",
+        lambda w: {"appointment_id": w.upcoming.pk},
+    ),
 }
 
 # Parameters that are not object ids (tokens in public links).

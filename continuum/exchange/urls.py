@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from continuum.exchange.views import calendars, exports
+
+app_name = "exchange"
+
+urlpatterns = [
+    # --- calendar feeds ---
+    path("me/calendar/", calendars.my_calendar, name="my_calendar"),
+    path("portal/calendar/", calendars.portal_calendar, name="portal_calendar"),
+    path(
+        "portal/calendar/<int:appointment_id>.ics",
+        calendars.portal_session_ics,
+        name="portal_session_ics",
+    ),
+    # --- CSV downloads of what a page shows ---
+    path("clients/export.csv", exports.caseload_csv, name="caseload_csv"),
+    path(
+        "clients/<int:client_id>/measures/scores.csv",
+        exports.client_scores_csv,
+        name="client_scores_csv",
+    ),
+    path("alerts/export.csv", exports.alerts_csv, name="alerts_csv"),
+    path("practice/audit/export.csv", exports.audit_csv, name="audit_csv"),
+    # Public: the token is the key (redacted from logs, continuum/lib/redact.py).
+    path("calendar/<str:token>.ics", calendars.feed, name="feed"),
+]
