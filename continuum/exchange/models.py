@@ -6,7 +6,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from continuum.accounts.models import Practice
 from continuum.care.models import Client
+from continuum.encryption import EncryptedTextField
 
 
 class FeedNames(models.TextChoices):
@@ -52,3 +54,34 @@ class CalendarFeed(models.Model):
             return self.client.practice_id
         membership = getattr(self.user, "membership", None)
         return membership.practice_id if membership is not None else None
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEW = "preview", "Waiting for confirmation"
+    IMPORTED = "imported", "Imported"
+    DISCARDED = "discarded", "Discarded"
+
+
+class ImportBatch(models.Model):
+    """An uploaded clients CSV between preview and confirmation. The parsed rows (names,
+    dates of birth…) are kept encrypted, server-side, never in the URL or the session; they
+    are emptied once the import is confirmed or discarded."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        max_length=16, choices=ImportStatus.choices, default=ImportStatus.PREVIEW
+    )
+    rows = EncryptedTextField(blank=True)  # JSON: [ImportRow.as_json()]
+    total = models.PositiveIntegerField(default=0)
+    creates = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Import {self.pk}"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from continuum.exchange.views import calendars, exports
+from continuum.exchange.views import calendars, exports, imports
 
 app_name = "exchange"
 
@@ -24,6 +24,10 @@ urlpatterns = [
     ),
     path("alerts/export.csv", exports.alerts_csv, name="alerts_csv"),
     path("practice/audit/export.csv", exports.audit_csv, name="audit_csv"),
+    # --- moving a caseload in ---
+    path("clients/import/", imports.import_upload, name="import_upload"),
+    path("clients/import/template.csv", imports.import_template, name="import_template"),
+    path("clients/import/<int:batch_id>/", imports.import_preview, name="import_preview"),
     # Public: the token is the key (redacted from logs, continuum/lib/redact.py).
     path("calendar/<str:token>.ics", calendars.feed, name="feed"),
 ]
