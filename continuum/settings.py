@@ -378,6 +378,9 @@ DRIFT_DAYS = env_int("DRIFT_DAYS", 21)
 PLAN_REVIEW_DAYS = env_int("PLAN_REVIEW_DAYS", 28)
 # How long a one-time questionnaire link works.
 MEASURE_LINK_DAYS = env_int("MEASURE_LINK_DAYS", 7)
+# A client's request for their own record is released automatically after this many days if
+# their therapist has not released it (HIPAA allows 30; GDPR asks for one month).
+RECORD_RELEASE_DAYS = env_int("RECORD_RELEASE_DAYS", 30)
 
 if not SECRET_KEY:
     raise ConfigError("SECRET_KEY must not be empty")

@@ -85,3 +85,42 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"Import {self.pk}"
+
+
+class RecordRequestStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    RELEASED = "released", "Released"
+
+
+class RecordRequest(models.Model):
+    """A client asked for a copy of their record. Their therapist reviews and releases it,
+    or it is released automatically when `release_due_at` passes (RECORD_RELEASE_DAYS)."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="record_requests")
+    requested_at = models.DateTimeField(default=timezone.now)
+    release_due_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=16, choices=RecordRequestStatus.choices, default=RecordRequestStatus.REQUESTED
+    )
+    released_at = models.DateTimeField(null=True, blank=True)
+    # None with `released_at` set: released automatically.
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "release_due_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=models.Q(status="requested"),
+                name="one_open_record_request_per_client",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Record request {self.pk}"
+
+    @property
+    def practice_id(self) -> int:
+        return self.client.practice_id

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from continuum.exchange.views import calendars, exports, imports
+from continuum.exchange.views import calendars, exports, imports, records
 
 app_name = "exchange"
 
@@ -28,6 +28,18 @@ urlpatterns = [
     path("clients/import/", imports.import_upload, name="import_upload"),
     path("clients/import/template.csv", imports.import_template, name="import_template"),
     path("clients/import/<int:batch_id>/", imports.import_preview, name="import_preview"),
+    # --- a client's own record ---
+    path("portal/record/", records.portal_record, name="portal_record"),
+    path(
+        "portal/record/download.<str:fmt>",
+        records.portal_record_download,
+        name="portal_record_download",
+    ),
+    path(
+        "clients/<int:client_id>/record-requests/",
+        records.record_requests,
+        name="record_requests",
+    ),
     # Public: the token is the key (redacted from logs, continuum/lib/redact.py).
     path("calendar/<str:token>.ics", calendars.feed, name="feed"),
 ]

@@ -26,7 +26,7 @@ from continuum.care.models import (
     ProgressNote,
 )
 from continuum.endings.models import Referral
-from continuum.exchange.models import ImportBatch
+from continuum.exchange.models import ImportBatch, RecordRequest
 from continuum.followup.tests.world import FollowUpWorld, make_followup
 from continuum.measures.models import Administration, Alert, MeasureAssignment
 from continuum.measures.services import assign_measure, enter_in_session
@@ -223,6 +223,13 @@ class SweepWorld(BaseTestCase):
         cls.import_batch = ImportBatch.objects.create(
             created_by=cls.alice, practice=cls.riverside, rows="[]"
         )
+        # Exchange: Dana's request for her record, released (so she can download it).
+        RecordRequest.objects.create(
+            client=cls.dana,
+            release_due_at=timezone.now(),
+            status="released",
+            released_at=timezone.now(),
+        )
 
 
 # route name → (who may see it, a function building its URL kwargs from the world).
@@ -355,6 +362,8 @@ ID_ROUTES: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
     "endings:summary_pdf": ("alice", lambda w: {"episode_id": w.episode.pk}),
     "endings:summary_client": ("alice", lambda w: {"episode_id": w.episode.pk}),
     "endings:summary_client_pdf": ("alice", lambda w: {"episode_id": w.episode.pk}),
+    "exchange:record_requests": ("alice", lambda w: {"client_id": w.dana.pk}),
+    "exchange:portal_record_download": ("dana_portal", lambda w: {"fmt": "json"}),
     "exchange:import_preview": ("alice", lambda w: {"batch_id": w.import_batch.pk}),
     "exchange:client_scores_csv": ("alice", lambda w: {"client_id": w.dana.pk}),
     "exchange:portal_session_ics": (

@@ -26,9 +26,9 @@ from continuum.care.episodes import LABELS, EpisodeStatus
 from continuum.care.forms.clients import CaseloadFilterForm
 from continuum.care.models import Client
 from continuum.exchange.csv_out import csv_response
+from continuum.exchange.presenters import band_label, instrument_name
 from continuum.measures.access import alerts_for
 from continuum.measures.forms import AlertFilterForm
-from continuum.measures.instruments import INSTRUMENTS
 from continuum.measures.models import Administration, AdministrationStatus, Alert
 from continuum.practice.audit_views import PRIVATE_ACTION_PREFIX, AuditFilterForm, _filtered
 
@@ -77,18 +77,6 @@ def caseload_csv(request: HttpRequest) -> HttpResponse:
     return _download(f"caseload-{_stamp()}.csv", header, rows())
 
 
-def _band_label(instrument: str, band: str) -> str:
-    inst = INSTRUMENTS.get(instrument)
-    if inst is None or not band:
-        return band
-    return next((b.label for b in inst.bands if b.name == band), band)
-
-
-def _instrument_name(code: str) -> str:
-    inst = INSTRUMENTS.get(code)
-    return inst.name if inst is not None else code
-
-
 SCORE_STATUSES = (AdministrationStatus.COMPLETED, AdministrationStatus.SUPERSEDED)
 
 
@@ -112,9 +100,9 @@ def client_scores_csv(request: HttpRequest, client_id: int) -> HttpResponse:
         for a in scores.iterator(chunk_size=CHUNK):
             yield [
                 a.completed_at,
-                _instrument_name(a.instrument),
+                instrument_name(a.instrument),
                 a.total,
-                _band_label(a.instrument, a.band),
+                band_label(a.instrument, a.band),
                 "corrected later" if a.status == AdministrationStatus.SUPERSEDED else "",
                 a.prorated,
                 a.episode_id,
