@@ -114,6 +114,12 @@ class ImportTests(BaseTestCase):
         self.assertEqual((zoe.first_name, zoe.therapist), ("Zoë", self.bob))
         self.assertEqual(zoe.date_of_birth, date(2026, 3, 1))
 
+    def test_markup_in_a_row_comes_back_escaped(self) -> None:
+        response = self.preview((HEADER + '<script>alert(1)</script>,"<b>x</b>",,,,,\n').encode())
+        body = response.content.decode()
+        self.assertNotIn("<script>alert(1)</script>", body)
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", body)
+
     def test_utf8_with_a_bom(self) -> None:
         response = self.preview(b"\xef\xbb\xbf" + (HEADER + "Ana,Ortiz,,,,,\n").encode())
         self.assertIn("<strong>1</strong> will create", response.content.decode())
