@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "continuum.followup",
     "continuum.wellbeing",
     "continuum.practice",
+    "continuum.exchange",
     "continuum.ops",
     "continuum.demo",
 ]
@@ -273,12 +274,22 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Tokens in link paths (questionnaires, calendar feeds) never reach a log line.
+    "filters": {"redact_tokens": {"()": "continuum.lib.redact.RedactTokens"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # Django logs full request paths and bodies on errors; keep its request logger terse.
         "django.request": {"level": "ERROR"},
         "django.security.DisallowedHost": {"level": "ERROR"},
+        # runserver's request lines, through the redacting handler.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 
@@ -367,6 +378,9 @@ DRIFT_DAYS = env_int("DRIFT_DAYS", 21)
 PLAN_REVIEW_DAYS = env_int("PLAN_REVIEW_DAYS", 28)
 # How long a one-time questionnaire link works.
 MEASURE_LINK_DAYS = env_int("MEASURE_LINK_DAYS", 7)
+# A client's request for their own record is released automatically after this many days if
+# their therapist has not released it (HIPAA allows 30; GDPR asks for one month).
+RECORD_RELEASE_DAYS = env_int("RECORD_RELEASE_DAYS", 30)
 
 if not SECRET_KEY:
     raise ConfigError("SECRET_KEY must not be empty")

@@ -29,4 +29,6 @@ urlpatterns = [
     path("", include("continuum.wellbeing.urls")),
     # The portal: the client's pages under portal/, the therapist's beside the client record.
     path("", include("continuum.portal.urls")),
+    # Data in and out: calendar feeds, CSV, a client's own record.
+    path("", include("continuum.exchange.urls")),
 ]

@@ -164,6 +164,9 @@ class Appointment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     series = models.UUIDField(null=True, blank=True, db_index=True)
+    # Bumped when the time, length or modality changes or the session is cancelled, so a
+    # subscribed calendar replaces its copy (iCalendar SEQUENCE, continuum/exchange/calendar.py).
+    sequence = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

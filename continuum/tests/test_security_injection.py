@@ -79,10 +79,14 @@ TARGETS: dict[str, tuple[str, Callable[[Any], dict[str, Any]], list[str]]] = {
     "portal:client_checkins": ("alice", lambda w: {"client_id": w.dana.pk}, ["page"]),
     "endings:summary": ("alice", lambda w: {"episode_id": w.episode.pk}, ["format"]),
     "endings:portal_summary": ("dana_portal", lambda w: {}, ["format"]),
+    "exchange:caseload_csv": ("alice", lambda w: {}, ["q", "status", "sort"]),
+    "exchange:alerts_csv": ("alice", lambda w: {}, ["status"]),
+    "exchange:audit_csv": ("olivia", lambda w: {}, ["actor", "action", "date_from", "date_to"]),
 }
 
 # Every module that reads request.GET, so that a new list view cannot escape the fuzzing.
 READS_GET = {
+    "continuum/exchange/views/exports.py",
     "continuum/practice/views.py",
     "continuum/practice/audit_views.py",
     "continuum/boundaries/views/portal.py",

@@ -26,6 +26,7 @@ from continuum.care.models import (
     ProgressNote,
 )
 from continuum.endings.models import Referral
+from continuum.exchange.models import ImportBatch, RecordRequest
 from continuum.followup.tests.world import FollowUpWorld, make_followup
 from continuum.measures.models import Administration, Alert, MeasureAssignment
 from continuum.measures.services import assign_measure, enter_in_session
@@ -61,6 +62,8 @@ PUBLIC_ROUTES = {
     "account_inactive",
     "set_password",
     "measures:questionnaire",
+    # A calendar app fetches the feed with the token alone (an unknown token is a 404).
+    "exchange:feed",
 }
 
 
@@ -125,6 +128,7 @@ class SweepWorld(BaseTestCase):
     self_reflection: SelfReflection
     consultation: ConsultationEntry
     referral: Referral
+    import_batch: ImportBatch
 
     @classmethod
     def setUpTestData(cls) -> None:
@@ -214,6 +218,17 @@ class SweepWorld(BaseTestCase):
         # and the client).
         cls.referral = Referral.objects.create(
             episode=cls.episode, client=cls.dana, name="Sweep GP", created_by=cls.alice
+        )
+        # Exchange: Alice's clients CSV upload awaiting confirmation.
+        cls.import_batch = ImportBatch.objects.create(
+            created_by=cls.alice, practice=cls.riverside, rows="[]"
+        )
+        # Exchange: Dana's request for her record, released (so she can download it).
+        RecordRequest.objects.create(
+            client=cls.dana,
+            release_due_at=timezone.now(),
+            status="released",
+            released_at=timezone.now(),
         )
 
 
@@ -347,6 +362,14 @@ ID_ROUTES: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
     "endings:summary_pdf": ("alice", lambda w: {"episode_id": w.episode.pk}),
     "endings:summary_client": ("alice", lambda w: {"episode_id": w.episode.pk}),
     "endings:summary_client_pdf": ("alice", lambda w: {"episode_id": w.episode.pk}),
+    "exchange:record_requests": ("alice", lambda w: {"client_id": w.dana.pk}),
+    "exchange:portal_record_download": ("dana_portal", lambda w: {"fmt": "json"}),
+    "exchange:import_preview": ("alice", lambda w: {"batch_id": w.import_batch.pk}),
+    "exchange:client_scores_csv": ("alice", lambda w: {"client_id": w.dana.pk}),
+    "exchange:portal_session_ics": (
+        "dana_portal",
+        lambda w: {"appointment_id": w.upcoming.pk},
+    ),
 }
 
 # Parameters that are not object ids (tokens in public links).

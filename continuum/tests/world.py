@@ -151,6 +151,11 @@ NOT_FREE_TEXT: dict[str, str] = {
     "followup.FollowUpConsent.months": "numbers",
     "followup.FollowUpCheckIn.flags": "codes",
     "wellbeing.DigestSent.week": "an ISO week",
+    "exchange.CalendarFeed.token_hash": "a SHA-256 hex digest",
+    "exchange.ImportBatch.rows": (
+        "JSON of an uploaded CSV's parsed rows, shown autoescaped on the import preview "
+        "(exchange/tests/test_import.py sends markup through it)"
+    ),
 }
 
 

@@ -245,7 +245,10 @@ def update_appointment(
     for name, value in changes.items():
         setattr(locked, name, value)
         setattr(appointment, name, value)
-    locked.save(update_fields=list(changes))
+    if changed:
+        locked.sequence += 1
+        appointment.sequence = locked.sequence
+    locked.save(update_fields=[*changes, "sequence"])
     audit.record(actor, "appointment.update", locked, fields=changed)
     return appointment
 
@@ -274,13 +277,16 @@ def change_status(
         locked.cancelled_by = cancelled_by
         locked.cancelled_at = now
         locked.cancelled_by_user = by
+        locked.sequence += 1
     old = locked.status
     locked.status = new
-    locked.save(update_fields=["status", "cancelled_by", "cancelled_at", "cancelled_by_user"])
+    locked.save(
+        update_fields=["status", "cancelled_by", "cancelled_at", "cancelled_by_user", "sequence"]
+    )
     detail: dict[str, Any] = {"from": old, "to": str(new)}
     if new == S.CANCELLED:
         detail["cancelled_by"] = cancelled_by
     audit.record(actor, "appointment.status", locked, **detail)
-    for name in ("status", "cancelled_by", "cancelled_at", "cancelled_by_user"):
+    for name in ("status", "cancelled_by", "cancelled_at", "cancelled_by_user", "sequence"):
         setattr(appointment, name, getattr(locked, name))
     return appointment

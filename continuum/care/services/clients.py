@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.db import transaction
@@ -122,3 +124,78 @@ def reassign_client(client: Client, to_user: User, *, actor: Actor) -> Client:
         appointments_moved=moved_appointments,
     )
     return client
+
+
+# --- Moving a caseload in (CSV import, continuum/exchange) -----------------------------------
+
+
+@dataclass(frozen=True)
+class NewClient:
+    """One client to import: their details (CLIENT_FIELDS), who treats them, and the
+    episode of care to open (when a referral reason is given)."""
+
+    therapist_id: int
+    details: Mapping[str, Any]
+    referral_reason: str = ""
+    episode_start: date | None = None
+
+
+class ImportRefused(ValueError):
+    """The import as a whole is not allowed; `str(error)` is safe to show."""
+
+
+@transaction.atomic
+def import_clients(actor: Actor, rows: Sequence[NewClient], **detail: Any) -> list[int]:
+    """Add many clients (and their referral episodes) at once: every row is checked as
+    `create_client` checks one, then all are written in bulk, with ONE audit row
+    ("client.import") carrying the counts. A therapist imports onto their own caseload; an
+    owner onto any active clinician of the practice. Any bad row refuses the whole import."""
+    by = actor.acting_user()
+    membership = getattr(by, "membership", None)
+    if membership is None or not membership.is_active:
+        raise NotAClinician("only an active member of a practice imports clients")
+    practice_id = membership.practice_id
+    therapist_ids = {row.therapist_id for row in rows}
+    therapists = {
+        user.pk: user
+        for user in User.objects.filter(pk__in=therapist_ids).select_related("membership")
+    }
+    for therapist_id in therapist_ids:
+        user = therapists.get(therapist_id)
+        if user is None or not is_assignable(user, practice_id):
+            raise ImportRefused("A row names someone who is not an active clinician here.")
+        if not membership.is_owner and therapist_id != by.pk:
+            raise ImportRefused("A therapist imports clients onto their own caseload only.")
+    now = timezone.now()
+    clients = []
+    for row in rows:
+        _check_fields(row.details)
+        client = Client(
+            practice_id=practice_id, therapist_id=row.therapist_id, created_at=now, **row.details
+        )
+        client.full_clean(exclude=_NOT_VALIDATED)
+        clients.append(client)
+    Client.objects.bulk_create(clients, batch_size=500)
+    episodes = [
+        Episode(
+            client=client,
+            therapist_id=client.therapist_id,
+            referral_reason=row.referral_reason,
+            start_date=row.episode_start or local_today(therapists[row.therapist_id]),
+            created_at=now,
+            status_changed_at=now,
+        )
+        for client, row in zip(clients, rows, strict=True)
+        if row.referral_reason
+    ]
+    Episode.objects.bulk_create(episodes, batch_size=500)
+    record(
+        actor,
+        "client.import",
+        None,
+        clients=len(clients),
+        episodes=len(episodes),
+        therapists=sorted(therapist_ids),
+        **detail,
+    )
+    return [client.pk for client in clients]

@@ -309,9 +309,10 @@ class DayTests(BaseTestCase):
             # 11. overdue homework, 12. unseen check-ins, 13. clients for an unplanned ending,
             # 14. unread portal messages, 15. follow-up check-ins, 16. booster requests,
             # 17. wellbeing settings, 18. the past weeks' load (cache), 19. this week's
-            # sessions (wellbeing load), 20. the names of the clients in "on my mind",
-            # 21. this visit kept as the last (an upsert).
-            with self.assertNumQueries(21):
+            # sessions (wellbeing load), 20. open requests for a client's record (exchange),
+            # 21. the names of the clients in "on my mind", 22. this visit kept as the last
+            # (an upsert).
+            with self.assertNumQueries(22):
                 self.client.get(self.url)
 
 

@@ -14,6 +14,7 @@ from django.core import mail
 from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
+from continuum.exchange.models import RecordRequest
 from continuum.followup.models import FollowUpCheckIn
 from continuum.followup.tests.world import FollowUpTestCase
 from continuum.lib.jobs import PeriodicJob, periodic_jobs, reminder_kinds
@@ -31,6 +32,7 @@ from continuum.wellbeing.models import DigestSent, WellbeingSettings
 NOW = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 
 JOBS = {
+    "exchange.release_records",
     "followup.housekeeping",
     "measures.session_schedules",
     "measures.overdue_alerts",
@@ -67,6 +69,7 @@ class RegistryTests(BaseTestCase):
         self.assertEqual(
             every,
             {
+                "exchange.release_records": timedelta(hours=1),
                 "followup.housekeeping": timedelta(minutes=1),
                 "measures.session_schedules": timedelta(hours=1),
                 "measures.overdue_alerts": timedelta(hours=1),
@@ -117,6 +120,12 @@ class EveryJobRunsTests(FollowUpTestCase):
         )
         # Alice reads her weekly digest.
         WellbeingSettings.objects.create(therapist=self.alice, digest_opt_in=True)
+        # Finn asked for his record 30 days ago and Bob has not released it.
+        self.record_request = RecordRequest.objects.create(
+            client=self.finn,
+            requested_at=NOW - timedelta(days=30, hours=1),
+            release_due_at=NOW - timedelta(hours=1),
+        )
 
     def test_run_scheduler_once_runs_every_registered_job(self) -> None:
         out = scheduler_once()
@@ -131,6 +140,7 @@ class EveryJobRunsTests(FollowUpTestCase):
                 "followup.housekeeping",
                 "measures.overdue_alerts",
                 "measures.outdated_alerts",
+                "exchange.release_records",
                 "notify.reminders",
             ],
         )
@@ -147,6 +157,12 @@ class EveryJobRunsTests(FollowUpTestCase):
             ).exists()
         )
         self.assertIn("measures.session_schedules: 1 questionnaire(s) added", out)
+        # exchange.release_records: Finn's record is released to him, by nobody.
+        self.record_request.refresh_from_db()
+        self.assertEqual(
+            (self.record_request.status, self.record_request.released_by), ("released", None)
+        )
+        self.assertIn("exchange.release_records: released 1", out)
         # measures.overdue_alerts: the questionnaire past its window raised its alert.
         alert = Alert.objects.get(kind="overdue")
         self.assertEqual(alert.administration_id, self.overdue.pk)
@@ -197,6 +213,7 @@ class EveryJobRunsTests(FollowUpTestCase):
         self.assertEqual(
             statuses,
             {
+                "exchange.release_records": "not_due",
                 "followup.housekeeping": "ran",
                 "measures.session_schedules": "not_due",
                 "measures.overdue_alerts": "not_due",

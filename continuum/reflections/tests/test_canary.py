@@ -43,6 +43,13 @@ class _Capture(logging.Handler):
 _STANDARD = set(vars(logging.LogRecord("x", 0, "x", 0, "", None, None))) | {"message"}
 
 
+def _body(response: Any) -> str:
+    """The text of a page or of a streamed download (the CSV exports)."""
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode(errors="replace")
+    return str(response.content.decode(errors="replace"))
+
+
 def crawlable_urls(world: Any) -> list[str]:
     """Every named route: plain ones as they are, id routes with the sweep's fixtures."""
     urls = []
@@ -114,7 +121,7 @@ class CanaryTests(SweepWorld):
             response = self.client.get(url)
             if response.status_code == 200:
                 reached += 1
-            body = response.content.decode(errors="replace")
+            body = _body(response)
             if CANARY in body:
                 leaks.append(f"{user.email} GET {url} ({response.status_code})")
         self.client.logout()
@@ -155,7 +162,7 @@ class CanaryTests(SweepWorld):
                 self.assertGreater(reached, 0)
         # Anonymous visitors reach the public pages only; they must not see it either.
         for url in crawlable_urls(self):
-            self.assertNotIn(CANARY, self.client.get(url).content.decode(errors="replace"))
+            self.assertNotIn(CANARY, _body(self.client.get(url)))
         self._assert_nothing_elsewhere()
 
     def test_the_next_therapist_never_sees_it(self) -> None:

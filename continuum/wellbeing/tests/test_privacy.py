@@ -112,7 +112,12 @@ class CanaryTests(WellbeingTestCase):
         bodies = {}
         for url in self.pages_without_ids() + self.own_urls():
             response = browser.get(url)
-            bodies[url] = response.content.decode(errors="replace")
+            content = (
+                b"".join(response.streaming_content)  # type: ignore[attr-defined]
+                if response.streaming
+                else response.content
+            )
+            bodies[url] = content.decode(errors="replace")
         return bodies
 
     def test_the_canary_never_reaches_anyone_else(self) -> None:
