@@ -93,7 +93,7 @@ FREE_TEXT: dict[str, list[str]] = {
     "care.Episode": ["referral_reason"],
     "care.ProgressNote": ["sections", "next_session_plan"],
     "care.NoteAddendum": ["text"],
-    "measures.Administration": ["reason", "correction_reason"],
+    "measures.Administration": ["reason", "correction_reason", "safety_prompt_dismiss_reason"],
     "measures.Alert": ["cause", "message", "action_note"],
     "reflections.Reflection": ["text", "addressed_note"],
     "plans.TreatmentPlan": ["focus"],
