@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from continuum.accounts.actors import actor_for
 from continuum.accounts.models import User
+from continuum.api.models import ApiToken
+from continuum.api.tokens import create_token
 from continuum.boundaries.models import Direction, Message
 from continuum.care.models import (
     Appointment,
@@ -131,6 +133,7 @@ class SweepWorld(BaseTestCase):
     self_reflection: SelfReflection
     consultation: ConsultationEntry
     referral: Referral
+    alice_token: ApiToken
 
     @classmethod
     def setUpTestData(cls) -> None:
@@ -221,6 +224,10 @@ class SweepWorld(BaseTestCase):
         cls.referral = Referral.objects.create(
             episode=cls.episode, client=cls.dana, name="Sweep GP", created_by=cls.alice
         )
+        # API: Alice's personal access token (the token page's revoke route).
+        cls.alice_token = create_token(
+            actor_for(cls.alice), name="sweep", scopes=["clients:read"], days=1
+        ).token
 
 
 # route name → (who may see it, a function building its URL kwargs from the world).
@@ -427,17 +434,6 @@ class LoginRequiredSweep(BaseTestCase):
 
 
 class OutsiderSweep(SweepWorld):
-    alice_token: Any
-
-    @classmethod
-    def setUpTestData(cls) -> None:
-        super().setUpTestData()
-        from continuum.api.tokens import create_token
-
-        cls.alice_token = create_token(
-            actor_for(cls.alice), name="sweep", scopes=["clients:read"], days=1
-        ).token
-
     def test_every_id_route_has_a_fixture(self) -> None:
         missing = set(_id_routes()) - set(ID_ROUTES)
         self.assertEqual(missing, set(), "add these routes to ID_ROUTES with their rightful owner")
