@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "continuum.practice",
     "continuum.ops",
     "continuum.api",
+    "continuum.fhir",
     "continuum.demo",
 ]
 

@@ -34,6 +34,7 @@ urlpatterns = [
     path("api/v1/docs/", api_views.api_docs, name="api_docs"),
     path("api/v1/", api.urls),
     path("", include("continuum.api.urls")),
+    path("fhir/r4/", include("continuum.fhir.urls")),
     # The portal: the client's pages under portal/, the therapist's beside the client record.
     path("", include("continuum.portal.urls")),
 ]

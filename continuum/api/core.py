@@ -68,36 +68,43 @@ class TokenAuth(HttpBearer):
         self.area = area
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
-        found = tokens.find_live_token(token)
-        if found is None:
-            return None
-        access = "read" if request.method in ("GET", "HEAD") else "write"
-        actor = api_actor(request, found.user)
-        request.api_actor = actor  # type: ignore[attr-defined]
-        if tokens.over_rate_limit(found):
-            outcome = "rate_limited"
-        elif not found.allows(self.area, access):
-            outcome = "scope_refused"
-        else:
-            outcome = "ok"
-        match = getattr(request, "resolver_match", None)
-        audit.record(
-            actor,
-            "api.request",
-            found,
-            channel=str(actor.channel),
-            route=match.url_name if match is not None else "",
-            method=request.method,
-            ids={k: int(v) for k, v in (match.kwargs if match else {}).items() if _is_id(v)},
-            scope=f"{self.area}:{access}",
-            outcome=outcome,
-        )
-        tokens.touch(found)
-        if outcome == "rate_limited":
-            raise ApiError(429, "rate_limited", "Too many requests with this token; wait a minute.")
-        if outcome == "scope_refused":
-            raise ApiError(403, "scope", f"This token lacks the scope {self.area}:{access}.")
-        return found
+        return check_token(request, token, self.area)
+
+
+def check_token(request: HttpRequest, secret: str, area: str) -> ApiToken | None:
+    """The live token `secret` names, allowed `area` (read for GET/HEAD, write otherwise);
+    None for no live token. Audits the request; ApiError for the rate limit or the scope.
+    Sets `request.api_actor` (channel api)."""
+    found = tokens.find_live_token(secret)
+    if found is None:
+        return None
+    access = "read" if request.method in ("GET", "HEAD") else "write"
+    actor = api_actor(request, found.user)
+    request.api_actor = actor  # type: ignore[attr-defined]
+    if tokens.over_rate_limit(found):
+        outcome = "rate_limited"
+    elif not found.allows(area, access):
+        outcome = "scope_refused"
+    else:
+        outcome = "ok"
+    match = getattr(request, "resolver_match", None)
+    audit.record(
+        actor,
+        "api.request",
+        found,
+        channel=str(actor.channel),
+        route=match.url_name if match is not None else "",
+        method=request.method,
+        ids={k: int(v) for k, v in (match.kwargs if match else {}).items() if _is_id(v)},
+        scope=f"{area}:{access}",
+        outcome=outcome,
+    )
+    tokens.touch(found)
+    if outcome == "rate_limited":
+        raise ApiError(429, "rate_limited", "Too many requests with this token; wait a minute.")
+    if outcome == "scope_refused":
+        raise ApiError(403, "scope", f"This token lacks the scope {area}:{access}.")
+    return found
 
 
 def _is_id(value: object) -> bool:

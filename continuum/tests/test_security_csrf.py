@@ -35,7 +35,6 @@ ROOT = Path(__file__).resolve().parents[2]
 CSRF_PAGE = b"<h1>This form has expired</h1>"
 
 
-
 def api_routes() -> set[str]:
     """The JSON API's routes: every one authenticates by bearer token only."""
     return {name for name, _ in iter_routes() if name.startswith(API_NAMESPACE)}

@@ -66,10 +66,12 @@ PUBLIC_ROUTES = {
     # The API's description and its docs page: no data, the same for everyone.
     "api-v1:openapi-json",
     "api_docs",
+    "fhir:metadata",
 }
 
-# The JSON API answers a missing or bad token with 401; id routes are swept with tokens below.
-API_NAMESPACE = "api-v1:"
+# The JSON API and FHIR answer a missing or bad token with 401; their id routes are swept with
+# tokens below.
+API_NAMESPACE = ("api-v1:", "fhir:")
 
 
 def iter_routes(
@@ -363,6 +365,9 @@ ID_ROUTES: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
     "api:token_revoke": ("alice", lambda w: {"token_id": w.alice_token.pk}),
 }
 
+# The practice itself (a FHIR Organization) is every member's to read; other practices get 404.
+PRACTICE_WIDE = {"fhir:organization_read"}
+
 # API id routes: route name → (method, URL kwargs, JSON body). Swept with the outsiders' own
 # live tokens (all scopes): every one is a 404, and the rightful token is not.
 API_ID_ROUTES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], dict[str, Any]]] = {
@@ -397,6 +402,14 @@ API_ID_ROUTES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], dict[str, A
     "api-v1:client_scores": ("GET", lambda w: {"client_id": w.dana.pk}, {}),
     "api-v1:episode_plans": ("GET", lambda w: {"episode_id": w.episode.pk}, {}),
     "api-v1:plan": ("GET", lambda w: {"plan_id": w.plan.pk}, {}),
+    "fhir:patient_read": ("GET", lambda w: {"pk": w.dana.pk}, {}),
+    "fhir:patient_everything": ("GET", lambda w: {"pk": w.dana.pk}, {}),
+    "fhir:practitioner_read": ("GET", lambda w: {"pk": w.alice.pk}, {}),
+    "fhir:organization_read": ("GET", lambda w: {"pk": w.riverside.pk}, {}),
+    "fhir:episodeofcare_read": ("GET", lambda w: {"pk": w.episode.pk}, {}),
+    "fhir:appointment_read": ("GET", lambda w: {"pk": w.upcoming.pk}, {}),
+    "fhir:questionnaireresponse_read": ("GET", lambda w: {"pk": w.completed_admin.pk}, {}),
+    "fhir:observation_read": ("GET", lambda w: {"pk": w.completed_admin.pk}, {}),
 }
 
 # Parameters that are not object ids (tokens in public links).
@@ -462,6 +475,8 @@ class OutsiderSweep(SweepWorld):
                 actor_for(outsider), name="sweep", scopes=list(SCOPES), days=1
             ).secret
             for name in API_ID_ROUTES:
+                if name in PRACTICE_WIDE and outsider.membership.practice_id == self.riverside.pk:
+                    continue
                 response = self._api_call(name, secret, f"sweep-{outsider.pk}-{name}")
                 self.assertEqual(
                     response.status_code,
@@ -469,7 +484,7 @@ class OutsiderSweep(SweepWorld):
                     f"{outsider.email} {name} gave {response.status_code}",
                 )
                 checked += 1
-        self.assertEqual(checked, 3 * len(API_ID_ROUTES))
+        self.assertEqual(checked, 3 * len(API_ID_ROUTES) - 2 * len(PRACTICE_WIDE))
 
     def test_the_rightful_token_reaches_every_api_id_route(self) -> None:
         from continuum.api.models import SCOPES
