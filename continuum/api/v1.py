@@ -3,12 +3,33 @@ our own (continuum/api/views.py), since ninja's loads its scripts from a CDN."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
 from continuum.api.core import install_error_handlers
 from continuum.api.endpoints import appointments, clients, measures, plans
 
-api = NinjaAPI(
+
+class ContinuumAPI(NinjaAPI):
+    def create_response(
+        self,
+        request: HttpRequest,
+        data: Any,
+        *,
+        status: int | None = None,
+        temporal_response: HttpResponse | None = None,
+    ) -> HttpResponse:
+        """Every answer may hold a record: no cache, shared or private, keeps it."""
+        response = super().create_response(
+            request, data, status=status, temporal_response=temporal_response
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+api = ContinuumAPI(
     title="Continuum API",
     version="1",
     description=(

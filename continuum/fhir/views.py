@@ -42,7 +42,9 @@ def base_url() -> str:
 
 
 def answer(body: Resource, status: int = 200) -> HttpResponse:
-    return HttpResponse(json.dumps(body), status=status, content_type=CONTENT_TYPE)
+    response = HttpResponse(json.dumps(body), status=status, content_type=CONTENT_TYPE)
+    response["Cache-Control"] = "no-store"  # it may hold a record
+    return response
 
 
 def outcome(status: int, code: str, diagnostics: str) -> HttpResponse:

@@ -49,6 +49,7 @@ class ClientEndpointTests(ApiTestCase):
     def test_read(self) -> None:
         response = self.api("GET", f"/clients/{self.dana.pk}", self.secret)
         self.assertEqual(response.json()["first_name"], "Dana")
+        self.assertEqual(response["Cache-Control"], "no-store")
 
     def test_create_once_per_idempotency_key(self) -> None:
         data = {"first_name": "Hana", "last_name": "Hill", "referral_reason": "Low mood"}

@@ -69,8 +69,9 @@ class FhirTests(ApiTestCase):
             response = self.fhir(path)
             self.assertEqual(response.status_code, 200, path)
             validate(response.json())
-        patient = self.fhir(f"/Patient/{self.dana.pk}").json()
-        self.assertEqual(patient["name"][0]["family"], "Dawson")
+        response = self.fhir(f"/Patient/{self.dana.pk}")
+        self.assertEqual(response.json()["name"][0]["family"], "Dawson")
+        self.assertEqual(response["Cache-Control"], "no-store")
 
     def test_observation_is_a_survey_with_the_loinc_total(self) -> None:
         obs = self.fhir(f"/Observation/{self.first.pk}").json()
