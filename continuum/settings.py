@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "continuum.practice",
     "continuum.exchange",
     "continuum.ops",
+    "continuum.api",
+    "continuum.fhir",
     "continuum.demo",
 ]
 
@@ -376,6 +378,8 @@ DRIFT_DAYS = env_int("DRIFT_DAYS", 21)
 # An active intervention of a current treatment plan is due for review after this many days
 # without one (counted from its start date or its last review).
 PLAN_REVIEW_DAYS = env_int("PLAN_REVIEW_DAYS", 28)
+# Requests per minute per API token (counted in the shared database cache).
+API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 120)
 # How long a one-time questionnaire link works.
 MEASURE_LINK_DAYS = env_int("MEASURE_LINK_DAYS", 7)
 # A client's request for their own record is released automatically after this many days if

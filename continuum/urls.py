@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.urls import include, path
 
 from continuum.accounts import views as account_views
+from continuum.api import views as api_views
+from continuum.api.v1 import api
 from continuum.bench_floor import floor
 from continuum.practice import views as practice_views
 
@@ -27,6 +29,12 @@ urlpatterns = [
     path("", include("continuum.notify.urls")),
     path("", include("continuum.followup.urls")),
     path("", include("continuum.wellbeing.urls")),
+    # The JSON API (token-authenticated; ninja exempts its token routes from CSRF) and its
+    # docs page, rendered from the OpenAPI document by our own view.
+    path("api/v1/docs/", api_views.api_docs, name="api_docs"),
+    path("api/v1/", api.urls),
+    path("", include("continuum.api.urls")),
+    path("fhir/r4/", include("continuum.fhir.urls")),
     # The portal: the client's pages under portal/, the therapist's beside the client record.
     path("", include("continuum.portal.urls")),
     # Data in and out: calendar feeds, CSV, a client's own record.

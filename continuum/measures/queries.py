@@ -28,6 +28,7 @@ from continuum.measures.charts import chart_svg, data_uri, spec_for
 from continuum.measures.instruments import (
     INSTRUMENTS,
     Instrument,
+    UnknownInstrument,
     get_instrument,
     goal_rating_instrument,
 )
@@ -578,3 +579,52 @@ def safety_prompt_day_items(user: User, now: datetime) -> list[DayItem]:
             )
         )
     return items
+
+
+# --- Scores as data (the JSON API) -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreFact:
+    """A completed administration with its band and its change from the episode's baseline
+    (the first completed one of the same instrument in the episode)."""
+
+    administration: Administration
+    baseline_id: int | None
+    change: float | None  # after minus before, raw totals
+    reliable_change: str | None  # scoring.reliable_change: improved / deteriorated / no_change
+
+
+def score_facts(admins: list[Administration]) -> list[ScoreFact]:
+    """`admins` (completed or superseded) with baselines and reliable change: one query."""
+    keys = {(a.episode_id, a.instrument) for a in admins}
+    baselines: dict[tuple[int, str], Administration] = {}
+    if keys:
+        candidates = (
+            Administration.objects.filter(
+                episode_id__in={k[0] for k in keys},
+                instrument__in={k[1] for k in keys},
+                status__in=(A.COMPLETED, A.SUPERSEDED),
+                total__isnull=False,
+            )
+            .order_by("completed_at", "pk")
+            .only("pk", "episode_id", "instrument", "total", "completed_at")
+        )
+        for c in candidates:
+            baselines.setdefault((c.episode_id, c.instrument), c)
+    facts = []
+    for admin in admins:
+        base = baselines.get((admin.episode_id, admin.instrument))
+        change: float | None = None
+        verdict: str | None = None
+        if base is not None and base.pk != admin.pk and admin.total is not None:
+            assert base.total is not None
+            change = admin.total - base.total
+            try:
+                verdict = scoring.reliable_change(
+                    _instrument(admin), before=base.total, after=admin.total
+                )
+            except (scoring.ScoringError, UnknownInstrument):
+                verdict = None
+        facts.append(ScoreFact(admin, base.pk if base is not None else None, change, verdict))
+    return facts

@@ -2,8 +2,9 @@
 
 With CSRF checks on (as in production; the test client skips them by default), a POST without
 a token to every route of the project, as the rightful person, answers 403 and writes nothing;
-the same POST with the token gets past the check. `csrf_exempt` appears nowhere: the only
-routes allowed it would be token-authenticated API routes, and there are none yet.
+the same POST with the token gets past the check. `csrf_exempt` appears nowhere in our code;
+the only exempt views are django-ninja's token-authenticated API routes (a session cookie does
+not authenticate them, so a forged cross-site POST gets a 401 and writes nothing).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from continuum.tests.test_url_sweep import (
+    API_NAMESPACE,
     ID_ROUTES,
     NON_ID_PARAMS,
     PUBLIC_ROUTES,
@@ -32,14 +34,18 @@ ROOT = Path(__file__).resolve().parents[2]
 # The heading of templates/403_csrf.html, Django's CSRF failure page here.
 CSRF_PAGE = b"<h1>This form has expired</h1>"
 
-# Token-authenticated API routes that may be csrf_exempt (route name → why). None yet.
-CSRF_EXEMPT_ALLOWED: dict[str, str] = {}
+
+def api_routes() -> set[str]:
+    """The JSON API's routes: every one authenticates by bearer token only."""
+    return {name for name, _ in iter_routes() if name.startswith(API_NAMESPACE)}
 
 
 def post_targets(world: Any) -> list[tuple[str, str, str | None]]:
     """(route, URL, person or None for anonymous) for every route of the project."""
     targets: list[tuple[str, str, str | None]] = []
     for name, params in iter_routes():
+        if name.startswith(API_NAMESPACE):
+            continue  # token-only: test_api_posts_with_a_session_but_no_token_write_nothing
         if name in ID_ROUTES:
             owner, build = ID_ROUTES[name]
             targets.append((name, reverse(name, kwargs=build(world)), owner))
@@ -62,13 +68,16 @@ def row_counts() -> dict[str, int]:
     }
 
 
-def exempt_views(patterns: list[Any] | None = None, prefix: str = "") -> list[str]:
+def exempt_views(
+    patterns: list[Any] | None = None, prefix: str = "", namespace: str = ""
+) -> list[str]:
     found = []
     for entry in get_resolver().url_patterns if patterns is None else patterns:
         if isinstance(entry, URLResolver):
-            found += exempt_views(entry.url_patterns, prefix + str(entry.pattern))
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            found += exempt_views(entry.url_patterns, prefix + str(entry.pattern), ns)
         elif isinstance(entry, URLPattern) and getattr(entry.callback, "csrf_exempt", False):
-            found.append(entry.name or prefix + str(entry.pattern))
+            found.append(namespace + (entry.name or prefix + str(entry.pattern)))
     return found
 
 
@@ -110,8 +119,23 @@ class CsrfTests(SweepWorld):
             checked += 1
         self.assertGreater(checked, 150)
 
+    def test_api_posts_with_a_session_but_no_token_write_nothing(self) -> None:
+        before = row_counts()
+        client = DjangoClient(enforce_csrf_checks=True)
+        client.force_login(self.alice)
+        for name, params in iter_routes():
+            if not name.startswith(API_NAMESPACE):
+                continue
+            url = reverse(name, kwargs=dummy_kwargs(params) or None)
+            for method in ("post", "patch"):
+                response = getattr(client, method)(url, {}, content_type="application/json")
+                with self.subTest(route=name, method=method):
+                    self.assertIn(response.status_code, (401, 403, 404, 405), name)
+        self.assertEqual(row_counts(), before)
+
     def test_no_view_is_csrf_exempt(self) -> None:
-        self.assertEqual(set(exempt_views()), set(CSRF_EXEMPT_ALLOWED))
+        # Only the API's token-authenticated routes (and its schema, a GET) are exempt.
+        self.assertEqual(set(exempt_views()) - api_routes(), set())
         in_code = [
             str(path.relative_to(ROOT))
             for path in (ROOT / "continuum").rglob("*.py")

@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from continuum.accounts.actors import actor_for
 from continuum.accounts.models import User
+from continuum.api.models import ApiToken
+from continuum.api.tokens import create_token
 from continuum.boundaries.models import Direction, Message
 from continuum.care.models import (
     Appointment,
@@ -64,7 +66,15 @@ PUBLIC_ROUTES = {
     "measures:questionnaire",
     # A calendar app fetches the feed with the token alone (an unknown token is a 404).
     "exchange:feed",
+    # The API's description and its docs page: no data, the same for everyone.
+    "api-v1:openapi-json",
+    "api_docs",
+    "fhir:metadata",
 }
+
+# The JSON API and FHIR answer a missing or bad token with 401; their id routes are swept with
+# tokens below.
+API_NAMESPACE = ("api-v1:", "fhir:")
 
 
 def iter_routes(
@@ -129,6 +139,7 @@ class SweepWorld(BaseTestCase):
     consultation: ConsultationEntry
     referral: Referral
     import_batch: ImportBatch
+    alice_token: ApiToken
 
     @classmethod
     def setUpTestData(cls) -> None:
@@ -230,6 +241,10 @@ class SweepWorld(BaseTestCase):
             status="released",
             released_at=timezone.now(),
         )
+        # API: Alice's personal access token (the token page's revoke route).
+        cls.alice_token = create_token(
+            actor_for(cls.alice), name="sweep", scopes=["clients:read"], days=1
+        ).token
 
 
 # route name → (who may see it, a function building its URL kwargs from the world).
@@ -370,17 +385,67 @@ ID_ROUTES: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
         "dana_portal",
         lambda w: {"appointment_id": w.upcoming.pk},
     ),
+    "api:token_revoke": ("alice", lambda w: {"token_id": w.alice_token.pk}),
+}
+
+# The practice itself (a FHIR Organization) is every member's to read; other practices get 404.
+PRACTICE_WIDE = {"fhir:organization_read"}
+
+# API id routes: route name → (method, URL kwargs, JSON body). Swept with the outsiders' own
+# live tokens (all scopes): every one is a 404, and the rightful token is not.
+API_ID_ROUTES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], dict[str, Any]]] = {
+    "api-v1:client": ("GET", lambda w: {"client_id": w.dana.pk}, {}),
+    "api-v1:client_update": ("PATCH", lambda w: {"client_id": w.dana.pk}, {"pronouns": "x"}),
+    "api-v1:client_episodes": ("GET", lambda w: {"client_id": w.dana.pk}, {}),
+    "api-v1:episode": ("GET", lambda w: {"episode_id": w.episode.pk}, {}),
+    "api-v1:appointment": ("GET", lambda w: {"appointment_id": w.upcoming.pk}, {}),
+    "api-v1:appointments_book": (
+        "POST",
+        lambda w: {"client_id": w.dana.pk},
+        {"starts_at": "2031-03-03T10:00:00Z"},
+    ),
+    "api-v1:appointment_cancel": (
+        "POST",
+        lambda w: {"appointment_id": w.upcoming.pk},
+        {"cancelled_by": "client"},
+    ),
+    "api-v1:client_administrations": ("GET", lambda w: {"client_id": w.dana.pk}, {}),
+    "api-v1:administration_link": (
+        "POST",
+        lambda w: {"administration_id": w.pending_admin.pk},
+        {},
+    ),
+    "api-v1:administration_answers": (
+        "POST",
+        lambda w: {"administration_id": w.pending_admin.pk},
+        {"answers": {}},
+    ),
+    "api-v1:alert_acknowledge": ("POST", lambda w: {"alert_id": w.alert.pk}, {}),
+    "api-v1:client_checkins": ("GET", lambda w: {"client_id": w.dana.pk}, {}),
+    "api-v1:client_scores": ("GET", lambda w: {"client_id": w.dana.pk}, {}),
+    "api-v1:episode_plans": ("GET", lambda w: {"episode_id": w.episode.pk}, {}),
+    "api-v1:plan": ("GET", lambda w: {"plan_id": w.plan.pk}, {}),
+    "fhir:patient_read": ("GET", lambda w: {"pk": w.dana.pk}, {}),
+    "fhir:patient_everything": ("GET", lambda w: {"pk": w.dana.pk}, {}),
+    "fhir:practitioner_read": ("GET", lambda w: {"pk": w.alice.pk}, {}),
+    "fhir:organization_read": ("GET", lambda w: {"pk": w.riverside.pk}, {}),
+    "fhir:episodeofcare_read": ("GET", lambda w: {"pk": w.episode.pk}, {}),
+    "fhir:appointment_read": ("GET", lambda w: {"pk": w.upcoming.pk}, {}),
+    "fhir:questionnaireresponse_read": ("GET", lambda w: {"pk": w.completed_admin.pk}, {}),
+    "fhir:observation_read": ("GET", lambda w: {"pk": w.completed_admin.pk}, {}),
 }
 
 # Parameters that are not object ids (tokens in public links).
 NON_ID_PARAMS = {"uidb64", "token", "key"}
 
 
-def _id_routes() -> dict[str, set[str]]:
+def _id_routes(api: bool = False) -> dict[str, set[str]]:
     return {
         name: params
         for name, params in iter_routes()
-        if params - NON_ID_PARAMS and name not in PUBLIC_ROUTES
+        if params - NON_ID_PARAMS
+        and name not in PUBLIC_ROUTES
+        and name.startswith(API_NAMESPACE) == api
     }
 
 
@@ -395,6 +460,10 @@ class LoginRequiredSweep(BaseTestCase):
                     response.status_code == 302
                     and response["Location"].startswith(reverse("account_login"))
                 )
+                # An API path answers a method it does not have with 405 before asking for
+                # the token (and ninja's empty root is a 404): neither serves anything.
+                if name.startswith(API_NAMESPACE) and response.status_code in (404, 405):
+                    needs_login = True
                 if not needs_login:
                     public.add(name)
         self.assertEqual(public, PUBLIC_ROUTES)
@@ -404,6 +473,51 @@ class OutsiderSweep(SweepWorld):
     def test_every_id_route_has_a_fixture(self) -> None:
         missing = set(_id_routes()) - set(ID_ROUTES)
         self.assertEqual(missing, set(), "add these routes to ID_ROUTES with their rightful owner")
+        missing_api = set(_id_routes(api=True)) - set(API_ID_ROUTES)
+        self.assertEqual(missing_api, set(), "add these API routes to API_ID_ROUTES")
+
+    def _api_call(self, name: str, secret: str, key: str) -> Any:
+        from django.core.cache import cache
+
+        cache.clear()  # the sweep makes more requests a minute than a token may
+        method, build, body = API_ID_ROUTES[name]
+        url = reverse(name, kwargs=build(self))
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}", "HTTP_IDEMPOTENCY_KEY": key}
+        call = getattr(self.client, method.lower())
+        if method == "GET":
+            return call(url, **headers)
+        return call(url, body, content_type="application/json", **headers)
+
+    def test_outsiders_tokens_get_404_on_every_api_id_route(self) -> None:
+        from continuum.api.models import SCOPES
+        from continuum.api.tokens import create_token
+
+        checked = 0
+        for outsider in (self.bob, self.olivia, self.charlie):
+            secret = create_token(
+                actor_for(outsider), name="sweep", scopes=list(SCOPES), days=1
+            ).secret
+            for name in API_ID_ROUTES:
+                if name in PRACTICE_WIDE and outsider.membership.practice_id == self.riverside.pk:
+                    continue
+                response = self._api_call(name, secret, f"sweep-{outsider.pk}-{name}")
+                self.assertEqual(
+                    response.status_code,
+                    404,
+                    f"{outsider.email} {name} gave {response.status_code}",
+                )
+                checked += 1
+        self.assertEqual(checked, 3 * len(API_ID_ROUTES) - 2 * len(PRACTICE_WIDE))
+
+    def test_the_rightful_token_reaches_every_api_id_route(self) -> None:
+        from continuum.api.models import SCOPES
+        from continuum.api.tokens import create_token
+
+        secret = create_token(actor_for(self.alice), name="own", scopes=list(SCOPES), days=1).secret
+        for name in API_ID_ROUTES:
+            response = self._api_call(name, secret, f"sweep-own-{name}")
+            self.assertNotEqual(response.status_code, 404, name)
+            self.assertLess(response.status_code, 500, name)
 
     def _outsiders(self, owner: str) -> list[Any]:
         if owner == "alice":

@@ -37,10 +37,15 @@ def _check_fields(details: Mapping[str, Any]) -> None:
 
 @transaction.atomic
 def create_client(
-    *, by: User, details: Mapping[str, Any], referral_reason: str | None = None
+    *,
+    by: User,
+    details: Mapping[str, Any],
+    referral_reason: str | None = None,
+    actor: Actor | None = None,
 ) -> Client:
     """Add a client to `by`'s practice and caseload, opening a referral episode if a reason
-    is given. One audit row ("client.create") covers both."""
+    is given. One audit row ("client.create") covers both; `actor` (default: `by` outside a
+    request) is who the row names, e.g. an API call."""
     _check_fields(details)
     membership = getattr(by, "membership", None)
     if membership is None or not membership.is_active or not membership.is_clinical:
@@ -58,7 +63,7 @@ def create_client(
         )
         episode.save()
     record(
-        actor_for(by),
+        actor or actor_for(by),
         "client.create",
         client,
         episode_id=episode.pk if episode is not None else None,
@@ -67,7 +72,9 @@ def create_client(
 
 
 @transaction.atomic
-def update_client(client: Client, *, by: User, details: Mapping[str, Any]) -> list[str]:
+def update_client(
+    client: Client, *, by: User, details: Mapping[str, Any], actor: Actor | None = None
+) -> list[str]:
     """Change a client's details; returns the names of the fields that changed."""
     _check_fields(details)
     changed = [name for name, value in details.items() if getattr(client, name) != value]
@@ -76,7 +83,7 @@ def update_client(client: Client, *, by: User, details: Mapping[str, Any]) -> li
     if changed:
         client.full_clean(exclude=_NOT_VALIDATED)
         client.save(update_fields=changed)
-    record(actor_for(by), "client.update", client, fields=changed)
+    record(actor or actor_for(by), "client.update", client, fields=changed)
     return changed
 
 
