@@ -151,6 +151,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # One-time "set your password" links (invitations, new owners) stay valid this long.
 PASSWORD_RESET_TIMEOUT = env_int("SET_PASSWORD_LINK_HOURS", 72) * 3600
+# A link confirming a new login address (issue 18) works this long.
+EMAIL_CHANGE_LINK_HOURS = env_int("EMAIL_CHANGE_LINK_HOURS", 24)
 
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"

@@ -166,3 +166,20 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return f"Submission {self.pk}"
+
+
+class EmailChange(models.Model):
+    """A request to change a login address, waiting for its link to be followed (issue 18).
+
+    The link carries a signature of this row's id only (no address in any URL); it works once
+    (`used_at`) and for EMAIL_CHANGE_LINK_HOURS. `old_email` is kept for the notice.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    new_email = models.EmailField(max_length=254)
+    old_email = models.EmailField(max_length=254)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"EmailChange {self.pk}"
