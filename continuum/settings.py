@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -10,16 +12,29 @@ import dj_database_url
 from continuum.lib.env import ConfigError, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _private_sqlite_file(path: Path) -> None:
+    """Create an empty database file with mode 0600 unless it exists (an empty file is a valid,
+    empty SQLite database); sqlite3 would create it with the process umask, usually 0644."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # another process created it first
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 VAR_DIR = Path(env_str("CONTINUUM_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
 # Under pytest static files are served from the source folders (no collectstatic needed).
 TESTING = "pytest" in sys.modules
-# The fallback key exists so `make demo` and tests need no configuration; `check --deploy`
-# rejects it, and production deployments must set SECRET_KEY (or SECRET_KEY_FILE).
-SECRET_KEY = env_str(
-    "SECRET_KEY", "django-insecure-development-key-do-not-use-in-production-0123456789"
-)
+# The fallback key exists so `make demo` and tests need no configuration. It is public: with
+# DEBUG off the app refuses to start on it (end of this file) unless the machine says it is a
+# development or demo one (CONTINUUM_INSECURE_DEV=1, set by `make demo` and the tests).
+FALLBACK_SECRET_KEY = "django-insecure-development-key-do-not-use-in-production-0123456789"  # noqa: S105 (public on purpose, refused below)
+SECRET_KEY = env_str("SECRET_KEY", FALLBACK_SECRET_KEY)
+INSECURE_DEV = env_bool("CONTINUUM_INSECURE_DEV", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -109,13 +124,14 @@ TEMPLATES = [
 # schema), as much as the rest of the cheapest page (docs/performance.md).
 DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60)
 _database_url = env_str("DATABASE_URL", "")
+SQLITE_PATH = env_str("SQLITE_PATH", str(VAR_DIR / "continuum.sqlite3"))
 if _database_url:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=DB_CONN_MAX_AGE)}
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": env_str("SQLITE_PATH", str(VAR_DIR / "continuum.sqlite3")),
+            "NAME": SQLITE_PATH,
             "CONN_MAX_AGE": DB_CONN_MAX_AGE,
             "OPTIONS": {
                 # IMMEDIATE takes the write lock when a transaction starts, so two writers
@@ -203,8 +219,15 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+# Both on with HSTS unless the practice decides otherwise (e.g. other hosts under the same
+# domain still without TLS, or no wish to be on the browsers' preload list); turning one off
+# silences check --deploy's warning about it, since it is then a decision.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", SECURE_HSTS_SECONDS > 0)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
+SILENCED_SYSTEM_CHECKS = [
+    *(["security.W005"] if SECURE_HSTS_SECONDS and not SECURE_HSTS_INCLUDE_SUBDOMAINS else []),
+    *(["security.W021"] if SECURE_HSTS_SECONDS and not SECURE_HSTS_PRELOAD else []),
+]
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -390,3 +413,24 @@ RECORD_RELEASE_DAYS = env_int("RECORD_RELEASE_DAYS", 30)
 
 if not SECRET_KEY:
     raise ConfigError("SECRET_KEY must not be empty")
+
+# --- Safe to deploy (SECURITY.md promise 28) ---------------------------------------------------
+# mypy's Django plugin reads these settings too, without any environment: it runs nothing.
+if not DEBUG and not TESTING and not INSECURE_DEV and "mypy" not in sys.modules:
+    if SECRET_KEY == FALLBACK_SECRET_KEY:
+        raise ConfigError(
+            "SECRET_KEY (or SECRET_KEY_FILE) is not set and DEBUG is off: refusing to start on "
+            "the public development key. Set a long random SECRET_KEY (docs/deployment.md), or "
+            "CONTINUUM_INSECURE_DEV=1 on a development or demo machine."
+        )
+    if not ENCRYPTION_KEYS:
+        raise ConfigError(
+            "ENCRYPTION_KEYS (or ENCRYPTION_KEYS_FILE) is not set and DEBUG is off: refusing to "
+            "start, since each app server would make a key file of its own. Set the practice's "
+            "keys (docs/deployment.md), or CONTINUUM_INSECURE_DEV=1 on a development machine."
+        )
+
+# The SQLite file holds every record: create it readable by its owner only (as backups are).
+# SQLite gives its -wal and -shm files the same permissions.
+if not _database_url and not TESTING and SQLITE_PATH != ":memory:" and "mypy" not in sys.modules:
+    _private_sqlite_file(Path(SQLITE_PATH))
