@@ -92,6 +92,8 @@ MIDDLEWARE = [
     # Who is acting (accounts/http.py actor_of); a read through a break-glass grant (GET/HEAD
     # only) is always audited.
     "continuum.accounts.middleware.ActorMiddleware",
+    # A 404 on another's object: one "access.refused" row per person and minute (promise 26).
+    "continuum.accounts.middleware.RefusalAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -195,6 +197,11 @@ ACCOUNT_RATE_LIMITS = {
 # allauth's WebAuthn pages need its JavaScript wiring, which we have not reviewed for our CSP.
 MFA_ADAPTER = "continuum.accounts.adapter.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# The same forms, with the lockout after too many wrong codes audited (promise 26).
+MFA_FORMS = {
+    "authenticate": "continuum.accounts.mfa_forms.AuditedAuthenticateForm",
+    "reauthenticate": "continuum.accounts.mfa_forms.AuditedReauthenticateForm",
+}
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Continuum")
 MFA_RECOVERY_CODE_COUNT = 10
 # Nobody signs up: members and clients get their login from an emailed set-password link, so
@@ -303,13 +310,17 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # Tokens in link paths (questionnaires, calendar feeds) never reach a log line.
-    "filters": {"redact_tokens": {"()": "continuum.lib.redact.RedactTokens"}},
+    # Tokens in link paths (questionnaires, calendar feeds) never reach a log line; nor does a
+    # query string or a one-time account link's token (promise 24, continuum/lib/logredact.py).
+    "filters": {
+        "redact_tokens": {"()": "continuum.lib.redact.RedactTokens"},
+        "redact": {"()": "continuum.lib.logredact.RedactingFilter"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["redact_tokens"],
+            "filters": ["redact_tokens", "redact"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},

@@ -183,3 +183,22 @@ class EmailChange(models.Model):
 
     def __str__(self) -> str:
         return f"EmailChange {self.pk}"
+
+
+class Refusal(models.Model):
+    """Refused access (a 404 on an id-bearing route) counted per person and clock minute, until
+    the "accounts.refusals" job writes it as one "access.refused" audit row (issue 18)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    minute = models.DateTimeField()
+    route = models.CharField(max_length=100)  # the first refused route of that minute
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    count = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "minute"], name="refusal_user_minute_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Refusal {self.pk}"

@@ -32,6 +32,7 @@ from continuum.wellbeing.models import DigestSent, WellbeingSettings
 NOW = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 
 JOBS = {
+    "accounts.refusals",
     "exchange.release_records",
     "followup.housekeeping",
     "measures.session_schedules",
@@ -69,6 +70,7 @@ class RegistryTests(BaseTestCase):
         self.assertEqual(
             every,
             {
+                "accounts.refusals": timedelta(minutes=1),
                 "exchange.release_records": timedelta(hours=1),
                 "followup.housekeeping": timedelta(minutes=1),
                 "measures.session_schedules": timedelta(hours=1),
