@@ -47,13 +47,10 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-try:  # gunicorn is installed wherever the app is served; the filter above needs nothing
-    from gunicorn.glogging import Logger as _GunicornLogger
-except ImportError:  # pragma: no cover
-    _GunicornLogger = object
+from gunicorn.glogging import Logger as _GunicornLogger  # type: ignore[import-untyped]
 
 
-class GunicornLogger(_GunicornLogger):  # type: ignore[misc,valid-type]
+class GunicornLogger(_GunicornLogger):  # type: ignore[misc]
     """gunicorn's logger with the request line, path, query and referrer redacted in the
     access log, and every error-log line passed through `redact`."""
 

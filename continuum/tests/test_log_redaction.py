@@ -60,7 +60,7 @@ class RedactTests(SimpleTestCase):
         record = logging.LogRecord(
             "django.request", logging.WARNING, __file__, 1, "Not Found: %s", (URLS[0],), None
         )
-        self.assertTrue(all(f.filter(record) for f in handler.filters))
+        self.assertTrue(handler.filter(record))
         self.assertNotIn("Tok3nQuestionnaire", record.getMessage())
         self.assertIn("/q/", record.getMessage())
 
