@@ -19,6 +19,8 @@ import logging
 import re
 from typing import Any
 
+from gunicorn.glogging import Logger as _GunicornLogger  # type: ignore[import-untyped]
+
 # The one-time links: the segment(s) after each prefix are the secret.
 _TOKEN_PATHS = re.compile(
     r"(?P<prefix>/q/|/set-password/[^/\s?\"']+/|/me/email/confirm/"
@@ -45,9 +47,6 @@ class RedactingFilter(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
-
-
-from gunicorn.glogging import Logger as _GunicornLogger  # type: ignore[import-untyped]
 
 
 class GunicornLogger(_GunicornLogger):  # type: ignore[misc]
