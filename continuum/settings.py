@@ -353,6 +353,9 @@ PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=
 # Each process links new audit rows into the hash chain at most this often right after a
 # commit; `manage.py audit_seal` on a timer catches up the rest (docs/operations.md).
 AUDIT_SEAL_INTERVAL_MS = env_int("AUDIT_SEAL_INTERVAL_MS", 100)
+# Every seal writes the chain head ("SEQ:HASH") here, outside the database; audit_verify reads
+# it, so a cut-off tail is detected (docs/operations.md). Empty turns it off (tests default).
+AUDIT_ANCHOR_FILE = env_str("AUDIT_ANCHOR_FILE", "" if TESTING else str(VAR_DIR / "audit.anchor"))
 
 # --- Therapist wellbeing (issue 6) -----------------------------------------------------------
 # Defaults for each therapist's own thresholds (they change them on /me/load/settings/).

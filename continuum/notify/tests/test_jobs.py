@@ -33,6 +33,7 @@ NOW = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 
 JOBS = {
     "accounts.refusals",
+    "audit.seal",
     "exchange.release_records",
     "followup.housekeeping",
     "measures.session_schedules",
@@ -71,6 +72,7 @@ class RegistryTests(BaseTestCase):
             every,
             {
                 "accounts.refusals": timedelta(minutes=1),
+                "audit.seal": timedelta(minutes=1),
                 "exchange.release_records": timedelta(hours=1),
                 "followup.housekeeping": timedelta(minutes=1),
                 "measures.session_schedules": timedelta(hours=1),
@@ -138,6 +140,8 @@ class EveryJobRunsTests(FollowUpTestCase):
         self.assertEqual(
             ran,
             [
+                "accounts.refusals",
+                "audit.seal",
                 "measures.session_schedules",
                 "followup.housekeeping",
                 "measures.overdue_alerts",
@@ -215,6 +219,8 @@ class EveryJobRunsTests(FollowUpTestCase):
         self.assertEqual(
             statuses,
             {
+                "accounts.refusals": "ran",
+                "audit.seal": "ran",
                 "exchange.release_records": "not_due",
                 "followup.housekeeping": "ran",
                 "measures.session_schedules": "not_due",
