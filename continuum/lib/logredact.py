@@ -21,6 +21,8 @@ from typing import Any
 
 from gunicorn.glogging import Logger as _GunicornLogger  # type: ignore[import-untyped]
 
+from continuum.lib.redact import redact as redact_tokens
+
 # The one-time links: the segment(s) after each prefix are the secret.
 _TOKEN_PATHS = re.compile(
     r"(?P<prefix>/q/|/set-password/[^/\s?\"']+/|/me/email/confirm/"
