@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -10,16 +12,29 @@ import dj_database_url
 from continuum.lib.env import ConfigError, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _private_sqlite_file(path: Path) -> None:
+    """Create an empty database file with mode 0600 unless it exists (an empty file is a valid,
+    empty SQLite database); sqlite3 would create it with the process umask, usually 0644."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # another process created it first
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 VAR_DIR = Path(env_str("CONTINUUM_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
 # Under pytest static files are served from the source folders (no collectstatic needed).
 TESTING = "pytest" in sys.modules
-# The fallback key exists so `make demo` and tests need no configuration; `check --deploy`
-# rejects it, and production deployments must set SECRET_KEY (or SECRET_KEY_FILE).
-SECRET_KEY = env_str(
-    "SECRET_KEY", "django-insecure-development-key-do-not-use-in-production-0123456789"
-)
+# The fallback key exists so `make demo` and tests need no configuration. It is public: with
+# DEBUG off the app refuses to start on it (end of this file) unless the machine says it is a
+# development or demo one (CONTINUUM_INSECURE_DEV=1, set by `make demo` and the tests).
+FALLBACK_SECRET_KEY = "django-insecure-development-key-do-not-use-in-production-0123456789"  # noqa: S105 (public on purpose, refused below)
+SECRET_KEY = env_str("SECRET_KEY", FALLBACK_SECRET_KEY)
+INSECURE_DEV = env_bool("CONTINUUM_INSECURE_DEV", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -67,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every answer to a logged-in person: Cache-Control no-store (promise 25).
+    "continuum.accounts.headers.NoStoreMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "continuum.accounts.session_limits.SessionLimitsMiddleware",
@@ -75,6 +92,8 @@ MIDDLEWARE = [
     # Who is acting (accounts/http.py actor_of); a read through a break-glass grant (GET/HEAD
     # only) is always audited.
     "continuum.accounts.middleware.ActorMiddleware",
+    # A 404 on another's object: one "access.refused" row per person and minute (promise 26).
+    "continuum.accounts.middleware.RefusalAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -109,13 +128,14 @@ TEMPLATES = [
 # schema), as much as the rest of the cheapest page (docs/performance.md).
 DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60)
 _database_url = env_str("DATABASE_URL", "")
+SQLITE_PATH = env_str("SQLITE_PATH", str(VAR_DIR / "continuum.sqlite3"))
 if _database_url:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=DB_CONN_MAX_AGE)}
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": env_str("SQLITE_PATH", str(VAR_DIR / "continuum.sqlite3")),
+            "NAME": SQLITE_PATH,
             "CONN_MAX_AGE": DB_CONN_MAX_AGE,
             "OPTIONS": {
                 # IMMEDIATE takes the write lock when a transaction starts, so two writers
@@ -151,6 +171,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # One-time "set your password" links (invitations, new owners) stay valid this long.
 PASSWORD_RESET_TIMEOUT = env_int("SET_PASSWORD_LINK_HOURS", 72) * 3600
+# A link confirming a new login address (issue 18) works this long.
+EMAIL_CHANGE_LINK_HOURS = env_int("EMAIL_CHANGE_LINK_HOURS", 24)
 
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
@@ -175,6 +197,11 @@ ACCOUNT_RATE_LIMITS = {
 # allauth's WebAuthn pages need its JavaScript wiring, which we have not reviewed for our CSP.
 MFA_ADAPTER = "continuum.accounts.adapter.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# The same forms, with the lockout after too many wrong codes audited (promise 26).
+MFA_FORMS = {
+    "authenticate": "continuum.accounts.mfa_forms.AuditedAuthenticateForm",
+    "reauthenticate": "continuum.accounts.mfa_forms.AuditedReauthenticateForm",
+}
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Continuum")
 MFA_RECOVERY_CODE_COUNT = 10
 # Nobody signs up: members and clients get their login from an emailed set-password link, so
@@ -201,8 +228,15 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+# Both on with HSTS unless the practice decides otherwise (e.g. other hosts under the same
+# domain still without TLS, or no wish to be on the browsers' preload list); turning one off
+# silences check --deploy's warning about it, since it is then a decision.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", SECURE_HSTS_SECONDS > 0)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
+SILENCED_SYSTEM_CHECKS = [
+    *(["security.W005"] if SECURE_HSTS_SECONDS and not SECURE_HSTS_INCLUDE_SUBDOMAINS else []),
+    *(["security.W021"] if SECURE_HSTS_SECONDS and not SECURE_HSTS_PRELOAD else []),
+]
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -276,13 +310,17 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # Tokens in link paths (questionnaires, calendar feeds) never reach a log line.
-    "filters": {"redact_tokens": {"()": "continuum.lib.redact.RedactTokens"}},
+    # Tokens in link paths (questionnaires, calendar feeds) never reach a log line; nor does a
+    # query string or a one-time account link's token (promise 24, continuum/lib/logredact.py).
+    "filters": {
+        "redact_tokens": {"()": "continuum.lib.redact.RedactTokens"},
+        "redact": {"()": "continuum.lib.logredact.RedactingFilter"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["redact_tokens"],
+            "filters": ["redact_tokens", "redact"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
@@ -315,6 +353,9 @@ PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=
 # Each process links new audit rows into the hash chain at most this often right after a
 # commit; `manage.py audit_seal` on a timer catches up the rest (docs/operations.md).
 AUDIT_SEAL_INTERVAL_MS = env_int("AUDIT_SEAL_INTERVAL_MS", 100)
+# Every seal writes the chain head ("SEQ:HASH") here, outside the database; audit_verify reads
+# it, so a cut-off tail is detected (docs/operations.md). Empty turns it off (tests default).
+AUDIT_ANCHOR_FILE = env_str("AUDIT_ANCHOR_FILE", "" if TESTING else str(VAR_DIR / "audit.anchor"))
 
 # --- Therapist wellbeing (issue 6) -----------------------------------------------------------
 # Defaults for each therapist's own thresholds (they change them on /me/load/settings/).
@@ -388,3 +429,24 @@ RECORD_RELEASE_DAYS = env_int("RECORD_RELEASE_DAYS", 30)
 
 if not SECRET_KEY:
     raise ConfigError("SECRET_KEY must not be empty")
+
+# --- Safe to deploy (SECURITY.md promise 28) ---------------------------------------------------
+# mypy's Django plugin reads these settings too, without any environment: it runs nothing.
+if not DEBUG and not TESTING and not INSECURE_DEV and "mypy" not in sys.modules:
+    if SECRET_KEY == FALLBACK_SECRET_KEY:
+        raise ConfigError(
+            "SECRET_KEY (or SECRET_KEY_FILE) is not set and DEBUG is off: refusing to start on "
+            "the public development key. Set a long random SECRET_KEY (docs/deployment.md), or "
+            "CONTINUUM_INSECURE_DEV=1 on a development or demo machine."
+        )
+    if not ENCRYPTION_KEYS:
+        raise ConfigError(
+            "ENCRYPTION_KEYS (or ENCRYPTION_KEYS_FILE) is not set and DEBUG is off: refusing to "
+            "start, since each app server would make a key file of its own. Set the practice's "
+            "keys (docs/deployment.md), or CONTINUUM_INSECURE_DEV=1 on a development machine."
+        )
+
+# The SQLite file holds every record: create it readable by its owner only (as backups are).
+# SQLite gives its -wal and -shm files the same permissions.
+if not _database_url and not TESTING and SQLITE_PATH != ":memory:" and "mypy" not in sys.modules:
+    _private_sqlite_file(Path(SQLITE_PATH))

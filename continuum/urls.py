@@ -11,7 +11,15 @@ from continuum.practice import views as practice_views
 urlpatterns = [
     path("", practice_views.home, name="home"),
     path("ping/", floor, name="ping"),
+    # allauth's email management is not routable (issue 18): ours is under me/email/.
+    path("accounts/email/", account_views.not_routable),
     path("accounts/", include("allauth.urls")),
+    path("me/email/", account_views.email_change, name="email_change"),
+    path(
+        "me/email/confirm/<str:token>/",
+        account_views.email_change_confirm,
+        name="email_change_confirm",
+    ),
     path(
         "set-password/<uidb64>/<token>/",
         account_views.set_password,

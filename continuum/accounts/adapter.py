@@ -5,7 +5,7 @@ from typing import Any
 
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
-from allauth.core import context
+from allauth.core import context as allauth_context
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from django.core.exceptions import ValidationError
@@ -28,7 +28,7 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         """The second-factor pages (enrolment, recovery codes) do not ask for the password
         again within ACCOUNT_REAUTHENTICATION_TIMEOUT of logging in: a member sent to enrol
         right after login typed it moments ago (allauth counts only explicit re-entries)."""
-        request = getattr(self, "request", None) or context.request
+        request = getattr(self, "request", None) or allauth_context.request
         session = getattr(request, "session", None)
         if app == "allauth.mfa" and session is not None:
             login_at = session.get(LOGIN_AT)
@@ -64,6 +64,19 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
                     user_id=known["pk"],
                 )
             raise
+
+    def send_password_reset_mail(self, user: User, email: str, context: dict[str, Any]) -> None:
+        """One "password.reset_request" row per reset asked for a known account (an unknown
+        address writes nothing and gets the same answer)."""
+        request = getattr(self, "request", None) or allauth_context.request
+        membership = Membership.objects.filter(user_id=user.pk).values("practice_id").first()
+        record(
+            anonymous_actor(request),
+            "password.reset_request",
+            practice=membership["practice_id"] if membership else None,
+            user_id=user.pk,
+        )
+        super().send_password_reset_mail(user, email, context)
 
 
 class MFAAdapter(DefaultMFAAdapter):  # type: ignore[misc]

@@ -14,3 +14,8 @@ class AccountsConfig(AppConfig):
         signals.connect()
         # The second factor: remembered in the session at login and at enrolment.
         mfa.connect()
+        # Refused access, counted per person and minute, written to the audit log each minute.
+        from continuum.accounts.refusals import REFUSALS
+        from continuum.lib.jobs import periodic_jobs
+
+        periodic_jobs.register(REFUSALS)

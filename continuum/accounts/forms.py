@@ -30,6 +30,27 @@ class InviteForm(forms.Form):
     # view shows as this field's error.
 
 
+class EmailChangeForm(forms.Form):
+    email = forms.EmailField(label="New email address", max_length=254)
+    password = forms.CharField(
+        label="Your current password", widget=forms.PasswordInput, strip=False
+    )
+
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("Your password is not correct.")
+        return password
+
+
+class MemberEmailForm(forms.Form):
+    email = forms.EmailField(label="New email address", max_length=254)
+
+
 def member_choices(members: Iterable[Membership]) -> list[tuple[str, str]]:
     """(membership id, label) for filter selects, from an already-fetched list of members."""
     return [

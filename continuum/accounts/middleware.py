@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from continuum.accounts.http import built_actor
 from continuum.accounts.models import BreakGlassGrant
+from continuum.accounts.refusals import count_refusal
 from continuum.audit.log import record
 
 
@@ -53,4 +54,26 @@ class ActorMiddleware:
                 client_id=actor.break_glass.client_id,
                 status=response.status_code,
             )
+        return response
+
+
+class RefusalAuditMiddleware:
+    """A logged-in person refused an object (a 404 on a route with ids in its path) is counted
+    per minute (`accounts.refusals`); the scheduler writes each minute as one "access.refused"
+    audit row (issue 18, SECURITY.md promise 26). The route name only, never the query.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 404:
+            return response
+        user = getattr(request, "user", None)
+        match = getattr(request, "resolver_match", None)
+        if user is None or not user.is_authenticated or match is None:
+            return response
+        if any(isinstance(v, int) for v in match.kwargs.values()):
+            count_refusal(request, user, match.view_name, timezone.now())
         return response

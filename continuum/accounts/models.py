@@ -166,3 +166,39 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return f"Submission {self.pk}"
+
+
+class EmailChange(models.Model):
+    """A request to change a login address, waiting for its link to be followed (issue 18).
+
+    The link carries a signature of this row's id only (no address in any URL); it works once
+    (`used_at`) and for EMAIL_CHANGE_LINK_HOURS. `old_email` is kept for the notice.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    new_email = models.EmailField(max_length=254)
+    old_email = models.EmailField(max_length=254)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"EmailChange {self.pk}"
+
+
+class Refusal(models.Model):
+    """Refused access (a 404 on an id-bearing route) counted per person and clock minute, until
+    the "accounts.refusals" job writes it as one "access.refused" audit row (issue 18)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    minute = models.DateTimeField()
+    route = models.CharField(max_length=100)  # the first refused route of that minute
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    count = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "minute"], name="refusal_user_minute_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Refusal {self.pk}"

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
@@ -24,7 +25,14 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django_tasks import task
 
 from continuum.accounts.actors import Actor
-from continuum.accounts.models import Membership, Practice, Role, User, normalize_email
+from continuum.accounts.models import (
+    EmailChange,
+    Membership,
+    Practice,
+    Role,
+    User,
+    normalize_email,
+)
 from continuum.accounts.session_limits import end_sessions
 from continuum.audit.log import record
 from continuum.lib.timezones import is_valid_time_zone
@@ -284,3 +292,125 @@ def reset_second_factor(membership: Membership, *, actor: Actor) -> int:
     end_sessions(membership.user)
     record(actor, "member.mfa_reset", membership, user_id=membership.user_id)
     return int(removed)
+
+
+# --- Changing a login address (issue 18, finding 1) -------------------------------------------
+# allauth's email management is not routable: a person changes their own address through a
+# link sent to the new one; an owner changes a member's. Both audited, with a notice to the old
+# address (whoever lost control of an account learns of it).
+
+EMAIL_CHANGE_SALT = "continuum.accounts.email-change"
+
+
+def email_change_hours() -> int:
+    return int(settings.EMAIL_CHANGE_LINK_HOURS)
+
+
+def email_change_token(change: EmailChange) -> str:
+    """The link's token: a signature of the request's id (no address in the URL)."""
+    return signing.dumps(change.pk, salt=EMAIL_CHANGE_SALT)
+
+
+def email_change_for(token: str, user: User) -> EmailChange | None:
+    """The unused, unexpired request of `user` that `token` names, or None."""
+    try:
+        pk = signing.loads(token, salt=EMAIL_CHANGE_SALT, max_age=email_change_hours() * 3600)
+    except signing.BadSignature:
+        return None
+    if not isinstance(pk, int):
+        return None
+    return EmailChange.objects.filter(pk=pk, user=user, used_at__isnull=True).first()
+
+
+@transaction.atomic
+def request_email_change(user: User, new_email: str, *, actor: Actor) -> EmailChange:
+    """Record the request; the link goes to the new address through the task queue."""
+    email = _check_new_email(new_email)
+    EmailChange.objects.filter(user=user, used_at__isnull=True).update(used_at=timezone.now())
+    change = EmailChange.objects.create(user=user, new_email=email, old_email=user.email)
+    record(actor, "email.change_request", user, request_id=change.pk)
+    change_id = change.pk
+    transaction.on_commit(lambda: email_change_link.enqueue(change_id))
+    return change
+
+
+def _set_email(user: User, email: str) -> None:
+    """Set the login address and allauth's record of it (its password reset looks there)."""
+    from allauth.account.models import EmailAddress
+
+    if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+        raise EmailInUse
+    user.email = email
+    try:
+        with transaction.atomic():  # a savepoint: losing a race stays a clear error
+            user.save(update_fields=["email"])
+            EmailAddress.objects.filter(user=user).delete()
+            EmailAddress.objects.filter(email__iexact=email).delete()
+            EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    except IntegrityError:
+        raise EmailInUse from None
+
+
+@transaction.atomic
+def confirm_email_change(change: EmailChange, *, actor: Actor) -> User:
+    """Apply a request whose link was followed (by its own requester: the caller checks)."""
+    change = EmailChange.objects.select_for_update().get(pk=change.pk)
+    if change.used_at is not None:
+        raise NotAllowed("This link was already used.")
+    user = change.user
+    _set_email(user, change.new_email)
+    change.used_at = timezone.now()
+    change.save(update_fields=["used_at"])
+    record(actor, "email.change", user, request_id=change.pk)
+    _queue_notice(user.pk, change.old_email)
+    return user
+
+
+@transaction.atomic
+def change_member_email(membership: Membership, new_email: str, *, actor: Actor) -> User:
+    """An owner sets a member's login address (no link: the owner vouches for it)."""
+    email = _check_new_email(new_email)
+    user = membership.user
+    old = user.email
+    _set_email(user, email)
+    EmailChange.objects.filter(user=user, used_at__isnull=True).update(used_at=timezone.now())
+    record(actor, "member.email_change", membership, user_id=user.pk)
+    _queue_notice(user.pk, old)
+    return user
+
+
+def _queue_notice(user_id: int, old_email: str) -> None:
+    transaction.on_commit(lambda: email_change_notice.enqueue(user_id, old_email))
+
+
+@task()
+def email_change_link(change_id: int) -> bool:
+    """The task: email the confirmation link to the new address."""
+    change = EmailChange.objects.select_related("user").get(pk=change_id)
+    if change.used_at is not None:
+        return False
+    link = settings.SITE_URL + reverse(
+        "email_change_confirm", kwargs={"token": email_change_token(change)}
+    )
+    body = render_to_string(
+        "emails/email_change_link.txt",
+        {"person": change.user, "link": link, "hours": email_change_hours()},
+    )
+    return _send("Confirm your new Continuum login address", body, change.new_email, change.user)
+
+
+@task()
+def email_change_notice(user_id: int, old_email: str) -> bool:
+    """The task: tell the old address that the login address changed (not to what)."""
+    user = User.objects.get(pk=user_id)
+    body = render_to_string("emails/email_changed.txt", {"person": user})
+    return _send("Your Continuum login address was changed", body, old_email, user)
+
+
+def _send(subject: str, body: str, to: str, user: User) -> bool:
+    try:
+        send_mail(subject, body, None, [to])
+    except (smtplib.SMTPException, OSError):
+        log.exception("account email failed for user_id=%s", user.pk)
+        return False
+    return True

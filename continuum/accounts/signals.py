@@ -10,13 +10,19 @@ documented place to hook in.
   inactive member with the right password). Its credentials never reach the audit row: only
   the id of the user the email belongs to, if any.
 - Logouts use Django's `user_logged_out`, which allauth's logout sends.
+- Security events (issue 18, SECURITY.md promise 26) use allauth's signals: a wrong
+  second-factor code (`authentication_failed`), a password change (`password_changed`) and a
+  completed reset (`password_reset`), regenerated recovery codes (`authenticator_reset`).
+  The lockout and the reset request have no signal: `continuum.accounts.forms` and
+  `adapter.AccountAdapter` write theirs; refused access is `middleware.RefusalAuditMiddleware`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from allauth.account.signals import user_logged_in
+from allauth.account.signals import password_changed, password_reset, user_logged_in
+from allauth.mfa.signals import authentication_failed, authenticator_reset
 from django.contrib.auth.signals import user_logged_out, user_login_failed
 from django.http import HttpRequest
 
@@ -56,7 +62,40 @@ def audit_logout(sender: Any, request: HttpRequest, user: User | None, **kwargs:
         record(web_actor(request, user), "logout")
 
 
+def practice_id_of(user: User) -> int | None:
+    membership = getattr(user, "membership", None)
+    return membership.practice_id if membership is not None else None
+
+
+def audit_mfa_failed(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
+    """A wrong second-factor code (at login nobody is logged in yet: the row names the
+    account by id, as a failed login does)."""
+    record(
+        anonymous_actor(request),
+        "mfa.failed",
+        practice=practice_id_of(user),
+        user_id=user.pk,
+        reauthentication=bool(kwargs.get("reauthentication")),
+    )
+
+
+def audit_password_changed(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
+    record(web_actor(request, user), "password.change", user)
+
+
+def audit_password_reset(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
+    record(web_actor(request, user), "password.reset", user, user_id=user.pk)
+
+
+def audit_recovery_codes(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
+    record(web_actor(request, user), "mfa.recovery_codes", user)
+
+
 def connect() -> None:
+    authentication_failed.connect(audit_mfa_failed, dispatch_uid="continuum.audit_mfa_failed")
+    password_changed.connect(audit_password_changed, dispatch_uid="continuum.audit_pw_change")
+    password_reset.connect(audit_password_reset, dispatch_uid="continuum.audit_pw_reset")
+    authenticator_reset.connect(audit_recovery_codes, dispatch_uid="continuum.audit_codes")
     user_logged_in.connect(audit_login, dispatch_uid="continuum.audit_login")
     user_login_failed.connect(audit_login_failed, dispatch_uid="continuum.audit_login_failed")
     user_logged_out.connect(audit_logout, dispatch_uid="continuum.audit_logout")

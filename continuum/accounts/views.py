@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 from allauth.account.utils import perform_login
-from django.http import HttpRequest, HttpResponse
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from continuum.accounts import services
-from continuum.accounts.forms import ChoosePasswordForm
-from continuum.accounts.http import web_actor
+from continuum.accounts.forms import ChoosePasswordForm, EmailChangeForm
+from continuum.accounts.http import actor_of, refuse, user_of, web_actor
 
 # After the first visit the token moves from the URL into the session, and the browser is
 # sent to a URL with this placeholder instead (as Django's PasswordResetConfirmView does), so
@@ -47,3 +49,59 @@ def set_password(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
 
 def _invalid_link(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/set_password_invalid.html", status=400)
+
+
+@login_required
+def not_routable(request: HttpRequest) -> HttpResponse:
+    """allauth's email management (/accounts/email/): addresses change through
+    `email_change` only (issue 18, finding 1)."""
+    raise Http404("No such page")
+
+
+@never_cache
+@login_required
+@sensitive_post_parameters("password")
+def email_change(request: HttpRequest) -> HttpResponse:
+    """Ask to change one's own login address: a link goes to the new address."""
+    user = user_of(request)
+    if (refused := refuse(request, "GET", "HEAD", "POST")) is not None:
+        return refused
+    form = EmailChangeForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.request_email_change(user, form.cleaned_data["email"], actor=actor_of(request))
+        except services.AccountError as exc:
+            form.add_error("email", str(exc))
+        else:
+            messages.success(
+                request,
+                "We sent a link to the new address. Your login address changes when you open it.",
+            )
+            return redirect("email_change")
+    return render(
+        request,
+        "accounts/email_change.html",
+        {"form": form, "hours": services.email_change_hours()},
+    )
+
+
+@never_cache
+@login_required
+def email_change_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link from the new address: shows the address, a POST applies it."""
+    user = user_of(request)
+    change = services.email_change_for(token, user)
+    if change is None:
+        return render(request, "accounts/email_change_invalid.html", status=400)
+    if (refused := refuse(request, "GET", "HEAD", "POST")) is not None:
+        return refused
+    if request.method == "POST":
+        try:
+            services.confirm_email_change(change, actor=actor_of(request))
+        except services.AccountError as exc:
+            return render(
+                request, "accounts/email_change_invalid.html", {"error": str(exc)}, status=400
+            )
+        messages.success(request, "Your login address was changed.")
+        return redirect("home")
+    return render(request, "accounts/email_change_confirm.html", {"change": change})

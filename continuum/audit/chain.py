@@ -31,10 +31,12 @@ import hashlib
 import json
 import logging
 import math
+import os
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -48,6 +50,7 @@ from django.db import (
 from django.utils import timezone
 
 from continuum.audit.models import AuditEvent, AuditPending, AuditSeal
+from continuum.lib.jobs import PeriodicJob
 
 logger = logging.getLogger(__name__)
 
@@ -136,8 +139,55 @@ def seal_pending(
         if sealed is None:
             return total
         total += sealed
+        write_anchor(using)
         if sealed < batch:
             return total
+
+
+def _read_anchor(path: Path) -> tuple[int, str] | None:
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    seq, _, digest = text.partition(":")
+    if not seq.isdigit() or len(digest) != 64:
+        return None
+    return int(seq), digest
+
+
+def anchor() -> tuple[int, str] | None:
+    """The chain head last written to AUDIT_ANCHOR_FILE, if the setting names a file."""
+    name = settings.AUDIT_ANCHOR_FILE
+    return _read_anchor(Path(name)) if name else None
+
+
+def write_anchor(using: str = DEFAULT_DB_ALIAS) -> None:
+    """Write the chain head to AUDIT_ANCHOR_FILE (outside the database, mode 0600) after a
+    seal, replacing the file atomically and never moving it backwards (two sealers)."""
+    name = settings.AUDIT_ANCHOR_FILE
+    if not name:
+        return
+    path = Path(name)
+    seq, digest = chain_head(using)
+    current = _read_anchor(path)
+    if current is not None and current[0] >= seq:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(f"{seq}:{digest}\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(temporary, path)
+
+
+def seal_job(now: datetime) -> str:
+    """The periodic job "audit.seal": whatever the after-commit seals left waiting."""
+    return f"sealed={seal_pending(wait=True)}"
+
+
+SEAL_JOB = PeriodicJob(name="audit.seal", every=timedelta(minutes=1), run=seal_job)
 
 
 def _queued(using: str, batch: int) -> list[tuple[int, str]]:

@@ -10,6 +10,7 @@ from django import forms
 from django.utils import timezone
 
 from continuum.care.forms.appointments import FIRST_YEAR, LAST_YEAR
+from continuum.care.forms.clients import validate_calendar_date
 from continuum.care.models import Modality
 from continuum.care.scheduling import LocalTimeProblem, local_time_problem, to_utc
 from continuum.care.services.appointments import MAX_DURATION, MIN_DURATION
@@ -82,7 +83,10 @@ class TerminationPlanForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     final_session_date = forms.DateField(
-        label="Agreed final session date", widget=DATE_WIDGET, error_messages=DATE_ERRORS
+        label="Agreed final session date",
+        widget=DATE_WIDGET,
+        error_messages=DATE_ERRORS,
+        validators=[validate_calendar_date],
     )
     ending_discussed = forms.BooleanField(label="We discussed ending together", required=False)
     feelings_explored = forms.BooleanField(
@@ -108,6 +112,7 @@ class TerminationPlanForm(forms.Form):
             required=False,
             widget=DATE_WIDGET,
             error_messages=DATE_ERRORS,
+            validators=[validate_calendar_date],
         )
         self.fields["time"] = forms.TimeField(
             label="Start time",
@@ -286,6 +291,7 @@ class UnplannedForm(forms.Form):
         required=False,
         widget=DATE_WIDGET,
         error_messages=DATE_ERRORS,
+        validators=[validate_calendar_date],
         help_text="Today if left empty.",
     )
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 
-from continuum.care.forms.clients import REFERRAL_REASON_MAX_LENGTH, validate_not_too_early
+from continuum.care.forms.clients import REFERRAL_REASON_MAX_LENGTH, validate_calendar_date
 from continuum.followup import schedule
 from continuum.followup.models import TEXT_MAX, Scope
 from continuum.followup.services import Terms
@@ -42,6 +42,7 @@ class ConsentForm(forms.Form):
     )
     ends_on = forms.DateField(
         label="Follow-up ends on",
+        validators=[validate_calendar_date],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="After this day nothing more is asked or received.",
         error_messages={"invalid": "Enter a date like 2027-03-01."},
@@ -125,5 +126,5 @@ class ReopenForm(forms.Form):
     start_date = forms.DateField(
         label="Start date",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        validators=[validate_not_too_early],
+        validators=[validate_calendar_date],
     )

@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from continuum.care.forms.clients import validate_calendar_date
 from continuum.measures import scoring
 from continuum.measures.instruments import INSTRUMENTS, Instrument
 from continuum.measures.models import AlertStatus, Cadence, SafetyAction
@@ -36,11 +37,14 @@ class AssignForm(forms.Form):
     )
     cadence = forms.ChoiceField(label="How often", choices=Cadence.choices, initial=Cadence.ONCE)
     starts_on = forms.DateField(
-        label="First due on", widget=forms.DateInput(attrs={"type": "date"})
+        label="First due on",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_calendar_date],
     )
     ends_on = forms.DateField(
         label="Last due on",
         required=False,
+        validators=[validate_calendar_date],
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=f"Needed for a schedule; at most {MAX_SCHEDULE_DAYS} days after the first.",
     )

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from continuum.care.forms.clients import DateInput, validate_not_too_early
+from continuum.care.forms.clients import DateInput, validate_calendar_date
 from continuum.measures.instruments import INSTRUMENTS, get_instrument
 from continuum.plans.catalogue import OTHER, technique_choices
 from continuum.plans.models import (
@@ -59,7 +59,7 @@ class PlanForm(forms.Form):
     review_date = forms.DateField(
         label="Review the plan by",
         widget=DateInput(),
-        validators=[validate_not_too_early],
+        validators=[validate_calendar_date],
         help_text="A reminder appears on your day from this date.",
     )
 
@@ -102,7 +102,7 @@ class GoalForm(forms.Form):
         help_text="Met when the client rates the goal this high or higher.",
     )
     target_date = forms.DateField(
-        label="Target date", widget=DateInput(), validators=[validate_not_too_early]
+        label="Target date", widget=DateInput(), validators=[validate_calendar_date]
     )
     status = forms.ChoiceField(label="Status", choices=GoalStatus.choices, initial="active")
 
@@ -241,7 +241,7 @@ class InterventionForm(_TechniqueMixin, forms.Form):
         label="Rationale", max_length=RATIONALE_MAX_LENGTH, widget=_textarea(4)
     )
     start_date = forms.DateField(
-        label="Start date", widget=DateInput(), validators=[validate_not_too_early]
+        label="Start date", widget=DateInput(), validators=[validate_calendar_date]
     )
     goals = GoalChoiceField(
         label="Goals it serves",
@@ -294,7 +294,7 @@ class InterventionForm(_TechniqueMixin, forms.Form):
 
 class ReviewForm(_TechniqueMixin, forms.Form):
     reviewed_on = forms.DateField(
-        label="Date of the review", widget=DateInput(), validators=[validate_not_too_early]
+        label="Date of the review", widget=DateInput(), validators=[validate_calendar_date]
     )
     what_happened = forms.CharField(
         label="What happened", max_length=REVIEW_TEXT_MAX_LENGTH, widget=_textarea(3)
@@ -380,7 +380,7 @@ class HomeworkForm(forms.Form):
         help_text="Link a goal or an intervention, write a reason, or both.",
     )
     due_date = forms.DateField(
-        label="Due date", widget=DateInput(), validators=[validate_not_too_early]
+        label="Due date", widget=DateInput(), validators=[validate_calendar_date]
     )
 
     def __init__(

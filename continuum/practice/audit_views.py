@@ -30,14 +30,27 @@ SYSTEM_ACTOR = "system"
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
 
+def _within_log_years(day: date) -> None:
+    # The log has no rows outside these years, and a day at the edge of the calendar
+    # (0001-01-01, 9999-12-31) cannot be turned into an instant in every time zone.
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise forms.ValidationError(f"Choose a date from {FIRST_DAY:%Y} to {LAST_DAY:%Y}.")
+
+
 class AuditFilterForm(forms.Form):
     actor = forms.ChoiceField(label="Who", required=False)
     action = forms.ChoiceField(label="Action", required=False)
     date_from = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="From",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[_within_log_years],
     )
     date_to = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="To",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[_within_log_years],
     )
 
     def __init__(
@@ -63,13 +76,6 @@ class AuditFilterForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
-        # The log has no rows outside these years, and a day at the edge of the calendar
-        # (0001-01-01, 9999-12-31) cannot be turned into an instant in every time zone.
-        for name in ("date_from", "date_to"):
-            day = data.get(name)
-            if day and not FIRST_DAY <= day <= LAST_DAY:
-                self.add_error(name, f"Choose a date from {FIRST_DAY:%Y} to {LAST_DAY:%Y}.")
-                start = end = None
         if start and end and start > end:
             self.add_error("date_to", "The end date cannot be before the start date.")
         return data

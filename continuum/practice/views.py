@@ -21,6 +21,7 @@ from continuum.accounts.decorators import owner_required
 from continuum.accounts.forms import (
     BreakGlassForm,
     InviteForm,
+    MemberEmailForm,
     ReassignForm,
     RosterFilterForm,
 )
@@ -157,6 +158,30 @@ def reset_mfa(request: AuthenticatedRequest, membership_id: int) -> HttpResponse
             "everywhere: they will set up a new authenticator app when they next log in.",
         )
     return redirect("accounts:members")
+
+
+@owner_required
+def member_email(request: AuthenticatedRequest, membership_id: int) -> HttpResponse:
+    """The owner sets a member's login address (audited; a notice goes to the old one)."""
+    membership = access.get_member_for(request.user, membership_id)
+    if (refused := refuse(request, "GET", "HEAD", "POST")) is not None:
+        return refused
+    form = MemberEmailForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_member_email(
+                membership, form.cleaned_data["email"], actor=actor_of(request)
+            )
+        except services.AccountError as exc:
+            form.add_error("email", str(exc))
+        else:
+            messages.success(request, f"{membership.user.display_name}'s login address changed.")
+            return redirect("accounts:members")
+    return render(
+        request,
+        "accounts/member_email.html",
+        {"nav": "practice", "form": form, "member": membership.user},
+    )
 
 
 @owner_required

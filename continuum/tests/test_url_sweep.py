@@ -297,6 +297,7 @@ ID_ROUTES: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
     "accounts:reactivate": ("olivia", lambda w: {"membership_id": w.alice.membership.pk}),
     "accounts:reassign": ("olivia", lambda w: {"client_id": w.dana.pk}),
     "accounts:reset_mfa": ("olivia", lambda w: {"membership_id": w.alice.membership.pk}),
+    "accounts:member_email": ("olivia", lambda w: {"membership_id": w.alice.membership.pk}),
     "accounts:break_glass": ("olivia", lambda w: {"client_id": w.dana.pk}),
     # Portal: the therapist's side ("alice") and the client's own pages ("dana_portal").
     "portal:client_portal": ("alice", lambda w: {"client_id": w.dana.pk}),

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from continuum.accounts.models import User
 from continuum.care.access import clients_for
+from continuum.care.forms.clients import validate_calendar_date
 from continuum.care.models import Client
 from continuum.wellbeing.models import (
     DECIDED_MAX_LENGTH,
@@ -96,6 +97,7 @@ class SelfReflectionForm(forms.Form):
 class ConsultationForm(forms.Form):
     date = forms.DateField(
         label="Date",
+        validators=[validate_calendar_date],
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={
             "required": "Give the date of the consultation.",

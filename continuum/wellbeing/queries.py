@@ -419,7 +419,12 @@ def practice_aggregate(practice: Practice, now: datetime | None = None) -> Pract
         starts_at__gte=start,
         starts_at__lt=end,
     )
-    minutes = attended.aggregate(total=Sum("duration_minutes"))["total"] or 0
+    # The floor applies to the therapists whose data is in each figure (issue 18): five who
+    # share but one who held sessions would make the "average" that one person's numbers.
+    hours = attended.aggregate(
+        total=Sum("duration_minutes"), contributors=Count("therapist_id", distinct=True)
+    )
+    minutes = hours["total"] or 0
     weights = SessionWeight.objects.filter(
         therapist_id__in=opted,
         appointment__therapist_id__in=opted,
@@ -430,10 +435,12 @@ def practice_aggregate(practice: Practice, now: datetime | None = None) -> Pract
         average=Avg("weight"),
         rated=Count("pk"),
         heavy=Count("pk", filter=Q(weight__gte=load.HEAVY_WEIGHT)),
+        raters=Count("therapist_id", distinct=True),
     )
     result.first_day, result.last_day = first, this_monday - timedelta(days=1)
-    result.average_hours = minutes / 60 / AGGREGATE_WEEKS / len(opted)
-    if weights["rated"]:
+    if hours["contributors"] >= floor:
+        result.average_hours = minutes / 60 / AGGREGATE_WEEKS / len(opted)
+    if weights["rated"] and weights["raters"] >= floor:
         result.average_weight = float(weights["average"])
         result.heavy_share = 100 * weights["heavy"] / weights["rated"]
     return result

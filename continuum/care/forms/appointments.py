@@ -30,11 +30,17 @@ from continuum.care.services.appointments import MAX_DURATION, MIN_DURATION
 FIRST_YEAR, LAST_YEAR = 2000, 2099
 
 
+def _within_booking_years(day: dt.date) -> None:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise forms.ValidationError(f"Choose a date between {FIRST_YEAR} and {LAST_YEAR}.")
+
+
 class AppointmentForm(forms.Form):
     """Time, length and modality of one appointment (used on its own to edit)."""
 
     date = forms.DateField(
         label="Date",
+        validators=[_within_booking_years],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "Enter a date like 2026-07-06."},
     )
@@ -60,12 +66,6 @@ class AppointmentForm(forms.Form):
     def __init__(self, *args: Any, tz_name: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.tz_name = tz_name
-
-    def clean_date(self) -> dt.date:
-        day: dt.date = self.cleaned_data["date"]
-        if not FIRST_YEAR <= day.year <= LAST_YEAR:
-            raise forms.ValidationError(f"Choose a date between {FIRST_YEAR} and {LAST_YEAR}.")
-        return day
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

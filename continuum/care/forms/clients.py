@@ -21,6 +21,7 @@ from continuum.care.queries import (
 from continuum.lib.timezones import all_time_zones
 
 EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
 PHONE_CHARACTERS = re.compile(r"[0-9 +\-()]+")
 PHONE_MIN_DIGITS = 6
 PHONE_MAX_DIGITS = 20
@@ -70,9 +71,13 @@ def validate_phone(value: str) -> None:
         )
 
 
-def validate_not_too_early(value: date) -> None:
+def validate_calendar_date(value: date) -> None:
+    """Every form's date fields take days from 1900 to 2999 (issue 18, finding 6): a day at the
+    edge of Python's calendar overflows when a service turns it into an instant or adds to it."""
     if value < EARLIEST_DATE:
         raise ValidationError("The date cannot be before 1 January 1900.", code="too_early")
+    if value > LATEST_DATE:
+        raise ValidationError("The date cannot be after 31 December 2999.", code="too_late")
 
 
 def time_zone_choices() -> list[tuple[str, str]]:
@@ -132,6 +137,13 @@ class ClientForm(ClientModelForm):
         },
     )
 
+    date_of_birth = forms.DateField(
+        label="Date of birth",
+        required=False,
+        widget=DateInput(),
+        validators=[validate_calendar_date],
+    )
+
     class Meta:
         model = Client
         fields = CLIENT_FIELDS
@@ -163,7 +175,7 @@ class ClientForm(ClientModelForm):
         born: date | None = self.cleaned_data.get("date_of_birth")
         if born is None:
             return None
-        validate_not_too_early(born)
+        validate_calendar_date(born)
         if born > timezone.localdate():
             raise ValidationError(
                 "The date of birth cannot be in the future.", code="future_birth_date"

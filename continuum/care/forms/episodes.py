@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from continuum.care.forms.clients import (
     REFERRAL_REASON_MAX_LENGTH,
     DateInput,
-    validate_not_too_early,
+    validate_calendar_date,
 )
 
 END_BEFORE_START = "The end date cannot be before the start date."
@@ -27,13 +27,13 @@ class EpisodeForm(forms.Form):
         help_text="Why the client was referred or got in touch.",
     )
     start_date = forms.DateField(
-        label="Start date", widget=DateInput(), validators=[validate_not_too_early]
+        label="Start date", widget=DateInput(), validators=[validate_calendar_date]
     )
     end_date = forms.DateField(
         label="End date",
         required=False,
         widget=DateInput(),
-        validators=[validate_not_too_early],
+        validators=[validate_calendar_date],
         help_text="Leave empty while the episode continues; ending it fills this in.",
     )
 
@@ -62,7 +62,7 @@ class TransitionForm(forms.Form):
         label="End date",
         required=False,
         widget=DateInput(),
-        validators=[validate_not_too_early],
+        validators=[validate_calendar_date],
     )
     unplanned = forms.BooleanField(label="The ending was unplanned", required=False)
     # Where to go afterwards: the episode page (default) or the client page.

@@ -46,6 +46,21 @@ class NoteLocked(NoteError):
     """The note is signed (or, for addenda, not yet signed)."""
 
 
+class NotAuthor(NoteError):
+    """A draft belongs to its author: nobody else edits or signs it (issue 18, finding 2).
+    After a reassignment the new therapist reads it and writes their own notes."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This draft belongs to the therapist who wrote it: only they can change or sign it."
+        )
+
+
+def _check_author(note: ProgressNote, actor: Actor) -> None:
+    if actor.user is None or note.author_id != actor.user.pk:
+        raise NotAuthor
+
+
 class EmptyNote(NoteError):
     """Signing needs at least one section with text."""
 
@@ -106,6 +121,7 @@ def update_note(
     locked = ProgressNote.objects.select_for_update().get(pk=note.pk)
     if locked.status != NoteStatus.DRAFT:
         raise NoteLocked(LOCKED_MESSAGE)
+    _check_author(locked, actor)
     new_sections = clean_sections(locked.format, sections)
     changed = [k for k, v in new_sections.items() if locked.sections.get(k, "") != v]
     if locked.next_session_plan != next_session_plan:
@@ -127,6 +143,7 @@ def sign_note(note: ProgressNote, *, actor: Actor) -> ProgressNote:
     locked = ProgressNote.objects.select_for_update().get(pk=note.pk)
     if locked.status != NoteStatus.DRAFT:
         raise NoteLocked(f"Note {locked.pk} is {locked.status}; only drafts can be signed.")
+    _check_author(locked, actor)
     if not has_content(locked):
         raise EmptyNote("Write at least one section before signing the note.")
     now = timezone.now()

@@ -45,6 +45,20 @@ def _problem(
     )
 
 
+def _not_author(request: HttpRequest, note: ProgressNote) -> HttpResponse | None:
+    """The refusal page when someone other than a draft's author would change it."""
+    user = request.user
+    if note.is_signed or note.author_id == user.pk:
+        return None
+    return _problem(
+        request,
+        "This draft is not yours",
+        f"This draft belongs to {note.author.display_name}, who wrote it: only they can "
+        "change or sign it. Write your own note for the sessions you hold.",
+        note=note,
+    )
+
+
 @clinician_required
 def note_create(request: HttpRequest, appointment_id: int) -> HttpResponse:
     appointment = get_appointment_for(actor_of(request), appointment_id)
@@ -145,6 +159,8 @@ def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
         return refused
     if note.is_signed:
         return _problem(request, "This note is signed", services.LOCKED_MESSAGE, note=note)
+    if (not_author := _not_author(request, note)) is not None:
+        return not_author
     if request.method == "POST":
         form = NoteForm(request.POST, fmt=note.format)
         if form.is_valid():
@@ -186,6 +202,8 @@ def note_sign(request: HttpRequest, note_id: int) -> HttpResponse:
     note = get_note_for(actor_of(request), note_id)
     if (refused := refuse(request, "POST")) is not None:
         return refused
+    if (not_author := _not_author(request, note)) is not None:
+        return not_author
     # Asked only when signing can go ahead (a draft with something written).
     if not note.is_signed and services.has_content(note) and not confirmed(request):
         return confirmation_page(

@@ -32,6 +32,8 @@ from continuum.wellbeing.models import DigestSent, WellbeingSettings
 NOW = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 
 JOBS = {
+    "accounts.refusals",
+    "audit.seal",
     "exchange.release_records",
     "followup.housekeeping",
     "measures.session_schedules",
@@ -69,6 +71,8 @@ class RegistryTests(BaseTestCase):
         self.assertEqual(
             every,
             {
+                "accounts.refusals": timedelta(minutes=1),
+                "audit.seal": timedelta(minutes=1),
                 "exchange.release_records": timedelta(hours=1),
                 "followup.housekeeping": timedelta(minutes=1),
                 "measures.session_schedules": timedelta(hours=1),
@@ -136,6 +140,8 @@ class EveryJobRunsTests(FollowUpTestCase):
         self.assertEqual(
             ran,
             [
+                "accounts.refusals",
+                "audit.seal",
                 "measures.session_schedules",
                 "followup.housekeeping",
                 "measures.overdue_alerts",
@@ -213,6 +219,8 @@ class EveryJobRunsTests(FollowUpTestCase):
         self.assertEqual(
             statuses,
             {
+                "accounts.refusals": "ran",
+                "audit.seal": "ran",
                 "exchange.release_records": "not_due",
                 "followup.housekeeping": "ran",
                 "measures.session_schedules": "not_due",

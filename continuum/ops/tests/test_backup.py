@@ -70,6 +70,9 @@ def environment(db: Path) -> dict[str, str]:
     env.update(
         SQLITE_PATH=str(db),
         CONTINUUM_VAR_DIR=str(db.parent),
+        # Each database its own anchor file (the live one and its restored copies share a
+        # folder here; on a real restore the drill passes the head it recorded).
+        AUDIT_ANCHOR_FILE=f"{db}.anchor",
         ENCRYPTION_KEYS=KEYS,
         DJANGO_SETTINGS_MODULE="continuum.settings",
     )

@@ -14,6 +14,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 
+from continuum.audit import chain
 from continuum.audit.chain import verify
 
 ANCHOR = re.compile(r"^(\d+):([0-9a-f]{64})$")
@@ -37,7 +38,8 @@ class Command(BaseCommand):
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        anchor = parse_anchor(options["anchor"]) if options["anchor"] else None
+        # Without --anchor, the head the last seal wrote outside the database (AUDIT_ANCHOR_FILE).
+        anchor = parse_anchor(options["anchor"]) if options["anchor"] else chain.anchor()
         report = verify(options["database"], anchor=anchor)
         if report.problems:
             first = report.problems[0]
