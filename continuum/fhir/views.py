@@ -185,10 +185,10 @@ def search_view(kind: str) -> View:
             )
         if entry.for_patient is None:
             return answer(mappers.bundle(_by_id(request, kind, entry), base_url()))
-        value = request.GET.get("patient", "").removeprefix("Patient/")
-        if not value.isdigit():
+        patient = _small_id(request.GET.get("patient", "").removeprefix("Patient/"))
+        if patient is None:
             return outcome(400, "invalid", "Search by patient: patient=<id>.")
-        client = get_client_for(actor(request), int(value))
+        client = get_client_for(actor(request), patient)
         rows = entry.for_patient(request, client)
         return answer(mappers.bundle([entry.to_fhir(request, r) for r in rows], base_url()))
 
@@ -196,14 +196,23 @@ def search_view(kind: str) -> View:
     return view
 
 
+def _small_id(value: str) -> int | None:
+    """An id as the database stores it: ASCII digits, at most 18 of them (a longer number
+    cannot be a row's id, and int() of 4,300 digits raises)."""
+    if value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
+
+
 def _by_id(request: HttpRequest, kind: str, entry: Read) -> list[Resource]:
     value = request.GET.get("_id", "")
     if kind == "Patient" and not value:
         return [mappers.patient(c) for c in clients_for(_user(request)).order_by("pk")]
-    if not value.isdigit():
+    pk = _small_id(value)
+    if pk is None:
         return []
     try:
-        return [entry.to_fhir(request, entry.get(request, int(value)))]
+        return [entry.to_fhir(request, entry.get(request, pk))]
     except Http404:
         return []
 

@@ -86,6 +86,9 @@ TARGETS: dict[str, tuple[str, Callable[[Any], dict[str, Any]], list[str]]] = {
 
 # Every module that reads request.GET, so that a new list view cannot escape the fuzzing.
 READS_GET = {
+    # Token-authenticated (no session to fuzz with): its two parameters are checked with
+    # hostile values in continuum/fhir/tests/test_fhir.py::SearchParameterTests.
+    "continuum/fhir/views.py",
     "continuum/exchange/views/exports.py",
     "continuum/practice/views.py",
     "continuum/practice/audit_views.py",

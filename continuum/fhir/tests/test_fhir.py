@@ -162,3 +162,20 @@ class FhirTests(ApiTestCase):
             str(self.dana.pk),
             [e["resource"]["id"] for e in patients["entry"]] if patients["total"] else [],
         )
+
+
+class SearchParameterTests(FhirTests):
+    """Hostile search values are a 400 OperationOutcome or an empty Bundle, never a 500."""
+
+    def test_ids_that_are_not_small_ascii_numbers_are_refused(self) -> None:
+        for value in ("9" * 5000, "9" * 30, "٣", "1e3", "-1", " 1", "Patient/", "0x10", "1\x00"):
+            for path, name in (("/Observation", "patient"), ("/Patient", "_id")):
+                with self.subTest(path=path, value=value[:12]):
+                    response = self.fhir(path, **{name: value})
+                    # 404: no such patient of this therapist (an OperationOutcome too).
+                    self.assertIn(response.status_code, (200, 400, 404), response.content[:200])
+                    body = response.json()
+                    if response.status_code != 200:
+                        self.assertEqual(body["resourceType"], "OperationOutcome")
+                    else:
+                        self.assertEqual(body.get("total", len(body.get("entry", []))), 0)
