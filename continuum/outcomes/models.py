@@ -1,0 +1,71 @@
+"""Stored outcomes: one row per finished episode and instrument set.
+
+A row is a copy made from the episode, its attended appointments and its current scores by
+outcomes.services.refresh_episode, which the actions that change any of those call (through
+continuum.lib.hooks) inside their own transaction. The practice page and outcomes_report
+aggregate these rows with GROUP BY instead of re-reading every score.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from continuum.accounts.models import Practice
+from continuum.care.models import Episode
+
+
+class InstrumentSet(models.TextChoices):
+    PHQ9_GAD7 = "phq9_gad7", "PHQ-9 and GAD-7"
+    PHQ9 = "phq9", "PHQ-9"
+    GAD7 = "gad7", "GAD-7"
+    CORE10 = "core10", "CORE-10"
+    PCL5 = "pcl5", "PCL-5"
+
+
+class EpisodeOutcome(models.Model):
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="+")
+    # Denormalised from the episode so that the page filters and groups one table.
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    instrument_set = models.CharField(max_length=16, choices=InstrumentSet.choices)
+    end_date = models.DateField()
+    end_quarter = models.CharField(max_length=7)  # "2026Q3", for grouping by quarter
+    referral = models.CharField(max_length=64)  # rules.referral_key: the source, never the text
+    intake_band = models.CharField(max_length=32, blank=True)
+    attended = models.PositiveIntegerField(default=0)
+    finished_treatment = models.BooleanField(default=False)  # at least two attended
+    start_a = models.FloatField(null=True, blank=True)
+    end_a = models.FloatField(null=True, blank=True)
+    start_b = models.FloatField(null=True, blank=True)
+    end_b = models.FloatField(null=True, blank=True)
+    paired = models.BooleanField(default=False)
+    caseness_start = models.BooleanField(default=False)
+    caseness_end = models.BooleanField(default=False)
+    recovered = models.BooleanField(default=False)
+    reliably_improved = models.BooleanField(default=False)
+    reliably_recovered = models.BooleanField(default=False)
+    reliably_deteriorated = models.BooleanField(default=False)
+    category = models.CharField(max_length=32)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["episode", "instrument_set"], name="outcome_one_per_episode_and_set"
+            )
+        ]
+        indexes = [
+            # The page: one practice's rows of one set in a period, overall and by group.
+            models.Index(fields=["practice", "instrument_set", "end_date"], name="outcome_period"),
+            models.Index(
+                fields=["practice", "instrument_set", "therapist", "end_date"],
+                name="outcome_therapist_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_set} outcome of episode {self.episode_id}: {self.category}"
