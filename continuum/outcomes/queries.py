@@ -112,9 +112,7 @@ def _aggregates() -> dict[str, Count]:
         "n_recovered": Count("pk", filter=case & Q(recovered=True)),
         "n_reliably_improved": Count("pk", filter=Q(paired=True, reliably_improved=True)),
         "n_reliably_recovered": Count("pk", filter=case & Q(reliably_recovered=True)),
-        "n_reliably_deteriorated": Count(
-            "pk", filter=Q(paired=True, reliably_deteriorated=True)
-        ),
+        "n_reliably_deteriorated": Count("pk", filter=Q(paired=True, reliably_deteriorated=True)),
     }
 
 

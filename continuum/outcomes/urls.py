@@ -8,5 +8,5 @@ app_name = "outcomes"
 
 urlpatterns = [
     path("outcomes/", views.outcomes_page, name="page"),
-    path("outcomes/<slug:table>.csv", views.outcomes_csv, name="csv"),
+    path("outcomes/export.csv", views.outcomes_csv, name="csv"),
 ]

@@ -15,7 +15,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from continuum.accounts.http import AuthenticatedRequest, actor_of
+from continuum.accounts.http import AuthenticatedRequest, actor_of, refuse
 from continuum.audit.log import record
 from continuum.outcomes import charts, presenters, rules
 from continuum.outcomes.access import Scope, outcomes_scope
@@ -50,8 +50,9 @@ def _trend_quarters(end: date) -> list[str]:
 def _gather(scope: Scope, params: dict[str, Any]) -> PageData:
     """The page's data in 4 queries (5 for a therapist), however many therapists:
     the practice's overall figures, [the therapist's own overall figures,] the breakdown
-    (the practice's, or the therapist's own clients'), the funnel (by therapist), the trend
-    (by quarter, the last eight quarters to the period's end)."""
+    (the practice's, or the therapist's own clients'), the funnel (by therapist; the
+    breakdown itself when that is by therapist), the trend (by quarter, the last eight
+    quarters to the period's end)."""
     practice, instrument = scope.practice, params["instrument"]
     start, end, by = params["start"], params["end"], params["by"]
     own = scope.own
@@ -63,7 +64,12 @@ def _gather(scope: Scope, params: dict[str, Any]) -> PageData:
         mine = practice_outcomes(
             practice, start=start, end=end, by=by, instrument=instrument, therapist=own
         )
-    funnel = outcome_groups(practice, by="therapist", start=start, end=end, instrument=instrument)
+    if own is None and by == "therapist":  # the breakdown is the funnel's data
+        funnel = overall.groups
+    else:
+        funnel = outcome_groups(
+            practice, by="therapist", start=start, end=end, instrument=instrument
+        )
     quarters = _trend_quarters(end)
     trend_start = date(int(quarters[0][:4]), (int(quarters[0][-1]) - 1) * 3 + 1, 1)
     trend = outcome_groups(
@@ -120,8 +126,10 @@ def _rows(cells: list[Cell], by: str, code: str, scope: Scope) -> list[dict[str,
 
 def _parse(request: AuthenticatedRequest, scope: Scope) -> tuple[OutcomesFilterForm, Any]:
     today = timezone.localdate()
-    form = OutcomesFilterForm(request.GET or None, today=today)
-    if request.GET:
+    given = request.GET.copy()
+    given.pop("table", None)
+    form = OutcomesFilterForm(given or None, today=today)
+    if given:
         if not form.is_valid():
             return form, None
         return form, form.cleaned_data
@@ -133,6 +141,8 @@ def _parse(request: AuthenticatedRequest, scope: Scope) -> tuple[OutcomesFilterF
 @login_required
 def outcomes_page(request: AuthenticatedRequest) -> HttpResponse:
     scope = outcomes_scope(request.user)
+    if refused := refuse(request, "GET", "HEAD"):
+        return refused
     form, params = _parse(request, scope)
     context: dict[str, Any] = {"nav": "outcomes", "form": form, "scope": scope}
     if params is None:
@@ -150,7 +160,7 @@ def outcomes_page(request: AuthenticatedRequest) -> HttpResponse:
     context.update(
         {
             "params": params,
-            "query": request.GET.urlencode(),
+            "query": request.GET.urlencode(),  # the CSV links repeat the filter
             "instrument_label": presenters.instrument_label(code),
             "group_label": presenters.GROUP_LABELS[params["by"]],
             "overall": presenters.figures(data.practice.overall, code),
@@ -206,8 +216,12 @@ def _csv_row(label: str, cell: Cell) -> list[object]:
 
 
 @login_required
-def outcomes_csv(request: AuthenticatedRequest, table: str) -> HttpResponse:
+def outcomes_csv(request: AuthenticatedRequest) -> HttpResponse:
+    """?table=overall|groups|funnel|trend and the page's own filter parameters."""
     scope = outcomes_scope(request.user)
+    if refused := refuse(request, "GET", "HEAD"):
+        return refused
+    table = request.GET.get("table", "")
     if table not in TABLES:
         raise Http404("No such table")
     _form, params = _parse(request, scope)

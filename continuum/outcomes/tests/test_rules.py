@@ -42,9 +42,13 @@ def test_gad7_reliable_change_is_exactly_4(fall: float, reliable: bool) -> None:
 
 def test_recovery_needs_both_measures_below_their_cut_offs() -> None:
     row = _row({"phq9": [18, 9], "gad7": [12, 8]})  # GAD-7 8 is still caseness
-    assert row.caseness_start and row.caseness_end and not row.recovered
+    assert row.caseness_start
+    assert row.caseness_end
+    assert not row.recovered
     row = _row({"phq9": [18, 9], "gad7": [12, 7]})
-    assert row.recovered and row.reliably_improved and row.reliably_recovered
+    assert row.recovered
+    assert row.reliably_improved
+    assert row.reliably_recovered
     assert row.category == "reliable_recovery"
     assert (row.start_a, row.end_a, row.start_b, row.end_b) == (18, 9, 12, 7)
 
@@ -52,8 +56,10 @@ def test_recovery_needs_both_measures_below_their_cut_offs() -> None:
 def test_an_unpaired_episode_is_kept_but_not_paired() -> None:
     rows = rules.outcome_values({"phq9": [Score(18, "moderately_severe")]})
     assert [r.instrument_set for r in rows] == ["phq9_gad7", "phq9"]
-    assert not rows[0].paired and rows[0].category == "no_paired_scores"
-    assert not rows[0].caseness_start and not rows[0].recovered
+    assert not rows[0].paired
+    assert rows[0].category == "no_paired_scores"
+    assert not rows[0].caseness_start
+    assert not rows[0].recovered
     assert rows[0].intake_band == "moderately_severe"
 
 
@@ -64,18 +70,25 @@ def test_no_scores_still_gives_the_phq9_gad7_row_for_completeness() -> None:
 
 def test_core10_and_pcl5_use_their_own_rules() -> None:
     core = _row({"core10": [11, 5]}, "core10")
-    assert core.caseness_start and core.recovered and core.reliably_improved
+    assert core.caseness_start
+    assert core.recovered
+    assert core.reliably_improved
     assert not _row({"core10": [10, 5]}, "core10").caseness_start
     pcl = _row({"pcl5": [33, 23]}, "pcl5")
-    assert pcl.caseness_start and pcl.reliably_recovered
+    assert pcl.caseness_start
+    assert pcl.reliably_recovered
     assert not _row({"pcl5": [42, 33]}, "pcl5").recovered  # still at 33
 
 
 def test_wilson_interval() -> None:
     assert rules.wilson(0, 0) is None
     low, high = rules.wilson(41, 78) or (0, 0)
-    assert round(low, 3) == 0.416 and round(high, 3) == 0.633
-    assert rules.wilson(0, 10) == (0.0, pytest.approx(0.2775, abs=1e-4))
+    assert round(low, 3) == 0.416
+    assert round(high, 3) == 0.633
+    zero = rules.wilson(0, 10)
+    assert zero is not None
+    assert zero[0] == 0.0
+    assert zero[1] == pytest.approx(0.2775, abs=1e-4)
 
 
 def test_funnel_limits_narrow_with_more_episodes() -> None:

@@ -42,9 +42,13 @@ class StoredOutcomeTests(BaseTestCase):
         transition_episode(episode, "ended", self.alice, end_date=date(2026, 3, 20))
         row = _row(episode.pk)
         assert (row.paired, row.recovered, row.reliably_recovered) == (True, True, True)
-        assert row.end_date == date(2026, 3, 20) and row.end_quarter == "2026Q1"
-        assert row.therapist_id == self.alice.pk and row.practice_id == self.riverside.pk
-        assert row.referral == "GP referral" and row.attended == 3 and row.finished_treatment
+        assert row.end_date == date(2026, 3, 20)
+        assert row.end_quarter == "2026Q1"
+        assert row.therapist_id == self.alice.pk
+        assert row.practice_id == self.riverside.pk
+        assert row.referral == "GP referral"
+        assert row.attended == 3
+        assert row.finished_treatment
         assert {r.instrument_set for r in EpisodeOutcome.objects.filter(episode=episode)} == {
             "phq9_gad7",
             "phq9",
@@ -61,7 +65,9 @@ class StoredOutcomeTests(BaseTestCase):
             last, phq9_answers(14), actor=actor_for(self.alice), reason="Misread item 2"
         )
         row = _row(episode.pk)
-        assert not row.recovered and row.end_a == 14 and row.category == "no_reliable_change"
+        assert not row.recovered
+        assert row.end_a == 14
+        assert row.category == "no_reliable_change"
 
     def test_a_score_added_after_the_end_counts(self) -> None:
         episode = finished_episode(self.alice, phq9=(18,))
@@ -73,7 +79,8 @@ class StoredOutcomeTests(BaseTestCase):
         )
         enter_in_session(pending, phq9_answers(4), actor=actor_for(self.alice))
         row = _row(episode.pk)
-        assert row.paired and row.reliably_recovered
+        assert row.paired
+        assert row.reliably_recovered
 
     def test_attendance_decides_finished_treatment(self) -> None:
         episode = finished_episode(self.alice, phq9=(18, 4), attended=2)
@@ -85,7 +92,8 @@ class StoredOutcomeTests(BaseTestCase):
         appointment.refresh_from_db()
         change_status(appointment, target=AppointmentStatus.NO_SHOW, actor=actor_for(self.alice))
         row = _row(episode.pk)
-        assert row.attended == 1 and not row.finished_treatment
+        assert row.attended == 1
+        assert not row.finished_treatment
 
     def test_a_reopened_episode_keeps_the_finished_one_and_adds_none_until_it_ends(self) -> None:
         client = make_client(self.alice, "Robin")
@@ -133,7 +141,7 @@ class StoredOutcomeTests(BaseTestCase):
 
 
 # A spread of episodes across the rules, for agreement with the engine.
-SERIES = [
+SERIES: list[dict[str, tuple[float, ...]]] = [
     {"phq9": (18, 9), "gad7": (12, 7)},  # reliable recovery
     {"phq9": (10, 9)},  # caseness at exactly 10, recovery without reliable change
     {"phq9": (9, 3)},  # not at caseness, reliably improved
@@ -148,10 +156,12 @@ SERIES = [
 
 
 class AgreementTests(BaseTestCase):
+    episodes: list[Episode]
+
     @classmethod
     def setUpTestData(cls) -> None:
         super().setUpTestData()
-        cls.episodes: list[Episode] = []
+        cls.episodes = []
         for i, series in enumerate(SERIES * 2):
             who = cls.alice if i % 2 else cls.bob
             episode = finished_episode(
@@ -166,9 +176,7 @@ class AgreementTests(BaseTestCase):
 
     def test_it_agrees_with_scoring_outcome_rates(self) -> None:
         summaries = [episode_outcome(e) for e in self.episodes]
-        outcomes = [
-            s.outcome or scoring.classify_episode(first={}, last={}) for s in summaries
-        ]
+        outcomes = [s.outcome or scoring.classify_episode(first={}, last={}) for s in summaries]
         engine = scoring.outcome_rates(outcomes, [s.finished_treatment for s in summaries])
         ours = practice_outcomes(self.riverside).overall
         assert ours.paired == engine.finished
@@ -247,6 +255,6 @@ class AgreementTests(BaseTestCase):
 
     def test_rates_are_none_when_the_denominator_is_0(self) -> None:
         empty = practice_outcomes(self.hilltop).overall
-        assert empty.finished == 0 and empty.suppressed
+        assert empty.finished == 0
+        assert empty.suppressed
         assert all(r.value is None and r.low is None for r in empty.rates.values())
-

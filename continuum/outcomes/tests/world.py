@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-
-from django.utils import timezone
+from datetime import UTC, date, datetime, timedelta
 
 from continuum.accounts.models import User
 from continuum.care.models import AppointmentStatus, Client, Episode
@@ -15,7 +13,7 @@ START = date(2026, 1, 5)
 
 
 def _at(day: date) -> datetime:
-    return timezone.make_aware(datetime(day.year, day.month, day.day, 10))
+    return datetime(day.year, day.month, day.day, 10, tzinfo=UTC)
 
 
 def finished_episode(
