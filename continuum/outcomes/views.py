@@ -48,10 +48,10 @@ def _trend_quarters(end: date) -> list[str]:
 
 
 def _gather(scope: Scope, params: dict[str, Any]) -> PageData:
-    """The page's data in 4 queries (5 for a therapist), however many therapists:
+    """The page's data in 5 queries (7 for a therapist), however many therapists:
     the practice's overall figures, [the therapist's own overall figures,] the breakdown
-    (the practice's, or the therapist's own clients'), the funnel (by therapist; the
-    breakdown itself when that is by therapist), the trend (by quarter, the last eight
+    (the practice's, or the therapist's own clients'), the funnel (by therapist, and their
+    names; the breakdown itself when that is by therapist), the trend (by quarter, the last eight
     quarters to the period's end)."""
     practice, instrument = scope.practice, params["instrument"]
     start, end, by = params["start"], params["end"], params["by"]

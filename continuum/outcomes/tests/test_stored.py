@@ -207,7 +207,7 @@ class AgreementTests(BaseTestCase):
         services.backfill(self.riverside.pk)
         with CaptureQueriesContext(connection) as five:
             report = practice_outcomes(self.riverside, by="therapist")
-        assert len(two) == len(five) == 2
+        assert len(two) == len(five) == 3  # overall, groups, names
         assert len(report.groups) == 5
         assert [g.suppressed for g in report.groups].count(True) == 3
 
