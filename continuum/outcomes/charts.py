@@ -104,8 +104,9 @@ def funnel_svg(practice_rate: float | None, points: Sequence[FunnelPoint], title
                     f'<polyline points="{" ".join(line)}" fill="none" stroke="{colour}" '
                     f'stroke-width="1.5" stroke-dasharray="{dash}"/>'
                 )
+            # Labelled at the lower limit's end (the upper ones crowd near 100%).
             body.append(
-                f'<text x="{WIDTH - RIGHT + 6}" y="{_n(y(high) + 4)}" fill="{colour}">'
+                f'<text x="{WIDTH - RIGHT + 6}" y="{_n(y(low) + 4)}" fill="{colour}">'
                 f"{escape(name)}</text>"
             )
         py = y(practice_rate)
@@ -122,9 +123,12 @@ def funnel_svg(practice_rate: float | None, points: Sequence[FunnelPoint], title
             f'fill="{colour}" stroke="#ffffff" stroke-width="1"/>'
         )
         if p.label:
+            # Near the right edge the name goes to the left of its point.
+            left = x(p.n) > WIDTH - RIGHT - 90
+            tx, anchor = (x(p.n) - 8, "end") if left else (x(p.n) + 8, "start")
             body.append(
-                f'<text x="{_n(x(p.n) + 8)}" y="{_n(y(p.rate) - 6)}" fill="{colour}">'
-                f"{escape(p.label)}</text>"
+                f'<text x="{_n(tx)}" y="{_n(y(p.rate) - 8)}" text-anchor="{anchor}" '
+                f'fill="{colour}">{escape(p.label)}</text>'
             )
     return _svg(title, body)
 
