@@ -83,9 +83,11 @@ def _attended(episode_ids: Sequence[int]) -> dict[int, int]:
 def refresh_episode(episode_id: int) -> list[EpisodeOutcome]:
     """Rewrite one episode's stored outcomes from its current state (none unless finished)."""
     episode = Episode.objects.select_related("client").filter(pk=episode_id).first()
-    EpisodeOutcome.objects.filter(episode_id=episode_id).delete()
     if episode is None or episode.status not in FINISHED or episode.end_date is None:
+        # One query for an open episode (every score of a course in progress): it has no rows,
+        # since rows are written only once it finished and no status leads back to open.
         return []
+    EpisodeOutcome.objects.filter(episode_id=episode_id).delete()
     rows = _rows(
         episode, _scores([episode_id])[episode_id], _attended([episode_id]).get(episode_id, 0)
     )
