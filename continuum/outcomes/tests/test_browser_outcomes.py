@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from continuum.demo import content
 from continuum.testing.browser import assert_accessible, login, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+# The demo logins (printed by seed_demo; nothing outside the demo imports it).
+DEMO_PASSWORD = "continuum-demo"
 DEMO_TOTP = "CONTINUUMDEMOTOTPSECRETONLYFORDE"
 
 
@@ -22,7 +23,7 @@ def test_the_demo_owner_sees_outcomes_funnel_and_trend(
 ) -> None:
     # 400 clients: the default 40 have too few finished episodes for unsuppressed cells.
     call_command("seed_demo", clients=400, now="2026-11-18T16:00", stdout=StringIO())
-    login(page, live_server.url, "owner@example.org", content.DEMO_PASSWORD, DEMO_TOTP)
+    login(page, live_server.url, "owner@example.org", DEMO_PASSWORD, DEMO_TOTP)
     page.get_by_role("link", name="Outcomes").click()
     assert page.get_by_role("heading", name="Overall").is_visible()
     page.get_by_label("Period", exact=True).select_option("custom")
