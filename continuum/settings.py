@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "continuum.notify",
     "continuum.followup",
     "continuum.wellbeing",
+    "continuum.outcomes",
     "continuum.practice",
     "continuum.exchange",
     "continuum.ops",

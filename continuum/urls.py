@@ -43,6 +43,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("continuum.api.urls")),
     path("fhir/r4/", include("continuum.fhir.urls")),
+    path("", include("continuum.outcomes.urls")),
     # The portal: the client's pages under portal/, the therapist's beside the client record.
     path("", include("continuum.portal.urls")),
     # Data in and out: calendar feeds, CSV, a client's own record.

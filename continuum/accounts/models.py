@@ -98,6 +98,8 @@ class Practice(models.Model):
 class Role(models.TextChoices):
     OWNER = "owner", "Owner"
     THERAPIST = "therapist", "Therapist"
+    # A therapist who also reads every therapist's outcomes (the practice outcomes page).
+    CLINICAL_LEAD = "clinical_lead", "Clinical lead"
 
 
 class Membership(models.Model):

@@ -88,6 +88,7 @@ from continuum.measures.models import (
     Alert,
     MeasureAssignment,
 )
+from continuum.outcomes.services import backfill as backfill_outcomes
 from continuum.plans.models import (
     Goal,
     Homework,
@@ -1025,6 +1026,8 @@ def _build_demo(options: DemoOptions) -> DemoResult:
     # two clients in consented follow-up (one well, one who asked for a booster).
     counts.update(seed_endings(practice, options.now, random.Random(f"{options.seed}:endings")))
     counts.update(seed_followup(practice, options.now, random.Random(f"{options.seed}:followup")))
+    # The stored outcomes of every finished episode, from the rows just written (issue 17).
+    counts["outcomes"] = backfill_outcomes(practice.pk)
     audit.record(
         Actor.system(),
         "demo.seed",

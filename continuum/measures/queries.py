@@ -114,7 +114,8 @@ class ClientMeasures:
         return bool(self.measures or self.pending or self.assignments or self.alerts)
 
 
-def _change_words(inst: Instrument, before: float, after: float) -> str:
+def change_words(inst: Instrument, before: float, after: float) -> str:
+    """'down 7: a reliable improvement' (used by measures' pages and the plans review)."""
     diff = after - before
     if diff == 0:
         moved = "no change"
@@ -139,7 +140,7 @@ def _row(admin: Administration, inst: Instrument, baseline: Administration | Non
         and admin.total is not None
         and admin.status == A.COMPLETED
     ):
-        change = _change_words(inst, baseline.total, admin.total)
+        change = change_words(inst, baseline.total, admin.total)
     assert admin.completed_at is not None
     superseded = admin.status == A.SUPERSEDED
     if superseded:
@@ -628,3 +629,84 @@ def score_facts(admins: list[Administration]) -> list[ScoreFact]:
                 verdict = None
         facts.append(ScoreFact(admin, base.pk if base is not None else None, change, verdict))
     return facts
+
+
+# --- Scores since a date (an intervention's review) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoresSince:
+    """One measure's scores since a date, and the change from where it stood then: the last
+    score on or before the date (or, without one, the first after it) to the latest. Goal
+    ratings are left out (one score per goal, not a total to compare)."""
+
+    instrument: str
+    name: str
+    baseline_id: int
+    baseline_on: date
+    baseline: float
+    scores: list[tuple[int, date, float]]  # (administration id, local date, total) since
+    change: float  # latest minus baseline, in raw units
+    reliable: str | None  # "improved" | "deteriorated" | "no_change" | None (no rule)
+
+    @property
+    def latest(self) -> float:
+        return self.scores[-1][2] if self.scores else self.baseline
+
+    def as_stored(self) -> dict[str, Any]:
+        """Ids, codes and numbers: what a review stores of the scores it was made against."""
+        return {
+            "instrument": self.instrument,
+            "baseline_id": self.baseline_id,
+            "baseline_on": self.baseline_on.isoformat(),
+            "baseline": self.baseline,
+            "scores": [[pk, on.isoformat(), total] for pk, on, total in self.scores],
+            "change": self.change,
+            "reliable": self.reliable,
+        }
+
+
+def scores_since(episode: Episode, since: date) -> list[ScoresSince]:
+    """Each measure's scores of `episode` completed on or after `since` (local dates), with
+    the change from where it stood at `since`, in catalogue order. 1 query."""
+    admins = (
+        Administration.objects.filter(episode=episode, status=A.COMPLETED, total__isnull=False)
+        .exclude(instrument="goal_rating")
+        .order_by("completed_at", "pk")
+        .values_list("pk", "instrument", "total", "completed_at")
+    )
+    before: dict[str, tuple[int, date, float]] = {}
+    after: dict[str, list[tuple[int, date, float]]] = defaultdict(list)
+    for pk, code, total, completed_at in admins:
+        if total is None:  # filtered above; the type does not know
+            continue
+        day = _local_date(completed_at)
+        if day < since:
+            before[code] = (pk, day, total)
+        else:
+            after[code].append((pk, day, total))
+    order = list(INSTRUMENTS)
+    out = []
+    for code in sorted(after, key=lambda c: order.index(c) if c in order else len(order)):
+        scores = after[code]
+        base = before.get(code) or scores[0]
+        if base is scores[0]:
+            scores = scores[1:]
+        latest = scores[-1][2] if scores else base[2]
+        try:
+            reliable = scoring.reliable_change(code, before=base[2], after=latest)
+        except scoring.ScoringError:
+            reliable = None
+        out.append(
+            ScoresSince(
+                instrument=code,
+                name=get_instrument(code).name,
+                baseline_id=base[0],
+                baseline_on=base[1],
+                baseline=base[2],
+                scores=scores,
+                change=latest - base[2],
+                reliable=reliable,
+            )
+        )
+    return out

@@ -321,17 +321,27 @@ class EpisodeOutcome:
 
 
 def classify_episode(
-    *, first: Mapping[str, float | None], last: Mapping[str, float | None]
+    *,
+    first: Mapping[str, float | None],
+    last: Mapping[str, float | None],
+    measures: Sequence[str] = OUTCOME_MEASURES,
 ) -> EpisodeOutcome:
     """Classify an episode from its first and last PHQ-9 / GAD-7 totals.
 
     A measure missing (absent or None) at either end is left out of the pairing; caseness,
     recovery and change use the paired measures only. Other keys (other instruments) are
     ignored.
+
+    `measures` names the instruments to pair (default PHQ-9 and GAD-7, the NHS Talking
+    Therapies pair); the same definitions apply to one instrument alone (PHQ-9, GAD-7,
+    CORE-10, PCL-5), each with its own caseness cut-off and reliable-change threshold. Each
+    must have a caseness cut-off and a reliable-change rule (ScoringError otherwise).
     """
     pairs: dict[str, tuple[float, float]] = {}
-    for code in OUTCOME_MEASURES:
-        inst = get_instrument(code)
+    for code in measures:
+        inst = resolve_instrument(code)
+        if inst.caseness_cutoff is None or reliable_change_threshold(inst) is None:
+            raise ScoringError(f"{code}: no caseness cut-off or reliable-change rule")
         start, end = first.get(code), last.get(code)
         if start is not None:
             start = check_total(inst, start, "first score")

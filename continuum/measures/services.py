@@ -30,6 +30,7 @@ from continuum.accounts.models import User
 from continuum.audit import log as audit
 from continuum.care.episodes import OPEN_STATUSES, EpisodeStatus
 from continuum.care.models import Appointment, AppointmentStatus, Episode
+from continuum.lib.hooks import episode_changed
 from continuum.lib.timezones import local_day_bounds
 from continuum.measures import alerts as alert_rules
 from continuum.measures import scoring, tokens
@@ -479,6 +480,7 @@ def _complete(
     admin.entered_by = entered_by
     admin.session_number = _attended_sessions(admin.episode_id, now)
     admin.save()
+    episode_changed(admin.episode_id)
     # Earlier administrations of the same schedule still pending are no longer worth asking:
     # the newer answers describe the client now.
     if admin.assignment_id is not None:
@@ -630,6 +632,7 @@ def correct_administration(
     )
     _apply_score(new, inst, normalised)
     new.save()
+    episode_changed(new.episode_id)
     raised = _evaluate(new)
     audit.record(
         actor,

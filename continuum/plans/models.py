@@ -308,6 +308,9 @@ class InterventionReview(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # The scores the decision was made against (measures.queries.ScoresSince.as_stored, one
+    # per measure since the intervention started): ids, dates, totals, change, reliable change.
+    scores = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["reviewed_on", "pk"]

@@ -18,6 +18,7 @@ from django.utils import timezone
 from continuum.accounts.actors import actor_for
 from continuum.audit.log import record
 from continuum.care.models import Client, Episode
+from continuum.measures.queries import scores_since
 from continuum.plans.catalogue import CATALOGUE, OTHER
 from continuum.plans.models import (
     Decision,
@@ -494,8 +495,11 @@ def review_intervention(
     if decision != Decision.KEEP:
         locked.save(update_fields=["status"])
         _mirror_in_draft(locked, new, locked.status)
+    # The scores in view when deciding, stored with the decision (issue 17).
+    scores = [s.as_stored() for s in scores_since(locked.plan.episode, locked.start_date)]
     review = InterventionReview.objects.create(
         intervention=locked,
+        scores=scores,
         reviewed_on=reviewed_on,
         what_happened=what_happened,
         client_response=client_response,
@@ -513,6 +517,7 @@ def review_intervention(
         intervention_id=locked.pk,
         decision=decision,
         new_intervention_id=new.pk if new is not None else None,
+        measures=len(scores),
     )
     intervention.status = locked.status
     return review

@@ -26,6 +26,7 @@ from continuum.care.models import (
     new_series_id,
 )
 from continuum.care.scheduling import Clash, Slot, find_clashes, search_window
+from continuum.lib.hooks import episode_changed
 
 MIN_DURATION = 5
 MAX_DURATION = 480
@@ -287,6 +288,9 @@ def change_status(
     if new == S.CANCELLED:
         detail["cancelled_by"] = cancelled_by
     audit.record(actor, "appointment.status", locked, **detail)
+    if S.ATTENDED in (old, new) and locked.episode_id is not None:
+        # "Finished treatment" counts attended appointments (stored outcomes).
+        episode_changed(locked.episode_id)
     for name in ("status", "cancelled_by", "cancelled_at", "cancelled_by_user", "sequence"):
         setattr(appointment, name, getattr(locked, name))
     return appointment

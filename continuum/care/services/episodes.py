@@ -24,6 +24,7 @@ from continuum.care.episodes import (
     check_transition,
 )
 from continuum.care.models import Client, Episode
+from continuum.lib.hooks import episode_changed
 
 __all__ = [
     "InvalidEpisodeDates",
@@ -127,6 +128,7 @@ def update_episode(
         setattr(episode, name, values[name])
     if changed:
         episode.save(update_fields=changed)
+        episode_changed(episode.pk)
     record(actor_for(by), "episode.update", episode, client_id=episode.client_id, fields=changed)
     return changed
 
@@ -171,6 +173,7 @@ def transition_episode(
         "client_id": locked.client_id,
     }
     record(actor_for(by), "episode.transition", locked, **detail)
+    episode_changed(locked.pk)
     for name in changed:
         setattr(episode, name, getattr(locked, name))
     return episode

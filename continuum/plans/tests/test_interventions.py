@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.test import override_settings
@@ -24,6 +24,7 @@ from continuum.plans.tests.world import (
     make_intervention,
     make_plan,
     make_review,
+    make_score,
 )
 from continuum.testing.base import TestResponse
 
@@ -212,6 +213,28 @@ class ReviewTests(PlanTestCase):
         self.assertEqual(event.action, "intervention.review")
         self.assertEqual(event.detail["decision"], "keep")
         self.assertNotIn("walks", str(event.detail))
+
+    def test_the_review_shows_and_stores_the_scores_since_the_start(self) -> None:
+        at = datetime(2026, 1, 20, 10, tzinfo=UTC)
+        before = make_score(self.episode, "phq9", 18, at)
+        make_score(self.episode, "phq9", 15, at + timedelta(days=14))  # 3 Feb: since
+        last = make_score(self.episode, "phq9", 11, at + timedelta(days=28))
+        make_score(self.episode, "gad7", 9, at + timedelta(days=21))  # only since: baseline
+        self.login(self.alice)
+        page = self.client.get(self.url)
+        self.assertContains(page, "Scores since 1 Feb 2026")
+        self.assertContains(page, "18 (20 Jan 2026)")
+        self.assertContains(page, "15 (3 Feb), 11 (17 Feb)")
+        self.assertContains(page, "down 7: a reliable improvement")
+        self.post()
+        review = InterventionReview.objects.get()
+        phq9, gad7 = review.scores
+        self.assertEqual(phq9["instrument"], "phq9")
+        self.assertEqual((phq9["baseline_id"], phq9["baseline"]), (before.pk, 18))
+        self.assertEqual(phq9["scores"][-1], [last.pk, "2026-02-17", 11])
+        self.assertEqual((phq9["change"], phq9["reliable"]), (-7, "improved"))
+        self.assertEqual((gad7["scores"], gad7["change"]), ([], 0))
+        self.assertEqual(AuditEvent.objects.get().detail["measures"], 2)
 
     def test_stop_stops_it(self) -> None:
         self.post(decision="stop", reason="Not the right time")

@@ -20,7 +20,8 @@ from continuum.audit.log import record
 from continuum.care.access import get_client_for, get_episode_for
 from continuum.care.episodes import OPEN_STATUSES
 from continuum.care.models import Client
-from continuum.plans import queries, services
+from continuum.measures.queries import scores_since
+from continuum.plans import presenters, queries, services
 from continuum.plans.access import (
     get_goal_for,
     get_homework_for,
@@ -404,6 +405,11 @@ def intervention_review(request: HttpRequest, intervention_id: int) -> HttpRespo
             "intervention": intervention,
             "client": plan.client,
             "nav": "caseload",
+            # The scores since the intervention started, so the decision is made with the
+            # data in view (the review stores them: services.review_intervention).
+            "scores": presenters.scores_since_rows(
+                scores_since(plan.episode, intervention.start_date)
+            ),
         },
         status=400 if form.is_bound and form.errors else 200,
     )

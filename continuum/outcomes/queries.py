@@ -1,0 +1,235 @@
+"""The practice's outcomes as data: counts, rates, Wilson intervals and suppression, overall
+and by group, aggregated from the stored rows with GROUP BY in the database.
+
+One function serves the page, the CSV and `manage.py outcomes_report`. Words are made at the
+edge (outcomes/presenters.py, the templates).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from continuum.accounts.models import Practice, User
+from continuum.outcomes import rules
+from continuum.outcomes.models import EpisodeOutcome
+
+GROUPINGS = ("therapist", "quarter", "referral", "band")
+_GROUP_FIELD = {
+    "therapist": "therapist_id",
+    "quarter": "end_quarter",
+    "referral": "referral",
+    "band": "intake_band",
+}
+COUNTS = (
+    "finished",
+    "paired",
+    "at_caseness",
+    "recovered",
+    "reliably_improved",
+    "reliably_recovered",
+    "reliably_deteriorated",
+)
+# Each rate: its numerator and denominator (CLINICAL.md; NHS Talking Therapies).
+RATES: dict[str, tuple[str, str]] = {
+    "completeness": ("paired", "finished"),
+    "recovery_rate": ("recovered", "at_caseness"),
+    "reliable_improvement_rate": ("reliably_improved", "paired"),
+    "reliable_recovery_rate": ("reliably_recovered", "at_caseness"),
+    "reliable_deterioration_rate": ("reliably_deteriorated", "paired"),
+}
+
+
+@dataclass(frozen=True)
+class Rate:
+    value: float | None  # None when the denominator is 0
+    numerator: int
+    denominator: int
+    low: float | None  # Wilson 95% interval
+    high: float | None
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One row of a table: the overall figures or one group's."""
+
+    key: str | int | None  # None for overall; a therapist id, "2026Q3", a referral, a band
+    name: str  # the therapist's name for therapist groups; "" otherwise
+    finished: int  # finished episodes (ended, at least two attended appointments)
+    paired: int  # ... with a first and last score on the set's instruments
+    at_caseness: int  # ... paired and at caseness at the start
+    recovered: int
+    reliably_improved: int
+    reliably_recovered: int
+    reliably_deteriorated: int
+    suppressed: bool  # fewer than rules.SUPPRESS_BELOW finished episodes
+    rates: dict[str, Rate]
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {} if self.key is None else {"key": self.key}
+        if self.name:
+            out["name"] = self.name
+        out.update({c: getattr(self, c) for c in COUNTS})
+        for name, rate in self.rates.items():
+            out[name] = rate.value
+            out[f"{name}_ci95"] = None if rate.low is None else [rate.low, rate.high]
+        out["suppressed"] = self.suppressed
+        return out
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    instrument: str
+    start: date | None
+    end: date | None
+    by: str | None
+    therapist_id: int | None
+    overall: Cell
+    groups: list[Cell]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "instrument": self.instrument,
+            "from": self.start.isoformat() if self.start else None,
+            "to": self.end.isoformat() if self.end else None,
+            "by": self.by,
+            "overall": self.overall.as_dict(),
+            "groups": [g.as_dict() for g in self.groups],
+        }
+
+
+def _aggregates() -> dict[str, Count]:
+    # The base rows are finished ones only, so each count is a filtered COUNT of them. The
+    # aliases carry a prefix: Django refuses an aggregate named like a field (paired, ...).
+    case = Q(paired=True, caseness_start=True)
+    return {
+        "n_finished": Count("pk"),
+        "n_paired": Count("pk", filter=Q(paired=True)),
+        "n_at_caseness": Count("pk", filter=case),
+        "n_recovered": Count("pk", filter=case & Q(recovered=True)),
+        "n_reliably_improved": Count("pk", filter=Q(paired=True, reliably_improved=True)),
+        "n_reliably_recovered": Count("pk", filter=case & Q(reliably_recovered=True)),
+        "n_reliably_deteriorated": Count("pk", filter=Q(paired=True, reliably_deteriorated=True)),
+    }
+
+
+def _counts(row: dict[str, Any]) -> dict[str, int]:
+    return {c: int(row[f"n_{c}"] or 0) for c in COUNTS}
+
+
+def make_cell(key: str | int | None, counts: dict[str, int], name: str = "") -> Cell:
+    rates = {}
+    for rate, (num, den) in RATES.items():
+        k, n = counts[num], counts[den]
+        interval = rules.wilson(k, n)
+        rates[rate] = Rate(
+            value=k / n if n else None,
+            numerator=k,
+            denominator=n,
+            low=interval[0] if interval else None,
+            high=interval[1] if interval else None,
+        )
+    return Cell(
+        key=key,
+        name=name,
+        suppressed=counts["finished"] < rules.SUPPRESS_BELOW,
+        rates=rates,
+        **{c: counts[c] for c in COUNTS},
+    )
+
+
+def rows_for(
+    practice: Practice,
+    *,
+    start: date | None,
+    end: date | None,
+    instrument: str,
+    therapist: User | None = None,
+) -> QuerySet[EpisodeOutcome]:
+    rows = EpisodeOutcome.objects.filter(
+        practice=practice, instrument_set=instrument, finished_treatment=True
+    )
+    if start is not None:
+        rows = rows.filter(end_date__gte=start)
+    if end is not None:
+        rows = rows.filter(end_date__lte=end)
+    if therapist is not None:
+        rows = rows.filter(therapist=therapist)
+    return rows
+
+
+def _groups(rows: QuerySet[EpisodeOutcome], by: str) -> list[Cell]:
+    """Counts per group (1 query; 2 for therapists, whose names are read apart: grouping on
+    the therapist id alone lets the database walk its index in order, no sort)."""
+    if by not in GROUPINGS:
+        raise ValueError(f"unknown grouping {by!r}")
+    field = _GROUP_FIELD[by]
+    grouped = list(rows.values(field).annotate(**_aggregates()).order_by(field))
+    names: dict[int, str] = {}
+    if by == "therapist" and grouped:
+        names = {
+            pk: full_name or email
+            for pk, full_name, email in User.objects.filter(
+                pk__in=[row[field] for row in grouped]
+            ).values_list("pk", "full_name", "email")
+        }
+    groups = [
+        make_cell(row[field], _counts(row), name=names.get(row[field], "")) for row in grouped
+    ]
+    if by == "therapist":
+        groups.sort(key=lambda g: g.name.casefold())
+    return groups
+
+
+def outcome_groups(
+    practice: Practice,
+    *,
+    by: str,
+    start: date | None = None,
+    end: date | None = None,
+    instrument: str = rules.DEFAULT_SET,
+    therapist: User | None = None,
+) -> list[Cell]:
+    """Only the groups of practice_outcomes (1 query, 2 by therapist): the funnel plot and
+    the trend."""
+    rows = rows_for(practice, start=start, end=end, instrument=instrument, therapist=therapist)
+    return _groups(rows, by)
+
+
+def practice_outcomes(
+    practice: Practice,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    by: str | None = None,
+    instrument: str = rules.DEFAULT_SET,
+    therapist: User | None = None,
+) -> Outcomes:
+    """The practice's figures for finished episodes ending in [start, end] (inclusive; None is
+    open), for one instrument set, overall and grouped `by` one of GROUPINGS; only
+    `therapist`'s episodes when given. 1 query, 2 with `by` (3 by therapist), whatever the
+    number of therapists or episodes:
+
+    1. the overall counts (one aggregate over the stored rows)
+    2. the counts per group (GROUP BY)
+    3. for therapists: their names
+    """
+    if instrument not in rules.INSTRUMENT_SETS:
+        raise ValueError(f"unknown instrument set {instrument!r}")
+    if by is not None and by not in GROUPINGS:
+        raise ValueError(f"unknown grouping {by!r}")
+    rows = rows_for(practice, start=start, end=end, instrument=instrument, therapist=therapist)
+    overall = make_cell(None, _counts(rows.aggregate(**_aggregates())))
+    groups = _groups(rows, by) if by is not None else []
+    return Outcomes(
+        instrument=instrument,
+        start=start,
+        end=end,
+        by=by,
+        therapist_id=therapist.pk if therapist else None,
+        overall=overall,
+        groups=groups,
+    )

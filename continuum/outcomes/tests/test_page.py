@@ -1,0 +1,168 @@
+"""The outcomes page and its CSV: who sees what, counts beside rates, suppression, audit,
+formula-safe CSV, and a query count that does not grow with the number of therapists."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import time_machine
+from django.urls import reverse
+
+from continuum.accounts.models import Role
+from continuum.audit.models import AuditEvent
+from continuum.outcomes import services
+from continuum.outcomes.exports import safe_cell
+from continuum.outcomes.queries import practice_outcomes
+from continuum.outcomes.tests.world import finished_episode
+from continuum.testing.base import BaseTestCase, make_portal_user, make_staff
+
+URL = reverse("outcomes:page")
+YEAR = "?period=year&on=2026-06-01&instrument=phq9_gad7&by=therapist"
+
+
+@time_machine.travel("2026-07-01 12:00Z", tick=False)
+class OutcomesPageTests(BaseTestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        for i in range(6):  # Alice: 6 finished, 4 recovered of 6 at caseness
+            finished_episode(cls.alice, phq9=(18, 4 if i < 4 else 16), end=date(2026, 2, 1 + i))
+        for _ in range(2):  # Bob: 2 finished (suppressed)
+            finished_episode(cls.bob, phq9=(12, 3), end=date(2026, 5, 1))
+        finished_episode(cls.charlie, phq9=(18, 2))  # another practice
+        services.backfill()
+
+    def test_it_requires_login(self) -> None:
+        response = self.client.get(URL)
+        assert response.status_code == 302
+        assert "login" in response["Location"]
+
+    def test_the_owner_sees_every_therapist_with_counts_and_intervals(self) -> None:
+        self.login(self.olivia)
+        response = self.client.get(URL + YEAR)
+        self.assertContains(response, "Outcomes of Riverside Therapy")
+        body = response.content.decode()
+        # The practice: 8 finished, 6 recovered of 8 at caseness.
+        assert "6 of 8" in body
+        assert "75% (41%" in body
+        assert "Alice Adams" in body
+        assert "Bob Brown" in body
+        assert "suppressed" in body  # Bob's 2 episodes
+        assert "Started at caseness (PHQ-9 ≥ 10 or GAD-7 ≥ 8) and ended below both" in body
+        assert "Charlie" not in body
+        event = AuditEvent.objects.get(action="outcomes.read")
+        assert event.actor_id == self.olivia.pk
+        assert event.detail["scope"] == "practice"
+
+    def test_a_therapist_sees_their_own_clients_beside_the_practice(self) -> None:
+        self.login(self.alice)
+        response = self.client.get(URL + YEAR)
+        body = response.content.decode()
+        assert "Your clients" in body
+        assert "The practice" in body
+        assert "Bob Brown" not in body  # others are not named, in the tables or the funnel
+        table = response.context["groups"]
+        assert [row["label"] for row in table] == ["Alice Adams"]
+
+    def test_a_clinical_lead_sees_every_therapist(self) -> None:
+        lead = make_staff(self.riverside, "lee@example.org", "Lee Lead", role=Role.CLINICAL_LEAD)
+        self.login(lead)
+        body = self.client.get(URL + YEAR).content.decode()
+        assert "Alice Adams" in body
+        assert "Bob Brown" in body
+        assert "Your clients" not in body
+
+    def test_outsiders_get_404(self) -> None:
+        self.login(make_portal_user(self.dana))
+        assert self.client.get(URL).status_code == 404
+        assert self.client.get(reverse("outcomes:csv") + "?table=overall").status_code == 404
+        admin = make_staff(self.riverside, "ada@example.org", "Ada Admin", clinical=False)
+        self.login(admin)
+        assert self.client.get(URL).status_code == 404
+
+    def test_bad_filters_re_render_with_the_error(self) -> None:
+        self.login(self.olivia)
+        response = self.client.get(URL + "?period=custom&start=2026-05-01&end=2026-04-01")
+        self.assertContains(response, "The end date is before the start date.", status_code=400)
+        response = self.client.get(URL + "?by=nonsense")
+        assert response.status_code == 400
+
+    def test_periods_filter_by_end_date(self) -> None:
+        self.login(self.olivia)
+        response = self.client.get(URL + "?period=month&on=2026-05-10&by=therapist")
+        cell = response.context["overall_cell"]
+        assert cell.finished == 2
+        assert cell.suppressed
+        response = self.client.get(
+            URL + "?period=custom&start=2026-02-01&end=2026-02-03&by=quarter"
+        )
+        assert response.context["overall_cell"].finished == 3
+
+    def test_the_page_agrees_with_the_command_and_the_query(self) -> None:
+        self.login(self.olivia)
+        response = self.client.get(URL + YEAR)
+        report = practice_outcomes(
+            self.riverside, start=date(2026, 1, 1), end=date(2026, 12, 31), by="therapist"
+        )
+        assert response.context["overall_cell"] == report.overall
+        assert [r["cell"] for r in response.context["groups"]] == report.groups
+
+    def test_the_query_count_does_not_grow_with_therapists(self) -> None:
+        self.login(self.olivia)
+        self.client.get(URL + YEAR)
+        # 1 session, 2 user, 3 membership, 4 practice,
+        # 5 overall, 6 by therapist (also the funnel's points), 7 the therapists' names,
+        # 8 trend by quarter, 9 the audit row
+        with self.assertNumQueries(QUERIES):
+            self.client.get(URL + YEAR)
+        for n in range(4):
+            other = make_staff(self.riverside, f"t{n}@example.org", f"T{n}")
+            finished_episode(other, phq9=(18, 4), end=date(2026, 3, 3))
+        services.backfill()
+        with self.assertNumQueries(QUERIES):
+            self.client.get(URL + YEAR)
+
+    def test_a_therapists_page_has_a_fixed_query_count_too(self) -> None:
+        self.login(self.alice)
+        self.client.get(URL + YEAR)
+        # 1 session, 2 user, 3 membership, 4 practice, 5 the practice's overall figures,
+        # 6 Alice's own, 7-8 her breakdown by therapist and its name, 9-10 the funnel's
+        # points and names, 11 the trend, 12 the audit row
+        with self.assertNumQueries(12):
+            self.client.get(URL + YEAR)
+        for n in range(3):
+            other = make_staff(self.riverside, f"u{n}@example.org", f"U{n}")
+            finished_episode(other, phq9=(18, 4), end=date(2026, 3, 3))
+        services.backfill()
+        with self.assertNumQueries(12):
+            self.client.get(URL + YEAR)
+
+    def test_csv_of_every_table_is_audited_and_formula_safe(self) -> None:
+        self.login(self.olivia)
+        for table in ("overall", "groups", "funnel", "trend"):
+            response = self.client.get(reverse("outcomes:csv") + YEAR + f"&table={table}")
+            assert response.status_code == 200
+            assert response["Content-Type"].startswith("text/csv")
+            text = response.content.decode()
+            assert text.startswith("group,note,finished,paired")
+        groups = self.client.get(reverse("outcomes:csv") + YEAR + "&table=groups").content
+        assert b"Alice Adams,,6,6,6,4" in groups
+        assert b"Bob Brown,suppressed" in groups
+        assert AuditEvent.objects.filter(action="outcomes.export").count() == 5
+        assert self.client.get(reverse("outcomes:csv") + "?table=nope").status_code == 404
+
+    def test_a_therapist_csv_names_nobody_else(self) -> None:
+        self.login(self.alice)
+        funnel = self.client.get(reverse("outcomes:csv") + YEAR + "&table=funnel").content
+        assert b"Bob" not in funnel
+        assert b"You," in funnel
+
+
+QUERIES = 9
+
+
+def test_formula_cells_are_neutralised() -> None:
+    for start in ("=", "+", "-", "@", "\t", "\r"):
+        assert safe_cell(f"{start}SUM(A1)") == f"'{start}SUM(A1)"
+    assert safe_cell("GP referral") == "GP referral"
+    assert safe_cell(None) == ""
