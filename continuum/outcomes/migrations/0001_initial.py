@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('accounts', '0006_membership_clinical_lead_role'),
+        ('accounts', '0008_membership_clinical_lead_role'),
         ('care', '0002_one_open_episode_per_client'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

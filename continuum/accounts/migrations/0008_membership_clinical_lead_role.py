@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0005_encrypt_mfa_secrets'),
+        ('accounts', '0007_refusal'),
     ]
 
     operations = [
