@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 
+from continuum.care.forms.clients import validate_calendar_date
 from continuum.outcomes import rules
 from continuum.outcomes.models import InstrumentSet
 from continuum.outcomes.presenters import GROUP_LABELS
@@ -36,13 +37,22 @@ def period_bounds(kind: str, on: date) -> tuple[date, date]:
 class OutcomesFilterForm(forms.Form):
     period = forms.ChoiceField(choices=PERIODS, initial="year", required=False)
     on = forms.DateField(
-        label="Including the day", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="Including the day",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_calendar_date],
     )
     start = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="From",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_calendar_date],
     )
     end = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="To",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_calendar_date],
     )
     instrument = forms.ChoiceField(
         choices=InstrumentSet.choices, initial=rules.DEFAULT_SET, required=False

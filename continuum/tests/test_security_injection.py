@@ -81,11 +81,22 @@ TARGETS: dict[str, tuple[str, Callable[[Any], dict[str, Any]], list[str]]] = {
     "endings:portal_summary": ("dana_portal", lambda w: {}, ["format"]),
     "exchange:caseload_csv": ("alice", lambda w: {}, ["q", "status", "sort"]),
     "exchange:alerts_csv": ("alice", lambda w: {}, ["status"]),
+    "outcomes:page": (
+        "olivia",
+        lambda w: {},
+        ["period", "on", "start", "end", "instrument", "by"],
+    ),
+    "outcomes:csv": (
+        "olivia",
+        lambda w: {},
+        ["table", "period", "on", "start", "end", "instrument", "by"],
+    ),
     "exchange:audit_csv": ("olivia", lambda w: {}, ["actor", "action", "date_from", "date_to"]),
 }
 
 # Every module that reads request.GET, so that a new list view cannot escape the fuzzing.
 READS_GET = {
+    "continuum/outcomes/views.py",
     # Token-authenticated (no session to fuzz with): its two parameters are checked with
     # hostile values in continuum/fhir/tests/test_fhir.py::SearchParameterTests.
     "continuum/fhir/views.py",

@@ -100,6 +100,9 @@ FREE_TEXT: dict[str, list[str]] = {
     "plans.Goal": ["statement"],
     "plans.Intervention": ["custom_technique", "rationale"],
     "plans.InterventionReview": ["what_happened", "client_response", "reason"],
+    "api.ApiToken": ["name"],
+    # The words before the first colon of the referral reason (the outcomes page's groups).
+    "outcomes.EpisodeOutcome": ["referral"],
     "plans.Homework": ["title", "why", "client_note"],
     "portal.CheckIn": ["note"],
     "endings.ReadinessRequest": ["worries"],
@@ -119,6 +122,17 @@ FREE_TEXT: dict[str, list[str]] = {
 
 # Text columns nobody types free text into, with the reason.
 NOT_FREE_TEXT: dict[str, str] = {
+    "outcomes.EpisodeOutcome.end_quarter": "a quarter computed from the end date (2026Q4)",
+    "outcomes.EpisodeOutcome.category": "an outcome category code",
+    "outcomes.EpisodeOutcome.intake_band": "a severity band code",
+    "api.IdempotentRequest.method": "an HTTP method",
+    "api.IdempotentRequest.body": "the first answer's JSON, replayed as stored",
+    "api.IdempotentRequest.path": "the request path (ids only)",
+    "api.IdempotentRequest.key": "the client's Idempotency-Key, length-checked",
+    "api.ApiToken.token_hash": "a SHA-256 hex digest",
+    "api.ApiToken.prefix": "the token's first characters, random",
+    "api.ApiToken.scopes": "scope codes from a fixed list",
+    "plans.InterventionReview.scores": "the scores the review was made against (numbers, codes)",
     "accounts.User.password": "a hash",
     "accounts.Submission.key": "a random one-time form key, pattern-validated",
     "accounts.Submission.result_url": "a URL reversed by the app",
@@ -193,6 +207,7 @@ def add_missing_rows(world: Any) -> None:
         TerminationPlan,
         UnplannedEnding,
     )
+    from continuum.outcomes.models import EpisodeOutcome
     from continuum.plans.models import InterventionReview
     from continuum.wellbeing.models import SessionWeight
 
@@ -240,6 +255,19 @@ def add_missing_rows(world: Any) -> None:
     )
     SessionWeight.objects.create(
         therapist=world.alice, appointment=world.attended, weight=3, private_line="x"
+    )
+    # A finished episode's stored outcome (its referral group is shown on the outcomes page).
+    EpisodeOutcome.objects.create(
+        episode=world.episode,
+        practice=world.riverside,
+        therapist=world.alice,
+        instrument_set="phq9_gad7",
+        end_date=today,
+        end_quarter=f"{today.year}Q{(today.month - 1) // 3 + 1}",
+        referral="x",
+        attended=2,
+        finished_treatment=True,
+        category="not_paired",
     )
 
 
