@@ -265,6 +265,24 @@ def deactivate_member(membership: Membership, *, actor: Actor) -> Membership:
 
 
 @transaction.atomic
+def set_clinical_lead(membership: Membership, *, lead: bool, actor: Actor) -> Membership:
+    """Make a member a clinical lead (they see every therapist's outcomes, docs/outcomes.md) or
+    a therapist again. Owners see them already; one "member.role" audit row."""
+    locked = Membership.objects.select_for_update().get(pk=membership.pk)
+    if locked.role == Role.OWNER:
+        raise NotAllowed("An owner already sees the outcomes of every therapist.")
+    if not locked.is_active:
+        raise NotAllowed("This member is deactivated.")
+    role = Role.CLINICAL_LEAD if lead else Role.THERAPIST
+    if locked.role == role:
+        return locked
+    locked.role = role
+    locked.save(update_fields=["role"])
+    record(actor, "member.role", locked, user_id=locked.user_id, role=str(role))
+    return locked
+
+
+@transaction.atomic
 def reactivate_member(membership: Membership, *, actor: Actor) -> Membership:
     if membership.is_active:
         raise NotAllowed("This member is already active.")

@@ -16,6 +16,7 @@ urlpatterns = [
     ),
     path("members/<int:membership_id>/deactivate/", views.deactivate, name="deactivate"),
     path("members/<int:membership_id>/reactivate/", views.reactivate, name="reactivate"),
+    path("members/<int:membership_id>/role/", views.set_role, name="set_role"),
     path("members/<int:membership_id>/email/", views.member_email, name="member_email"),
     path("members/<int:membership_id>/reset-mfa/", views.reset_mfa, name="reset_mfa"),
     path("clients/", views.roster, name="roster"),

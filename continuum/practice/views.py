@@ -129,6 +129,28 @@ def deactivate(request: AuthenticatedRequest, membership_id: int) -> HttpRespons
 
 
 @owner_required
+def set_role(request: AuthenticatedRequest, membership_id: int) -> HttpResponse:
+    """Make a member a clinical lead, or a therapist again (POST `lead`: "1" or "0")."""
+    membership = access.get_member_for(request.user, membership_id)
+    if (refused := refuse(request, "POST")) is not None:
+        return refused
+    lead = request.POST.get("lead") == "1"
+    try:
+        membership = services.set_clinical_lead(membership, lead=lead, actor=actor_of(request))
+    except services.NotAllowed as exc:
+        messages.error(request, str(exc))
+    else:
+        name = membership.user.display_name
+        messages.success(
+            request,
+            f"{name} is a clinical lead: they see the outcomes of every therapist."
+            if lead
+            else f"{name} is a therapist again: they see their own outcomes beside the practice's.",
+        )
+    return redirect("accounts:members")
+
+
+@owner_required
 def reactivate(request: AuthenticatedRequest, membership_id: int) -> HttpResponse:
     membership = access.get_member_for(request.user, membership_id)
     if (refused := refuse(request, "POST")) is not None:

@@ -295,6 +295,7 @@ ID_ROUTES: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
     "accounts:resend_invite": ("olivia", lambda w: {"membership_id": w.alice.membership.pk}),
     "accounts:deactivate": ("olivia", lambda w: {"membership_id": w.alice.membership.pk}),
     "accounts:reactivate": ("olivia", lambda w: {"membership_id": w.alice.membership.pk}),
+    "accounts:set_role": ("olivia", lambda w: {"membership_id": w.alice.membership.pk}),
     "accounts:reassign": ("olivia", lambda w: {"client_id": w.dana.pk}),
     "accounts:reset_mfa": ("olivia", lambda w: {"membership_id": w.alice.membership.pk}),
     "accounts:member_email": ("olivia", lambda w: {"membership_id": w.alice.membership.pk}),

@@ -72,6 +72,47 @@ class OutcomesPageTests(BaseTestCase):
         assert "Bob Brown" in body
         assert "Your clients" not in body
 
+    def test_the_owner_makes_a_therapist_a_clinical_lead_and_back(self) -> None:
+        role_url = reverse("accounts:set_role", args=[self.bob.membership.pk])
+        self.login(self.olivia)
+        members = self.client.get(reverse("accounts:members"))
+        self.assertContains(members, "Make clinical lead")
+        response = self.client.post(role_url, {"lead": "1"}, follow=True)
+        self.assertContains(response, "Bob Brown is a clinical lead")
+        self.bob.membership.refresh_from_db()
+        assert self.bob.membership.role == Role.CLINICAL_LEAD
+        event = AuditEvent.objects.get(action="member.role")
+        assert event.detail == {"user_id": self.bob.pk, "role": "clinical_lead"}
+        # Bob now sees every therapist's outcomes, as the owner does.
+        self.login(self.bob)
+        body = self.client.get(URL + YEAR).content.decode()
+        assert "Alice Adams" in body
+        assert "Your clients" not in body
+        # And back: a therapist again, one more audit row.
+        self.login(self.olivia)
+        self.client.post(role_url, {"lead": "0"})
+        self.bob.membership.refresh_from_db()
+        assert self.bob.membership.role == Role.THERAPIST
+        assert AuditEvent.objects.filter(action="member.role").count() == 2
+
+    def test_an_owner_is_not_made_a_lead_and_others_cannot_change_roles(self) -> None:
+        self.login(self.olivia)
+        response = self.client.post(
+            reverse("accounts:set_role", args=[self.olivia.membership.pk]),
+            {"lead": "1"},
+            follow=True,
+        )
+        self.assertContains(response, "An owner already sees the outcomes of every therapist.")
+        self.olivia.membership.refresh_from_db()
+        assert self.olivia.membership.role == Role.OWNER
+        # A therapist cannot make themselves a lead; another practice's owner gets a 404.
+        self.login(self.alice)
+        url = reverse("accounts:set_role", args=[self.alice.membership.pk])
+        assert self.client.post(url, {"lead": "1"}).status_code in (403, 404)
+        self.alice.membership.refresh_from_db()
+        assert self.alice.membership.role == Role.THERAPIST
+        assert not AuditEvent.objects.filter(action="member.role").exists()
+
     def test_outsiders_get_404(self) -> None:
         self.login(make_portal_user(self.dana))
         assert self.client.get(URL).status_code == 404
