@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -20,6 +20,7 @@ from continuum.accounts.http import AuthenticatedRequest, actor_of
 from continuum.accounts.models import Membership
 from continuum.audit.log import record
 from continuum.audit.models import AuditEvent
+from continuum.audit.presenters import action_words, detail_words, object_words
 from continuum.lib.timezones import local_day_bounds
 from continuum.practice.views import querystring_prefix
 
@@ -52,6 +53,13 @@ class AuditFilterForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         validators=[_within_log_years],
     )
+    client = forms.IntegerField(
+        label="Client #",
+        required=False,
+        min_value=1,
+        max_value=2**53,
+        help_text="The client's number, as the log shows it: every row about that client.",
+    )
 
     def __init__(
         self, *args: Any, members: Iterable[Membership], actions: Iterable[str], **kwargs: Any
@@ -66,7 +74,7 @@ class AuditFilterForm(forms.Form):
                 *member_choices(members),
             ],
         )
-        self._set_choices("action", [("", "All actions"), *((a, a) for a in actions)])
+        self._set_choices("action", [("", "All actions"), *((a, action_words(a)) for a in actions)])
 
     def _set_choices(self, name: str, choices: list[tuple[str, str]]) -> None:
         field = self.fields[name]
@@ -92,6 +100,11 @@ def _filtered(
         events = events.filter(actor_id=user_id)
     if data.get("action"):
         events = events.filter(action=data["action"])
+    if data.get("client"):
+        client = data["client"]
+        events = events.filter(
+            Q(object_type="client", object_id=str(client)) | Q(detail__client_id=client)
+        )
     # Dates are days in the owner's own time zone (activated by the middleware).
     zone = timezone.get_current_timezone_name()
     if data.get("date_from"):
@@ -127,5 +140,18 @@ def audit_log(request: AuthenticatedRequest) -> HttpResponse:
     # Reading the log is itself an access to be accounted for (after the page is read, so
     # the page shows what was there before this visit).
     record(actor_of(request), "audit.view", page=page_obj.number, count=len(rows))
-    context.update(page_obj=page_obj, rows=rows, querystring_prefix=querystring_prefix(request))
+    lines = [
+        {
+            "at": e.at,
+            "who": e.actor_label,
+            "action": action_words(e.action),
+            "code": e.action,
+            "flagged": e.flagged,
+            "object": object_words(e.object_type, e.object_id, e.detail),
+            "details": detail_words(e.detail),
+            "ip": e.ip,
+        }
+        for e in rows
+    ]
+    context.update(page_obj=page_obj, rows=lines, querystring_prefix=querystring_prefix(request))
     return render(request, "audit/log.html", context)

@@ -39,7 +39,7 @@ class AuditLogPageTests(BaseTestCase):
     def rows(self, params: dict[str, Any] | None = None) -> list[tuple[str, str]]:
         response = self.client.get(self.url, params or {})
         self.assertEqual(response.status_code, 200)
-        return [(e.actor_label, e.action) for e in response.context["rows"]]
+        return [(line["who"], line["code"]) for line in response.context["rows"]]
 
     def test_it_requires_login(self) -> None:
         response = self.client.get(self.url)
@@ -57,16 +57,16 @@ class AuditLogPageTests(BaseTestCase):
         response = self.client.get(self.url)
 
         self.assertEqual(
-            [(e.actor_label, e.action) for e in response.context["rows"]],
+            [(line["who"], line["code"]) for line in response.context["rows"]],
             [
                 ("system", "reminder.send"),
                 ("bob@example.org", "note.sign"),
                 ("alice@example.org", "client.view"),
             ],
         )
-        self.assertContains(response, "2026-07-02 23:30:00")  # in Olivia's zone (London, BST)
-        self.assertContains(response, "count=3")
-        self.assertContains(response, f"client {self.dana.pk}")
+        self.assertContains(response, "2 Jul 2026, 23:30")  # in Olivia's zone (London, BST)
+        self.assertContains(response, "count: 3")
+        self.assertContains(response, f"Client #{self.dana.pk}")
         self.assertNotContains(response, "charlie@example.org")
 
     def test_a_therapists_own_wellbeing_never_shows_to_the_owner(self) -> None:
@@ -204,3 +204,32 @@ class AuditLogPageTests(BaseTestCase):
         self.login(self.olivia)
         start = (at(2026, 7, 1) - timedelta(days=400)).date().isoformat()
         self.assertEqual(len(self.rows({"date_from": start, "date_to": "2026-12-31"})), 3)
+
+    # Issue 14: names for actions, one-line local times, readable objects, a client filter.
+    def test_rows_read_as_words(self) -> None:
+        record(
+            actor_for(self.alice),
+            "measures.alert_acknowledge",
+            None,
+            client_id=self.dana.pk,
+            in_reply_to=None,
+            marked_read=[],
+        )
+        self.login(self.olivia)
+        response = self.client.get(self.url)
+        body = response.content.decode()
+        self.assertIn("Alert acknowledged", body)
+        self.assertIn(f"Client #{self.dana.pk}", body)
+        self.assertNotIn("in_reply_to", body)  # empty facts say nothing
+        self.assertNotIn("marked_read", body)
+        self.assertContains(response, '<span title="client.view">Client viewed</span>', html=True)
+        self.assertRegex(body, r">\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2}</time>")
+
+    def test_it_filters_by_client(self) -> None:
+        record(actor_for(self.alice), "note.view", None, client_id=self.dana.pk)
+        self.login(self.olivia)
+        rows = self.rows({"client": str(self.dana.pk)})
+        self.assertIn(("alice@example.org", "note.view"), rows)
+        self.assertTrue(all(code in {"client.view", "note.view"} for _who, code in rows), rows)
+        response = self.client.get(self.url, {"client": "x"})
+        self.assertEqual(response.status_code, 400)

@@ -1,0 +1,207 @@
+"""Audit rows in words, for the owner's log (issue 14): what happened, to what, in a line.
+
+The rows keep their codes (the CSV export and the chain use them); these words are made at
+the edge. A code nobody gave words to is shown as it is, never hidden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+# Whole codes whose words the general rule below would get wrong.
+ACTION_WORDS: dict[str, str] = {
+    "login": "Logged in",
+    "login.failed": "Login failed",
+    "login.locked": "Login locked after failed attempts",
+    "mfa.failed": "Wrong second-factor code",
+    "mfa.locked": "Second factor locked after wrong codes",
+    "measures.client_view": "Client's questionnaires viewed",
+    "measures.episode_view": "Episode's questionnaires viewed",
+    "measures.administration_view": "Questionnaire answers viewed",
+    "measures.complete": "Questionnaire answered",
+    "measures.correct": "Questionnaire answers corrected",
+    "measures.assign": "Questionnaire assigned",
+    "measures.assignment_stop": "Questionnaire schedule stopped",
+    "measures.link_issue": "Questionnaire link issued",
+    "measures.safety_prompt_dismiss": "Unanswered safety question dismissed",
+    "note.addendum": "Addendum added to a progress note",
+    "episode.transition": "Episode status changed",
+    "appointment.status": "Appointment status changed",
+    "member.invite_resend": "Invitation sent again",
+    "member.mfa_reset": "Member's second factor reset",
+    "member.role": "Member's role changed",
+    "access.refused": "Access refused (another's record)",
+    "api.request": "API request",
+    "audit.view": "Audit log viewed",
+    "breakglass.open": "Emergency access opened",
+    "breakglass.read": "Read under emergency access",
+    "demo.seed": "Demo practice loaded",
+    "password.set": "Password set",
+    "password.reset_request": "Password reset requested",
+    "record.request": "Client asked for their record",
+    "record.review": "Client's record reviewed",
+    "record.release": "Client's record released",
+    "record.download": "Client's record downloaded",
+}
+
+NOUNS: dict[str, str] = {
+    "access": "Access",
+    "alert": "Alert",
+    "api": "API",
+    "appointment": "Appointment",
+    "audit": "Audit log",
+    "booster": "Booster session",
+    "boundaries": "Contact boundaries",
+    "brief": "Pre-session brief",
+    "calendar_feed": "Calendar feed",
+    "calendar_session": "Calendar entry",
+    "caseload": "Caseload",
+    "checkin": "Check-in",
+    "client": "Client",
+    "client_import": "Client import",
+    "consent": "Follow-up consent",
+    "consultation": "Consultation log",
+    "email": "Login email",
+    "ending": "Ending",
+    "episode": "Episode",
+    "export": "Download",
+    "followup": "Follow-up",
+    "goal": "Goal",
+    "homework": "Homework",
+    "intervention": "Intervention",
+    "letter": "Letter",
+    "measures": "Questionnaire",
+    "member": "Member",
+    "message": "Message",
+    "note": "Progress note",
+    "notify": "Reminder settings",
+    "outcomes": "Outcomes",
+    "plan": "Treatment plan",
+    "portal": "Portal access",
+    "practice": "Practice",
+    "readiness": "Readiness check",
+    "record": "Client's record",
+    "reflection": "Reflection",
+    "relapse_plan": "Relapse-prevention plan",
+    "roster": "Client roster",
+    "token": "API token",
+    "unplanned": "Unplanned ending",
+}
+
+VERBS: dict[str, str] = {
+    "accept": "accepted",
+    "acknowledge": "acknowledged",
+    "address": "marked addressed",
+    "answer": "answered",
+    "assign": "assigned",
+    "cancel": "cancelled",
+    "change": "changed",
+    "change_request": "change requested",
+    "checkin_answer": "check-in answered",
+    "close": "closed",
+    "create": "created",
+    "create_draft": "draft started",
+    "decline": "declined",
+    "deactivate": "deactivated",
+    "delete": "deleted",
+    "discard": "discarded",
+    "download": "downloaded",
+    "edit": "opened for editing",
+    "email_change": "login email changed",
+    "export": "exported",
+    "import": "imported",
+    "invite": "invited",
+    "list": "list viewed",
+    "names": "names setting changed",
+    "offer": "offered",
+    "preview": "previewed",
+    "print": "printed",
+    "publish": "published",
+    "raise": "raised",
+    "reactivate": "reactivated",
+    "read": "read",
+    "read_all": "all marked read",
+    "reassign": "reassigned",
+    "record": "recorded",
+    "reopen": "re-opened",
+    "reply": "replied to",
+    "report": "reported",
+    "request": "requested",
+    "resolve": "resolved",
+    "review": "reviewed",
+    "revoke": "revoked",
+    "save": "saved",
+    "seen": "marked seen",
+    "seen_all": "all marked seen",
+    "send": "sent",
+    "settings": "settings changed",
+    "sign": "signed and locked",
+    "snooze": "snoozed",
+    "unaddress": "marked not addressed",
+    "update": "changed",
+    "view": "viewed",
+    "withdraw": "withdrawn",
+}
+
+
+def action_words(code: str) -> str:
+    """ "measures.alert_acknowledge" → "Alert acknowledged"; an unknown code as it is."""
+    if code in ACTION_WORDS:
+        return ACTION_WORDS[code]
+    head, _, rest = code.partition(".")
+    if rest in VERBS and head in NOUNS:
+        return f"{NOUNS[head]} {VERBS[rest]}"
+    # "<app>.<noun>_<verb>" ("measures.alert_resolve", "followup.consent_accept")
+    for noun, verb in ((n, rest[len(n) + 1 :]) for n in NOUNS if rest.startswith(n + "_")):
+        if verb in VERBS:
+            return f"{NOUNS[noun]} {VERBS[verb]}"
+    return code
+
+
+def object_words(object_type: str, object_id: str, detail: Mapping[str, Any]) -> str:
+    """ "treatmentplan", "84", {"client_id": 12} → "Treatment plan #84 of client #12"."""
+    if not object_type:
+        client = detail.get("client_id")
+        return f"Client #{client}" if isinstance(client, int) else ""
+    noun = OBJECT_NOUNS.get(object_type, object_type.capitalize())
+    words = f"{noun} #{object_id}"
+    client = detail.get("client_id")
+    if object_type != "client" and isinstance(client, int):
+        words += f" of client #{client}"
+    return words
+
+
+OBJECT_NOUNS: dict[str, str] = {
+    "administration": "Questionnaire",
+    "alert": "Alert",
+    "appointment": "Appointment",
+    "checkin": "Check-in",
+    "client": "Client",
+    "episode": "Episode",
+    "goal": "Goal",
+    "homework": "Homework",
+    "intervention": "Intervention",
+    "interventionreview": "Intervention review",
+    "membership": "Member",
+    "message": "Message",
+    "progressnote": "Progress note",
+    "reflection": "Reflection",
+    "relapsepreventionplan": "Relapse-prevention plan",
+    "treatmentplan": "Treatment plan",
+}
+
+
+def detail_words(detail: Mapping[str, Any]) -> str:
+    """The structural facts that say something, as "key: value"; empty values and the ids
+    already in the object column left out."""
+    parts = []
+    for key, value in detail.items():
+        if key == "client_id" or value in (None, "", [], {}):
+            continue
+        if isinstance(value, list | tuple):
+            value = ", ".join(str(v) for v in value)
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        parts.append(f"{key.replace('_', ' ')}: {value}")
+    return "; ".join(parts)
