@@ -77,7 +77,7 @@ def test_an_owner_sets_up_their_practice(live_server: Any, page: Any, page_probl
 
     # The audit log shows what happened.
     page.get_by_role("link", name="Audit log").click()
-    assert page.get_by_role("cell", name="client.reassign").is_visible()
+    assert page.get_by_role("cell", name="Client reassigned").is_visible()
     assert_accessible(page)
 
     # Chromium asks for /favicon.ico, which the project does not serve (yet).
