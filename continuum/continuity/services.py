@@ -1,7 +1,7 @@
 """The day's one write: when the therapist last opened it ("since you last looked").
 
-Not a clinical record (a person and a time, like a last login), so no audit row: the audit
-log is for reads and writes of clinical records, and a row per opened day would drown them.
+Not a clinical record (a person and a time, like a last login), so the write has no audit row
+of its own; the view audits the day's read ("day.view"), as every page with clinical content.
 """
 
 from __future__ import annotations

@@ -158,6 +158,8 @@ class DeployCheckTests(SimpleTestCase):
                 ],
                 SECRET_KEY=strong_key(),
                 SQLITE_PATH=str(db),
+                # SQLite even in the PostgreSQL stage of `make test` (DATABASE_URL set there).
+                DATABASE_URL="",
                 **PRODUCTION,
             )
             self.assertEqual(result.returncode, 0, result.stderr)

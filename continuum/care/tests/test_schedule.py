@@ -214,8 +214,9 @@ class ScheduleTests(BaseTestCase):
         self._fill_week(count)
         self.login(self.alice)
         # 1. the session, 2. the user, 3. the user's membership (clinician check),
-        # 4. the week's appointments with their clients and notes (one JOINed query).
-        with self.assertNumQueries(4):
+        # 4. the week's appointments with their clients and notes (one JOINed query),
+        # 5. the read's audit row (issue 18, finding 4).
+        with self.assertNumQueries(5):
             response = self.client.get(URL, {"week": "2026-07-13"})
         self.assertContains(response, f"{count} appointments")
 

@@ -101,6 +101,7 @@ def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
             return redirect("care:client_detail", client_id=client.pk)
     else:
         form = ClientForm(instance=client)
+        record(actor_of(request), "client.view", client, page="edit")
     return render(
         request, "care/client_form.html", {"form": form, "client": client, "nav": "caseload"}
     )

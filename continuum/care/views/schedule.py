@@ -12,8 +12,9 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.http import refuse
+from continuum.accounts.http import actor_of, refuse
 from continuum.accounts.models import User
+from continuum.audit.log import record
 from continuum.care.access import clients_for
 from continuum.care.models import Appointment, AppointmentStatus, ProgressNote
 from continuum.lib.timezones import local_day_bounds, week_start
@@ -91,7 +92,9 @@ def week(request: HttpRequest) -> HttpResponse:
         .order_by("starts_at", "pk")
     )
     by_date = {d.date: d for d in days}
-    for appointment in appointments:
+    week_rows = list(appointments)
+    record(actor_of(request), "schedule.view", week=monday.isoformat(), count=len(week_rows))
+    for appointment in week_rows:
         # The note came with the appointment (select_related): no query per row.
         note = getattr(appointment, "note", None)
         day = by_date[timezone.localtime(appointment.starts_at).date()]

@@ -311,8 +311,8 @@ class DayTests(BaseTestCase):
             # 17. wellbeing settings, 18. the past weeks' load (cache), 19. this week's
             # sessions (wellbeing load), 20. open requests for a client's record (exchange),
             # 21. the names of the clients in "on my mind", 22. this visit kept as the last
-            # (an upsert).
-            with self.assertNumQueries(22):
+            # (an upsert), 23. the read's audit row (issue 18, finding 4).
+            with self.assertNumQueries(23):
                 self.client.get(self.url)
 
 

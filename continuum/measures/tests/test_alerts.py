@@ -383,7 +383,8 @@ class AlertListTests(MeasuresTestCase):
         # 1. session  2. user  3. membership (clinician_required)
         # 4. alert counts by status (the filter tabs)  5. the page's count (paginator)
         # 6. the page of alerts, with client and acknowledging/resolving users joined
-        with self.assertNumQueries(6):
+        # 7. the read's audit row (issue 18, finding 4)
+        with self.assertNumQueries(7):
             response = self.client.get(self.url, {"status": "all"})
         self.assertEqual(response.status_code, 200)
 

@@ -160,6 +160,7 @@ def administration_enter(request: HttpRequest, administration_id: int) -> HttpRe
         status = 400
     else:
         form = QuestionnaireForm(inst)
+        record(actor_of(request), "measures.administration_view", admin, page="enter")
     return render(
         request,
         "measures/entry.html",
@@ -205,6 +206,7 @@ def administration_correct(request: HttpRequest, administration_id: int) -> Http
     else:
         initial = {f"item_{k}": v for k, v in admin.answers.items() if v is not None}
         form = CorrectionForm(inst, initial=initial)
+        record(actor_of(request), "measures.administration_view", admin, page="correct")
     return render(
         request,
         "measures/entry.html",

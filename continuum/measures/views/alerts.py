@@ -62,6 +62,9 @@ def alert_list(request: HttpRequest) -> HttpResponse:
             else None
         )
         listed.append((alert, age_words(days) if days is not None else ""))
+    record(
+        actor_of(request), "measures.alert_list", status=status, page=page.number, count=len(listed)
+    )
     return render(
         request,
         "measures/alerts.html",
@@ -122,6 +125,7 @@ def alert_resolve(request: HttpRequest, alert_id: int) -> HttpResponse:
     user = user_of(request)
     alert = get_alert_for(user, alert_id)
     if request.method != "POST":
+        record(actor_of(request), "measures.alert_view", alert, kind=alert.kind, page="resolve")
         return _alert_page(request, alert)
     form = ResolveForm(request.POST, safety=alert.needs_action)
     if not form.is_valid():

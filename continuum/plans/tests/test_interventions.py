@@ -234,7 +234,8 @@ class ReviewTests(PlanTestCase):
         self.assertEqual(phq9["scores"][-1], [last.pk, "2026-02-17", 11])
         self.assertEqual((phq9["change"], phq9["reliable"]), (-7, "improved"))
         self.assertEqual((gad7["scores"], gad7["change"]), ([], 0))
-        self.assertEqual(AuditEvent.objects.get().detail["measures"], 2)
+        review_row = AuditEvent.objects.get(action="intervention.review")
+        self.assertEqual(review_row.detail["measures"], 2)
 
     def test_stop_stops_it(self) -> None:
         self.post(decision="stop", reason="Not the right time")

@@ -396,6 +396,13 @@ def intervention_review(request: HttpRequest, intervention_id: int) -> HttpRespo
                 return redirect("plans:episode_plan", episode_id=plan.episode_id)
     else:
         form = ReviewForm(intervention=intervention, today=today, initial={"reviewed_on": today})
+        record(
+            actor_of(request),
+            "intervention.view",
+            intervention,
+            client_id=plan.client_id,
+            page="review",
+        )
     return render(
         request,
         "plans/review_form.html",

@@ -87,6 +87,7 @@ def client_portal(request: HttpRequest, client_id: int) -> HttpResponse:
         return redirect("portal:client_portal", client_id=client.pk)
     if (refused := refuse(request, *READ_METHODS, "POST")) is not None:
         return refused
+    record(actor_of(request), "portal.client_view", client, client_id=client.pk)
     return _portal_page(request, client)
 
 
