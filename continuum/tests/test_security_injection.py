@@ -86,11 +86,6 @@ TARGETS: dict[str, tuple[str, Callable[[Any], dict[str, Any]], list[str]]] = {
         lambda w: {},
         ["period", "on", "start", "end", "instrument", "by"],
     ),
-    "outcomes:csv": (
-        "olivia",
-        lambda w: {},
-        ["table", "period", "on", "start", "end", "instrument", "by"],
-    ),
     "exchange:audit_csv": ("olivia", lambda w: {}, ["actor", "action", "date_from", "date_to"]),
 }
 
