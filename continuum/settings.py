@@ -313,15 +313,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # Tokens in link paths (questionnaires, calendar feeds) never reach a log line; nor does a
     # query string or a one-time account link's token (promise 24, continuum/lib/logredact.py).
-    "filters": {
-        "redact_tokens": {"()": "continuum.lib.redact.RedactTokens"},
-        "redact": {"()": "continuum.lib.logredact.RedactingFilter"},
-    },
+    "filters": {"redact": {"()": "continuum.lib.logredact.RedactingFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["redact_tokens", "redact"],
+            "filters": ["redact"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},

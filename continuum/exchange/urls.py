@@ -40,6 +40,6 @@ urlpatterns = [
         records.record_requests,
         name="record_requests",
     ),
-    # Public: the token is the key (redacted from logs, continuum/lib/redact.py).
+    # Public: the token is the key (redacted from logs, continuum/lib/redact.py and logredact.py).
     path("calendar/<str:token>.ics", calendars.feed, name="feed"),
 ]

@@ -21,6 +21,7 @@ from typing import Any
 
 from gunicorn.glogging import Logger as _GunicornLogger  # type: ignore[import-untyped]
 
+from continuum.lib.redact import RedactTokens
 from continuum.lib.redact import redact as redact_tokens
 
 # The one-time links: the segment(s) after each prefix are the secret.
@@ -36,12 +37,13 @@ MASK = "…"
 def redact(text: str) -> str:
     text = _QUERY.sub("?" + MASK, text)
     text = _TOKEN_PATHS.sub(lambda m: m.group("prefix") + MASK, text)
-    # And the calendar feeds' tokens (continuum/lib/redact.py, the API branch's filter).
+    # And the calendar feeds' tokens (continuum/lib/redact.py).
     return redact_tokens(text)
 
 
-class RedactingFilter(logging.Filter):
-    """Rewrites each record's message (with its arguments merged in) through `redact`."""
+class RedactingFilter(RedactTokens):
+    """Rewrites each record's message (with its arguments merged in) through `redact`: the
+    one filter on the console handler, covering the feed tokens of RedactTokens too."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

@@ -1,14 +1,14 @@
 """Tokens that open something without a login are redacted from every log line (SECURITY.md
 promise 24): the one-time questionnaire links (/q/<token>/) and the calendar feeds
-(/calendar/<token>.ics). Plain Python: a `logging.Filter` for the project's handlers
-(settings.LOGGING) and a gunicorn logger class for its access log (bin/demo-serve).
+(/calendar/<token>.ics). Plain Python. The logs use it through continuum/lib/logredact.py,
+which adds query strings and the account links: its filter (settings.LOGGING) and its gunicorn
+logger class (bin/demo-serve) are the ones installed.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 
 _TOKEN_PATHS = re.compile(
     r"(/q/|(?<!/portal)/calendar/)[A-Za-z0-9_\-:.%]+?(?=\.ics\b|/|\s|\?|\"|'|$)"
@@ -33,21 +33,3 @@ class RedactTokens(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
-
-
-try:  # gunicorn is the production server; the filter above works without it.
-    from gunicorn.glogging import Logger as _GunicornLogger  # type: ignore[import-untyped]
-except ImportError:  # pragma: no cover - gunicorn is a pinned dependency
-    _GunicornLogger = None
-
-
-if _GunicornLogger is not None:
-
-    class GunicornLogger(_GunicornLogger):  # type: ignore[misc]
-        """gunicorn's logger with tokens redacted from the access and error logs
-        (`gunicorn --logger-class continuum.lib.redact.GunicornLogger`)."""
-
-        def setup(self, cfg: Any) -> None:
-            super().setup(cfg)
-            for log in (self.access_log, self.error_log):
-                log.addFilter(RedactTokens())
