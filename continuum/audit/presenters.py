@@ -6,8 +6,10 @@ the edge. A code nobody gave words to is shown as it is, never hidden.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
+
+from continuum.audit.models import AuditEvent
 
 # Whole codes whose words the general rule below would get wrong.
 ACTION_WORDS: dict[str, str] = {
@@ -205,3 +207,20 @@ def detail_words(detail: Mapping[str, Any]) -> str:
             value = "yes" if value else "no"
         parts.append(f"{key.replace('_', ' ')}: {value}")
     return "; ".join(parts)
+
+
+def log_lines(events: Iterable[AuditEvent]) -> list[dict[str, Any]]:
+    """The owner's log page: each row as the words it shows, its code kept for the hover."""
+    return [
+        {
+            "at": e.at,
+            "who": e.actor_label,
+            "action": action_words(e.action),
+            "code": e.action,
+            "flagged": e.flagged,
+            "object": object_words(e.object_type, e.object_id, e.detail),
+            "details": detail_words(e.detail),
+            "ip": e.ip,
+        }
+        for e in events
+    ]

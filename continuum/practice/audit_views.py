@@ -20,7 +20,7 @@ from continuum.accounts.http import AuthenticatedRequest, actor_of
 from continuum.accounts.models import Membership
 from continuum.audit.log import record
 from continuum.audit.models import AuditEvent
-from continuum.audit.presenters import action_words, detail_words, object_words
+from continuum.audit.presenters import action_words, log_lines
 from continuum.lib.timezones import local_day_bounds
 from continuum.practice.views import querystring_prefix
 
@@ -140,18 +140,7 @@ def audit_log(request: AuthenticatedRequest) -> HttpResponse:
     # Reading the log is itself an access to be accounted for (after the page is read, so
     # the page shows what was there before this visit).
     record(actor_of(request), "audit.view", page=page_obj.number, count=len(rows))
-    lines = [
-        {
-            "at": e.at,
-            "who": e.actor_label,
-            "action": action_words(e.action),
-            "code": e.action,
-            "flagged": e.flagged,
-            "object": object_words(e.object_type, e.object_id, e.detail),
-            "details": detail_words(e.detail),
-            "ip": e.ip,
-        }
-        for e in rows
-    ]
-    context.update(page_obj=page_obj, rows=lines, querystring_prefix=querystring_prefix(request))
+    context.update(
+        page_obj=page_obj, rows=log_lines(rows), querystring_prefix=querystring_prefix(request)
+    )
     return render(request, "audit/log.html", context)
