@@ -7,23 +7,28 @@ the fhir.resources R4B models."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import timedelta
 from functools import cache
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
-from django.test import SimpleTestCase
+from django.core.management import call_command
+from django.db.models import Count
+from django.test import SimpleTestCase, TestCase
 from django.utils import timezone
 from jsonschema import Draft6Validator  # type: ignore[import-untyped]
 
 from continuum.api.tests.world import CANARY, ApiTestCase, make_token
 from continuum.audit.models import AuditEvent
-from continuum.care.models import Appointment
+from continuum.care.models import Appointment, Client
 from continuum.fhir.tests.test_fhir import BASE, validate
 from continuum.fhir.views import READS
 from continuum.followup.tests.world import FollowUpWorld, make_followup
 from continuum.measures.instruments import INSTRUMENTS
 from continuum.measures.models import Alert
+from continuum.reflections.models import Reflection
 from continuum.wellbeing.models import SelfReflection
 
 SCHEMA = Path(__file__).with_name("fhir.schema.json")
@@ -362,3 +367,42 @@ class EverythingTests(NewWorld):
             response = self.client.get(BASE + path, HTTP_AUTHORIZATION=f"Bearer {self.secret}")
             self.assertEqual(response.status_code, 200, path)
             self.assertNotIn(CANARY, response.content.decode(), path)
+
+
+class DemoEverythingTests(TestCase):
+    """`$everything` of the demo client with the longest history (seed_demo, the default 40
+    clients), every entry valid against the R4 JSON schema and the R4B models, and none of the
+    demo's reflections in it."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        call_command("seed_demo", "--now", "2026-11-18T16:00", stdout=StringIO())
+
+    def test_the_longest_history(self) -> None:
+        client = (
+            Client.objects.annotate(
+                length=Count("appointments", distinct=True)
+                + Count("administrations", distinct=True)
+            )
+            .order_by("-length", "pk")
+            .first()
+        )
+        assert client is not None
+        secret = make_token(client.therapist, ["fhir:read"])
+        response = self.client.get(
+            f"{BASE}/Patient/{client.pk}/$everything", HTTP_AUTHORIZATION=f"Bearer {secret}"
+        )
+        self.assertEqual(response.status_code, 200)
+        bundle = response.json()
+        check(self, bundle)
+        kinds = Counter(e["resource"]["resourceType"] for e in bundle["entry"])
+        for kind in ("Encounter", "QuestionnaireResponse", "Observation", "Questionnaire"):
+            self.assertGreater(kinds[kind], 0, kind)
+        self.assertGreater(len(bundle["entry"]), 50)
+        body = response.content.decode()
+        texts = [r.text for r in Reflection.objects.filter(client=client)]
+        texts += [r.text for r in SelfReflection.objects.filter(author=client.therapist)]
+        self.assertTrue(texts)
+        for text in texts:
+            self.assertNotIn(text, body)
