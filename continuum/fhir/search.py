@@ -50,11 +50,11 @@ def _range_of(text: str) -> tuple[datetime, datetime]:
                 datetime.combine(end, time(), zone),
             )
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=_zone())
+        return moment, moment + timedelta(seconds=1)
     except (ValueError, OverflowError) as error:
         raise SearchError(f"Not a FHIR date: {text[:40]!r}.") from error
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=_zone())
-    return moment, moment + timedelta(seconds=1)
 
 
 @dataclass(frozen=True)

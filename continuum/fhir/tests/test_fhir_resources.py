@@ -293,8 +293,17 @@ class SearchTests(NewWorld):
             {"date": "ge2026-13-01"},
             {"date": "ne2026"},
             {"date": "9" * 5000},
+            {"date": "ge9999-12-31T23:59:59.999999+00:00"},
+            {"date": "9999"},
+            {"date": "0000"},
+            {"date": "2026-02-30"},
+            {"date": "٢٠٢٦"},
+            {"date": "2026\x00"},
+            {"date": "ge"},
             {"code": ""},
             {"code": "a|"},
+            {"code": "a,"},
+            {"code": "x" * 5000},
         ):
             with self.subTest(query=str(query)[:40]):
                 response = self.fhir("/Observation", patient=self.dana.pk, **query)
