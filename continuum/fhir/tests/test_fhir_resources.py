@@ -23,6 +23,7 @@ from jsonschema import Draft6Validator  # type: ignore[import-untyped]
 from continuum.api.tests.world import CANARY, ApiTestCase, make_token
 from continuum.audit.models import AuditEvent
 from continuum.care.models import Appointment, Client
+from continuum.endings.tests.test_summary import pdf_text
 from continuum.fhir.tests.test_fhir import BASE, validate
 from continuum.fhir.views import READS
 from continuum.followup.tests.world import FollowUpWorld, make_followup
@@ -367,7 +368,7 @@ class EverythingTests(NewWorld):
             self.assertEqual(self.fhir(path).status_code, 404, path)
 
     def test_no_fhir_answer_holds_a_reflection(self) -> None:
-        """SECURITY.md promise 3 over FHIR: every read, search and $everything."""
+        """SECURITY.md promise 3 over FHIR: every read, search, $everything and the summary PDF."""
         SelfReflection.objects.create(author=self.alice, text=CANARY + " self")
         paths = [f"/Patient/{self.dana.pk}/$everything", "/metadata", "/Questionnaire"]
         paths += [f"/{kind}/{pk}" for kind, pk in self.ids().items()]
@@ -376,6 +377,10 @@ class EverythingTests(NewWorld):
             response = self.client.get(BASE + path, HTTP_AUTHORIZATION=f"Bearer {self.secret}")
             self.assertEqual(response.status_code, 200, path)
             self.assertNotIn(CANARY, response.content.decode(), path)
+        pdf = self.fhir(f"/DocumentReference/{self.ended.episode.pk}/summary.pdf").content
+        self.assertIn("Termination summary", pdf_text(pdf))
+        self.assertNotIn(CANARY, pdf_text(pdf))
+        self.assertNotIn(CANARY.encode(), pdf)
 
 
 class DemoEverythingTests(TestCase):
