@@ -15,11 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import Count
 from django.test import SimpleTestCase, TestCase
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from jsonschema import Draft6Validator  # type: ignore[import-untyped]
 
+from continuum.accounts.actors import actor_for
 from continuum.api.tests.world import CANARY, ApiTestCase, make_token
 from continuum.audit.models import AuditEvent
 from continuum.care.models import Appointment, Client
@@ -29,7 +32,10 @@ from continuum.fhir.views import READS
 from continuum.followup.tests.world import FollowUpWorld, make_followup
 from continuum.measures.instruments import INSTRUMENTS
 from continuum.measures.models import Alert
+from continuum.measures.services import assign_measure, enter_in_session
+from continuum.plans.tests.world import make_goal, make_plan
 from continuum.reflections.models import Reflection
+from continuum.testing.base import make_appointment
 from continuum.wellbeing.models import SelfReflection
 
 SCHEMA = Path(__file__).with_name("fhir.schema.json")
@@ -343,6 +349,42 @@ class EverythingTests(NewWorld):
         urls = [e["fullUrl"] for e in bundle["entry"]]
         self.assertEqual(len(urls), len(set(urls)))
         self.assertIn(f"{BASE}/Questionnaire/phq9", " ".join(urls))
+
+    def test_everything_does_not_query_per_row(self) -> None:
+        path = f"{BASE}/Patient/{self.dana.pk}/$everything"
+        auth: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {self.secret}"}
+        self.client.get(path, **auth)  # the rate limit's cache row exists from here on
+        with CaptureQueriesContext(connection) as before:
+            self.client.get(path, **auth)
+        actor = actor_for(self.alice)
+        more = assign_measure(
+            self.episode,
+            instrument="gad7",
+            cadence="once",
+            starts_on=timezone.localdate(),
+            actor=actor,
+        ).administrations.get()
+        enter_in_session(more, {str(k): 2 for k in range(1, 8)}, actor=actor)
+        make_appointment(
+            self.dana, timezone.now() - timedelta(days=9), episode=self.episode, status="attended"
+        )
+        make_goal(make_plan(self.episode, status="draft", version=2))
+        Alert.objects.create(
+            client=self.dana,
+            episode=self.episode,
+            kind="safety",
+            severity="high",
+            severity_rank=0,
+            cause="fhir-more",
+            message="m",
+        )
+        with CaptureQueriesContext(connection) as after:
+            bundle = self.client.get(path, **auth).json()
+        self.assertEqual(
+            len(after), len(before), "\n".join(q["sql"][:150] for q in after.captured_queries)
+        )
+        urls = " ".join(e["fullUrl"] for e in bundle["entry"])
+        self.assertIn(f"{BASE}/Observation/{more.pk}-panel ", urls)
 
     def test_another_practice_gets_404_on_every_new_id(self) -> None:
         charlie = make_token(self.charlie, ["fhir:read"])
