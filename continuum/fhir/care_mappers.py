@@ -262,7 +262,10 @@ def goal(goal: Any, client_id: int) -> Resource:
     resource: Resource = {
         "resourceType": "Goal",
         "id": str(goal.pk),
-        "lifecycleStatus": GOAL_LIFECYCLE.get(goal.status, "active"),
+        # A draft plan's goals are proposals until the plan is published.
+        "lifecycleStatus": (
+            "proposed" if goal.plan.status == "draft" else GOAL_LIFECYCLE.get(goal.status, "active")
+        ),
         "description": {"text": goal.statement},
         "subject": ref("Patient", client_id),
         "startDate": goal.created_at.date().isoformat(),

@@ -227,6 +227,10 @@ class NewResourceTests(NewWorld):
             (target["detailQuantity"]["comparator"], target["detailQuantity"]["value"]), ("<", 10.0)
         )
         self.assertEqual(goal["description"]["text"], self.goal.statement)
+        self.assertEqual(goal["lifecycleStatus"], "active")
+        draft = make_goal(make_plan(self.episode, status="draft", version=2))
+        self.assertEqual(self.fhir(f"/Goal/{draft.pk}").json()["lifecycleStatus"], "proposed")
+        self.assertEqual(self.fhir(f"/CarePlan/{draft.plan_id}").json()["status"], "draft")
 
     def test_flags_are_open_safety_alerts(self) -> None:
         flags = self.fhir("/Flag", patient=self.dana.pk).json()
