@@ -9,6 +9,7 @@ so another practice's id is a 404. Every answer is FHIR JSON; errors are Operati
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -21,16 +22,32 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from continuum.api.core import ApiError, actor, check_token
+from continuum.audit.log import record
 from continuum.care.access import (
     clients_for,
     get_appointment_for,
     get_client_for,
     get_episode_for,
 )
-from continuum.care.models import Appointment, Client, Episode
-from continuum.fhir import mappers
-from continuum.measures.access import administrations_for
-from continuum.measures.models import Administration, AdministrationStatus
+from continuum.care.models import Appointment, AppointmentStatus, Client, Episode
+from continuum.endings.pdf import pdf_response, render_pdf
+from continuum.endings.summary import Version, build_summary
+from continuum.fhir import care_mappers, mappers
+from continuum.fhir.care_mappers import ENDING_STATUSES, ObservationRow, observation_rows
+from continuum.fhir.search import DateParam, SearchError, by_code, by_date
+from continuum.followup.access import get_consent_for
+from continuum.followup.models import FollowUpConsent
+from continuum.measures.access import administrations_for, alerts_for
+from continuum.measures.instruments import INSTRUMENTS, Instrument
+from continuum.measures.models import (
+    Administration,
+    AdministrationStatus,
+    Alert,
+    AlertKind,
+    AlertStatus,
+)
+from continuum.plans.access import get_goal_for, get_plan_for
+from continuum.plans.models import Goal, TreatmentPlan
 
 CONTENT_TYPE = "application/fhir+json"
 FHIR_VERSION = "4.0.1"
@@ -101,11 +118,29 @@ def _practice_id(request: HttpRequest) -> int:
 
 @dataclass(frozen=True)
 class Read:
-    """One resource type: its read, its search by patient (None: only `_id`), its mapper."""
+    """One resource type: its read, its search by patient (None: only `_id`), its mapper.
 
-    get: Callable[[HttpRequest, int], Any]
+    `id_type` is the read route's converter ("str": ids that are not row numbers); `date` and
+    `code` are the search parameters beside `patient` (None: not supported, a 400); `list_all`
+    answers a search without `_id` for the types searched by `_id` (None: an empty Bundle).
+    """
+
+    get: Callable[[HttpRequest, Any], Any]
     for_patient: Callable[[HttpRequest, Client], list[Any]] | None
     to_fhir: Callable[[HttpRequest, Any], Resource]
+    id_type: str = "int"
+    date: DateParam | None = None
+    code: Callable[[Resource], list[dict[str, Any]]] | None = None
+    list_all: Callable[[HttpRequest], list[Any]] | None = None
+
+    def search_params(self) -> dict[str, str]:
+        """Name → FHIR search parameter type, as the CapabilityStatement lists them."""
+        params = {"_id": "token"} if self.for_patient is None else {"patient": "reference"}
+        if self.date is not None:
+            params[self.date.name] = "date"
+        if self.code is not None:
+            params["code"] = "token"
+        return params
 
 
 def _patient_read(request: HttpRequest, pk: int) -> Client:
@@ -135,6 +170,109 @@ def _admins_of(request: HttpRequest, client: Client) -> list[Administration]:
     return list(_completed(request).filter(client=client).order_by("completed_at", "pk"))
 
 
+def _encounter_read(request: HttpRequest, pk: int) -> Appointment:
+    appt = get_appointment_for(actor(request), pk)
+    if appt.status != AppointmentStatus.ATTENDED:
+        raise Http404("Only attended sessions are encounters")
+    return appt
+
+
+def _encounters_of(request: HttpRequest, client: Client) -> list[Appointment]:
+    return list(
+        Appointment.objects.filter(client=client, status=AppointmentStatus.ATTENDED).order_by(
+            "starts_at", "pk"
+        )
+    )
+
+
+def _instrument_read(request: HttpRequest, code: str) -> Instrument:
+    """A Questionnaire id is the instrument code with "-" for "_" (either is accepted)."""
+    inst = INSTRUMENTS.get(code) or INSTRUMENTS.get(code.replace("-", "_"))
+    if inst is None:
+        raise Http404("No such questionnaire")
+    return inst
+
+
+_OBSERVATION_ID = re.compile(r"^(\d{1,18})(?:-(panel|item-[0-9A-Za-z]{1,20}))?$")
+
+
+def _observation_read(request: HttpRequest, oid: str) -> ObservationRow:
+    """ "<pk>" is the total, "<pk>-panel" the LOINC panel, "<pk>-item-<key>" one answer."""
+    match = _OBSERVATION_ID.match(oid)
+    if match is None:
+        raise Http404("No such observation")
+    admin = _admin_read(request, int(match[1]))
+    row = ObservationRow(admin, match[2] or "")
+    if row not in observation_rows(admin):
+        raise Http404("No such observation")
+    return row
+
+
+def _observations_of(request: HttpRequest, client: Client) -> list[ObservationRow]:
+    return [row for admin in _admins_of(request, client) for row in observation_rows(admin)]
+
+
+def _observation(request: HttpRequest, row: ObservationRow) -> Resource:
+    if row.part == "":
+        return mappers.observation(row.admin)
+    if row.part == "panel":
+        return care_mappers.panel_observation(row)
+    return care_mappers.item_observation(row)
+
+
+def _plan_read(request: HttpRequest, pk: int) -> TreatmentPlan:
+    return get_plan_for(_user(request), pk)
+
+
+def _plans_of(request: HttpRequest, client: Client) -> list[TreatmentPlan]:
+    return list(
+        TreatmentPlan.objects.filter(client=client)
+        .prefetch_related("goals")
+        .order_by("episode_id", "version", "pk")
+    )
+
+
+def _care_plan(request: HttpRequest, plan: TreatmentPlan) -> Resource:
+    return care_mappers.care_plan(plan, [g.pk for g in plan.goals.all()])
+
+
+def _goals_of(request: HttpRequest, client: Client) -> list[Goal]:
+    return list(Goal.objects.filter(plan__client=client).select_related("plan").order_by("pk"))
+
+
+def _open_safety_alerts(request: HttpRequest) -> QuerySet[Alert]:
+    return (
+        alerts_for(_user(request))
+        .filter(kind=AlertKind.SAFETY)
+        .exclude(status=AlertStatus.RESOLVED)
+    )
+
+
+def _summary_read(request: HttpRequest, pk: int) -> Episode:
+    episode = get_episode_for(actor(request), pk)
+    if episode.status not in ENDING_STATUSES:
+        raise Http404("No termination summary yet")
+    return episode
+
+
+def _point(field: str) -> Callable[[Resource], tuple[str | None, str | None]]:
+    return lambda r: (r.get(field), None)
+
+
+def _period(field: str) -> Callable[[Resource], tuple[str | None, str | None]]:
+    return lambda r: (r.get(field, {}).get("start"), r.get(field, {}).get("end"))
+
+
+def _codings(field: str) -> Callable[[Resource], list[dict[str, Any]]]:
+    def codings(resource: Resource) -> list[dict[str, Any]]:
+        value = resource.get(field)
+        if isinstance(value, dict):  # a CodeableConcept
+            return list(value.get("coding", []))
+        return list(value or [])  # a list of Codings (Questionnaire.code)
+
+    return codings
+
+
 READS: dict[str, Read] = {
     "Patient": Read(_patient_read, None, lambda r, c: mappers.patient(c)),
     "Practitioner": Read(_practitioner_read, None, lambda r, u: mappers.practitioner(u)),
@@ -143,18 +281,74 @@ READS: dict[str, Read] = {
         lambda r, pk: get_episode_for(actor(r), pk),
         lambda r, c: list(Episode.objects.filter(client=c).order_by("start_date", "pk")),
         lambda r, e: mappers.episode_of_care(e, _practice_id(r)),
+        date=DateParam("date", _period("period"), open_ended=True),
     ),
     "Appointment": Read(
         lambda r, pk: get_appointment_for(actor(r), pk),
         lambda r, c: list(Appointment.objects.filter(client=c).order_by("starts_at", "pk")),
         lambda r, a: mappers.appointment(a),
+        date=DateParam("date", _point("start")),
     ),
     "QuestionnaireResponse": Read(
         _admin_read,
         _admins_of,
         lambda r, a: mappers.questionnaire_response(a, base_url()),
+        date=DateParam("authored", _point("authored")),
     ),
-    "Observation": Read(_admin_read, _admins_of, lambda r, a: mappers.observation(a)),
+    "Observation": Read(
+        _observation_read,
+        _observations_of,
+        _observation,
+        id_type="str",
+        date=DateParam("date", _point("effectiveDateTime")),
+        code=_codings("code"),
+    ),
+    "Encounter": Read(
+        _encounter_read,
+        _encounters_of,
+        lambda r, a: care_mappers.encounter(a),
+        date=DateParam("date", _period("period")),
+    ),
+    "Questionnaire": Read(
+        _instrument_read,
+        None,
+        lambda r, i: care_mappers.questionnaire(i, base_url()),
+        id_type="str",
+        code=_codings("code"),
+        list_all=lambda r: list(INSTRUMENTS.values()),
+    ),
+    "CarePlan": Read(
+        _plan_read,
+        _plans_of,
+        _care_plan,
+        date=DateParam("date", _period("period"), open_ended=True),
+    ),
+    "Goal": Read(
+        lambda r, pk: get_goal_for(_user(r), pk),
+        _goals_of,
+        lambda r, g: care_mappers.goal(g, g.plan.client_id),
+    ),
+    "Flag": Read(
+        lambda r, pk: get_object_or_404(_open_safety_alerts(r), pk=pk),
+        lambda r, c: list(_open_safety_alerts(r).filter(client=c).order_by("created_at", "pk")),
+        lambda r, a: care_mappers.flag(a),
+        date=DateParam("date", _period("period"), open_ended=True),
+    ),
+    "Consent": Read(
+        lambda r, pk: get_consent_for(_user(r), pk),
+        lambda r, c: list(FollowUpConsent.objects.filter(client=c).order_by("created_at", "pk")),
+        lambda r, c: care_mappers.consent(c),
+        date=DateParam("date", _point("dateTime")),
+    ),
+    "DocumentReference": Read(
+        _summary_read,
+        lambda r, c: list(
+            Episode.objects.filter(client=c, status__in=ENDING_STATUSES).order_by(
+                "start_date", "pk"
+            )
+        ),
+        lambda r, e: care_mappers.document_reference(e, _practice_id(r), base_url()),
+    ),
 }
 
 
@@ -162,8 +356,9 @@ def read_view(kind: str) -> View:
     entry = READS[kind]
 
     @fhir_view
-    def view(request: HttpRequest, pk: int) -> HttpResponse:
-        return answer(entry.to_fhir(request, entry.get(request, pk)))
+    def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        (key,) = kwargs.values()  # pk (a row id or an Observation id) or code (Questionnaire)
+        return answer(entry.to_fhir(request, entry.get(request, key)))
 
     view.__name__ = f"read_{kind.lower()}"
     return view
@@ -171,7 +366,7 @@ def read_view(kind: str) -> View:
 
 def search_view(kind: str) -> View:
     entry = READS[kind]
-    allowed = {"_id"} if entry.for_patient is None else {"patient"}
+    allowed = set(entry.search_params())
 
     @fhir_view
     def view(request: HttpRequest) -> HttpResponse:
@@ -184,13 +379,22 @@ def search_view(kind: str) -> View:
                 f"{kind} supports: {', '.join(sorted(allowed))}.",
             )
         if entry.for_patient is None:
-            return answer(mappers.bundle(_by_id(request, kind, entry), base_url()))
-        patient = _small_id(request.GET.get("patient", "").removeprefix("Patient/"))
-        if patient is None:
-            return outcome(400, "invalid", "Search by patient: patient=<id>.")
-        client = get_client_for(actor(request), patient)
-        rows = entry.for_patient(request, client)
-        return answer(mappers.bundle([entry.to_fhir(request, r) for r in rows], base_url()))
+            resources = _by_id(request, kind, entry)
+        else:
+            patient = _small_id(request.GET.get("patient", "").removeprefix("Patient/"))
+            if patient is None:
+                return outcome(400, "invalid", "Search by patient: patient=<id>.")
+            client = get_client_for(actor(request), patient)
+            rows = entry.for_patient(request, client)
+            resources = [entry.to_fhir(request, r) for r in rows]
+        try:
+            if entry.date is not None and entry.date.name in request.GET:
+                resources = by_date(resources, request.GET.getlist(entry.date.name), entry.date)
+            if entry.code is not None and "code" in request.GET:
+                resources = by_code(resources, request.GET.getlist("code"), entry.code)
+        except SearchError as error:
+            return outcome(400, "invalid", str(error))
+        return answer(mappers.bundle(resources, base_url()))
 
     view.__name__ = f"search_{kind.lower()}"
     return view
@@ -204,15 +408,22 @@ def _small_id(value: str) -> int | None:
     return None
 
 
+_STR_ID = re.compile(r"^[A-Za-z0-9.\-]{1,64}$")
+
+
 def _by_id(request: HttpRequest, kind: str, entry: Read) -> list[Resource]:
     value = request.GET.get("_id", "")
     if kind == "Patient" and not value:
         return [mappers.patient(c) for c in clients_for(_user(request)).order_by("pk")]
-    pk = _small_id(value)
-    if pk is None:
+    if entry.list_all is not None and "_id" not in request.GET:
+        return [entry.to_fhir(request, row) for row in entry.list_all(request)]
+    key: int | str | None = (
+        (value if _STR_ID.match(value) else None) if entry.id_type == "str" else _small_id(value)
+    )
+    if key is None:
         return []
     try:
-        return [entry.to_fhir(request, entry.get(request, pk))]
+        return [entry.to_fhir(request, entry.get(request, key))]
     except Http404:
         return []
 
@@ -230,17 +441,43 @@ def everything(request: HttpRequest, pk: int) -> HttpResponse:
     for entry in READS.values():
         if entry.for_patient is not None:
             resources += [entry.to_fhir(request, r) for r in entry.for_patient(request, client)]
+    # The Questionnaires the patient's responses answer.
+    used = sorted({a.instrument for a in _admins_of(request, client)})
+    resources += [
+        care_mappers.questionnaire(INSTRUMENTS[code], base_url())
+        for code in used
+        if code in INSTRUMENTS
+    ]
     return answer(mappers.bundle(resources, base_url()))
+
+
+@fhir_view
+def summary_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """A DocumentReference's attachment: the clinical termination summary as a PDF, for the
+    same bearer token (the page's PDF, audited the same way)."""
+    episode = _summary_read(request, pk)
+    record(
+        actor(request),
+        "ending.summary_export",
+        episode,
+        practice=episode.client.practice_id,
+        client_id=episode.client_id,
+        version=str(Version.CLINICAL),
+    )
+    context = {
+        "summary": build_summary(episode, Version.CLINICAL),
+        "episode": episode,
+        "client": episode.client,
+    }
+    return pdf_response(
+        render_pdf("endings/summary_pdf.html", context, request), f"summary-episode-{pk}.pdf"
+    )
 
 
 def capability_statement() -> Resource:
     resources = []
     for kind, entry in READS.items():
-        params = (
-            [{"name": "_id", "type": "token"}]
-            if entry.for_patient is None
-            else [{"name": "patient", "type": "reference"}]
-        )
+        params = [{"name": name, "type": kind_} for name, kind_ in entry.search_params().items()]
         resource: Resource = {
             "type": kind,
             "interaction": [{"code": "read"}, {"code": "search-type"}],

@@ -92,8 +92,9 @@ TARGETS: dict[str, tuple[str, Callable[[Any], dict[str, Any]], list[str]]] = {
 # Every module that reads request.GET, so that a new list view cannot escape the fuzzing.
 READS_GET = {
     "continuum/outcomes/views.py",
-    # Token-authenticated (no session to fuzz with): its two parameters are checked with
-    # hostile values in continuum/fhir/tests/test_fhir.py::SearchParameterTests.
+    # Token-authenticated (no session to fuzz with): its parameters are checked with hostile
+    # values in continuum/fhir/tests/test_fhir.py::SearchParameterTests (patient, _id) and
+    # test_fhir_resources.py::SearchTests (date, code; parsed in continuum/fhir/search.py).
     "continuum/fhir/views.py",
     "continuum/exchange/views/exports.py",
     "continuum/practice/views.py",

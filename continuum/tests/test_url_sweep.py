@@ -435,10 +435,18 @@ API_ID_ROUTES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], dict[str, A
     "fhir:appointment_read": ("GET", lambda w: {"pk": w.upcoming.pk}, {}),
     "fhir:questionnaireresponse_read": ("GET", lambda w: {"pk": w.completed_admin.pk}, {}),
     "fhir:observation_read": ("GET", lambda w: {"pk": w.completed_admin.pk}, {}),
+    "fhir:encounter_read": ("GET", lambda w: {"pk": w.attended.pk}, {}),
+    "fhir:careplan_read": ("GET", lambda w: {"pk": w.plan.pk}, {}),
+    "fhir:goal_read": ("GET", lambda w: {"pk": w.draft_goal.pk}, {}),
+    "fhir:flag_read": ("GET", lambda w: {"pk": w.alert.pk}, {}),
+    "fhir:consent_read": ("GET", lambda w: {"pk": w.followup.consent.pk}, {}),
+    "fhir:documentreference_read": ("GET", lambda w: {"pk": w.followup.episode.pk}, {}),
+    "fhir:documentreference_pdf": ("GET", lambda w: {"pk": w.followup.episode.pk}, {}),
 }
 
-# Parameters that are not object ids (tokens in public links).
-NON_ID_PARAMS = {"uidb64", "token", "key"}
+# Parameters that are not object ids (tokens in public links; an instrument code names a FHIR
+# Questionnaire of the catalogue, the same for every token).
+NON_ID_PARAMS = {"uidb64", "token", "key", "code"}
 
 
 def _id_routes(api: bool = False) -> dict[str, set[str]]:
