@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -83,12 +84,33 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name or self.email
 
 
+class Country(models.TextChoices):
+    UNITED_KINGDOM = "GB", "United Kingdom"
+    IRELAND = "IE", "Ireland"
+    UNITED_STATES = "US", "United States"
+    CANADA = "CA", "Canada"
+    AUSTRALIA = "AU", "Australia"
+    NEW_ZEALAND = "NZ", "New Zealand"
+
+
 class Practice(models.Model):
     name = models.CharField(max_length=200)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     # Shown to clients wherever a safety answer or an urgent message may appear. Empty means
     # the defaults in continuum/measures/crisis.py (988 in the US, 116 123 in the UK).
+    # One resource a line, "name | phone or text | hours or web address" (the practice settings
+    # page writes it in that form, in the order the owner gave).
     crisis_resources = models.TextField(max_length=2000, blank=True)
+    # Where the practice works: picks the built-in crisis numbers (measures/crisis.py) while
+    # the owner has written none. Blank: not said (the international list).
+    country = models.CharField(max_length=2, choices=Country.choices, blank=True)
+    # The practice's default contact policy: what a therapist's clients see until the
+    # therapist saves their own (boundaries.services.default_policy).
+    default_messages_in_therapy = models.BooleanField(default=True)
+    default_messages_after_therapy = models.BooleanField(default=False)
+    default_hours_start = models.TimeField(default=time(9, 0))
+    default_hours_end = models.TimeField(default=time(17, 0))
+    default_response_time_hours = models.PositiveSmallIntegerField(default=48)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

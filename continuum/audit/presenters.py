@@ -26,6 +26,8 @@ ACTION_WORDS: dict[str, str] = {
     "measures.assign": "Questionnaire assigned",
     "measures.assignment_stop": "Questionnaire schedule stopped",
     "measures.link_issue": "Questionnaire link issued",
+    "measures.link_email": "Questionnaire link emailed to the client",
+    "practice.settings": "Practice settings changed",
     "measures.safety_prompt_dismiss": "Unanswered safety question dismissed",
     "note.addendum": "Addendum added to a progress note",
     "episode.transition": "Episode status changed",

@@ -9,7 +9,7 @@ class BoundariesConfig(AppConfig):
     verbose_name = "Boundaries and portal messages"
 
     def ready(self) -> None:
-        from continuum.boundaries import presenters, queries
+        from continuum.boundaries import presenters, queries, services
         from continuum.lib import contributions as c
 
         c.register_day(
@@ -27,3 +27,4 @@ class BoundariesConfig(AppConfig):
                 "boundaries/_brief_messages.html",
             )
         )
+        c.register_crisis_source("boundaries", services.therapist_crisis_lines)

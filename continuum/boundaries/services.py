@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from continuum.accounts.actors import Actor
-from continuum.accounts.models import User
+from continuum.accounts.models import Practice, User
 from continuum.audit.log import record
 from continuum.boundaries import policy as rules
 from continuum.boundaries.models import (
@@ -36,6 +36,7 @@ from continuum.boundaries.models import (
 )
 from continuum.care.episodes import OPEN_STATUSES
 from continuum.care.models import Client, Episode
+from continuum.lib import crisis
 from continuum.lib.contributions import contact_closed
 from continuum.lib.keys import KEY_PATTERN, new_idempotency_key
 from continuum.measures.crisis import crisis_resources
@@ -71,27 +72,49 @@ class MessagingOff(BoundaryError):
 # --- Policies ---------------------------------------------------------------------------------
 
 
-def default_policy(therapist: User, phase: str) -> ContactPolicy:
-    """An unsaved policy with the defaults: in therapy, messages on, Monday to Friday 9:00 to
-    17:00, a reply within 48 hours; after therapy, follow-up check-ins only (no messages)."""
+def default_policy(therapist: User, phase: str, practice: Practice | None = None) -> ContactPolicy:
+    """An unsaved policy with the practice's defaults (its settings page): as built in, in
+    therapy messages on, after therapy follow-up check-ins only (no messages), Monday to
+    Friday 9:00 to 17:00, a reply within 48 hours. `practice` is the therapist's; without it
+    the therapist's membership is asked (a query unless loaded)."""
+    if practice is None:
+        membership = getattr(therapist, "membership", None)
+        practice = membership.practice if membership is not None else None
+    if practice is None:
+        return ContactPolicy(
+            therapist=therapist,
+            phase=phase,
+            portal_messages_enabled=phase != Phase.AFTER_THERAPY,
+        )
     return ContactPolicy(
         therapist=therapist,
         phase=phase,
-        portal_messages_enabled=phase != Phase.AFTER_THERAPY,
+        portal_messages_enabled=(
+            practice.default_messages_after_therapy
+            if phase == Phase.AFTER_THERAPY
+            else practice.default_messages_in_therapy
+        ),
+        working_hours_start=practice.default_hours_start,
+        working_hours_end=practice.default_hours_end,
+        response_time_hours=practice.default_response_time_hours,
     )
 
 
-def policies_for(therapist: User) -> dict[str, ContactPolicy]:
-    """Both of the therapist's policies, by phase, in 1 query; defaults (unsaved) for any
-    phase they have not set yet."""
+def policies_for(therapist: User, practice: Practice | None = None) -> dict[str, ContactPolicy]:
+    """Both of the therapist's policies, by phase, in 1 query (and the practice's defaults,
+    unless given, when a phase was not set yet); defaults (unsaved) for any such phase."""
     saved = {p.phase: p for p in ContactPolicy.objects.filter(therapist=therapist)}
-    return {phase: saved.get(phase) or default_policy(therapist, phase) for phase in Phase.values}
+    return {
+        phase: saved.get(phase) or default_policy(therapist, phase, practice)
+        for phase in Phase.values
+    }
 
 
-def contact_policy(therapist: User, phase: str) -> ContactPolicy:
-    """The therapist's policy for one phase (1 query); the default when none was saved."""
+def contact_policy(therapist: User, phase: str, practice: Practice | None = None) -> ContactPolicy:
+    """The therapist's policy for one phase (1 query); the practice's default when none was
+    saved."""
     saved = ContactPolicy.objects.filter(therapist=therapist, phase=phase).first()
-    return saved or default_policy(therapist, phase)
+    return saved or default_policy(therapist, phase, practice)
 
 
 POLICY_FIELDS = (
@@ -189,8 +212,19 @@ def update_policies(
 def crisis_lines(chosen: ContactPolicy, practice: Any) -> list[str]:
     """The therapist's own crisis resources for this phase, else the practice's, else the
     built-in defaults (measures/crisis.py)."""
-    own = [line.strip() for line in chosen.crisis_resources.splitlines() if line.strip()]
-    return own or crisis_resources(practice)
+    return own_crisis_lines(chosen) or crisis_resources(practice)
+
+
+def own_crisis_lines(chosen: ContactPolicy) -> list[str]:
+    """The therapist's own crisis resources in this policy, as clients read them ([] if none)."""
+    return crisis.sentences(chosen.crisis_resources)
+
+
+def therapist_crisis_lines(client: Client) -> list[str]:
+    """The crisis resources of the client's therapist's policy for the client's phase of care
+    ([] when they chose none): the questionnaire page and follow-up check-ins (2 queries)."""
+    chosen = contact_policy(client.therapist, phase_of(client).phase, client.practice)
+    return own_crisis_lines(chosen)
 
 
 # --- A client's phase and messaging -----------------------------------------------------------
@@ -344,7 +378,7 @@ def contact_for(client: Client) -> ClientContact:
     therapy when the policy allows messages (has consented follow-up ended?). The client
     comes with its practice and therapist loaded (portal_client_required does so)."""
     phase = phase_of(client)
-    chosen = contact_policy(client.therapist, phase.phase)
+    chosen = contact_policy(client.therapist, phase.phase, client.practice)
     ended = (
         phase.phase == Phase.AFTER_THERAPY
         and chosen.portal_messages_enabled

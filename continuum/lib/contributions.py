@@ -190,3 +190,20 @@ def goal_statements(episode: Any) -> list[str]:
         if statements := source(episode):
             return statements
     return []
+
+
+# (client) -> the crisis lines the client's therapist chose for the client's phase of care
+# (their contact policy), or [] when they chose none. Registered by the boundaries app, read by
+# the questionnaire page and follow-up check-ins (measures.crisis.crisis_resources_for).
+_crisis_sources: dict[str, Callable[[Any], list[str]]] = {}
+
+
+def register_crisis_source(name: str, source: Callable[[Any], list[str]]) -> None:
+    _crisis_sources[name] = source
+
+
+def therapist_crisis_lines(client: Any) -> list[str]:
+    for source in _crisis_sources.values():
+        if lines := source(client):
+            return lines
+    return []

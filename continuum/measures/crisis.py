@@ -1,26 +1,31 @@
 """Crisis resources shown to a client after a safety answer.
 
-A practice writes its own text (Practice.crisis_resources, one resource per line); an empty
-field means these defaults. They name services that answer around the clock; the practice
-should replace them with local ones where it works elsewhere.
+In order of precedence: the client's therapist's own (their contact policy for the client's
+phase of care, contributed by the boundaries app), the practice's (Practice.crisis_resources,
+written on the practice settings page, one resource a line in the owner's order), and while
+the practice has written none the built-in ones for its country (continuum/lib/crisis.py).
 """
 
 from __future__ import annotations
 
-from continuum.accounts.models import Practice
+from typing import Any
 
-DEFAULT_CRISIS_RESOURCES: tuple[str, ...] = (
-    "If you are in immediate danger, call your local emergency number: 911 (US and Canada), "
-    "999 (UK) or 112 (EU).",
-    "US: call or text 988 to reach the 988 Suicide & Crisis Lifeline, any time, day or night.",
-    "UK and Ireland: call Samaritans free on 116 123, any time, day or night.",
-    "You can also go to your nearest emergency department.",
-)
+from continuum.accounts.models import Practice
+from continuum.lib import crisis
+from continuum.lib.contributions import therapist_crisis_lines
+
+DEFAULT_CRISIS_RESOURCES: tuple[str, ...] = crisis.INTERNATIONAL
 
 
 def crisis_resources(practice: Practice | None) -> list[str]:
-    """The lines to show: the practice's own text, or the defaults when it has none."""
+    """The practice's lines: its own text, or the built-in ones for its country."""
     text = (getattr(practice, "crisis_resources", "") or "").strip()
     if not text:
-        return list(DEFAULT_CRISIS_RESOURCES)
-    return [line.strip() for line in text.splitlines() if line.strip()]
+        return crisis.built_in(getattr(practice, "country", "") or "")
+    return crisis.sentences(text)
+
+
+def crisis_resources_for(client: Any) -> list[str]:
+    """The lines a client sees: the therapist's own where they chose some, else the practice's
+    (2 queries for the therapist's policy; the client comes with its practice)."""
+    return therapist_crisis_lines(client) or crisis_resources(client.practice)

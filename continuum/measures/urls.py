@@ -27,6 +27,11 @@ urlpatterns = [
         name="administration_link",
     ),
     path(
+        "measures/administrations/<int:administration_id>/link/email/",
+        administrations.administration_link_email,
+        name="administration_link_email",
+    ),
+    path(
         "measures/administrations/<int:administration_id>/enter/",
         administrations.administration_enter,
         name="administration_enter",

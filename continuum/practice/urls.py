@@ -19,6 +19,7 @@ urlpatterns = [
     path("members/<int:membership_id>/role/", views.set_role, name="set_role"),
     path("members/<int:membership_id>/email/", views.member_email, name="member_email"),
     path("members/<int:membership_id>/reset-mfa/", views.reset_mfa, name="reset_mfa"),
+    path("settings/", views.practice_settings, name="practice_settings"),
     path("clients/", views.roster, name="roster"),
     path("clients/<int:client_id>/reassign/", views.reassign, name="reassign"),
     path("clients/<int:client_id>/break-glass/", views.break_glass, name="break_glass"),

@@ -31,6 +31,8 @@ from continuum.audit.log import record
 from continuum.care.access import get_roster_client_for, portal_client, roster_for
 from continuum.care.models import EPISODE_STATUS_CHOICES
 from continuum.care.services.clients import reassign_client
+from continuum.practice.forms import PracticeSettingsForm
+from continuum.practice.services import update_practice_settings
 
 ROSTER_PAGE_SIZE = 50
 EPISODE_STATUS_LABELS = dict(EPISODE_STATUS_CHOICES)
@@ -203,6 +205,32 @@ def member_email(request: AuthenticatedRequest, membership_id: int) -> HttpRespo
         request,
         "accounts/member_email.html",
         {"nav": "practice", "form": form, "member": membership.user},
+    )
+
+
+@owner_required
+def practice_settings(request: AuthenticatedRequest) -> HttpResponse:
+    """GET: the practice's settings. POST: save them (a bad value re-renders, nothing saved)."""
+    if (refused := refuse(request, "GET", "HEAD", "POST")) is not None:
+        return refused
+    practice = request.user.membership.practice
+    status = 200
+    if request.method == "POST":
+        form = PracticeSettingsForm(request.POST)
+        if form.is_valid():
+            changed = update_practice_settings(practice, form.cleaned_data, actor=actor_of(request))
+            messages.success(
+                request, "The practice settings are saved." if changed else "Nothing changed."
+            )
+            return redirect("accounts:practice_settings")
+        status = 400
+    else:
+        form = PracticeSettingsForm(initial=PracticeSettingsForm.initial_for(practice))
+    return render(
+        request,
+        "accounts/practice_settings.html",
+        {"nav": "settings", "form": form, "practice": practice},
+        status=status,
     )
 
 

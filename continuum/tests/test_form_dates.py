@@ -101,3 +101,36 @@ class FarFutureMeasureTests(BaseTestCase):
                 },
             )
             self.assertContains(response, "cannot be after 31 December 2999", status_code=400)
+
+
+# The two date fields with a narrower range of their own (booking years, audit log years).
+NARROWER_RANGES = {"_within_booking_years", "_within_log_years"}
+
+
+class DateInputsMatchThePagesTests(BaseTestCase):
+    """Issue 14: date inputs showed mm/dd/yyyy while pages show UK dates ("3 Dec 2025").
+    Every page says it is in British English (`lang="en-GB"`), the locale of its dates; every
+    date field is a browser date input (its value an ISO day on the wire) that keeps its range
+    check. Chromium draws the input in the browser's own locale whatever `lang` says, so a
+    browser set to US English still shows mm/dd/yyyy (docs/architecture.md, "Dates")."""
+
+    def test_every_date_field_is_a_date_input_with_its_range_check(self) -> None:
+        for name, field in DATE_FIELDS:
+            with self.subTest(field=name):
+                self.assertEqual(field.widget.input_type, "date")
+                checks = {getattr(v, "__name__", "") for v in field.validators}
+                self.assertTrue(
+                    "validate_calendar_date" in checks or checks & NARROWER_RANGES, checks
+                )
+
+    def test_pages_with_date_inputs_say_they_are_in_british_english(self) -> None:
+        episode = make_episode(self.dana)
+        self.login(self.alice)
+        for url in (
+            reverse("care:appointment_create", kwargs={"client_id": self.dana.pk}),
+            reverse("measures:assign", kwargs={"episode_id": episode.pk}),
+        ):
+            with self.subTest(url=url):
+                response = self.client.get(url)
+                self.assertContains(response, '<html lang="en-GB">')
+                self.assertContains(response, 'type="date"')

@@ -276,6 +276,10 @@ ID_ROUTES: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
         lambda w: {"administration_id": w.pending_admin.pk},
     ),
     "measures:administration_link": ("alice", lambda w: {"administration_id": w.pending_admin.pk}),
+    "measures:administration_link_email": (
+        "alice",
+        lambda w: {"administration_id": w.pending_admin.pk},
+    ),
     "measures:administration_enter": (
         "alice",
         lambda w: {"administration_id": w.pending_admin.pk},
@@ -477,6 +481,24 @@ class LoginRequiredSweep(BaseTestCase):
                 if not needs_login:
                     public.add(name)
         self.assertEqual(public, PUBLIC_ROUTES)
+
+
+# Owner pages without an id: the owner's own practice; everyone else gets a 404.
+OWNER_ROUTES = ("accounts:members", "accounts:roster", "accounts:practice_settings")
+
+
+class OwnerRoutesSweep(BaseTestCase):
+    def test_non_owners_get_404_on_every_owner_page_and_method(self) -> None:
+        dana_portal = make_portal_user(self.dana)
+        for name in OWNER_ROUTES:
+            url = reverse(name)
+            for person in (self.alice, self.bob, dana_portal):
+                self.client.force_login(person)
+                for method in ("get", "post"):
+                    response = getattr(self.client, method)(url)
+                    self.assertEqual(response.status_code, 404, f"{person} {method} {name}")
+            self.client.force_login(self.olivia)
+            self.assertEqual(self.client.get(url).status_code, 200, name)
 
 
 class OutsiderSweep(SweepWorld):

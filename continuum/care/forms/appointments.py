@@ -118,6 +118,10 @@ class NewAppointmentForm(AppointmentForm):
         ),
     )
 
+    outside_episode_anyway = forms.BooleanField(
+        label="Book anyway, although it falls outside the episode of care", required=False
+    )
+
     field_order = ["date", "time", "duration_minutes", "modality", "repeat", "sessions"]
 
     def clean(self) -> dict[str, Any]:

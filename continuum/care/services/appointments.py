@@ -134,18 +134,25 @@ def open_episode_for(client: Client) -> Episode | None:
     )
 
 
-def check_within_episode(episode: Episode, starts: Sequence[datetime]) -> None:
-    """Refuse a session dated before the episode began or after it ended (the day in the
-    current time zone: the person booking's). Issue 14: a session on 1 Jan 2025 was booked
-    into an episode that began on 22 Dec 2025."""
+def outside_episode(episode: Episode, starts: Sequence[datetime]) -> str | None:
+    """Why a session falls outside the episode (dated before it began or after it ended, by
+    the day in the current time zone: the person booking's), or None. Issue 14: a session on
+    1 Jan 2025 was booked into an episode that began on 22 Dec 2025."""
     for start in sorted(starts):
         day = timezone.localtime(start).date()
         if day < episode.start_date or (episode.end_date and day > episode.end_date):
             began = f"{episode.start_date.day} {episode.start_date:%B %Y}"
-            raise OutsideEpisode(
+            return (
                 f"This client's episode of care began on {began}; a session on "
                 f"{day.day} {day:%B %Y} falls outside it. Choose a date within the episode."
             )
+    return None
+
+
+def check_within_episode(episode: Episode, starts: Sequence[datetime]) -> None:
+    """OutsideEpisode for a session outside the episode's dates."""
+    if (problem := outside_episode(episode, starts)) is not None:
+        raise OutsideEpisode(problem)
 
 
 def clashes_for(
@@ -171,11 +178,13 @@ def book_appointments(
     duration_minutes: int,
     modality: str,
     allow_overlap: bool = False,
+    allow_outside_episode: bool = False,
 ) -> list[Appointment]:
     """Book one appointment, or a whole series in one go (one `series` id, one audit row).
 
     Raises AppointmentClash, writing nothing, when any session overlaps another of the
-    therapist's appointments and `allow_overlap` is not set.
+    therapist's appointments and `allow_overlap` is not set; OutsideEpisode when a session
+    falls outside the client's open episode and `allow_outside_episode` is not set.
     """
     if not starts:
         raise AppointmentError("No appointment times were given.")
@@ -186,8 +195,9 @@ def book_appointments(
             raise AppointmentClash(clashes)
     series = new_series_id() if len(starts) > 1 else None
     episode = open_episode_for(client)
-    if episode is not None:
-        check_within_episode(episode, starts)
+    outside = outside_episode(episode, starts) if episode is not None else None
+    if outside is not None and not allow_outside_episode:
+        raise OutsideEpisode(outside)
     now = timezone.now()
     booked = Appointment.objects.bulk_create(
         [
@@ -211,6 +221,8 @@ def book_appointments(
         detail["episode"] = episode.pk
     if allow_overlap:
         detail["overlap_confirmed"] = True
+    if outside is not None:
+        detail["outside_episode_confirmed"] = True
     audit.record(actor, "appointment.create", booked[0], **detail)
     return booked
 

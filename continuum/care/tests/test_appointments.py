@@ -712,6 +712,26 @@ class EpisodeDatesTests(BaseTestCase):
         self.assertFalse(Appointment.objects.exists())
         self.assertFalse(AuditEvent.objects.filter(action="appointment.create").exists())
 
+    def test_the_warning_offers_book_anyway_and_with_it_the_session_is_booked(self) -> None:
+        response = self.client.post(self.url, booking(date="2026-01-01"))
+        self.assertContains(response, "This is outside the episode of care")
+        self.assertContains(response, 'name="outside_episode_anyway"')
+        self.assertFalse(Appointment.objects.exists())
+
+        response = self.client.post(
+            self.url, booking(date="2026-01-01", outside_episode_anyway="on")
+        )
+
+        appointment = Appointment.objects.get()
+        self.assertRedirects(
+            response,
+            reverse("care:appointment_detail", kwargs={"appointment_id": appointment.pk}),
+        )
+        self.assertEqual(appointment.starts_at.date(), date(2026, 1, 1))
+        event = AuditEvent.objects.get(action="appointment.create")
+        self.assertTrue(event.detail["outside_episode_confirmed"])
+        self.assertEqual(event.detail["episode"], appointment.episode_id)
+
     def test_a_session_within_the_episode_is_booked(self) -> None:
         self.client.post(self.url, booking(date="2026-06-22"))
         self.assertEqual(Appointment.objects.count(), 1)

@@ -46,6 +46,7 @@ def appointment_create(request: HttpRequest, client_id: int) -> HttpResponse:
     if (refused := refuse(request, "GET", "POST")) is not None:
         return refused
     clashes: list[Clash] = []
+    outside = ""
     if request.method == "POST":
         form = NewAppointmentForm(request.POST, tz_name=user.time_zone)
         if form.is_valid():
@@ -62,6 +63,7 @@ def appointment_create(request: HttpRequest, client_id: int) -> HttpResponse:
                         duration_minutes=data["duration_minutes"],
                         modality=data["modality"],
                         allow_overlap=data["book_anyway"],
+                        allow_outside_episode=data["outside_episode_anyway"],
                         actor=actor_of(request),
                     )
                     once.remember(
@@ -70,8 +72,8 @@ def appointment_create(request: HttpRequest, client_id: int) -> HttpResponse:
                     )
             except services.AppointmentClash as clash:
                 clashes = clash.clashes
-            except services.OutsideEpisode as outside:
-                form.add_error("date", str(outside))
+            except services.OutsideEpisode as problem:
+                outside = str(problem)
             else:
                 first = timezone.localtime(booked[0].starts_at)
                 if len(booked) > 1:
@@ -96,6 +98,7 @@ def appointment_create(request: HttpRequest, client_id: int) -> HttpResponse:
             "form": form,
             "client": client,
             "clashes": clashes,
+            "outside": outside,
             "creating": True,
             "cancel_url": reverse("care:client_detail", kwargs={"client_id": client.pk}),
         },

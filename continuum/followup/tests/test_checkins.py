@@ -9,6 +9,7 @@ import time_machine
 from django.utils import timezone
 
 from continuum.accounts.actors import actor_for
+from continuum.accounts.models import Practice
 from continuum.audit.models import AuditEvent
 from continuum.continuity.day import build_day
 from continuum.continuity.presenters import day_page
@@ -111,6 +112,18 @@ class PortalCheckInTests(FollowUpTestCase):
         self.first.refresh_from_db()
         self.assertIn("safety:phq9", self.first.flags)
         self.assertTrue(Alert.objects.filter(kind="safety").exists())
+
+    def test_the_practice_crisis_list_is_shown_in_its_order(self) -> None:
+        # Issue 14: the practice settings' list, in the owner's order (the therapist has
+        # no list of their own).
+        Practice.objects.filter(pk=self.riverside.pk).update(
+            crisis_resources="Samaritans | 116 123 | any time\nRiverside duty line | 0800 000 111"
+        )
+        response = self.post(8, 3, **{"phq9-item_9": "1", "phq9-item_8": "1"})
+        body = response.content.decode()
+        first, second = body.index("Samaritans: 116 123"), body.index("Riverside duty line")
+        self.assertLess(first, second)
+        self.assertNotIn("988", body)
 
     def test_sending_the_same_form_twice_stores_one_answer(self) -> None:
         self.post(15, 10)

@@ -22,7 +22,7 @@ from continuum.followup.access import own_answered_checkin, portal_consent
 from continuum.followup.documents import portal_documents
 from continuum.followup.forms import BoosterRequestForm, HowAreYouForm
 from continuum.followup.models import ConsentStatus, FollowUpCheckIn
-from continuum.measures.crisis import crisis_resources
+from continuum.measures.crisis import crisis_resources_for
 from continuum.measures.forms import QuestionnaireForm
 from continuum.measures.instruments import get_instrument
 
@@ -214,7 +214,7 @@ def portal_checkin_done(request: HttpRequest, checkin_id: int) -> HttpResponse:
             "offer_booster": checkin.flagged,
             "open_booster": open_booster,
             "booster_form": BoosterRequestForm(initial={"checkin": checkin.pk}),
-            "resources": crisis_resources(client.practice) if safety else [],
+            "resources": crisis_resources_for(client) if safety else [],
             "can_request": checkin.consent.status == ConsentStatus.ACTIVE,
             "nav": "followup",
         },

@@ -14,6 +14,7 @@ from continuum.audit.log import record
 from continuum.measures.access import get_administration_for
 from continuum.measures.alerts import is_latest_score
 from continuum.measures.forms import CorrectionForm, DismissSafetyPromptForm, QuestionnaireForm
+from continuum.measures.link_email import LinkEmailError, address_kind, email_link
 from continuum.measures.models import Administration
 from continuum.measures.presenters import safety_prompt_words
 from continuum.measures.services import (
@@ -71,6 +72,7 @@ def _detail_page(
 ) -> HttpResponse:
     inst = administration_instrument(admin)
     superseded_by = Administration.objects.filter(supersedes=admin).only("pk").first()
+    link = link_url(admin)
     return render(
         request,
         "measures/administration_detail.html",
@@ -83,7 +85,9 @@ def _detail_page(
             "total": inst.display(admin.total) if admin.total is not None else None,
             "band": inst.band(admin.band) if admin.band else None,
             "superseded_by": superseded_by,
-            "link": link_url(admin),
+            "link": link,
+            # Where "Send by email" writes (asked only while a link works).
+            "email_to": address_kind(admin.client) if link else "",
             "link_expires_at": link_expires_at(admin),
             "alerts": list(admin.alerts.order_by("severity_rank", "-created_at")),
             "safety_prompt": safety_prompt(admin),
@@ -135,6 +139,22 @@ def administration_link(request: HttpRequest, administration_id: int) -> HttpRes
         messages.success(
             request, "A new one-time link is ready to send; any earlier link no longer works."
         )
+    return redirect("measures:administration_detail", administration_id=admin.pk)
+
+
+@clinician_required
+def administration_link_email(request: HttpRequest, administration_id: int) -> HttpResponse:
+    """Email the live link to the client (POST): queued, sent by the worker."""
+    user = user_of(request)
+    admin = get_administration_for(user, administration_id)
+    if (refused := refuse(request, "POST")) is not None:
+        return refused
+    try:
+        email_link(admin, actor=actor_of(request))
+    except LinkEmailError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "The link is on its way to the client by email.")
     return redirect("measures:administration_detail", administration_id=admin.pk)
 
 

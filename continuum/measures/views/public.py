@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from continuum.accounts.http import anonymous_actor
-from continuum.measures.crisis import crisis_resources
+from continuum.measures.crisis import crisis_resources_for
 from continuum.measures.forms import QuestionnaireForm
 from continuum.measures.services import (
     administration_for_token,
@@ -78,7 +78,7 @@ def questionnaire(request: HttpRequest, token: str) -> HttpResponse:
                 "measures/public/done.html",
                 {
                     "safety": done.safety,
-                    "resources": crisis_resources(done.client.practice) if done.safety else [],
+                    "resources": crisis_resources_for(done.client) if done.safety else [],
                 },
             )
         status = 400
