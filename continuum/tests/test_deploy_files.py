@@ -17,17 +17,22 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import shlex
 import shutil
 import signal
+import sqlite3
+import ssl
 import subprocess
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -212,6 +217,95 @@ def test_the_container_files_say_what_they_must() -> None:
 # --- The smoke test -------------------------------------------------------------------------
 
 
+def through_nginx(folder: Path, app_port: int, tls: int, database: Path) -> None:
+    """The nginx site itself in front of the running gunicorn (ports moved to free ones): the
+    login page over TLS with the app's HSTS, and a failed login from 127.0.0.2 audited with
+    that address, not the proxy's (X-Real-IP); no query string in nginx's access log."""
+    nginx = need("nginx")
+    place = folder / "nginx"
+    place.mkdir()
+    site = folder / "site.conf"
+    plain = free_port()
+    text = (DEPLOY / "nginx" / "continuum.conf").read_text()
+    text = text.replace("server 127.0.0.1:8000", f"server 127.0.0.1:{app_port}")
+    text = text.replace("listen 443 ssl http2;", f"listen 127.0.0.1:{tls} ssl http2;")
+    text = text.replace("listen 80;", f"listen 127.0.0.1:{plain};")
+    text = "\n".join(line for line in text.splitlines() if "listen [::]" not in line)
+    site.write_text(text)
+    conf = minimal_nginx(place, site)
+    conf.write_text(conf.read_text().replace("events {}", "daemon off;\nevents {}"))
+    server = subprocess.Popen(
+        [nginx, "-c", str(conf), "-p", str(place)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+
+        def https(method: str, path: str, body: str = "", **headers: str) -> Any:
+            deadline = time.monotonic() + 30
+            while True:
+                connection = http.client.HTTPSConnection(
+                    "127.0.0.1", tls, context=context, timeout=30, source_address=("127.0.0.2", 0)
+                )
+                try:
+                    connection.request(method, path, body=body or None, headers=headers)
+                    response = connection.getresponse()
+                    return response, response.read().decode()
+                except ConnectionRefusedError:
+                    assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                    assert time.monotonic() < deadline, "nginx never answered"
+                    time.sleep(0.2)
+                finally:
+                    connection.close()
+
+        response, page = https("GET", "/accounts/login/?search=private-words")
+        assert response.status == 200, page[-2000:]
+        assert response.headers["Strict-Transport-Security"] == (
+            "max-age=31536000; includeSubDomains; preload"
+        )
+        assert response.headers.get_all("Strict-Transport-Security") == [
+            response.headers["Strict-Transport-Security"]
+        ]
+        cookie = response.headers["Set-Cookie"].split(";")[0]
+        assert "Secure" in response.headers["Set-Cookie"]
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        assert token is not None
+        body = urllib.parse.urlencode(
+            {
+                "login": "nobody@example.org",
+                "password": "wrong-password-1",
+                "csrfmiddlewaretoken": token.group(1),
+            }
+        )
+        response, page = https(
+            "POST",
+            "/accounts/login/",
+            body,
+            **{
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": cookie,
+                "Referer": f"https://127.0.0.1:{tls}/accounts/login/",
+                # A client trying to choose its own address: nginx overwrites it.
+                "X-Real-IP": "192.0.2.66",
+            },
+        )
+        assert response.status == 200, page[-2000:]
+        with sqlite3.connect(database) as db:
+            rows = db.execute("SELECT ip FROM audit_auditevent WHERE action = 'login.failed'")
+            assert [ip for (ip,) in rows] == ["127.0.0.2"]
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    logged = (place / "logs" / "continuum.access.log").read_text()
+    assert 'GET /accounts/login/ HTTP/1.1" 200' in logged
+    assert "private-words" not in logged
+    assert logged.startswith("127.0.0.2 ")
+
+
 def env_file(path: Path) -> dict[str, str]:
     values = {}
     for raw in path.read_text().splitlines():
@@ -271,7 +365,7 @@ def run_smoke_test(folder: Path) -> None:
     (credentials / "secret_key").write_text("smoke-test-" + "x" * 60)
     (credentials / "encryption_keys").write_text(KEY)
     (credentials / "smtp_password").write_text("")
-    port = free_port()
+    port, tls = free_port(), free_port()  # gunicorn's, and nginx's in front of it
     config = env_file(DEPLOY / "continuum.env.example")
     assert "DEBUG" not in config
     assert "CONTINUUM_INSECURE_DEV" not in config
@@ -279,6 +373,8 @@ def run_smoke_test(folder: Path) -> None:
         config.update(
             SITE_URL="https://127.0.0.1",
             ALLOWED_HOSTS="127.0.0.1",
+            # The browser's origin is https://127.0.0.1:<nginx's port>, not the default 443.
+            CSRF_TRUSTED_ORIGINS=f"https://127.0.0.1:{tls}",
             EMAIL_HOST="127.0.0.1",
             EMAIL_PORT=str(smtp.port),
             EMAIL_USE_TLS="false",
@@ -344,6 +440,8 @@ def run_smoke_test(folder: Path) -> None:
             status, headers, _ = get(base + css.group(1), **{"X-Forwarded-Proto": "https"})
             assert status == 200
             assert "immutable" in headers.get("Cache-Control", "")
+
+            through_nginx(folder, port, tls, state / "continuum.sqlite3")
 
             time.sleep(5)  # the worker and the scheduler stay up (the scheduler's first pass)
             for name, process in processes.items():
