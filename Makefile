@@ -11,13 +11,14 @@ define run_pytest
 	$(PYTEST) $(1) || { rc=$$?; [ $$rc -eq 5 ] || exit $$rc; }
 endef
 
-.PHONY: chromium test-sqlite-on-current-db help demo serve test test-sqlite test-postgres test-browser test-slow lint format lock clean bench
+.PHONY: chromium test-sqlite-on-current-db help demo serve test test-sqlite test-postgres test-browser test-slow lint format lock clean bench scale-out
 
 help:
 	@echo "make demo   - install, migrate, load the demo practice, serve http://127.0.0.1:8000"
 	@echo "make test   - the whole suite: SQLite, PostgreSQL (throwaway cluster), browser, slow"
 	@echo "make lint   - ruff, ruff format --check, mypy --strict, import contracts, bandit"
 	@echo "make bench  - load and batch benchmarks on SQLite and PostgreSQL (QUICK=1: a small smoke run)"
+	@echo "make scale-out - two app servers, two workers, two schedulers on PostgreSQL, one of each killed"
 
 $(STAMP): requirements/bootstrap.txt requirements/base.txt requirements/dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -76,6 +77,11 @@ bench: $(STAMP)
 	$(PY) bench/run.py measure --backend sqlite --python-scaleup $(BENCH_FLAGS) --out $(word 1,$(BENCH_PARTS)) || true
 	bin/with-postgres $(PY) bench/run.py measure --backend postgres $(BENCH_FLAGS) --out $(word 2,$(BENCH_PARTS)) || true
 	$(PY) bench/run.py report $(BENCH_FLAGS) $(BENCH_PARTS)
+
+# Two app servers, two workers and two schedulers on a throwaway PostgreSQL, one server and one
+# worker killed mid-run (also in test-slow); prints what it did and how long it took.
+scale-out: $(STAMP)
+	$(PYTEST) -q -s -p no:randomly continuum/tests/test_scale_out.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -240,6 +240,12 @@ SILENCED_SYSTEM_CHECKS = [
 ]
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind a proxy every request comes from the proxy's address, so per-IP login limits would be
+# shared by everyone and the audit log would record the proxy. Name the header the proxy sets
+# (and overwrites) with the client's address, e.g. X-Real-IP (deploy/nginx/continuum.conf);
+# never set it when clients can reach gunicorn directly. Empty: the socket's address.
+TRUSTED_CLIENT_IP_HEADER = env_str("TRUSTED_CLIENT_IP_HEADER", "")
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER or None
 
 # Nothing is loaded from another host and no inline script or style runs.
 CONTENT_SECURITY_POLICY = {
@@ -260,7 +266,8 @@ CONTENT_SECURITY_POLICY = {
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "static"
+# Where collectstatic puts the files whitenoise serves (a container keeps them in its image).
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

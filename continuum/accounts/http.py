@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import cast
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 
 from continuum.accounts.actors import Actor, Channel, practice_of
@@ -42,8 +44,16 @@ def is_htmx(request: HttpRequest) -> bool:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: X-Forwarded-For is set by whoever sends the request. Deployments
-    # behind a proxy set it right in the proxy (see docs/deployment.md).
+    # REMOTE_ADDR, or the one header the operator says their proxy sets and overwrites
+    # (TRUSTED_CLIENT_IP_HEADER, the same one allauth's rate limits read). Never
+    # X-Forwarded-For as such: whoever sends the request can write it (docs/deployment.md).
+    header = settings.TRUSTED_CLIENT_IP_HEADER
+    if header:
+        value = request.headers.get(header, "").strip()
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            return None
     return request.META.get("REMOTE_ADDR") or None
 
 
