@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.urls import reverse
+from django.utils import timezone
 
 from continuum.audit.models import AuditEvent
 from continuum.care.models import AppointmentStatus
-from continuum.measures.models import AdministrationStatus, Alert
+from continuum.measures.models import Administration, AdministrationStatus, Alert
 from continuum.measures.queries import measures_summary_for_client
 from continuum.measures.tests.world import MeasuresTestCase, make_score
 from continuum.testing.base import make_appointment
@@ -88,7 +89,11 @@ class ClientMeasuresPageTests(MeasuresTestCase):
         self.assertIn("Baseline", body)
         self.assertIn("down 2: no reliable change", body)
         self.assertIn("Corrected later", body)  # the superseded score stays visible
-        self.assertIn("Still to be answered", body)
+        # Folded, and open by itself once something is overdue (read first).
+        self.assertIn(
+            '<details class="history">\n    <summary>Still to be answered (1; next: WHO-5 due',
+            body,
+        )
         self.assertIn("Overdue", body)
         self.assertIn("Assign a measure", body)
         svgs = chart_svgs(body)
@@ -100,6 +105,15 @@ class ClientMeasuresPageTests(MeasuresTestCase):
         self.assertNotIn('style="', body)
         event = AuditEvent.objects.get(action="measures.client_view")
         self.assertEqual((event.actor, event.object_id), (self.alice, str(self.dana.pk)))
+        past = timezone.now() - timedelta(days=2)
+        Administration.objects.filter(instrument="who5").update(
+            due_at=past, window_ends_at=past + timedelta(days=1)
+        )
+        again = self.client.get(self.url()).content.decode()
+        self.assertIn(
+            '<details class="history" open>\n    <summary>Still to be answered (1, 1 overdue;',
+            again,
+        )
 
     def test_a_client_without_measures_gets_a_calm_empty_page(self) -> None:
         self.login(self.alice)
