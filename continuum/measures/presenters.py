@@ -214,7 +214,7 @@ def outcome_words(summary: EpisodeOutcomeSummary) -> OutcomeWords:
 def measure_summary_words(m: MeasureSummary) -> str:
     """What a clinician reads first under a measure's latest score: "Down 6 since the baseline
     of 14 on 23 Jul 2025: a reliable improvement." A measure without a reliable-change rule
-    says the change only (its one "no rule" sentence is no_rule_words)."""
+    says the change only (the template adds its one "no rule" sentence)."""
     if m.latest is None or m.baseline is None:
         return ""
     if m.change is None:
