@@ -179,11 +179,10 @@ _STATUS_VALUES = frozenset(str(s) for s in EpisodeStatus)
 
 EPISODE_STARTED = "episode_started"
 EPISODE_ENDED = "episode_ended"
-APPOINTMENT = "appointment"
-NOTE_SIGNED = "note_signed"
+APPOINTMENT = "appointment"  # with its signed note, when it has one: one item (issue 14)
 
 # Among events at the same instant, which comes later (shown higher, newest first).
-_RANK = {EPISODE_STARTED: 0, APPOINTMENT: 1, NOTE_SIGNED: 2, EPISODE_ENDED: 3}
+_RANK = {EPISODE_STARTED: 0, APPOINTMENT: 1, EPISODE_ENDED: 3}
 
 _END_OF_DAY = time(23, 59, 59, 999999)
 
@@ -191,7 +190,8 @@ _END_OF_DAY = time(23, 59, 59, 999999)
 @dataclass(frozen=True)
 class TimelineItem:
     """One event in a client's history. `at` orders the timeline; `day` is set for events
-    that have a date but no time (episode starts and ends)."""
+    that have a date but no time (episode starts and ends). An appointment carries its signed
+    note (`note_id`, `note_format`, `note_signed_at`), so the two read as one item."""
 
     kind: str
     at: datetime
@@ -203,8 +203,9 @@ class TimelineItem:
     modality: str = ""
     modality_label: str = ""
     duration_minutes: int = 0
+    note_id: int | None = None
     note_format: str = ""
-    session_at: datetime | None = None
+    note_signed_at: datetime | None = None
 
     @property
     def sort_key(self) -> tuple[datetime, int, int]:
@@ -216,12 +217,15 @@ class TimelineItem:
         name, kwarg = _ITEM_ROUTES[self.kind]
         return reverse(name, kwargs={kwarg: self.object_id})
 
+    @property
+    def note_url(self) -> str:
+        return reverse("care:note_detail", kwargs={"note_id": self.note_id}) if self.note_id else ""
+
 
 _ITEM_ROUTES = {
     EPISODE_STARTED: ("care:episode_detail", "episode_id"),
     EPISODE_ENDED: ("care:episode_detail", "episode_id"),
     APPOINTMENT: ("care:appointment_detail", "appointment_id"),
-    NOTE_SIGNED: ("care:note_detail", "note_id"),
 }
 
 
@@ -256,12 +260,25 @@ def _episode_items(rows: Iterable[Mapping[str, Any]], tz: tzinfo) -> list[Timeli
     return items
 
 
-class ClientTimeline:
-    """A client's episodes, appointments and signed notes, newest first, sliceable.
+def _signed_note(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The appointment's note fields of its timeline item: only a signed note shows."""
+    if row["note__pk"] is None or row["note__status"] != NoteStatus.SIGNED:
+        return {}
+    fmt = row["note__format"]
+    return {
+        "note_id": row["note__pk"],
+        "note_format": FORMATS[fmt].name if fmt in FORMATS else fmt,
+        "note_signed_at": row["note__signed_at"],
+    }
 
-    Shaped for django.core.paginator.Paginator: `count()` is one query and each slice is three
-    (episodes, appointments, signed notes), whatever the length of the history. To return
-    items [start:stop] each source reads at most `stop` rows, already in order, and
+
+class ClientTimeline:
+    """A client's episodes and appointments (each with its signed note), newest first,
+    sliceable.
+
+    Shaped for django.core.paginator.Paginator: `count()` is one query and each slice is two
+    (episodes, appointments joined to their notes), whatever the length of the history. To
+    return items [start:stop] each source reads at most `stop` rows, already in order, and
     heapq.merge interleaves them. Drafts are not part of the timeline.
     """
 
@@ -275,11 +292,6 @@ class ClientTimeline:
     def _appointments(self) -> QuerySet[Appointment]:
         return Appointment.objects.filter(client=self.client)
 
-    def _signed_notes(self) -> QuerySet[ProgressNote]:
-        return ProgressNote.objects.filter(
-            client=self.client, status=NoteStatus.SIGNED, signed_at__isnull=False
-        )
-
     def count(self) -> int:
         def counted(qs: QuerySet[Any], field: str = "pk") -> Coalesce:
             per_client = qs.order_by().values("client").annotate(n=Count(field)).values("n")
@@ -291,7 +303,6 @@ class ClientTimeline:
                 n_starts=counted(self._episodes()),
                 n_ends=counted(self._episodes(), "end_date"),
                 n_appointments=counted(self._appointments()),
-                n_notes=counted(self._signed_notes()),
             )
             .get()
         )
@@ -336,12 +347,18 @@ class ClientTimeline:
         appointments = list(
             self._appointments()
             .order_by("-starts_at", "-pk")
-            .values("pk", "starts_at", "status", "modality", "duration_minutes")[:limit]
-        )
-        notes = list(
-            self._signed_notes()
-            .order_by("-signed_at", "-pk")
-            .values("pk", "signed_at", "format", "appointment__starts_at")[:limit]
+            .values(
+                "pk",
+                "starts_at",
+                "status",
+                "modality",
+                "duration_minutes",
+                # The note, through the one-to-one (a LEFT JOIN in the same query).
+                "note__pk",
+                "note__status",
+                "note__format",
+                "note__signed_at",
+            )[:limit]
         )
         return [
             _episode_items(episodes, self.tz),
@@ -355,23 +372,9 @@ class ClientTimeline:
                     modality=row["modality"],
                     modality_label=Modality(row["modality"]).label,
                     duration_minutes=row["duration_minutes"],
+                    **_signed_note(row),
                 )
                 for row in appointments
-            ],
-            [
-                TimelineItem(
-                    kind=NOTE_SIGNED,
-                    at=row["signed_at"],
-                    object_id=row["pk"],
-                    status=NoteStatus.SIGNED,
-                    status_label=NoteStatus.SIGNED.label,
-                    note_format=FORMATS[row["format"]].name
-                    if row["format"] in FORMATS
-                    else row["format"],
-                    session_at=row["appointment__starts_at"],
-                )
-                for row in notes
-                if row["signed_at"] is not None  # excluded by the query; narrows the type
             ],
         ]
 

@@ -12,7 +12,13 @@ from continuum.lib.contributions import DayItem, DayLine
 from continuum.measures import scoring
 from continuum.measures.instruments import Instrument
 from continuum.measures.models import Administration, Alert, AlertKind, instrument_name
-from continuum.measures.queries import CHANGE_WORDS, EpisodeOutcomeSummary, MeasureOutcome
+from continuum.measures.queries import (
+    CHANGE_WORDS,
+    EpisodeOutcomeSummary,
+    MeasureOutcome,
+    MeasureSummary,
+    moved_words,
+)
 
 
 def age_words(days: int) -> str:
@@ -77,6 +83,16 @@ def safety_prompt_words(code: str, items: list[str]) -> str:
         f"Ask {name} item{'s' if len(items) > 1 else ''} {which} at the next contact: "
         "the safety question was left unanswered."
     )
+
+
+def resolve_safety_words(alert: Alert, action_label: str) -> list[str]:
+    """What resolving a safety alert does, said before it is done (the confirmation step)."""
+    return [
+        f"The safety alert for {alert.client.display_name} is marked resolved in your name, "
+        f"now, recording what was done: {action_label}.",
+        "It leaves the alerts list and your day, and it cannot be reopened.",
+        "If a later questionnaire flags risk again, a new safety alert is raised.",
+    ]
 
 
 def closed_alert_words(alert: Alert) -> str:
@@ -190,3 +206,30 @@ def outcome_words(summary: EpisodeOutcomeSummary) -> OutcomeWords:
         category=summary.outcome.label if summary.outcome else "Not enough scores yet",
         explanation=_explanation(summary),
     )
+
+
+# --- A measure's summary on the client and measures pages -------------------------------------
+
+
+def measure_summary_words(m: MeasureSummary) -> str:
+    """What a clinician reads first under a measure's latest score: "Down 6 since the baseline
+    of 14 on 23 Jul 2025: a reliable improvement." A measure without a reliable-change rule
+    says the change only (the template adds its one "no rule" sentence)."""
+    if m.latest is None or m.baseline is None:
+        return ""
+    if m.change is None:
+        return f"The baseline of this episode, {m.baseline.day.day} {m.baseline.day:%b %Y}."
+    before = m.baseline.administration.total
+    after = m.latest.administration.total
+    assert before is not None
+    assert after is not None
+    moved = moved_words(m.instrument, before, after)
+    words = (
+        f"{moved[0].upper()}{moved[1:]} since the baseline of {m.baseline.total} on "
+        f"{m.baseline.day.day} {m.baseline.day:%b %Y}"
+    )
+    if moved == "no change":
+        words = f"No change since the baseline on {m.baseline.day.day} {m.baseline.day:%b %Y}"
+    if not m.has_rule:
+        return f"{words}."
+    return f"{words}: {CHANGE_WORDS[m.reliable]}."

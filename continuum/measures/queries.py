@@ -94,10 +94,44 @@ class MeasureSummary:
         return self.instrument.code
 
     @property
+    def has_rule(self) -> bool:
+        """Whether the measure has a reliable-change rule (said once per measure when not)."""
+        return has_change_rule(self.instrument)
+
+    @property
+    def change(self) -> float | None:
+        """The latest total minus the baseline's (raw units), None without both or when the
+        latest is the baseline."""
+        first = self.baseline.administration if self.baseline else None
+        last = self.latest.administration if self.latest else None
+        if first is None or last is None or first.pk == last.pk:
+            return None
+        if first.total is None or last.total is None:
+            return None
+        return last.total - first.total
+
+    @property
+    def reliable(self) -> str | None:
+        """The reliable-change code of the change since the baseline (None: no rule, or no
+        change to judge)."""
+        if self.change is None or self.baseline is None or self.latest is None:
+            return None
+        before = self.baseline.administration.total
+        after = self.latest.administration.total
+        assert before is not None
+        assert after is not None
+        return reliable_change_code(self.instrument, before, after)
+
+    @property
+    def scores(self) -> int:
+        """How many scores the measure has in all (shown in `rows` or not)."""
+        return len(self.rows) + self.earlier
+
+    @property
     def chart_alt(self) -> str:
         return (
             f"Chart of {self.instrument.name} scores over time; "
-            "the table beside it lists the same scores."
+            "the table below it lists the same scores."
         )
 
 
@@ -113,21 +147,38 @@ class ClientMeasures:
     def has_any(self) -> bool:
         return bool(self.measures or self.pending or self.assignments or self.alerts)
 
+    @property
+    def overdue(self) -> int:
+        return sum(1 for a in self.pending if a.is_overdue)
+
+
+def moved_words(inst: Instrument, before: float, after: float) -> str:
+    """'down 7', 'up 4 points' (a percentage measure), 'no change'."""
+    diff = after - before
+    if diff == 0:
+        return "no change"
+    amount = inst.display(abs(diff)).removesuffix("%")
+    unit = " points" if inst.display_unit == "%" else ""
+    return f"{'up' if diff > 0 else 'down'} {amount}{unit}"
+
+
+def reliable_change_code(inst: Instrument, before: float, after: float) -> str | None:
+    """ "improved" | "deteriorated" | "no_change", None without a rule (or a total out of
+    range)."""
+    try:
+        return scoring.reliable_change(inst, before=before, after=after)
+    except scoring.ScoringError:
+        return None
+
+
+def has_change_rule(inst: Instrument) -> bool:
+    return scoring.reliable_change_threshold(inst) is not None
+
 
 def change_words(inst: Instrument, before: float, after: float) -> str:
     """'down 7: a reliable improvement' (used by measures' pages and the plans review)."""
-    diff = after - before
-    if diff == 0:
-        moved = "no change"
-    else:
-        amount = inst.display(abs(diff)).removesuffix("%")
-        unit = " points" if inst.display_unit == "%" else ""
-        moved = f"{'up' if diff > 0 else 'down'} {amount}{unit}"
-    try:
-        change = scoring.reliable_change(inst, before=before, after=after)
-    except scoring.ScoringError:
-        change = None
-    return f"{moved}: {CHANGE_WORDS[change]}"
+    change = reliable_change_code(inst, before, after)
+    return f"{moved_words(inst, before, after)}: {CHANGE_WORDS[change]}"
 
 
 def _row(admin: Administration, inst: Instrument, baseline: Administration | None) -> ScoreRow:
@@ -140,7 +191,13 @@ def _row(admin: Administration, inst: Instrument, baseline: Administration | Non
         and admin.total is not None
         and admin.status == A.COMPLETED
     ):
-        change = change_words(inst, baseline.total, admin.total)
+        # A measure without a reliable-change rule says so once, beside its summary, not on
+        # every row (issue 14: six identical rows said it).
+        change = (
+            change_words(inst, baseline.total, admin.total)
+            if has_change_rule(inst)
+            else moved_words(inst, baseline.total, admin.total)
+        )
     assert admin.completed_at is not None
     superseded = admin.status == A.SUPERSEDED
     if superseded:

@@ -416,6 +416,16 @@ class HomeworkHistory:
     def more(self) -> bool:
         return self.total > len(self.items)
 
+    @property
+    def open_items(self) -> list[Homework]:
+        """The items still to do (the client page shows them first)."""
+        return [hw for hw in self.items if hw.status == HomeworkStatus.ASSIGNED]
+
+    @property
+    def past_items(self) -> list[Homework]:
+        """The items reported or cancelled (behind "show more" on the client page)."""
+        return [hw for hw in self.items if hw.status != HomeworkStatus.ASSIGNED]
+
 
 def _homework(client: Client) -> Any:
     return Homework.objects.filter(client=client).select_related("goal", "intervention")

@@ -139,6 +139,7 @@ class ProgressRow:
     day: date
     score: str  # as a person reads it ("12", "48%")
     band: str  # the band in plain words ("Moderate"), or ""
+    total: float | None = None  # the raw total, for the change since the first score
 
 
 @dataclass
@@ -150,6 +151,14 @@ class ProgressMeasure:
     @property
     def chart_alt(self) -> str:
         return f"Chart of your {self.instrument.name} scores; the table lists the same scores."
+
+    @property
+    def first(self) -> ProgressRow | None:
+        return self.rows[0] if self.rows else None
+
+    @property
+    def latest(self) -> ProgressRow | None:
+        return self.rows[-1] if self.rows else None
 
 
 def _instrument(admin: Administration) -> Instrument | None:
@@ -187,7 +196,9 @@ def client_progress(client: Client, shared: list[str]) -> list[ProgressMeasure]:
                 continue
             band = inst.band(admin.band) if admin.band else None
             day = _local_day(admin.completed_at)
-            rows.append(ProgressRow(day, inst.display(admin.total), band.label if band else ""))
+            rows.append(
+                ProgressRow(day, inst.display(admin.total), band.label if band else "", admin.total)
+            )
             points.append((day, admin.total * float(inst.factor)))
         svg = charts.progress_svg(
             points,

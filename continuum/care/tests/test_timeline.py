@@ -18,7 +18,6 @@ from continuum.care.queries import (
     APPOINTMENT,
     EPISODE_ENDED,
     EPISODE_STARTED,
-    NOTE_SIGNED,
     ClientTimeline,
 )
 from continuum.testing.base import BaseTestCase, make_appointment, make_episode, make_note
@@ -73,11 +72,13 @@ class TimelinePageTests(BaseTestCase):
         self.login(self.alice)
         content = self.client.get(self.url()).content.decode()
         timeline = content[content.index('id="timeline-heading"') :]
+        # An appointment and its signed note are one item (issue 14): the note's link
+        # follows its appointment's.
         markers = [
             f'href="/appointments/{self.third.pk}/"',
             f'href="/appointments/{self.second.pk}/"',
-            f'href="/notes/{self.signed.pk}/"',
             f'href="/appointments/{self.first.pk}/"',
+            f'href="/notes/{self.signed.pk}/"',
             "Episode of care started",  # the current episode, 1 June 2026
             "Episode of care ended",  # the old one, 30 June 2025
         ]
@@ -93,8 +94,13 @@ class TimelinePageTests(BaseTestCase):
         self.assertContains(response, "Fri 3 Jul 2026, 10:00")
         self.assertContains(response, '<span class="badge badge-no_show">No-show</span>')
         self.assertContains(response, '<span class="badge badge-attended">Attended</span>')
-        self.assertContains(response, "SOAP note signed")
-        self.assertContains(response, "for the session of 2 Jun 2026")
+        # The note is part of its session's item, with when it was signed (16:00 London).
+        item = response.content.decode().split(f'href="/appointments/{self.first.pk}/"')[1]
+        item = item.split("</li>")[0]
+        self.assertIn(f'<a href="/notes/{self.signed.pk}/">SOAP note</a>', item)
+        self.assertIn("signed <time", item)
+        self.assertIn("2 Jun 2026, 16:00", item)
+        self.assertEqual(response.content.decode().count(f'href="/notes/{self.signed.pk}/"'), 1)
         self.assertContains(response, "Episode of care ended</a> (unplanned)")
         self.assertContains(response, "1 Jun 2026")
         self.assertContains(response, "30 Jun 2025")
@@ -108,9 +114,11 @@ class TimelinePageTests(BaseTestCase):
 
     @override_settings(TIMELINE_PAGE_SIZE=2)
     def test_it_pages(self) -> None:
+        # Six items: three appointments (one with its note), the current episode's start and
+        # the old episode's start and end.
         self.login(self.alice)
         page1 = self.client.get(self.url()).content.decode()
-        self.assertIn("Page 1 of 4", page1)
+        self.assertIn("Page 1 of 3", page1)
         self.assertIn('href="?page=2" rel="next"', page1)
         self.assertIn(f'href="/appointments/{self.third.pk}/"', page1)
         self.assertIn(f'href="/appointments/{self.second.pk}/"', page1)
@@ -119,13 +127,26 @@ class TimelinePageTests(BaseTestCase):
         self.assertIn(f'href="/notes/{self.signed.pk}/"', page2)
         self.assertIn(f'href="/appointments/{self.first.pk}/"', page2)
         self.assertNotIn(f'href="/appointments/{self.third.pk}/"', page2)
-        page4 = self.client.get(self.url() + "?page=4").content.decode()
-        self.assertIn("Episode of care started", page4)
-        self.assertIn(f'href="/episodes/{self.old.pk}/"', page4)
-        self.assertIn('rel="prev"', page4)
+        page3 = self.client.get(self.url() + "?page=3").content.decode()
+        self.assertIn("Episode of care ended", page3)
+        self.assertIn(f'href="/episodes/{self.old.pk}/"', page3)
+        self.assertIn('rel="prev"', page3)
         # Out-of-range or malformed page numbers still show a page.
-        self.assertIn("Page 4 of 4", self.client.get(self.url() + "?page=50").content.decode())
-        self.assertIn("Page 1 of 4", self.client.get(self.url() + "?page=x").content.decode())
+        self.assertIn("Page 3 of 3", self.client.get(self.url() + "?page=50").content.decode())
+        self.assertIn("Page 1 of 3", self.client.get(self.url() + "?page=x").content.decode())
+
+    @override_settings(TIMELINE_PAGE_SIZE=25)
+    def test_the_first_page_leads_with_the_recent_items_and_folds_the_rest(self) -> None:
+        for n in range(10):
+            make_appointment(self.dana, at(1, 5, hour=8 + n % 8) - timedelta(days=n))
+        self.login(self.alice)
+        page = self.client.get(self.url()).content.decode()
+        timeline = page[page.index('id="timeline-heading"') :]
+        shown, folded = timeline.split('<details class="history timeline-more">')
+        # 16 items: the 5 newest shown, 11 more behind "Show 11 more" (no script needed).
+        self.assertEqual(shown.count("<li>"), 5)
+        self.assertIn("<summary>Show 11 more</summary>", folded)
+        self.assertEqual(folded.split("</details>")[0].count("<li>"), 11)
 
     def test_an_empty_history_says_so(self) -> None:
         self.login(self.bob)
@@ -141,7 +162,7 @@ class TimelineSliceTests(BaseTestCase):
 
     def naive(self) -> list[tuple[str, int, datetime]]:
         events: list[tuple[datetime, int, int, str]] = []
-        rank = {EPISODE_STARTED: 0, APPOINTMENT: 1, NOTE_SIGNED: 2, EPISODE_ENDED: 3}
+        rank = {EPISODE_STARTED: 0, APPOINTMENT: 1, EPISODE_ENDED: 3}
         for e in Episode.objects.filter(client=self.dana):
             start = datetime.combine(e.start_date, time.min, tzinfo=LONDON)
             events.append((start, rank[EPISODE_STARTED], e.pk, EPISODE_STARTED))
@@ -150,11 +171,16 @@ class TimelineSliceTests(BaseTestCase):
                 events.append((end, rank[EPISODE_ENDED], e.pk, EPISODE_ENDED))
         for a in Appointment.objects.filter(client=self.dana):
             events.append((a.starts_at, rank[APPOINTMENT], a.pk, APPOINTMENT))
-        for n in ProgressNote.objects.filter(client=self.dana, status=NoteStatus.SIGNED):
-            assert n.signed_at is not None
-            events.append((n.signed_at, rank[NOTE_SIGNED], n.pk, NOTE_SIGNED))
         events.sort(reverse=True)
         return [(kind, pk, when) for when, _, pk, kind in events]
+
+    def signed_notes(self) -> dict[int, int]:
+        """appointment id → its signed note's id."""
+        return dict(
+            ProgressNote.objects.filter(client=self.dana, status=NoteStatus.SIGNED).values_list(
+                "appointment_id", "pk"
+            )
+        )
 
     def test_slices_match_a_naive_sort(self) -> None:
         rng = random.Random(20260701)
@@ -180,16 +206,23 @@ class TimelineSliceTests(BaseTestCase):
         self.assertEqual(timeline.count(), len(expected))
         for start, stop in [(0, 5), (0, len(expected)), (3, 9), (10, 30), (len(expected) - 4, 999)]:
             with self.subTest(start=start, stop=stop):
-                got = [(i.kind, i.object_id, i.at) for i in timeline[start:stop]]
+                items = timeline[start:stop]
+                got = [(i.kind, i.object_id, i.at) for i in items]
                 self.assertEqual(got, expected[start:stop])
+                # Each appointment carries its signed note, and only a signed one.
+                notes = self.signed_notes()
+                for i in items:
+                    if i.kind == APPOINTMENT:
+                        self.assertEqual(i.note_id, notes.get(i.object_id))
 
 
 class TimelineQueryCountTests(BaseTestCase):
     def fill(self, items: int) -> None:
-        """One open episode (1 item), then appointments and signed notes half and half."""
+        """One open episode (1 item), then appointments (one item each, half of them with a
+        signed note)."""
         episode = make_episode(self.dana, status="active", start_date=date(2020, 1, 1))
-        appointments = (items - 1 + 1) // 2
-        notes = items - 1 - appointments
+        appointments = items - 1
+        notes = appointments // 2
         made = Appointment.objects.bulk_create(
             Appointment(
                 client=self.dana,
@@ -219,14 +252,15 @@ class TimelineQueryCountTests(BaseTestCase):
         # 1. the session, 2. the user, 3. the membership (access decorator),
         # 4. the client (access helper), 5. the current episode,
         # 6. the timeline's length (one query, a COUNT subquery per source),
-        # 7. the page's episodes, 8. its appointments, 9. its signed notes (each sliced),
-        # 10. INSERT of the one "client.view" audit row,
-        # 11-14. the measures section: administrations, appointment markers, active
+        # 7. the page's episodes, 8. its appointments with their notes (each sliced; the
+        # notes were a third query until an appointment and its note became one item),
+        # 9. INSERT of the one "client.view" audit row,
+        # 10-13. the measures section: administrations, appointment markers, active
         # assignments, open alerts (measures.queries.measures_summary_for_client; a fifth
         # reads the rows its tables show, and there are none here),
-        # 15-16. the homework panel: the latest tasks and the counts by status,
-        # 17-18. the author's reflections panel: the latest (no text) and the count to bring.
-        with self.assertNumQueries(18):
+        # 14-15. the homework panel: the latest tasks and the counts by status,
+        # 16-17. the author's reflections panel: the latest (no text) and the count to bring.
+        with self.assertNumQueries(17):
             response = self.client.get(f"/clients/{self.dana.pk}/?page=2")
         self.assertEqual(response.status_code, 200)
 

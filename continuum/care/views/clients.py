@@ -23,6 +23,9 @@ from continuum.care.services.clients import create_client, update_client
 from continuum.care.services.episodes import next_statuses
 from continuum.lib.contributions import panels
 
+# How many of a client's latest timeline items the first page shows before "show more".
+TIMELINE_RECENT = 5
+
 
 @clinician_required
 def caseload(request: HttpRequest) -> HttpResponse:
@@ -120,6 +123,10 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
     page_obj = paginator.get_page(request.GET.get("page"))
     record(actor_of(request), "client.view", client, page=page_obj.number)
     client_panels = panels("client")
+    items = list(page_obj.object_list)
+    # The first page leads with the recent items; the rest of the page is one click away
+    # (a <details>, no script). An older page, asked for, shows all of its items.
+    recent = TIMELINE_RECENT if page_obj.number == 1 else len(items)
     return render(
         request,
         "care/client_detail.html",
@@ -129,7 +136,8 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
             "has_open_episode": current is not None and current.is_open,
             "next_steps": next_statuses(current.status) if current is not None else [],
             "page_obj": page_obj,
-            "timeline": page_obj.object_list,
+            "timeline": items[:recent],
+            "timeline_more": items[recent:],
             # What other apps show here (measures, homework, the author's reflections).
             **{p.name: p.build(user, client) for p in client_panels},
             "panel_templates": [p.template for p in client_panels],

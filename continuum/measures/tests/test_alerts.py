@@ -114,13 +114,60 @@ class SafetyAlertTests(MeasuresTestCase):
         self.assertEqual((alert.status, alert.action), (AlertStatus.OPEN, ""))
         self.assertFalse(AuditEvent.objects.filter(action="measures.alert_resolve").exists())
 
+    def test_resolving_a_safety_alert_asks_to_confirm_first_without_script(self) -> None:
+        """Issue 14: the first POST changes nothing and says what will happen; its form
+        re-posts the same fields with confirmed=yes."""
+        self.complete_in_session(phq9_answers(12, item9=1))
+        alert = Alert.objects.get()
+        self.login(self.alice)
+        url = reverse("measures:alert_resolve", args=[alert.pk])
+        audited = AuditEvent.objects.count()
+        response = self.client.post(
+            url, {"action": "other", "action_note": "Called her GP with consent"}
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "Resolve this safety alert?")
+        self.assertContains(
+            response,
+            "The safety alert for Dana Dawson is marked resolved in your name, now, "
+            "recording what was done: Other (describe).",
+        )
+        self.assertContains(response, "it cannot be reopened")
+        body = response.content.decode()
+        form = body[body.index(f'<form method="post" action="{url}">') :].split("</form>")[0]
+        self.assertIn('<input type="hidden" name="action" value="other">', form)
+        self.assertIn(
+            '<input type="hidden" name="action_note" value="Called her GP with consent">', form
+        )
+        self.assertIn('<input type="hidden" name="confirmed" value="yes">', form)
+        self.assertIn("Cancel, change nothing", form.split("</form>")[0] + body)
+        self.assertNotIn("<script", body.split("</head>")[1])
+        alert.refresh_from_db()
+        self.assertEqual((alert.status, alert.action), (AlertStatus.OPEN, ""))
+        self.assertFalse(AuditEvent.objects.filter(action="measures.alert_resolve").exists())
+        # Only reads may have been audited by the first post, never the resolve.
+        self.assertEqual(AuditEvent.objects.count(), audited)
+        # Bad input is still caught first, before any confirmation.
+        response = self.client.post(url, {"action": "other", "action_note": "", "confirmed": "yes"})
+        self.assertContains(response, "Describe what was done.", status_code=400)
+        # Confirmed: resolved, one audit row.
+        response = self.client.post(
+            url,
+            {"action": "other", "action_note": "Called her GP with consent", "confirmed": "yes"},
+            follow=True,
+        )
+        self.assertContains(response, "The alert was resolved.")
+        alert.refresh_from_db()
+        self.assertEqual((alert.status, alert.action), (AlertStatus.RESOLVED, "other"))
+        self.assertEqual(AuditEvent.objects.filter(action="measures.alert_resolve").count(), 1)
+
     def test_resolving_with_an_action_is_recorded_and_audited(self) -> None:
         self.complete_in_session(phq9_answers(12, item9=1))
         alert = Alert.objects.get()
         self.login(self.alice)
         response = self.client.post(
             reverse("measures:alert_resolve", args=[alert.pk]),
-            {"action": "other", "action_note": "Called her GP with consent"},
+            {"action": "other", "action_note": "Called her GP with consent", "confirmed": "yes"},
             follow=True,
         )
         self.assertContains(response, "The alert was resolved.")

@@ -64,14 +64,23 @@ def test_safety_answer_by_link_to_resolved_alert_and_chart(
     page_problems.errors = [e for e in page_problems.errors if "status of 400" not in e]
     page.get_by_label("Contacted the client").check()
     page.get_by_role("button", name="Resolve").click()
+    # A resolved safety alert cannot be reopened: the page says what will happen first.
+    assert page.get_by_role("heading", name="Resolve this safety alert?").is_visible()
+    assert page.get_by_text("recording what was done: Contacted the client").is_visible()
+    assert Alert.objects.get().status == "open"
+    assert_accessible(page)
+    page.get_by_role("button", name="Resolve the safety alert").click()
     assert page.get_by_text("The alert was resolved.").is_visible()
     assert Alert.objects.get().action == "contacted_client"
 
-    # The chart shows the point, with the same score in the table beside it.
+    # The chart shows the point, with the same score in the table below it (one click away).
     page.goto(f"{live_server.url}/clients/{dana.pk}/measures/")
     assert_accessible(page)
     chart = page.get_by_role("img", name=re.compile("Chart of PHQ-9 scores"))
     assert chart.is_visible()
     assert chart.evaluate("img => img.naturalWidth") > 0
-    assert page.get_by_role("table").filter(has_text="PHQ-9 scores: latest 9").is_visible()
+    table = page.get_by_role("table").filter(has_text="PHQ-9 scores: latest 9")
+    assert not table.is_visible()
+    page.locator("article:has(#measure-phq9) details > summary").click()
+    assert table.is_visible()
     page_problems.assert_none()

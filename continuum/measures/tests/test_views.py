@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.urls import reverse
+from django.utils import timezone
 
 from continuum.audit.models import AuditEvent
 from continuum.care.models import AppointmentStatus
-from continuum.measures.models import AdministrationStatus, Alert
+from continuum.measures.models import Administration, AdministrationStatus, Alert
 from continuum.measures.queries import measures_summary_for_client
 from continuum.measures.tests.world import MeasuresTestCase, make_score
 from continuum.testing.base import make_appointment
@@ -88,7 +89,11 @@ class ClientMeasuresPageTests(MeasuresTestCase):
         self.assertIn("Baseline", body)
         self.assertIn("down 2: no reliable change", body)
         self.assertIn("Corrected later", body)  # the superseded score stays visible
-        self.assertIn("Still to be answered", body)
+        # Folded, and open by itself once something is overdue (read first).
+        self.assertIn(
+            '<details class="history">\n    <summary>Still to be answered (1; next: WHO-5 due',
+            body,
+        )
         self.assertIn("Overdue", body)
         self.assertIn("Assign a measure", body)
         svgs = chart_svgs(body)
@@ -100,6 +105,15 @@ class ClientMeasuresPageTests(MeasuresTestCase):
         self.assertNotIn('style="', body)
         event = AuditEvent.objects.get(action="measures.client_view")
         self.assertEqual((event.actor, event.object_id), (self.alice, str(self.dana.pk)))
+        past = timezone.now() - timedelta(days=2)
+        Administration.objects.filter(instrument="who5").update(
+            due_at=past, window_ends_at=past + timedelta(days=1)
+        )
+        again = self.client.get(self.url()).content.decode()
+        self.assertIn(
+            '<details class="history" open>\n    <summary>Still to be answered (1, 1 overdue;',
+            again,
+        )
 
     def test_a_client_without_measures_gets_a_calm_empty_page(self) -> None:
         self.login(self.alice)
@@ -166,12 +180,44 @@ class ClientMeasuresPageTests(MeasuresTestCase):
         page = self.client.get(reverse("care:client_detail", args=[self.dana.pk]))
         self.assertContains(page, "The latest 6 of 26 scores; baseline 20 on")
         self.assertContains(
-            page, f'href="{self.url()}#measure-phq9">All PHQ-9 scores</a>', html=False
+            page,
+            f'href="{self.url()}#measure-phq9">All 26'
+            '<span class="visually-hidden"> PHQ-9</span> scores</a>',
+            html=False,
         )
         everything = self.client.get(self.url()).content.decode()
         self.assertNotIn("The latest 6 of", everything)
         # Every row: PHQ-9 26, GAD-7 25, and the pending WHO-5.
         self.assertEqual(everything.count("/measures/administrations/"), 26 + 25 + 1)
+
+    def test_each_measure_leads_with_its_latest_score_and_change_in_words(self) -> None:
+        """Summaries first (issue 14): the latest score, its band, the change since the
+        baseline in words and the chart; the table one click away in a <details>."""
+        self.history(3)
+        for when, score in ((START, 9.0), (START + timedelta(weeks=1), 9.5)):
+            make_score(self.episode, "session_feedback", score, when)
+        self.login(self.alice)
+        for url in (self.url(), reverse("care:client_detail", args=[self.dana.pk])):
+            with self.subTest(url=url):
+                body = self.client.get(url).content.decode()
+                phq9 = body[body.index('id="measure-phq9"') : body.index('id="measure-gad7"')]
+                summary, history = phq9.split('<details class="history">')
+                self.assertIn('<strong class="score">18</strong>', summary)
+                self.assertIn('<span class="band">Moderate</span>', summary)
+                self.assertIn(
+                    "Down 2 since the baseline of 20 on 12 Jan 2026: no reliable change.",
+                    summary,
+                )
+                self.assertIn("<img", summary)
+                self.assertIn("<summary>All 4 scores</summary>", history)
+                self.assertIn("<caption>PHQ-9 scores: latest 18", history)
+                # A measure without a reliable-change rule says so once, not on every row.
+                feedback = body[body.index('id="measure-session_feedback"') :]
+                feedback = feedback.split("</article>")[0]
+                self.assertIn("Up 0.5 since the baseline of 9 on 12 Jan 2026.", feedback)
+                self.assertEqual(feedback.count("reliable-change rule"), 1)
+                self.assertIn('<td class="note">up 0.5</td>', feedback)
+                self.assertIn("No reliable-change rule for this measure.", feedback)
 
 
 class EpisodeMeasuresPageTests(MeasuresTestCase):

@@ -11,16 +11,18 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
+from continuum.accounts.confirm import confirmation_page, confirmed
 from continuum.accounts.decorators import clinician_required
 from continuum.accounts.http import actor_of, refuse
 from continuum.audit.log import record
 from continuum.measures.access import alerts_for, get_alert_for
 from continuum.measures.alerts import ACTIVE, AlertError
 from continuum.measures.forms import AlertFilterForm, ResolveForm, StaleReviewForm
-from continuum.measures.models import Alert, AlertResolution, AlertStatus
-from continuum.measures.presenters import age_words, closed_alert_words
+from continuum.measures.models import Alert, AlertResolution, AlertStatus, SafetyAction
+from continuum.measures.presenters import age_words, closed_alert_words, resolve_safety_words
 from continuum.measures.queries import alert_evidence_at, alert_tier, evidence_of, stale_days
 from continuum.measures.services import acknowledge, resolve, review_stale_alert
 from continuum.measures.views.common import user_of
@@ -130,13 +132,22 @@ def alert_resolve(request: HttpRequest, alert_id: int) -> HttpResponse:
     form = ResolveForm(request.POST, safety=alert.needs_action)
     if not form.is_valid():
         return _alert_page(request, alert, form, status=400)
-    try:
-        resolve(
-            alert,
-            action=form.cleaned_data.get("action") or "",
-            action_note=form.cleaned_data.get("action_note") or "",
-            actor=actor_of(request),
+    action = form.cleaned_data.get("action") or ""
+    action_note = form.cleaned_data.get("action_note") or ""
+    if alert.needs_action and alert.status in ACTIVE and not confirmed(request):
+        # A resolved safety alert cannot be reopened: say what will happen first (issue 14).
+        url = reverse("measures:alert_detail", kwargs={"alert_id": alert.pk})
+        return confirmation_page(
+            request,
+            title="Resolve this safety alert?",
+            consequences=resolve_safety_words(alert, SafetyAction(action).label),
+            action=reverse("measures:alert_resolve", kwargs={"alert_id": alert.pk}),
+            button="Resolve the safety alert",
+            cancel_url=url,
+            fields={"action": action, "action_note": action_note},
         )
+    try:
+        resolve(alert, action=action, action_note=action_note, actor=actor_of(request))
     except AlertError as error:
         form.add_error(None, str(error))
         return _alert_page(request, alert, form, status=400)

@@ -238,6 +238,27 @@ class HomeworkQueryTests(PlanTestCase):
         self.assertIn("Showing the latest 10.", html)
         self.assertNotIn("Eli", html)
 
+    def test_the_panel_leads_with_the_open_tasks_and_folds_the_reported(self) -> None:
+        """Summaries first (issue 14): what is still to do, then the rest one click away."""
+        make_homework(self.dana, "Open task", due_date=date(2026, 3, 8))
+        make_homework(
+            self.dana,
+            "Done task",
+            status="done",
+            due_date=date(2026, 3, 1),
+            client_note="It helped",
+        )
+        history = homework_for_client(self.dana, limit=10)
+        html = render_to_string(
+            "plans/_homework_panel.html", {"homework": history, "client": self.dana}
+        )
+        shown, folded = html.split('<details class="history">')
+        self.assertIn("<strong>Open task</strong>, due 8 Mar 2026", shown)
+        self.assertNotIn("Done task", shown)
+        self.assertIn("<summary>Earlier tasks (1)</summary>", folded)
+        self.assertIn("Done task", folded)
+        self.assertIn("Client's note: It helped", folded)
+
     def test_homework_since_shows_what_moved_and_what_is_open(self) -> None:
         since = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
         old_done = make_homework(self.dana, "Old", status="done", due_date=date(2026, 2, 1))

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from django import template
 from django.urls import NoReverseMatch, reverse
 
+from continuum.portal.presenters import progress_words
+from continuum.portal.queries import ProgressMeasure
+
 register = template.Library()
 
 # (key, label, route name). Routes of other apps appear once they exist.
@@ -38,3 +41,9 @@ def portal_nav() -> list[NavItem]:
         except NoReverseMatch:
             continue
     return items
+
+
+@register.filter(name="progress_words")
+def progress_words_filter(measure: ProgressMeasure) -> str:
+    """ "That is 6 lower than your first score here, 14 on 23 Jul 2025." """
+    return progress_words(measure)

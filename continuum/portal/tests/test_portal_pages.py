@@ -239,6 +239,22 @@ class ProgressTests(PortalTestCase):
         self.assertNotContains(response, "reliable")
         self.assertNotContains(response, "caseness")
 
+    def test_it_leads_with_the_latest_score_and_folds_the_history(self) -> None:
+        """Summaries first (issue 14): the latest score and what it means, the change since
+        the first score in plain words, the chart; every score one click away."""
+        PortalSettings.objects.filter(client=self.dana).update(shared_measures=["phq9"])
+        self.login(self.dana_user)
+        body = self.client.get("/portal/progress/").content.decode()
+        summary, history = body.split('<details class="history">')
+        self.assertIn(
+            '<strong class="score">11</strong> <span class="band">Moderate</span>', summary
+        )
+        self.assertIn("your latest score, 2 Jul 2026", summary)
+        self.assertIn("That is 7 lower than your first score here, 18 on 18 Jun 2026.", summary)
+        self.assertIn("<summary>All your scores (2)</summary>", history)
+        # Newest first in the folded table.
+        self.assertLess(history.index("2 Jul 2026"), history.index("18 Jun 2026"))
+
 
 class HelpPageTests(PortalTestCase):
     def test_it_shows_the_default_crisis_resources_and_contact_expectations(self) -> None:
