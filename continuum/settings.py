@@ -209,6 +209,10 @@ MFA_PASSKEY_SIGNUP_ENABLED = False
 MFA_FORMS = {
     "authenticate": "continuum.accounts.mfa_forms.AuditedAuthenticateForm",
     "reauthenticate": "continuum.accounts.mfa_forms.AuditedReauthenticateForm",
+    # Passkeys: the same audit, and a malformed WebAuthn answer refused rather than a 500.
+    "authenticate_webauthn": "continuum.accounts.mfa_forms.AuditedAuthenticateWebAuthnForm",
+    "reauthenticate_webauthn": "continuum.accounts.mfa_forms.AuditedReauthenticateWebAuthnForm",
+    "add_webauthn": "continuum.accounts.mfa_forms.CheckedAddWebAuthnForm",
 }
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Continuum")
 MFA_RECOVERY_CODE_COUNT = 10

@@ -33,6 +33,7 @@ from allauth.mfa.signals import (
     authenticator_used,
 )
 from django.contrib.auth.signals import user_logged_out, user_login_failed
+from django.db.models.signals import post_delete
 from django.http import HttpRequest
 
 from continuum.accounts.http import anonymous_actor, web_actor
@@ -100,6 +101,19 @@ def audit_recovery_codes(sender: Any, request: HttpRequest, user: User, **kwargs
     record(web_actor(request, user), "mfa.recovery_codes", user)
 
 
+# allauth sends `authenticator_removed` after the row is deleted, when Django has cleared the
+# instance's pk; the id the audit row names is kept on the instance just before that.
+DELETED_PK = "_continuum_deleted_pk"
+
+
+def remember_deleted_pk(sender: Any, instance: Authenticator, **kwargs: Any) -> None:
+    setattr(instance, DELETED_PK, instance.pk)
+
+
+def _passkey_id(passkey: Authenticator) -> int | None:
+    return passkey.pk if passkey.pk is not None else getattr(passkey, DELETED_PK, None)
+
+
 def _passkey(kwargs: dict[str, Any]) -> Authenticator | None:
     authenticator = kwargs.get("authenticator")
     if isinstance(authenticator, Authenticator) and (
@@ -117,7 +131,10 @@ def audit_passkey_added(sender: Any, request: HttpRequest, user: User, **kwargs:
 def audit_passkey_removed(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
     if (passkey := _passkey(kwargs)) is not None:
         record(
-            web_actor(request, user), "mfa.passkey_removed", user, authenticator_id=passkey.pk
+            web_actor(request, user),
+            "mfa.passkey_removed",
+            user,
+            authenticator_id=_passkey_id(passkey),
         )
 
 
@@ -140,6 +157,9 @@ def audit_passkey_used(sender: Any, request: HttpRequest, user: User, **kwargs: 
 
 
 def connect() -> None:
+    post_delete.connect(
+        remember_deleted_pk, sender=Authenticator, dispatch_uid="continuum.authenticator_pk"
+    )
     authenticator_added.connect(audit_passkey_added, dispatch_uid="continuum.audit_pk_added")
     authenticator_removed.connect(audit_passkey_removed, dispatch_uid="continuum.audit_pk_removed")
     authenticator_used.connect(audit_passkey_used, dispatch_uid="continuum.audit_pk_used")

@@ -123,7 +123,8 @@ def passkey_remove(request: HttpRequest, pk: int) -> HttpResponse:
     if (refused := refuse(request, "GET", "POST")) is not None:
         return refused
     if request.method == "POST" and confirmed(request):
-        return webauthn_views.remove_webauthn(request, pk=authenticator.pk)
+        response: HttpResponse = webauthn_views.remove_webauthn(request, pk=authenticator.pk)
+        return response
     return confirmation_page(
         request,
         title="Remove this passkey?",

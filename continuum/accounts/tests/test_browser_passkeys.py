@@ -59,9 +59,7 @@ def password_step(page: Any, base: str) -> None:
 
 def actions() -> list[str]:
     return list(
-        AuditEvent.objects.filter(action__startswith="mfa.passkey").values_list(
-            "action", flat=True
-        )
+        AuditEvent.objects.filter(action__startswith="mfa.passkey").values_list("action", flat=True)
     )
 
 
@@ -112,6 +110,9 @@ def test_a_therapist_enrols_a_passkey_logs_in_with_it_and_removes_it(
     assert page.get_by_text("No passkeys yet.").is_visible()
     assert not Authenticator.objects.filter(type=Authenticator.Type.WEBAUTHN).exists()
     assert actions() == ["mfa.passkey_added", "mfa.passkey_used", "mfa.passkey_removed"]
+    for action in ("mfa.passkey_added", "mfa.passkey_removed"):
+        row = AuditEvent.objects.get(action=action)
+        assert (row.actor_id, row.detail) == (alice.pk, {"authenticator_id": passkey.pk})
     # The authenticator app is still there (staff cannot switch it off).
     assert Authenticator.objects.filter(user=alice, type=Authenticator.Type.TOTP).exists()
 
