@@ -13,6 +13,12 @@ urlpatterns = [
     path("ping/", floor, name="ping"),
     # allauth's email management is not routable (issue 18): ours is under me/email/.
     path("accounts/email/", account_views.not_routable),
+    # Removing a passkey asks first (accounts/confirm.py), then runs allauth's removal.
+    path(
+        "accounts/2fa/webauthn/keys/<int:pk>/remove/",
+        account_views.passkey_remove,
+        name="passkey_remove",
+    ),
     path("accounts/", include("allauth.urls")),
     path("me/email/", account_views.email_change, name="email_change"),
     path(

@@ -13,6 +13,8 @@ documented place to hook in.
 - Security events (issue 18, SECURITY.md promise 26) use allauth's signals: a wrong
   second-factor code (`authentication_failed`), a password change (`password_changed`) and a
   completed reset (`password_reset`), regenerated recovery codes (`authenticator_reset`).
+  Passkeys (WebAuthn) added, removed and used use `authenticator_added`/`_removed`/`_used`
+  (`audit_passkey_*`): the rows name the authenticator by id, never its name (free text).
   The lockout and the reset request have no signal: `continuum.accounts.forms` and
   `adapter.AccountAdapter` write theirs; refused access is `middleware.RefusalAuditMiddleware`.
 """
@@ -22,8 +24,16 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.signals import password_changed, password_reset, user_logged_in
-from allauth.mfa.signals import authentication_failed, authenticator_reset
+from allauth.mfa.models import Authenticator
+from allauth.mfa.signals import (
+    authentication_failed,
+    authenticator_added,
+    authenticator_removed,
+    authenticator_reset,
+    authenticator_used,
+)
 from django.contrib.auth.signals import user_logged_out, user_login_failed
+from django.db.models.signals import post_delete
 from django.http import HttpRequest
 
 from continuum.accounts.http import anonymous_actor, web_actor
@@ -91,7 +101,68 @@ def audit_recovery_codes(sender: Any, request: HttpRequest, user: User, **kwargs
     record(web_actor(request, user), "mfa.recovery_codes", user)
 
 
+# allauth sends `authenticator_removed` after the row is deleted, when Django has cleared the
+# instance's pk; the id the audit row names is kept on the instance just before that.
+DELETED_PK = "_continuum_deleted_pk"
+
+
+def remember_deleted_pk(sender: Any, instance: Authenticator, **kwargs: Any) -> None:
+    setattr(instance, DELETED_PK, instance.pk)
+
+
+def _passkey_id(passkey: Authenticator) -> int | None:
+    return passkey.pk if passkey.pk is not None else getattr(passkey, DELETED_PK, None)
+
+
+def _passkey(kwargs: dict[str, Any]) -> Authenticator | None:
+    authenticator = kwargs.get("authenticator")
+    if isinstance(authenticator, Authenticator) and (
+        authenticator.type == Authenticator.Type.WEBAUTHN
+    ):
+        return authenticator
+    return None
+
+
+def audit_passkey_added(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
+    if (passkey := _passkey(kwargs)) is not None:
+        record(web_actor(request, user), "mfa.passkey_added", user, authenticator_id=passkey.pk)
+
+
+def audit_passkey_removed(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
+    if (passkey := _passkey(kwargs)) is not None:
+        record(
+            web_actor(request, user),
+            "mfa.passkey_removed",
+            user,
+            authenticator_id=_passkey_id(passkey),
+        )
+
+
+def audit_passkey_used(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
+    """A passkey accepted as the second factor at login (nobody is logged in yet: the row
+    names the account by id, as `mfa.failed` does) or to confirm it is you again."""
+    if (passkey := _passkey(kwargs)) is None:
+        return
+    reauthentication = bool(kwargs.get("reauthenticated"))
+    actor = web_actor(request, user) if reauthentication else anonymous_actor(request)
+    record(
+        actor,
+        "mfa.passkey_used",
+        practice=practice_id_of(user),
+        user_id=user.pk,
+        authenticator_id=passkey.pk,
+        reauthentication=reauthentication,
+        passwordless=bool(kwargs.get("passwordless")),
+    )
+
+
 def connect() -> None:
+    post_delete.connect(
+        remember_deleted_pk, sender=Authenticator, dispatch_uid="continuum.authenticator_pk"
+    )
+    authenticator_added.connect(audit_passkey_added, dispatch_uid="continuum.audit_pk_added")
+    authenticator_removed.connect(audit_passkey_removed, dispatch_uid="continuum.audit_pk_removed")
+    authenticator_used.connect(audit_passkey_used, dispatch_uid="continuum.audit_pk_used")
     authentication_failed.connect(audit_mfa_failed, dispatch_uid="continuum.audit_mfa_failed")
     password_changed.connect(audit_password_changed, dispatch_uid="continuum.audit_pw_change")
     password_reset.connect(audit_password_reset, dispatch_uid="continuum.audit_pw_reset")

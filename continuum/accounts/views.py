@@ -1,15 +1,18 @@
 from __future__ import annotations
 
 from allauth.account.utils import perform_login
+from allauth.mfa.models import Authenticator
+from allauth.mfa.webauthn import views as webauthn_views
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from continuum.accounts import services
+from continuum.accounts.confirm import confirmation_page, confirmed
 from continuum.accounts.forms import ChoosePasswordForm, EmailChangeForm
 from continuum.accounts.http import actor_of, refuse, user_of, web_actor
 
@@ -105,3 +108,32 @@ def email_change_confirm(request: HttpRequest, token: str) -> HttpResponse:
         messages.success(request, "Your login address was changed.")
         return redirect("home")
     return render(request, "accounts/email_change_confirm.html", {"change": change})
+
+
+@never_cache
+@login_required
+def passkey_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    """Removing a passkey asks first (continuum/accounts/confirm.py), then hands the confirmed
+    post to allauth's own view, which asks for the second factor again if it is not fresh,
+    deletes the key and sends `authenticator_removed` (the audit row). Someone else's key, or
+    one that is not a passkey, is a 404."""
+    authenticator = get_object_or_404(
+        Authenticator, pk=pk, user_id=user_of(request).pk, type=Authenticator.Type.WEBAUTHN
+    )
+    if (refused := refuse(request, "GET", "POST")) is not None:
+        return refused
+    if request.method == "POST" and confirmed(request):
+        response: HttpResponse = webauthn_views.remove_webauthn(request, pk=authenticator.pk)
+        return response
+    return confirmation_page(
+        request,
+        title="Remove this passkey?",
+        consequences=[
+            f"The passkey “{authenticator}” will no longer log you in.",
+            "Your authenticator app and your recovery codes keep working.",
+            "You can add a passkey again at any time.",
+        ],
+        action=reverse("passkey_remove", kwargs={"pk": authenticator.pk}),
+        button="Remove passkey",
+        cancel_url=reverse("mfa_list_webauthn"),
+    )

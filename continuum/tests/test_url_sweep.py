@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
+from allauth.mfa.models import Authenticator
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
@@ -49,6 +50,7 @@ from continuum.testing.base import (
     make_note,
     make_portal_user,
 )
+from continuum.testing.passkeys import make_passkey
 from continuum.wellbeing.models import ConsultationEntry, SelfReflection
 
 # Routes that anonymous people may reach. Everything else must send them to the login page.
@@ -78,9 +80,13 @@ API_NAMESPACE = ("api-v1:", "fhir:")
 
 
 def iter_routes(
-    patterns: list[Any] | None = None, namespace: str = "", prefix: str = ""
+    patterns: list[Any] | None = None,
+    namespace: str = "",
+    prefix: str = "",
+    outer: frozenset[str] = frozenset(),
 ) -> Iterator[tuple[str, set[str]]]:
-    """(qualified route name, names of its URL parameters) for every named route."""
+    """(qualified route name, names of its URL parameters) for every named route, including
+    parameters of the includes it sits in (allauth's passkey routes: keys/<int:pk>/...)."""
     if patterns is None:
         patterns = get_resolver().url_patterns
     for entry in patterns:
@@ -88,9 +94,10 @@ def iter_routes(
             ns = namespace
             if entry.namespace:
                 ns = f"{namespace}{entry.namespace}:"
-            yield from iter_routes(entry.url_patterns, ns, prefix + str(entry.pattern))
+            inner = outer | set(getattr(entry.pattern, "converters", {}))
+            yield from iter_routes(entry.url_patterns, ns, prefix + str(entry.pattern), inner)
         elif isinstance(entry, URLPattern) and entry.name:
-            params = set(entry.pattern.converters) | _regex_groups(entry)
+            params = set(outer) | set(entry.pattern.converters) | _regex_groups(entry)
             yield f"{namespace}{entry.name}", params
 
 
@@ -140,6 +147,7 @@ class SweepWorld(BaseTestCase):
     referral: Referral
     import_batch: ImportBatch
     alice_token: ApiToken
+    alice_passkey: Authenticator
 
     @classmethod
     def setUpTestData(cls) -> None:
@@ -242,6 +250,8 @@ class SweepWorld(BaseTestCase):
             released_at=timezone.now(),
         )
         # API: Alice's personal access token (the token page's revoke route).
+        # Alice's passkey (its routes: rename, remove).
+        cls.alice_passkey = make_passkey(cls.alice, "Sweep key")
         cls.alice_token = create_token(
             actor_for(cls.alice), name="sweep", scopes=["clients:read"], days=1
         ).token
@@ -302,6 +312,10 @@ ID_ROUTES: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
     "accounts:set_role": ("olivia", lambda w: {"membership_id": w.alice.membership.pk}),
     "accounts:reassign": ("olivia", lambda w: {"client_id": w.dana.pk}),
     "accounts:reset_mfa": ("olivia", lambda w: {"membership_id": w.alice.membership.pk}),
+    # Passkeys: only their owner reaches them (removal is ours, at allauth's own path).
+    "passkey_remove": ("alice", lambda w: {"pk": w.alice_passkey.pk}),
+    "mfa_remove_webauthn": ("alice", lambda w: {"pk": w.alice_passkey.pk}),
+    "mfa_edit_webauthn": ("alice", lambda w: {"pk": w.alice_passkey.pk}),
     "accounts:member_email": ("olivia", lambda w: {"membership_id": w.alice.membership.pk}),
     "accounts:break_glass": ("olivia", lambda w: {"client_id": w.dana.pk}),
     # Portal: the therapist's side ("alice") and the client's own pages ("dana_portal").
