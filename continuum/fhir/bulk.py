@@ -93,7 +93,9 @@ def token_view(methods: tuple[str, ...], access: str | None = None) -> Callable[
                     error.message,
                 )
             if token is None:
-                response = outcome(401, "login", "A valid API token with the scope fhir is required.")
+                response = outcome(
+                    401, "login", "A valid API token with the scope fhir is required."
+                )
                 response["WWW-Authenticate"] = "Bearer"
                 return response
             if request.method not in methods:
@@ -183,7 +185,9 @@ def parse_kickoff(request: HttpRequest) -> tuple[list[str], datetime | None]:
         except ValueError:
             since = None
         if since is None or since.tzinfo is None:
-            raise Refused("_since must be a FHIR instant with a time zone, e.g. 2026-01-01T00:00:00Z.")
+            raise Refused(
+                "_since must be a FHIR instant with a time zone, e.g. 2026-01-01T00:00:00Z."
+            )
     return types, since
 
 
@@ -338,9 +342,7 @@ def _deleted() -> mappers.Resource:
 
 @transaction.atomic
 def delete_export(actor: Actor, job: ExportJob) -> None:
-    audit.record(
-        actor, "fhir.export_delete", job, practice=job.practice_id, status=str(job.status)
-    )
+    audit.record(actor, "fhir.export_delete", job, practice=job.practice_id, status=str(job.status))
     job.delete()
 
 
@@ -434,11 +436,7 @@ def run_export(job_id: int) -> str:
     task_actor = actor_for(job.user, channel=Channel.API)
     request = _as_request(task_actor)
     try:
-        clients = list(
-            clients_for(job.user)
-            .select_related("therapist", "practice")
-            .order_by("pk")
-        )
+        clients = list(clients_for(job.user).select_related("therapist", "practice").order_by("pk"))
         written = 0
         for index, kind in enumerate(job.types):
             if not _still_there(job.pk):

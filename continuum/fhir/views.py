@@ -51,6 +51,7 @@ from continuum.plans.models import Goal, TreatmentPlan
 
 CONTENT_TYPE = "application/fhir+json"
 FHIR_VERSION = "4.0.1"
+BULK_DATA = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition"
 Resource = mappers.Resource
 
 
@@ -491,6 +492,14 @@ def capability_statement() -> Resource:
                 }
             ]
         resources.append(resource)
+    # Bulk export (continuum/fhir/bulk.py): the practice's Group, and $export on it.
+    resources.append(
+        {
+            "type": "Group",
+            "interaction": [{"code": "read"}],
+            "operation": [{"name": "export", "definition": f"{BULK_DATA}/group-export"}],
+        }
+    )
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -507,6 +516,7 @@ def capability_statement() -> Resource:
                     "description": "Bearer personal access token with the scope fhir:read."
                 },
                 "resource": resources,
+                "operation": [{"name": "export", "definition": f"{BULK_DATA}/export"}],
             }
         ],
     }
