@@ -35,6 +35,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.views.decorators.csrf import csrf_exempt
 from django_tasks import task
 
 from continuum.accounts.actors import Actor, Channel, actor_for
@@ -98,13 +99,15 @@ def token_view(methods: tuple[str, ...], access: str | None = None) -> Callable[
                 )
                 response["WWW-Authenticate"] = "Bearer"
                 return response
+            request.fhir_token = token  # type: ignore[attr-defined]
             if request.method not in methods:
                 response = outcome(405, "not-supported", f"Use {' or '.join(methods)}.")
                 response["Allow"] = ", ".join(methods)
                 return response
             return view(request, **kwargs)
 
-        return wrapped
+        # Token-authenticated only (no session cookie is read), so no CSRF token either.
+        return csrf_exempt(wrapped)
 
     return decorate
 

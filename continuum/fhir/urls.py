@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from continuum.fhir import bulk, views
+from continuum.fhir import bulk, imports, views
 
 app_name = "fhir"
 
@@ -33,3 +33,13 @@ urlpatterns += [
     path("bulk/<int:pk>", bulk.export_status, name="export_status"),
     path("bulk/<int:pk>/<int:file_id>.ndjson", bulk.export_file, name="export_file"),
 ]
+
+# Import (continuum/fhir/imports.py): POST a QuestionnaireResponse; its GET stays the search.
+urlpatterns.insert(
+    0,
+    path(
+        "QuestionnaireResponse",
+        imports.questionnaire_responses,
+        name="questionnaireresponse_search",
+    ),
+)

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from continuum.api.tests.world import CANARY, ApiTestCase, make_token
 from continuum.audit.models import AuditEvent
+from continuum.care.models import Appointment
 from continuum.fhir.bulk import expire_exports
 from continuum.fhir.models import ExportFile, ExportJob
 from continuum.fhir.tests.test_fhir import validate
@@ -24,9 +25,12 @@ ASYNC = {"HTTP_PREFER": "respond-async", "HTTP_ACCEPT": "application/fhir+json"}
 
 
 class BulkExportTests(ApiTestCase):
+    attended_appt: Appointment
+
     def setUp(self) -> None:
         super().setUp()
         self.secret = make_token(self.alice, ["fhir:read"])
+        self.attended_appt = Appointment.objects.get(client=self.dana, status="attended")
         # More canaries: a self-reflection (psychotherapy notes) and the therapist's own
         # wellbeing (a session weight's private line, a wellbeing self-reflection).
         Reflection.objects.create(
@@ -36,7 +40,7 @@ class BulkExportTests(ApiTestCase):
             text=f"self {CANARY}",
         )
         SessionWeight.objects.create(
-            therapist=self.alice, appointment=self.attended, weight=5, private_line=CANARY
+            therapist=self.alice, appointment=self.attended_appt, weight=5, private_line=CANARY
         )
         SelfReflection.objects.create(author=self.alice, client=self.dana, text=CANARY)
 
@@ -55,7 +59,7 @@ class BulkExportTests(ApiTestCase):
             return self.get(url, secret, **ASYNC)
 
     def status_path(self, response: Any) -> str:
-        location = response["Content-Location"]
+        location = str(response["Content-Location"])
         self.assertTrue(location.startswith("http"), location)
         return "/" + location.split("/", 3)[3]
 
@@ -177,7 +181,8 @@ class BulkExportTests(ApiTestCase):
         self.assertEqual(ExportJob.objects.count(), 0)
         no_fhir = make_token(self.alice, ["clients:read"])
         self.assertEqual(self.get(f"{BASE}/$export", no_fhir).status_code, 403)
-        self.assertEqual(self.client.get(f"{BASE}/$export", **ASYNC).status_code, 401)
+        anonymous = self.client.get(f"{BASE}/$export", HTTP_PREFER="respond-async")
+        self.assertEqual(anonymous.status_code, 401)
 
     def test_only_the_owner_reaches_status_and_files(self) -> None:
         manifest = self.export()
