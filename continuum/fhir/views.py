@@ -492,6 +492,10 @@ def capability_statement() -> Resource:
                 }
             ]
         resources.append(resource)
+    # Import (continuum/fhir/imports.py): a QuestionnaireResponse may be created.
+    for resource in resources:
+        if resource["type"] == "QuestionnaireResponse":
+            resource["interaction"].append({"code": "create"})
     # Bulk export (continuum/fhir/bulk.py): the practice's Group, and $export on it.
     resources.append(
         {
@@ -506,14 +510,15 @@ def capability_statement() -> Resource:
         "date": timezone.now().date().isoformat(),
         "kind": "instance",
         "software": {"name": "Continuum"},
-        "implementation": {"description": "Continuum FHIR R4 (read-only)", "url": base_url()},
+        "implementation": {"description": "Continuum FHIR R4", "url": base_url()},
         "fhirVersion": FHIR_VERSION,
         "format": ["json"],
         "rest": [
             {
                 "mode": "server",
                 "security": {
-                    "description": "Bearer personal access token with the scope fhir:read."
+                    "description": "Bearer personal access token with the scope fhir:read "
+                    "(fhir:write to create a QuestionnaireResponse)."
                 },
                 "resource": resources,
                 "operation": [{"name": "export", "definition": f"{BULK_DATA}/export"}],

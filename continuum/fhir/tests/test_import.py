@@ -184,6 +184,13 @@ class ImportTests(ApiTestCase):
         ).json()
         self.assertEqual(found["total"], 1)
 
+    def test_the_capability_statement_says_so(self) -> None:
+        statement = self.client.get(f"{BASE}/metadata").json()
+        (qr,) = [
+            r for r in statement["rest"][0]["resource"] if r["type"] == "QuestionnaireResponse"
+        ]
+        self.assertIn({"code": "create"}, qr["interaction"])
+
     def test_idempotency_key(self) -> None:
         nine = {str(k): 1 for k in range(1, 10)}
         first = self.post(phq9(self.hana.pk, nine), HTTP_IDEMPOTENCY_KEY="import-1")
