@@ -10,8 +10,9 @@ practice's Group, run in the task queue, NDJSON files per resource type.
 - Files: `GET` with the same kind of token (requiresAccessToken), `application/fhir+ndjson`.
 - What is exported: the resources of `views.READS`, so a type added there joins the export:
   Patient (the owner's clients, `clients_for`), Practitioner (the owner and their clients'
-  therapists), Organization (the practice), and every type READS can search by patient, for
-  each of those clients, through the same functions as `$everything`. Nothing else: no
+  therapists), Organization (the practice), every type READS lists whole (the Questionnaire
+  catalogue) and every type READS can search by patient, for each of those clients, through
+  the same functions as `$everything`. Nothing else: no
   reflection, no self-reflection, no wellbeing data (those are in no READS entry).
 - `_since`: a resource is left out when the newest time its row knows (`updated_at`, else
   `completed_at`, else `created_at`) is before it; a row with none of these is kept.
@@ -63,10 +64,12 @@ def ttl() -> timedelta:
 
 
 def exportable_types() -> list[str]:
-    """Every type of READS the export can list: the top-level ones and those searched by
-    patient (a type of READS without a patient search, e.g. a catalogue, is not exported)."""
+    """Every type of READS the export can list: the top-level ones, those searched by patient
+    and those that list all of theirs (the Questionnaire catalogue)."""
     return [
-        kind for kind, entry in READS.items() if kind in TOP_LEVEL or entry.for_patient is not None
+        kind
+        for kind, entry in READS.items()
+        if kind in TOP_LEVEL or entry.for_patient is not None or entry.list_all is not None
     ]
 
 
@@ -377,10 +380,12 @@ def export_file(request: HttpRequest, pk: int, file_id: int) -> HttpResponse:
 
 
 def _changed_at(row: Any) -> datetime | None:
-    for name in ("updated_at", "completed_at", "created_at"):
-        value = getattr(row, name, None)
-        if isinstance(value, datetime):
-            return value
+    # A row may wrap the record it maps (an item Observation wraps its administration).
+    for holder in (row, getattr(row, "admin", None)):
+        for name in ("updated_at", "completed_at", "created_at"):
+            value = getattr(holder, name, None)
+            if isinstance(value, datetime):
+                return value
     return None
 
 
@@ -415,6 +420,12 @@ def resources_of(
         practice = user.membership.practice
         if _fresh(practice, since):
             yield READS[kind].to_fhir(request, practice)
+    elif READS[kind].for_patient is None:
+        entry = READS[kind]
+        assert entry.list_all is not None
+        for row in entry.list_all(request):
+            if _fresh(row, since):
+                yield entry.to_fhir(request, row)
     else:
         entry = READS[kind]
         assert entry.for_patient is not None
