@@ -126,6 +126,14 @@ def tasks_waiting() -> dict[str, Any]:
 # --- Batch jobs -------------------------------------------------------------------------------
 
 
+def fhir_export() -> dict[str, Any]:
+    """The practice's FHIR bulk export, one $export per therapist (bench/fhir_export.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from fhir_export import measure
+
+    return measure()
+
+
 def recompute() -> dict[str, Any]:
     completed = Administration.objects.filter(status=AdministrationStatus.COMPLETED)
     inputs = completed.filter(episode__status__in=FINISHED, total__isnull=False).count()
@@ -374,6 +382,7 @@ JOBS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "tasks-waiting": lambda o: tasks_waiting(),
     "scaleup-db": lambda o: scaleup_db(o.administrations),
     "scaleup-python": lambda o: scaleup_python(o.administrations),
+    "fhir-export": lambda o: fhir_export(),
 }
 
 

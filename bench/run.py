@@ -20,7 +20,8 @@ PostgreSQL database DATABASE_URL names) and:
 4. checks that every check-in the server acknowledged is stored, reads each gunicorn worker's
    and the db_worker's peak RSS (VmHWM), stops the server;
 5. times the batch jobs (recomputing the expected curves, a simulated day of the reminder
-   scheduler, a worker draining the queued reminders) and the scale-up: curves from 1,000,000
+   scheduler, a worker draining the queued reminders, the FHIR bulk export of the practice
+   in resources per second: bench/fhir_export.py) and the scale-up: curves from 1,000,000
    questionnaires written straight into the database (and, with --python-scaleup, from plain
    Python lists).
 
@@ -791,6 +792,8 @@ def batch_jobs(
     ):
         drain = drain_queue(env, work, size.drain_seconds, scheduled["tasks_ready"])
         record("db_worker draining the queued reminders", drain)
+    exported = run_jobs(["fhir-export"], [], env, log)["fhir-export"]
+    record("FHIR bulk export of the practice, one $export per therapist", exported)
     say(f"{backend}: scale-up, {size.scaleup:,} questionnaires")
     jobs = ["tasks-waiting", "scaleup-db"] + (["scaleup-python"] if python_scaleup else [])
     done = run_jobs(jobs, ["--administrations", str(size.scaleup)], env, log, timeout=1200)
@@ -1094,6 +1097,11 @@ def batch_table(rows: list[dict[str, Any]]) -> list[str]:
             detail = (
                 f"{r['administrations']:,} questionnaires, {r['completed_in_finished_episodes']:,}"
                 " of them completed in finished episodes"
+            )
+        elif r["name"].startswith("FHIR bulk export"):
+            detail = (
+                f"{r['clients']:,} clients, {r['jobs_done']} jobs: {r['resources']:,} resources "
+                f"in {r['files']:,} NDJSON files, {fmt(r['resources_per_second'])} resources/s"
             )
         elif r["name"].startswith("scale-up") and r["backend"] == "python":
             made = fmt(r["generate_seconds"], 2)

@@ -442,6 +442,8 @@ MEASURE_LINK_DAYS = env_int("MEASURE_LINK_DAYS", 7)
 # A client's request for their own record is released automatically after this many days if
 # their therapist has not released it (HIPAA allows 30; GDPR asks for one month).
 RECORD_RELEASE_DAYS = env_int("RECORD_RELEASE_DAYS", 30)
+# FHIR bulk export files ($export) are deleted this many hours after the kick-off.
+CONTINUUM_BULK_EXPORT_TTL_HOURS = env_int("CONTINUUM_BULK_EXPORT_TTL_HOURS", 24)
 
 if not SECRET_KEY:
     raise ConfigError("SECRET_KEY must not be empty")

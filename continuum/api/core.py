@@ -71,14 +71,17 @@ class TokenAuth(HttpBearer):
         return check_token(request, token, self.area)
 
 
-def check_token(request: HttpRequest, secret: str, area: str) -> ApiToken | None:
-    """The live token `secret` names, allowed `area` (read for GET/HEAD, write otherwise);
-    None for no live token. Audits the request; ApiError for the rate limit or the scope.
-    Sets `request.api_actor` (channel api)."""
+def check_token(
+    request: HttpRequest, secret: str, area: str, access: str | None = None
+) -> ApiToken | None:
+    """The live token `secret` names, allowed `area` (`access`; by default read for GET/HEAD,
+    write otherwise); None for no live token. Audits the request; ApiError for the rate limit
+    or the scope. Sets `request.api_actor` (channel api)."""
     found = tokens.find_live_token(secret)
     if found is None:
         return None
-    access = "read" if request.method in ("GET", "HEAD") else "write"
+    if access is None:
+        access = "read" if request.method in ("GET", "HEAD") else "write"
     actor = api_actor(request, found.user)
     request.api_actor = actor  # type: ignore[attr-defined]
     if tokens.over_rate_limit(found):

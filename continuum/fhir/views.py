@@ -51,6 +51,7 @@ from continuum.plans.models import Goal, TreatmentPlan
 
 CONTENT_TYPE = "application/fhir+json"
 FHIR_VERSION = "4.0.1"
+BULK_DATA = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition"
 Resource = mappers.Resource
 
 
@@ -491,22 +492,36 @@ def capability_statement() -> Resource:
                 }
             ]
         resources.append(resource)
+    # Import (continuum/fhir/imports.py): a QuestionnaireResponse may be created.
+    for resource in resources:
+        if resource["type"] == "QuestionnaireResponse":
+            resource["interaction"].append({"code": "create"})
+    # Bulk export (continuum/fhir/bulk.py): the practice's Group, and $export on it.
+    resources.append(
+        {
+            "type": "Group",
+            "interaction": [{"code": "read"}],
+            "operation": [{"name": "export", "definition": f"{BULK_DATA}/group-export"}],
+        }
+    )
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
         "date": timezone.now().date().isoformat(),
         "kind": "instance",
         "software": {"name": "Continuum"},
-        "implementation": {"description": "Continuum FHIR R4 (read-only)", "url": base_url()},
+        "implementation": {"description": "Continuum FHIR R4", "url": base_url()},
         "fhirVersion": FHIR_VERSION,
         "format": ["json"],
         "rest": [
             {
                 "mode": "server",
                 "security": {
-                    "description": "Bearer personal access token with the scope fhir:read."
+                    "description": "Bearer personal access token with the scope fhir:read "
+                    "(fhir:write to create a QuestionnaireResponse)."
                 },
                 "resource": resources,
+                "operation": [{"name": "export", "definition": f"{BULK_DATA}/export"}],
             }
         ],
     }

@@ -207,3 +207,32 @@ def therapist_crisis_lines(client: Any) -> list[str]:
         if lines := source(client):
             return lines
     return []
+
+
+# --- Shapes of a client's own record (the portal download) -----------------------------------
+
+
+@dataclass(frozen=True)
+class RecordFormat:
+    """A machine-readable shape of a client's own record that a higher app contributes (the
+    fhir app: the `$everything` Bundle), so the exchange app offers it without importing it.
+
+    `build(client)` returns the file's bytes; it must never include reflections.
+    """
+
+    name: str  # the download's format in the URL ("fhir") and in its audit row
+    label: str  # how the portal names it ("FHIR")
+    content_type: str
+    extension: str  # of the downloaded file's name
+    build: Callable[[Any], bytes]
+
+
+_record_formats: dict[str, RecordFormat] = {}
+
+
+def register_record_format(fmt: RecordFormat) -> None:
+    _record_formats[fmt.name] = fmt
+
+
+def record_formats() -> tuple[RecordFormat, ...]:
+    return tuple(_record_formats.values())

@@ -591,6 +591,49 @@ def enter_in_session(
 
 
 @transaction.atomic
+def import_answers(
+    episode: Episode,
+    *,
+    instrument: str,
+    answers: Mapping[str, int | None],
+    completed_at: datetime,
+    actor: Actor,
+    via: str = "import",
+) -> Administration:
+    """Answers given elsewhere (another system, e.g. a FHIR QuestionnaireResponse), as a new
+    completed administration of `episode`, answered at `completed_at`: scored by the engine,
+    its alerts raised like any other (a safety answer raises the safety alert), one audit row.
+    Raises scoring.ScoringError for unknown items and out-of-range answers, MeasureError for
+    an episode that is not open or an instrument that cannot be asked this way."""
+    by = actor.acting_user()
+    if episode.status not in OPEN_STATUSES:
+        raise MeasureError("Answers can be added only while the episode is open.")
+    inst = instrument_for(instrument)
+    if inst.dynamic:
+        raise MeasureError(f"{inst.name} is worded per client and cannot be imported.")
+    admin = Administration.objects.create(
+        episode=episode,
+        client_id=episode.client_id,
+        instrument=inst.code,
+        instrument_version=inst.version,
+        due_at=completed_at,
+        window_ends_at=completed_at + WINDOW,
+    )
+    raised = _complete(admin, answers, entered_by=by, now=completed_at)
+    audit.record(
+        actor,
+        "measures.complete",
+        admin,
+        practice=episode.client.practice_id,
+        via=via,
+        instrument=admin.instrument,
+        alerts=[a.pk for a in raised],
+        resolved_alerts=[],
+    )
+    return admin
+
+
+@transaction.atomic
 def correct_administration(
     old: Administration,
     answers: Mapping[str, int | None],

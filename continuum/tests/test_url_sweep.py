@@ -408,8 +408,9 @@ ID_ROUTES: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
     "api:token_revoke": ("alice", lambda w: {"token_id": w.alice_token.pk}),
 }
 
-# The practice itself (a FHIR Organization) is every member's to read; other practices get 404.
-PRACTICE_WIDE = {"fhir:organization_read"}
+# The practice itself (a FHIR Organization, its Group and the Group's $export) is every
+# member's to read; other practices get 404.
+PRACTICE_WIDE = {"fhir:organization_read", "fhir:group_read", "fhir:group_export"}
 
 # API id routes: route name → (method, URL kwargs, JSON body). Swept with the outsiders' own
 # live tokens (all scopes): every one is a 404, and the rightful token is not.
@@ -460,7 +461,23 @@ API_ID_ROUTES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], dict[str, A
     "fhir:consent_read": ("GET", lambda w: {"pk": w.followup.consent.pk}, {}),
     "fhir:documentreference_read": ("GET", lambda w: {"pk": w.followup.episode.pk}, {}),
     "fhir:documentreference_pdf": ("GET", lambda w: {"pk": w.followup.episode.pk}, {}),
+    "fhir:group_read": ("GET", lambda w: {"pk": w.riverside.pk}, {}),
+    "fhir:group_export": ("GET", lambda w: {"pk": w.riverside.pk}, {}),
+    "fhir:export_status": ("GET", lambda w: {"pk": _export(w)[0].pk}, {}),
+    "fhir:export_file": (
+        "GET",
+        lambda w: {"pk": (made := _export(w))[0].pk, "file_id": made[1].pk},
+        {},
+    ),
 }
+
+
+def _export(world: Any) -> tuple[Any, Any]:
+    """Alice's finished bulk export and its file."""
+    from continuum.fhir.tests.world import make_export
+
+    return make_export(world.alice)
+
 
 # Parameters that are not object ids (tokens in public links; an instrument code names a FHIR
 # Questionnaire of the catalogue, the same for every token).

@@ -20,6 +20,7 @@ from continuum.endings.pdf import html_to_pdf
 from continuum.exchange import record_services as services
 from continuum.exchange.models import RecordRequest, RecordRequestStatus
 from continuum.exchange.record import client_record, record_json
+from continuum.lib import contributions
 
 
 def _client(request: HttpRequest) -> Client:
@@ -43,6 +44,7 @@ def portal_record(request: HttpRequest) -> HttpResponse:
             "client": client,
             "latest": services.latest_request(client),
             "days": services.release_days(),
+            "machine_formats": contributions.record_formats(),
             "nav": "record",
         },
     )
@@ -60,13 +62,24 @@ def _released(client: Client) -> RecordRequest:
 def portal_record_download(request: HttpRequest, fmt: str) -> HttpResponse:
     client = _client(request)
     released = _released(client)
-    if fmt not in ("pdf", "json"):
+    machine = {f.name: f for f in contributions.record_formats()}
+    if fmt not in ("pdf", "json", *machine):
         raise Http404("No such format")
     if (refused := refuse(request, *READ_METHODS)) is not None:
         return refused
+    stamp = timezone.localdate().isoformat()
+    if fmt in machine:
+        # A shape a higher app contributes (the FHIR $everything Bundle): no reflections.
+        shape = machine[fmt]
+        services.record_download(actor_of(request), released, fmt)
+        response = HttpResponse(shape.build(client), content_type=shape.content_type)
+        response["Content-Disposition"] = (
+            f'attachment; filename="my-record-{stamp}.{shape.extension}"'
+        )
+        response["Cache-Control"] = "no-store"
+        return response
     data = client_record(client)
     services.record_download(actor_of(request), released, fmt)
-    stamp = timezone.localdate().isoformat()
     if fmt == "json":
         response = HttpResponse(record_json(data), content_type="application/json")
         response["Content-Disposition"] = f'attachment; filename="my-record-{stamp}.json"'

@@ -59,6 +59,7 @@ class FhirTests(ApiTestCase):
                 "Flag",
                 "Consent",
                 "DocumentReference",
+                "Group",
             },
         )
         for kind in kinds:

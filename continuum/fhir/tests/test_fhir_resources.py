@@ -332,7 +332,7 @@ class SearchTests(NewWorld):
     def test_the_capability_statement_lists_the_parameters(self) -> None:
         statement = self.client.get(f"{BASE}/metadata").json()
         params = {
-            r["type"]: {p["name"] for p in r["searchParam"]}
+            r["type"]: {p["name"] for p in r.get("searchParam", [])}
             for r in statement["rest"][0]["resource"]
         }
         self.assertEqual(params["Observation"], {"patient", "date", "code"})

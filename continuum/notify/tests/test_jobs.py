@@ -15,6 +15,8 @@ from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
 from continuum.exchange.models import RecordRequest
+from continuum.fhir.models import ExportJob
+from continuum.fhir.tests.world import make_export
 from continuum.followup.models import FollowUpCheckIn
 from continuum.followup.tests.world import FollowUpTestCase
 from continuum.lib.jobs import PeriodicJob, periodic_jobs, reminder_kinds
@@ -35,6 +37,7 @@ JOBS = {
     "accounts.refusals",
     "audit.seal",
     "exchange.release_records",
+    "fhir.expire_exports",
     "followup.housekeeping",
     "measures.session_schedules",
     "measures.overdue_alerts",
@@ -74,6 +77,7 @@ class RegistryTests(BaseTestCase):
                 "accounts.refusals": timedelta(minutes=1),
                 "audit.seal": timedelta(minutes=1),
                 "exchange.release_records": timedelta(hours=1),
+                "fhir.expire_exports": timedelta(hours=1),
                 "followup.housekeeping": timedelta(minutes=1),
                 "measures.session_schedules": timedelta(hours=1),
                 "measures.overdue_alerts": timedelta(hours=1),
@@ -124,6 +128,9 @@ class EveryJobRunsTests(FollowUpTestCase):
         )
         # Alice reads her weekly digest.
         WellbeingSettings.objects.create(therapist=self.alice, digest_opt_in=True)
+        # Alice's bulk export of yesterday has expired.
+        self.export, _file = make_export(self.alice)
+        ExportJob.objects.filter(pk=self.export.pk).update(expires_at=NOW - timedelta(hours=1))
         # Finn asked for his record 30 days ago and Bob has not released it.
         self.record_request = RecordRequest.objects.create(
             client=self.finn,
@@ -147,6 +154,7 @@ class EveryJobRunsTests(FollowUpTestCase):
                 "measures.overdue_alerts",
                 "measures.outdated_alerts",
                 "exchange.release_records",
+                "fhir.expire_exports",
                 "notify.reminders",
             ],
         )
@@ -169,6 +177,9 @@ class EveryJobRunsTests(FollowUpTestCase):
             (self.record_request.status, self.record_request.released_by), ("released", None)
         )
         self.assertIn("exchange.release_records: released 1", out)
+        # fhir.expire_exports: Alice's bulk export past its time is gone, with its files.
+        self.assertFalse(ExportJob.objects.filter(pk=self.export.pk).exists())
+        self.assertIn("fhir.expire_exports: deleted 1", out)
         # measures.overdue_alerts: the questionnaire past its window raised its alert.
         alert = Alert.objects.get(kind="overdue")
         self.assertEqual(alert.administration_id, self.overdue.pk)
@@ -222,6 +233,7 @@ class EveryJobRunsTests(FollowUpTestCase):
                 "accounts.refusals": "ran",
                 "audit.seal": "ran",
                 "exchange.release_records": "not_due",
+                "fhir.expire_exports": "not_due",
                 "followup.housekeeping": "ran",
                 "measures.session_schedules": "not_due",
                 "measures.overdue_alerts": "not_due",
