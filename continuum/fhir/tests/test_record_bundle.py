@@ -43,6 +43,9 @@ class RecordBundleTests(ApiTestCase):
         url = reverse("exchange:portal_record_download", args=["fhir"])
         self.assertIn(url, page)
         self.assertIn("Download as a data file (FHIR)", page)
+        # The FHIR file carries what the standard carries; the complete JSON stays offered.
+        self.assertIn(reverse("exchange:portal_record_download", args=["json"]), page)
+        self.assertIn("Download as a data file (JSON), with all of it", page)
         self.assertIn("your therapist's private reflections (psychotherapy notes)", page)
         response = self.client.get(url)
         self.assertEqual(response.status_code, 200)
