@@ -932,6 +932,7 @@ def import_scores(actor: Actor, rows: Sequence[PastScore], **detail: Any) -> lis
         )
         if row.answers is not None:
             _apply_score(admin, inst, normalise_answers(inst, row.answers))
+            admin.safety_unanswered = False  # no "ask item 9" prompt for a past score either
         else:
             total = scoring.check_total(inst, row.total, "the total")
             band = inst.band_for(total)
