@@ -78,7 +78,7 @@ class _Kind:
     """What differs between the clients import and the past-scores import."""
 
     kind: str
-    columns: Sequence[tuple[str, ...]]
+    columns: Sequence[tuple[object, ...]]  # the upload page's table of columns
     parse: Callable[[bytes, User], list[ImportRow]]
     confirm: Callable[[Actor, ImportBatch, str, User], int]
     noun: str  # "client", "past score"
