@@ -405,31 +405,25 @@ def plan_episodes(history: ClientHistory) -> list[Episode]:
                 history, rng, referred=referred, last_session=last, closed_after_days=None
             )
         ]
-    elif story == Story.CLOSED:
-        referred = today - timedelta(days=rng.randint(240, 540))
-        last = today - timedelta(days=rng.randint(75, 150))
+    elif story in (Story.CLOSED, Story.DISCHARGED):
+        if story == Story.CLOSED:
+            referred = today - timedelta(days=rng.randint(240, 540))
+            last = today - timedelta(days=rng.randint(75, 150))
+            closed_after = rng.randint(21, 56)
+        else:
+            # Ended between 45 days and 18 months ago; a course of 4 to 28 weeks, a few of
+            # them dropping out after two or three sessions (those are the unpaired episodes).
+            last = today - timedelta(days=rng.randint(45, 545))
+            weeks = rng.randint(2, 3) if rng.random() < DROPOUT_RATE else rng.randint(6, 28)
+            referred = last - timedelta(days=7 * weeks + rng.randint(10, 20))
+            closed_after = rng.randint(14, 35)
         courses = [
             _finished_course(
                 history,
                 rng,
                 referred=referred,
                 last_session=last,
-                closed_after_days=rng.randint(21, 56),
-            )
-        ]
-    elif story == Story.DISCHARGED:
-        # Ended between 45 days and 18 months ago; a course of 4 to 28 weeks, a few of them
-        # dropping out after two or three sessions (those are the unpaired episodes).
-        last = today - timedelta(days=rng.randint(45, 545))
-        weeks = rng.randint(2, 3) if rng.random() < DROPOUT_RATE else rng.randint(6, 28)
-        referred = last - timedelta(days=7 * weeks + rng.randint(10, 20))
-        courses = [
-            _finished_course(
-                history,
-                rng,
-                referred=referred,
-                last_session=last,
-                closed_after_days=rng.randint(14, 35),
+                closed_after_days=closed_after,
             )
         ]
     elif story == Story.REOPENED:
