@@ -23,7 +23,8 @@ PostgreSQL database DATABASE_URL names) and:
    scheduler, a worker draining the queued reminders, the FHIR bulk export of the practice
    in resources per second: bench/fhir_export.py) and the scale-up: curves from 1,000,000
    questionnaires written straight into the database (and, with --python-scaleup, from plain
-   Python lists).
+   Python lists); then the practice outcomes page's queries over 1,000,000 finished episodes'
+   stored rows, with DuckDB over the same rows beside them (bench/outcomes_scale.py).
 
 `report` merges the parts into bench/results.json and the table in docs/performance.md (with
 --quick: var/bench/results-quick.json and var/bench/performance-quick.md, leaving the
@@ -93,6 +94,7 @@ class Size:
     scaleup: int
     scheduler_step_minutes: int
     drain_seconds: int
+    outcomes: int  # finished episodes' stored outcome rows for bench/outcomes_scale.py
     # Therapists and clients logged in (the 16 users share them). 14 + 14 logins stay under
     # allauth's limit of 30 logins a minute from one address, so no login waits.
     pool: int = 14
@@ -109,6 +111,7 @@ FULL = Size(
     scaleup=1_000_000,
     scheduler_step_minutes=5,
     drain_seconds=120,
+    outcomes=1_000_000,
 )
 QUICK = Size(
     therapists=4,
@@ -119,6 +122,7 @@ QUICK = Size(
     scaleup=50_000,
     scheduler_step_minutes=360,
     drain_seconds=8,
+    outcomes=20_000,
     pool=4,
     warm_up_rounds=1,
 )
@@ -808,6 +812,40 @@ def batch_jobs(
             done["scaleup-python"],
             "python",
         )
+    say(f"{backend}: practice outcomes, {size.outcomes:,} finished episodes")
+    outcomes = outcomes_scale(env, log, size)
+    record(f"outcomes at scale: {size.outcomes:,} finished episodes", outcomes)
+
+
+def outcomes_scale(env: dict[str, str], log: Path, size: Size) -> dict[str, Any]:
+    """bench/outcomes_scale.py in the part's database: the outcomes page's queries over
+    `size.outcomes` finished episodes' stored rows, and DuckDB over the same rows beside them."""
+    try:
+        output = run(
+            [PY, str(BENCH / "outcomes_scale.py"), "--episodes", str(size.outcomes)],
+            env,
+            log,
+            timeout=5400,
+        )
+    except (StepFailed, subprocess.TimeoutExpired) as error:
+        return {"error": str(error).strip().splitlines()[-1][:300]}
+    for line in output.splitlines():
+        if line.startswith('{"job": "outcomes-scale"'):
+            result: dict[str, Any] = json.loads(line)
+            seconds = result["seconds"]
+            # The figure the target is about: the slowest of overall and by therapist.
+            worst = max(seconds[k] for k in OUTCOMES_TARGETED)
+            return {"episodes": size.outcomes, **result, "seconds": worst, "by_query": seconds}
+    return {"error": "no result"}
+
+
+# The queries the ≤ 1 s target is about (bench/outcomes_scale.py's keys).
+OUTCOMES_TARGETED = (
+    "overall_year",
+    "overall_all_time",
+    "by_therapist_year",
+    "by_therapist_all_time",
+)
 
 
 def drain_queue(env: dict[str, str], work: Path, limit: float, waiting: int) -> dict[str, Any]:
@@ -857,6 +895,7 @@ TARGET_RATIO = 6
 TARGET_WRITES = 200
 TARGET_SCALEUP_S = 10
 TARGET_RSS_MB = 150
+TARGET_OUTCOMES_S = 1.0  # the outcomes page's queries at 1,000,000 finished episodes
 
 
 def machine() -> dict[str, Any]:
@@ -1044,6 +1083,18 @@ def targets_table(parts: list[dict[str, Any]], rows: list[dict[str, Any]]) -> li
                     f"{fmt(r['read_seconds'], 2)} s, compute {fmt(r['compute_seconds'], 2)} s) "
                     f"| {verdict(met)} |"
                 )
+        for r in rows:
+            if r["backend"] == backend and r["name"].startswith("outcomes at scale"):
+                if r.get("error"):
+                    continue
+                big = r["episodes"] >= 1_000_000
+                met = r["seconds"] <= TARGET_OUTCOMES_S if big else None
+                lines.append(
+                    f"| outcomes overall and by therapist ≤ {TARGET_OUTCOMES_S:g} s at 1,000,000 "
+                    f"finished episodes | {backend} | {r['episodes']:,}: slowest "
+                    f"{fmt(r['seconds'], 2)} s (DuckDB {fmt(_duckdb_worst(r), 3)} s) "
+                    f"| {verdict(met)} |"
+                )
         workers = [
             r for r in rows if r["backend"] == backend and r["name"].startswith("gunicorn worker")
         ]
@@ -1103,6 +1154,16 @@ def batch_table(rows: list[dict[str, Any]]) -> list[str]:
                 f"{r['clients']:,} clients, {r['jobs_done']} jobs: {r['resources']:,} resources "
                 f"in {r['files']:,} NDJSON files, {fmt(r['resources_per_second'])} resources/s"
             )
+        elif r["name"].startswith("outcomes at scale"):
+            q, duck = r["by_query"], r["duckdb"]
+            detail = (
+                f"{r['rows']:,} finished treatment; overall {fmt(q['overall_year'], 2)} s a year, "
+                f"{fmt(q['overall_all_time'], 2)} s all time; by therapist "
+                f"{fmt(q['by_therapist_year'], 2)} / {fmt(q['by_therapist_all_time'], 2)} s; the "
+                f"whole page's queries {fmt(q['page_queries_year'], 2)} / "
+                f"{fmt(q['page_queries_all_time'], 2)} s; DuckDB {fmt(_duckdb_worst(r), 3)} s "
+                f"(agrees: {duck['agrees']}); inserting took {fmt(r['insert_seconds'], 0)} s"
+            )
         elif r["name"].startswith("scale-up") and r["backend"] == "python":
             made = fmt(r["generate_seconds"], 2)
             detail = f"{r['episodes']:,} episodes; generating them took {made} s"
@@ -1114,6 +1175,10 @@ def batch_table(rows: list[dict[str, Any]]) -> list[str]:
             )
         lines.append(f"| {r['name']} | {r['backend']} | {fmt(r['seconds'], 2)} | {detail} |")
     return lines
+
+
+def _duckdb_worst(r: dict[str, Any]) -> float:
+    return max(r["duckdb"][k] for k in OUTCOMES_TARGETED)
 
 
 def memory_table(rows: list[dict[str, Any]]) -> list[str]:

@@ -125,6 +125,17 @@ STORY_SHARES = {
     Story.REOPENED: 0.025,
 }
 MIN_FOR_EVERY_STORY = 8
+DROPOUT_RATE = 0.08  # discharged clients who stopped after two or three weeks
+# Trajectories of the discharged caseload (the practice's finished episodes): fewer of the
+# worsening clients the caseload in care carries for its alerts, about the NHS Talking
+# Therapies mix (roughly half of those at caseness recover, a few per cent deteriorate).
+DISCHARGED_TRAJECTORIES = {
+    Trajectory.IMPROVING: 62,
+    Trajectory.LATE: 10,
+    Trajectory.FLAT: 23,
+    Trajectory.DETERIORATING: 5,
+}
+DISCHARGED_FIRST_ONLY = 0.07  # answered only at intake: their episode has no paired scores
 # Stories with sessions booked in the coming weeks (their clients fill today and tomorrow).
 BOOKED_STORIES = (Story.ACTIVE, Story.ENDING, Story.REOPENED)
 
@@ -394,16 +405,25 @@ def plan_episodes(history: ClientHistory) -> list[Episode]:
                 history, rng, referred=referred, last_session=last, closed_after_days=None
             )
         ]
-    elif story == Story.CLOSED:
-        referred = today - timedelta(days=rng.randint(240, 540))
-        last = today - timedelta(days=rng.randint(75, 150))
+    elif story in (Story.CLOSED, Story.DISCHARGED):
+        if story == Story.CLOSED:
+            referred = today - timedelta(days=rng.randint(240, 540))
+            last = today - timedelta(days=rng.randint(75, 150))
+            closed_after = rng.randint(21, 56)
+        else:
+            # Ended between 45 days and 18 months ago; a course of 4 to 28 weeks, a few of
+            # them dropping out after two or three sessions (those are the unpaired episodes).
+            last = today - timedelta(days=rng.randint(45, 545))
+            weeks = rng.randint(2, 3) if rng.random() < DROPOUT_RATE else rng.randint(6, 28)
+            referred = last - timedelta(days=7 * weeks + rng.randint(10, 20))
+            closed_after = rng.randint(14, 35)
         courses = [
             _finished_course(
                 history,
                 rng,
                 referred=referred,
                 last_session=last,
-                closed_after_days=rng.randint(21, 56),
+                closed_after_days=closed_after,
             )
         ]
     elif story == Story.REOPENED:
@@ -704,6 +724,11 @@ class DemoOptions:
     therapists: int = 3
     clients: int = 40
     seed: int = 1
+    # Past clients whose course ended and was closed (Story.DISCHARGED), spread over the
+    # therapists like the clients in care. Their numbers come after the clients in care, so
+    # adding them changes nothing generated for the others. seed_demo's default gives the
+    # outcomes page enough finished episodes per therapist to show rates, not suppressed cells.
+    discharged: int = 0
     now: datetime = field(default_factory=default_now)
 
 
@@ -841,6 +866,7 @@ def _plan_practice(options: DemoOptions, formats: list[str], rng: random.Random)
     therapist_of = [staff for staff, count in enumerate(counts) for _ in range(count)]
     rng.shuffle(therapist_of)
     stories = story_deck(options.clients, rng)
+    in_care = len(stories)
     # Each therapist's first two booked clients are seen today, the next two tomorrow, so the
     # day and week views have something in them whatever day the demo is built.
     today = options.now.astimezone(LONDON).date()
@@ -853,17 +879,28 @@ def _plan_practice(options: DemoOptions, formats: list[str], rng: random.Random)
             seen[staff] += 1
     books = [SlotBook() for _ in counts]
     score_plans = score_deck(stories, options.seed)
+    # The discharged caseload comes after, from its own streams (the above is unchanged).
+    past_rng = random.Random(f"{options.seed}:discharged")
+    past_counts = apportion(options.discharged, staff_weights(options.therapists))
+    past_staff = [staff for staff, count in enumerate(past_counts) for _ in range(count)]
+    past_rng.shuffle(past_staff)
+    therapist_of += past_staff
+    stories += [Story.DISCHARGED] * options.discharged
+    score_plans += discharged_deck(options.discharged, past_rng)
     plain_active = [
         story == Story.ACTIVE and plan is not None and plan.safety is None and not plan.overdue
         for story, plan in zip(stories, score_plans, strict=True)
     ]
-    roles = between.between_deck(
-        options.seed,
-        therapist_of=therapist_of,
-        open_course=[story in BOOKED_STORIES for story in stories],
-        plain_active=plain_active,
-        seen_soon=set(priority),
-        demo_staff=DEMO_STAFF,
+    roles = (
+        between.between_deck(
+            options.seed,
+            therapist_of=therapist_of[:in_care],
+            open_course=[story in BOOKED_STORIES for story in stories[:in_care]],
+            plain_active=plain_active[:in_care],
+            seen_soon=set(priority),
+            demo_staff=DEMO_STAFF,
+        )
+        + [BetweenRole()] * options.discharged
     )
     return _PracticePlan(therapist_of, stories, books, formats, priority, score_plans, roles)
 
@@ -904,6 +941,20 @@ def score_deck(stories: Sequence[Story], seed: int) -> list[ScorePlan | None]:
     for number in rng.sample(active, min(wanted, len(active))):
         plans[number] = replace(_plan_of(plans, number), overdue=True)
     return plans
+
+
+def discharged_deck(total: int, rng: random.Random) -> list[ScorePlan | None]:
+    """The discharged caseload's trajectories, dealt like score_deck's (no safety answers or
+    overdue questionnaires: their courses are long closed)."""
+    kinds = list(DISCHARGED_TRAJECTORIES)
+    counts = apportion(total, [DISCHARGED_TRAJECTORIES[k] for k in kinds])
+    deck: list[ScorePlan | None] = [
+        ScorePlan(kind, first_only=rng.random() < DISCHARGED_FIRST_ONLY)
+        for kind, count in zip(kinds, counts, strict=True)
+        for _ in range(count)
+    ]
+    rng.shuffle(deck)
+    return deck
 
 
 def _plan_of(plans: list[ScorePlan | None], number: int) -> ScorePlan:
@@ -990,9 +1041,10 @@ def _build_demo(options: DemoOptions) -> DemoResult:
     plan = _plan_practice(options, formats, rng)
     counts: Counter[str] = Counter(staff=len(staff))
     client_login = None
-    for start in range(0, options.clients, CLIENTS_PER_CHUNK):
+    total = options.clients + options.discharged
+    for start in range(0, total, CLIENTS_PER_CHUNK):
         histories = []
-        for number in range(start, min(start + CLIENTS_PER_CHUNK, options.clients)):
+        for number in range(start, min(start + CLIENTS_PER_CHUNK, total)):
             history_rng = random.Random(f"{options.seed}:{number}:profile")
             histories.append(
                 ClientHistory(
@@ -1016,6 +1068,7 @@ def _build_demo(options: DemoOptions) -> DemoResult:
             _count_details(counts, objs, options.now)
         for history in histories:
             counts["clients.drifting"] += history.role.drifting
+            counts["clients.discharged"] += history.story == Story.DISCHARGED
             if history.role.login and history.between.portal is not None:
                 client_login = history.role.login
         del histories, planned
@@ -1035,6 +1088,7 @@ def _build_demo(options: DemoOptions) -> DemoResult:
         seed=options.seed,
         therapists=options.therapists,
         clients=options.clients,
+        discharged=options.discharged,
     )
     return DemoResult(practice, [u.email for u in staff], counts, client_login)
 

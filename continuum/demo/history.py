@@ -35,6 +35,9 @@ class Story(StrEnum):
     ENDED = "ended"  # last session a few weeks ago
     CLOSED = "closed"  # ended months ago and closed
     REOPENED = "reopened"  # an earlier closed episode and a new active one
+    # The practice's past caseload: a course that ended up to eighteen months ago and was
+    # closed (the outcomes page's finished episodes; builder.DemoOptions.discharged).
+    DISCHARGED = "discharged"
 
 
 def week_parity(day: date) -> int:
@@ -87,6 +90,9 @@ class ScorePlan:
     trajectory: Trajectory
     safety: SafetyEvent | None = None
     overdue: bool = False  # their monthly WHO-5 was not completed within its window
+    # Answered only their first questionnaires (a discharged client whose episode has no
+    # paired scores: the outcomes page's data completeness).
+    first_only: bool = False
 
 
 @dataclass(frozen=True)

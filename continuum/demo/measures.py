@@ -669,7 +669,7 @@ def _plan_session_answer(state: _Client, occasion: Occasion, code: str, *, first
         when = _awake(appointment.ends_at + _minutes(rng, 10, 20 * 60), rng, earlier=False)
         occasion.completes_at = min(when, occasion.admin.window_ends_at)
         return
-    if not first and rng.random() < SKIP_RATE:
+    if not first and (state.plan.first_only or rng.random() < SKIP_RATE):
         return
     if appointment.status == AppointmentStatus.ATTENDED and rng.random() < state.in_session_rate:
         occasion.in_session = True
@@ -686,7 +686,7 @@ def _plan_dated_answer(
     by link on another day of the window."""
     rng = state.rng
     admin = occasion.admin
-    if not first and rng.random() < SKIP_RATE:
+    if not first and (state.plan.first_only or rng.random() < SKIP_RATE):
         return
     starts = [a.starts_at for a in sessions]
     at = bisect_left(starts, admin.due_at)

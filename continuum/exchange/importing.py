@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -187,8 +187,13 @@ def _check_row(raw: Mapping[str, str], ctx: Context) -> tuple[dict[str, Any], di
     return values, errors
 
 
-def parse_clients(raw: bytes, ctx: Context) -> list[ImportRow]:
-    """The preview of a clients CSV; ImportError_ (nothing to preview) for a bad file."""
+def read_table(
+    raw: bytes, column_names: list[str], required: set[str]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """A CSV upload's data lines as (line number, {column: text}), blank lines skipped:
+    decoded (UTF-8 with or without BOM, else Windows-1252), `;` or `,` separated, the header
+    checked against `column_names` (all `required` present, none unknown), at most MAX_ROWS.
+    ImportError_ for a file that cannot be read as such. Shared by every CSV import."""
     text = decode(raw)
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
@@ -197,8 +202,8 @@ def parse_clients(raw: bytes, ctx: Context) -> list[ImportRow]:
         header = [_normal(h) for h in next(reader)]
     except (StopIteration, csv.Error):
         raise ImportError_("The file has no header row.") from None
-    unknown = [h for h in header if h and h not in COLUMN_NAMES]
-    missing = sorted(REQUIRED - set(header))
+    unknown = [h for h in header if h and h not in column_names]
+    missing = sorted(required - set(header))
     if unknown or missing:
         parts = []
         if missing:
@@ -210,29 +215,36 @@ def parse_clients(raw: bytes, ctx: Context) -> list[ImportRow]:
             + "; ".join(parts)
             + "). Download the template for the column names."
         )
-    rows: list[ImportRow] = []
-    seen: set[tuple[str, str, date | None]] = set()
+    count = 0
     try:
         for number, cells in enumerate(reader, start=2):
             if not any(c.strip() for c in cells):
                 continue
-            if len(rows) >= MAX_ROWS:
+            if count >= MAX_ROWS:
                 raise ImportError_(f"The file has more than {MAX_ROWS:,} rows; split it.")
-            record = dict(zip(header, cells, strict=False))
-            values, errors = _check_row(record, ctx)
-            if errors:
-                rows.append(ImportRow(number, RowStatus.ERROR, values, errors))
-                continue
-            key = (
-                values["first_name"].lower(),
-                values["last_name"].lower(),
-                values["date_of_birth"],
-            )
-            status = RowStatus.DUPLICATE if key in ctx.existing or key in seen else RowStatus.CREATE
-            seen.add(key)
-            rows.append(ImportRow(number, status, values, errors))
+            count += 1
+            yield number, dict(zip(header, cells, strict=False))
     except csv.Error:
         raise ImportError_("The file is not a well-formed CSV (check its quotes).") from None
-    if not rows:
+    if not count:
         raise ImportError_("The file has a header but no rows.")
+
+
+def parse_clients(raw: bytes, ctx: Context) -> list[ImportRow]:
+    """The preview of a clients CSV; ImportError_ (nothing to preview) for a bad file."""
+    rows: list[ImportRow] = []
+    seen: set[tuple[str, str, date | None]] = set()
+    for number, record in read_table(raw, COLUMN_NAMES, REQUIRED):
+        values, errors = _check_row(record, ctx)
+        if errors:
+            rows.append(ImportRow(number, RowStatus.ERROR, values, errors))
+            continue
+        key = (
+            values["first_name"].lower(),
+            values["last_name"].lower(),
+            values["date_of_birth"],
+        )
+        status = RowStatus.DUPLICATE if key in ctx.existing or key in seen else RowStatus.CREATE
+        seen.add(key)
+        rows.append(ImportRow(number, status, values, errors))
     return rows

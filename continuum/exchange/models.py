@@ -62,6 +62,11 @@ class ImportStatus(models.TextChoices):
     DISCARDED = "discarded", "Discarded"
 
 
+class ImportKind(models.TextChoices):
+    CLIENTS = "clients", "Clients"
+    SCORES = "scores", "Past scores"
+
+
 class ImportBatch(models.Model):
     """An uploaded clients CSV between preview and confirmation. The parsed rows (names,
     dates of birth…) are kept encrypted, server-side, never in the URL or the session; they
@@ -75,6 +80,8 @@ class ImportBatch(models.Model):
     status = models.CharField(
         max_length=16, choices=ImportStatus.choices, default=ImportStatus.PREVIEW
     )
+    # What the file holds: clients (importing.parse_clients) or past scores (importing_scores).
+    kind = models.CharField(max_length=8, choices=ImportKind.choices, default=ImportKind.CLIENTS)
     rows = EncryptedTextField(blank=True)  # JSON: [ImportRow.as_json()]
     total = models.PositiveIntegerField(default=0)
     creates = models.PositiveIntegerField(default=0)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from datetime import date
+from zoneinfo import ZoneInfo
+
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -10,7 +14,9 @@ from continuum.accounts.models import User
 from continuum.care.models import Client
 from continuum.care.services.episodes import local_today
 from continuum.exchange.importing import Context
-from continuum.exchange.models import ImportBatch, ImportStatus
+from continuum.exchange.importing_scores import ScoresContext
+from continuum.exchange.models import ImportBatch, ImportKind, ImportStatus
+from continuum.measures.models import Administration, AdministrationStatus
 
 
 def may_import(user: User) -> bool:
@@ -51,8 +57,40 @@ def import_context(user: User) -> Context:
     )
 
 
-def get_pending_batch_for(user: User, batch_id: int) -> ImportBatch:
-    """The uploader's own import awaiting confirmation; anyone else's is a 404."""
+def get_pending_batch_for(user: User, batch_id: int, kind: str = ImportKind.CLIENTS) -> ImportBatch:
+    """The uploader's own import (of this kind) awaiting confirmation; anyone else's is a 404."""
     return get_object_or_404(
-        ImportBatch.objects.filter(created_by=user, status=ImportStatus.PREVIEW), pk=batch_id
+        ImportBatch.objects.filter(created_by=user, status=ImportStatus.PREVIEW, kind=kind),
+        pk=batch_id,
+    )
+
+
+def scores_context(user: User) -> ScoresContext:
+    """Past scores are for the clients the uploader may see: the practice's for an owner,
+    their own caseload for a therapist. 2 queries (the clients, their administrations' days;
+    the days are compared in the practice's time zone)."""
+    membership = user.membership
+    clients = Client.objects.filter(practice_id=membership.practice_id)
+    if not membership.is_owner:
+        clients = clients.filter(therapist=user)
+    by_key: dict[tuple[str, str, date | None], list[int]] = defaultdict(list)
+    ids = []
+    for pk, first, last, dob in clients.values_list(
+        "pk", "first_name", "last_name", "date_of_birth"
+    ):
+        ids.append(pk)
+        by_key[(first.lower(), last.lower(), dob)].append(pk)
+    zone = ZoneInfo(membership.practice.time_zone or "UTC")
+    existing = frozenset(
+        (client_id, code, when.astimezone(zone).date())
+        for client_id, code, when in Administration.objects.filter(
+            client__in=clients, status=AdministrationStatus.COMPLETED
+        ).values_list("client_id", "instrument", "completed_at")
+        if when is not None
+    )
+    return ScoresContext(
+        client_ids=frozenset(ids),
+        by_key=dict(by_key),
+        existing=existing,
+        today=local_today(user),
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -23,7 +24,16 @@ from continuum.care.services.clients import (
 )
 from continuum.exchange.feeds import hash_token, new_token
 from continuum.exchange.importing import ImportRow, RowStatus
-from continuum.exchange.models import CalendarFeed, FeedNames, ImportBatch, ImportStatus
+from continuum.exchange.models import (
+    CalendarFeed,
+    FeedNames,
+    ImportBatch,
+    ImportKind,
+    ImportStatus,
+)
+from continuum.measures.scoring import ScoringError
+from continuum.measures.services import ImportRefused as ScoresImportRefused
+from continuum.measures.services import PastScore, import_scores
 
 _TEXT_FIELDS = (
     "first_name",
@@ -110,11 +120,14 @@ VALID_ROWS = "valid_rows"
 
 
 @transaction.atomic
-def stage_import(actor: Actor, rows: list[ImportRow]) -> ImportBatch:
+def stage_import(
+    actor: Actor, rows: list[ImportRow], kind: str = ImportKind.CLIENTS
+) -> ImportBatch:
     """Keep a parsed upload (encrypted) for its preview; one audit row with the counts."""
     user = actor.acting_user()
     counts = Counter(row.status for row in rows)
     batch = ImportBatch.objects.create(
+        kind=kind,
         created_by=user,
         practice_id=user.membership.practice_id,
         rows=json.dumps([row.as_json() for row in rows]),
@@ -125,7 +138,7 @@ def stage_import(actor: Actor, rows: list[ImportRow]) -> ImportBatch:
     )
     audit.record(
         actor,
-        "client_import.preview",
+        "client_import.preview" if kind == ImportKind.CLIENTS else "score_import.preview",
         batch,
         rows=batch.total,
         creates=batch.creates,
@@ -139,12 +152,7 @@ def batch_rows(batch: ImportBatch) -> list[ImportRow]:
     return [ImportRow.from_json(data) for data in json.loads(batch.rows or "[]")]
 
 
-@transaction.atomic
-def confirm_import(
-    actor: Actor, batch: ImportBatch, *, mode: str, therapists: dict[str, int]
-) -> int:
-    """Write the rows marked "will create", all in one transaction. With ALL_OR_NOTHING a
-    file with any error row writes nothing. The care service writes the one audit row."""
+def _lock_for_confirm(batch: ImportBatch, mode: str) -> ImportBatch:
     locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     if locked.status != ImportStatus.PREVIEW:
         raise ImportNotAllowed("This import was already confirmed or discarded.")
@@ -155,6 +163,24 @@ def confirm_import(
             f"{locked.errors} row(s) have errors, so nothing was imported. Correct the file "
             "and upload it again, or choose to import the valid rows only."
         )
+    return locked
+
+
+def _finish(locked: ImportBatch, imported: int) -> None:
+    locked.status = ImportStatus.IMPORTED
+    locked.imported = imported
+    locked.rows = ""
+    locked.finished_at = timezone.now()
+    locked.save(update_fields=["status", "imported", "rows", "finished_at"])
+
+
+@transaction.atomic
+def confirm_import(
+    actor: Actor, batch: ImportBatch, *, mode: str, therapists: dict[str, int]
+) -> int:
+    """Write the rows marked "will create", all in one transaction. With ALL_OR_NOTHING a
+    file with any error row writes nothing. The care service writes the one audit row."""
+    locked = _lock_for_confirm(batch, mode)
     to_create = [row for row in batch_rows(locked) if row.status == RowStatus.CREATE]
     if not to_create:
         raise ImportNotAllowed("No row would create a client.")
@@ -184,11 +210,36 @@ def confirm_import(
     except ValidationError as error:
         fields = ", ".join(sorted(error.message_dict)) if hasattr(error, "error_dict") else ""
         raise ImportNotAllowed(f"A row did not pass the record's checks ({fields}).") from None
-    locked.status = ImportStatus.IMPORTED
-    locked.imported = len(ids)
-    locked.rows = ""
-    locked.finished_at = timezone.now()
-    locked.save(update_fields=["status", "imported", "rows", "finished_at"])
+    _finish(locked, len(ids))
+    return len(ids)
+
+
+@transaction.atomic
+def confirm_scores_import(actor: Actor, batch: ImportBatch, *, mode: str) -> int:
+    """Write the past scores marked "will create", all in one transaction (or, with
+    ALL_OR_NOTHING and any error row, nothing). measures.services.import_scores scores them
+    and writes the one audit row."""
+    locked = _lock_for_confirm(batch, mode)
+    to_create = [row for row in batch_rows(locked) if row.status == RowStatus.CREATE]
+    if not to_create:
+        raise ImportNotAllowed("No row would add a score.")
+    scores = [
+        PastScore(
+            client_id=int(row.values["client_id"]),
+            instrument=row.values["instrument"],
+            on=date.fromisoformat(str(row.values["date"])),
+            answers=row.values.get("answers"),
+            total=row.values.get("total"),
+        )
+        for row in to_create
+    ]
+    try:
+        ids = import_scores(
+            actor, scores, batch=locked.pk, mode=mode, skipped=locked.total - len(scores)
+        )
+    except (ScoresImportRefused, ScoringError) as error:
+        raise ImportNotAllowed(str(error)) from None
+    _finish(locked, len(ids))
     return len(ids)
 
 
@@ -201,4 +252,5 @@ def discard_import(actor: Actor, batch: ImportBatch) -> None:
     locked.rows = ""
     locked.finished_at = timezone.now()
     locked.save(update_fields=["status", "rows", "finished_at"])
-    audit.record(actor, "client_import.discard", locked, rows=locked.total)
+    action = "client_import" if locked.kind == ImportKind.CLIENTS else "score_import"
+    audit.record(actor, f"{action}.discard", locked, rows=locked.total)

@@ -28,6 +28,9 @@ urlpatterns = [
     path("clients/import/", imports.import_upload, name="import_upload"),
     path("clients/import/template.csv", imports.import_template, name="import_template"),
     path("clients/import/<int:batch_id>/", imports.import_preview, name="import_preview"),
+    path("clients/import/scores/", imports.scores_upload, name="scores_upload"),
+    path("clients/import/scores/template.csv", imports.scores_template, name="scores_template"),
+    path("clients/import/scores/<int:batch_id>/", imports.scores_preview, name="scores_preview"),
     # --- a client's own record ---
     path("portal/record/", records.portal_record, name="portal_record"),
     path(

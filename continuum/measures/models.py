@@ -159,6 +159,9 @@ class Administration(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Brought in from a CSV of past scores (exchange's scores import), not answered here: no
+    # alerts were raised for it, but it counts as a baseline for reliable change (CLINICAL.md).
+    imported = models.BooleanField(default=False)
     supersedes = models.OneToOneField(
         "self",
         null=True,

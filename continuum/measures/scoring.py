@@ -92,6 +92,15 @@ def _goal_rating_for(answers: Mapping[str, object]) -> Instrument:
     return goal_rating_instrument([f"Goal {n}" for n in range(1, max(numbers) + 1)])
 
 
+def caseness_for(inst: Instrument, total: float) -> bool | None:
+    """Whether a total is at caseness; None when the instrument has no cut-off."""
+    if inst.caseness_cutoff is None:
+        return None
+    if inst.higher_is_better:
+        return total <= inst.caseness_cutoff
+    return total >= inst.caseness_cutoff
+
+
 def score(instrument: str | Instrument, answers: Mapping[str, int | None]) -> Score:
     """Score one administration. `answers` maps item keys ("1".."n") to the chosen option
     value; None or an absent key means not answered.
@@ -171,12 +180,7 @@ def score(instrument: str | Instrument, answers: Mapping[str, int | None]) -> Sc
         total = int(answered_sum)
 
     band = inst.band_for(total)
-    caseness: bool | None = None
-    if inst.caseness_cutoff is not None:
-        if inst.higher_is_better:
-            caseness = total <= inst.caseness_cutoff
-        else:
-            caseness = total >= inst.caseness_cutoff
+    caseness = caseness_for(inst, total)
     display_total: int | float = total
     if inst.scoring == ScoringMethod.SUM_X_FACTOR:
         shown = total * inst.factor

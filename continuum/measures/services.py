@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -29,7 +30,7 @@ from continuum.accounts.actors import Actor
 from continuum.accounts.models import User
 from continuum.audit import log as audit
 from continuum.care.episodes import OPEN_STATUSES, EpisodeStatus
-from continuum.care.models import Appointment, AppointmentStatus, Episode
+from continuum.care.models import Appointment, AppointmentStatus, Client, Episode
 from continuum.lib.hooks import episode_changed
 from continuum.lib.timezones import local_day_bounds
 from continuum.measures import alerts as alert_rules
@@ -902,3 +903,96 @@ def close_outdated_alerts(now: datetime | None = None) -> int:
                 )
                 closed += 1
     return closed
+
+
+# --- Past scores brought in from a CSV (exchange's scores import) ------------------------------
+
+
+class ImportRefused(MeasureError):
+    """`str(error)` is safe to show; nothing was written."""
+
+
+@dataclass(frozen=True)
+class PastScore:
+    """One past score to import: answers by item key, or a total alone (answers None)."""
+
+    client_id: int
+    instrument: str
+    on: date  # the day it was completed (the practice's local date)
+    answers: Mapping[str, int | None] | None
+    total: float | None
+
+
+def _past_episode(episodes: list[Episode], on: date) -> Episode:
+    """The episode a past score belongs to: the latest one started by that day; a score from
+    before the first episode (the previous service's intake) goes with the first."""
+    started = [e for e in episodes if e.start_date <= on]
+    return started[-1] if started else episodes[0]
+
+
+@transaction.atomic
+def import_scores(actor: Actor, rows: Sequence[PastScore], **detail: Any) -> list[int]:
+    """Write past scores as completed administrations flagged `imported`, scored by the engine
+    (a total alone gets its band and caseness from the catalogue), in one transaction with ONE
+    audit row ("measures.import") carrying the counts. No alert is raised for them, whatever
+    their answers (CLINICAL.md "Imported scores"): they describe the past, and nobody could
+    have acted on them then. They count as baselines for reliable change and outcomes.
+    A therapist imports for their own clients; an owner for any client of the practice."""
+    by = actor.acting_user()
+    membership = getattr(by, "membership", None)
+    if membership is None or not membership.is_active:
+        raise ImportRefused("Only an active member of a practice imports scores.")
+    clients = Client.objects.filter(practice_id=membership.practice_id)
+    if not membership.is_owner:
+        clients = clients.filter(therapist=by)
+    client_ids = {row.client_id for row in rows}
+    if not client_ids <= set(clients.filter(pk__in=client_ids).values_list("pk", flat=True)):
+        raise ImportRefused("A row names a client you may not add scores for.")
+    episodes: dict[int, list[Episode]] = {}
+    for episode in Episode.objects.filter(client_id__in=client_ids).order_by("start_date", "pk"):
+        episodes.setdefault(episode.client_id, []).append(episode)
+    tz_name = membership.practice.time_zone or "UTC"
+    now = timezone.now()
+    admins = []
+    for row in rows:
+        if row.client_id not in episodes:
+            raise ImportRefused("A client has no episode of care to hold the scores; add one.")
+        inst = get_instrument(row.instrument)
+        episode = _past_episode(episodes[row.client_id], row.on)
+        when = min(dated_due_at(row.on, tz_name), now)
+        admin = Administration(
+            episode=episode,
+            client_id=row.client_id,
+            instrument=inst.code,
+            instrument_version=inst.version,
+            status=A.COMPLETED,
+            due_at=when,
+            window_ends_at=when,
+            completed_at=when,
+            entered_by=by,
+            imported=True,
+            session_number=_attended_sessions(episode.pk, when),
+        )
+        if row.answers is not None:
+            _apply_score(admin, inst, normalise_answers(inst, row.answers))
+            admin.safety_unanswered = False  # no "ask item 9" prompt for a past score either
+        else:
+            total = scoring.check_total(inst, row.total, "the total")
+            band = inst.band_for(total)
+            admin.total, admin.band = float(total), band.name if band else ""
+            admin.caseness = scoring.caseness_for(inst, total)
+        admins.append(admin)
+    Administration.objects.bulk_create(admins, batch_size=500)
+    for episode_id in sorted({a.episode_id for a in admins}):
+        episode_changed(episode_id)  # the stored outcomes of a finished episode
+    audit.record(
+        actor,
+        "measures.import",
+        None,
+        practice=membership.practice_id,
+        administrations=len(admins),
+        clients=len(client_ids),
+        instruments=sorted({a.instrument for a in admins}),
+        **detail,
+    )
+    return [a.pk for a in admins]

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.http import QueryDict
 
 from continuum.measures.instruments import get_instrument
 from continuum.outcomes import rules
@@ -129,3 +133,55 @@ def instrument_label(code: str) -> str:
 
 
 SUPPRESSED = f"Fewer than {rules.SUPPRESS_BELOW} finished episodes: not shown"
+
+
+# --- Period navigation ------------------------------------------------------------------------
+
+PERIOD_NOUNS = ("month", "quarter", "year")
+
+
+def _period_start(kind: str, day: date) -> date:
+    if kind == "month":
+        return day.replace(day=1)
+    if kind == "quarter":
+        return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+    return day.replace(month=1, day=1)
+
+
+def period_name(kind: str, start: date) -> str:
+    """'May 2026', 'Q2 2026', '2026'."""
+    if kind == "month":
+        return f"{start:%B %Y}"
+    if kind == "quarter":
+        return f"Q{(start.month - 1) // 3 + 1} {start.year}"
+    return str(start.year)
+
+
+@dataclass(frozen=True)
+class PeriodLink:
+    text: str  # "Previous quarter: Q1 2026"
+    query: str  # the page's own filter with the period moved
+
+
+def period_links(
+    params: dict[str, Any], given: QueryDict, today: date
+) -> tuple[PeriodLink | None, PeriodLink | None]:
+    """Links to the month, quarter or year before and after the one shown, keeping the other
+    filters (instrument, breakdown); none for a custom range, and no "next" past today's."""
+    kind = params.get("period") or "year"
+    if kind not in PERIOD_NOUNS:
+        return None, None
+
+    def link(word: str, day: date) -> PeriodLink:
+        first = _period_start(kind, day)
+        query = given.copy()
+        for key in ("start", "end", "table"):
+            query.pop(key, None)
+        query["period"], query["on"] = kind, first.isoformat()
+        query.setdefault("instrument", params["instrument"])
+        query.setdefault("by", params["by"])
+        return PeriodLink(f"{word} {kind}: {period_name(kind, first)}", query.urlencode())
+
+    previous = link("Previous", params["start"] - timedelta(days=1))
+    after = params["end"] + timedelta(days=1)
+    return previous, (link("Next", after) if after <= today else None)

@@ -149,6 +149,7 @@ def outcomes_page(request: AuthenticatedRequest) -> HttpResponse:
         return render(request, "outcomes/page.html", context, status=400)
     data = _gather(scope, params)
     code = params["instrument"]
+    previous, following = presenters.period_links(params, request.GET, timezone.localdate())
     record(
         actor_of(request),
         "outcomes.read",
@@ -161,6 +162,8 @@ def outcomes_page(request: AuthenticatedRequest) -> HttpResponse:
         {
             "params": params,
             "query": request.GET.urlencode(),  # the CSV links repeat the filter
+            "previous_period": previous,
+            "next_period": following,
             "instrument_label": presenters.instrument_label(code),
             "group_label": presenters.GROUP_LABELS[params["by"]],
             "overall": presenters.figures(data.practice.overall, code),

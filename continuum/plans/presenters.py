@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from continuum.accounts.paths import path_for_ids
 from continuum.lib.contributions import DayItem, DayLine
 from continuum.measures.instruments import get_instrument
@@ -52,3 +55,31 @@ def scores_since_rows(scores: list[ScoresSince]) -> list[dict[str, str]]:
             }
         )
     return rows
+
+
+def stored_scores_lines(stored: list[dict[str, Any]]) -> list[str]:
+    """A past review's stored scores (ScoresSince.as_stored), one line per measure: where it
+    stood when the intervention started, the latest score the review saw and the change in
+    words ("PHQ-9: 16 (3 Mar 2026), latest 9 (2 Jun 2026): down 7: a reliable improvement").
+    Measures the catalogue no longer knows, or malformed entries, are left out."""
+    lines = []
+    for entry in stored:
+        try:
+            inst = get_instrument(str(entry["instrument"]))
+            baseline = float(entry["baseline"])
+            baseline_on = date.fromisoformat(str(entry["baseline_on"]))
+            scores = [
+                (date.fromisoformat(str(on)), float(total)) for _pk, on, total in entry["scores"]
+            ]
+        except (KeyError, LookupError, TypeError, ValueError):
+            continue
+        start = f"{inst.name}: {inst.display(baseline)} ({baseline_on:%-d %b %Y})"
+        if not scores:
+            lines.append(f"{start}, no score since")
+            continue
+        latest_on, latest = scores[-1]
+        lines.append(
+            f"{start}, latest {inst.display(latest)} ({latest_on:%-d %b %Y}): "
+            f"{change_words(inst, baseline, latest)}"
+        )
+    return lines

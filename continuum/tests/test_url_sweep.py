@@ -146,6 +146,7 @@ class SweepWorld(BaseTestCase):
     consultation: ConsultationEntry
     referral: Referral
     import_batch: ImportBatch
+    scores_batch: ImportBatch
     alice_token: ApiToken
     alice_passkey: Authenticator
 
@@ -241,6 +242,10 @@ class SweepWorld(BaseTestCase):
         # Exchange: Alice's clients CSV upload awaiting confirmation.
         cls.import_batch = ImportBatch.objects.create(
             created_by=cls.alice, practice=cls.riverside, rows="[]"
+        )
+        # ... and her past-scores CSV upload.
+        cls.scores_batch = ImportBatch.objects.create(
+            created_by=cls.alice, practice=cls.riverside, rows="[]", kind="scores"
         )
         # Exchange: Dana's request for her record, released (so she can download it).
         RecordRequest.objects.create(
@@ -400,6 +405,7 @@ ID_ROUTES: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
     "exchange:record_requests": ("alice", lambda w: {"client_id": w.dana.pk}),
     "exchange:portal_record_download": ("dana_portal", lambda w: {"fmt": "json"}),
     "exchange:import_preview": ("alice", lambda w: {"batch_id": w.import_batch.pk}),
+    "exchange:scores_preview": ("alice", lambda w: {"batch_id": w.scores_batch.pk}),
     "exchange:client_scores_csv": ("alice", lambda w: {"client_id": w.dana.pk}),
     "exchange:portal_session_ics": (
         "dana_portal",

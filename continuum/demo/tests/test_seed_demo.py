@@ -290,16 +290,32 @@ class DefaultDemoTests(BaseTestCase):
         self.assertEqual(memberships["colleague@example.org"].role, Role.THERAPIST)
         self.assertTrue(all(m.is_clinical and m.is_active for m in memberships.values()))
 
+    def in_care(self) -> set[int]:
+        """The 40 clients in care. The builder writes clients in number order, and the
+        discharged caseload (seed_demo --discharged, default 100) comes after them."""
+        pks = Client.objects.filter(practice=self.demo).order_by("pk").values_list("pk", flat=True)
+        return set(pks[:40])
+
     def test_it_spreads_forty_clients_over_the_three_therapists(self) -> None:
+        clients = Client.objects.filter(practice=self.demo)
         per_therapist = Counter(
-            Client.objects.filter(practice=self.demo).values_list("therapist__email", flat=True)
+            clients.filter(pk__in=self.in_care()).values_list("therapist__email", flat=True)
         )
         self.assertEqual(
             per_therapist,
             {"therapist@example.org": 18, "colleague@example.org": 12, "owner@example.org": 10},
         )
-        names = Client.objects.filter(practice=self.demo).values_list("first_name", "last_name")
-        self.assertEqual(len(set(names)), 40)
+        # The discharged caseload is spread the same way.
+        discharged = Counter(
+            clients.exclude(pk__in=self.in_care()).values_list("therapist__email", flat=True)
+        )
+        self.assertEqual(
+            discharged,
+            {"therapist@example.org": 45, "colleague@example.org": 30, "owner@example.org": 25},
+        )
+        names = clients.values_list("first_name", "last_name")
+        self.assertEqual(len(set(names)), 140)
+        self.assertIn("40 clients in care and 100 discharged", self.output)
 
     def test_clients_are_fictional_and_reachable_only_at_reserved_addresses(self) -> None:
         for client in Client.objects.filter(practice=self.demo):
@@ -519,22 +535,68 @@ class DefaultDemoTests(BaseTestCase):
             self.assertLessEqual(months, 18)
             self.assertGreater(episode.appointments.count(), 4)
 
+    def test_the_discharged_caseload_ended_over_the_last_eighteen_months(self) -> None:
+        episodes = Episode.objects.filter(client__practice=self.demo).exclude(
+            client__in=self.in_care()
+        )
+        self.assertEqual(len(episodes), 100)
+        for episode in episodes:
+            self.assertEqual(episode.status, "closed")
+            assert episode.end_date is not None
+            self.assertGreaterEqual(episode.end_date, TODAY - timedelta(days=560))
+            self.assertLessEqual(episode.end_date, TODAY - timedelta(days=30))
+            self.assertLessEqual(episode.status_changed_at, NOW)
+        # Nothing of theirs is waiting for anyone: no open alert, nothing booked.
+        self.assertFalse(
+            Alert.objects.filter(client__in=episodes.values("client"), status="open").exists()
+        )
+        self.assertFalse(
+            Appointment.objects.filter(
+                client__in=episodes.values("client"), status=AppointmentStatus.SCHEDULED
+            ).exists()
+        )
+
+    def test_the_outcomes_page_has_plausible_rates_for_every_therapist(self) -> None:
+        """Roughly the NHS Talking Therapies national figures, not better: about half of those
+        at caseness recover, about two thirds improve reliably, a few per cent deteriorate."""
+        from continuum.outcomes.queries import practice_outcomes
+
+        outcomes = practice_outcomes(self.demo, by="therapist")
+        overall = outcomes.overall
+        self.assertGreaterEqual(overall.finished, 90)
+        rates = {name: rate.value for name, rate in overall.rates.items()}
+        self.assertTrue(0.9 <= (rates["completeness"] or 0) < 1, rates)  # some unpaired
+        self.assertTrue(0.4 <= (rates["recovery_rate"] or 0) <= 0.6, rates)
+        self.assertTrue(0.55 <= (rates["reliable_improvement_rate"] or 0) <= 0.75, rates)
+        self.assertTrue(0.01 <= (rates["reliable_deterioration_rate"] or 0) <= 0.08, rates)
+        self.assertEqual(len(outcomes.groups), 3)
+        for group in outcomes.groups:
+            self.assertFalse(group.suppressed, group.name)
+            self.assertGreaterEqual(group.finished, 20, group.name)
+        # The trend has several quarters to show, and CORE-10 has a few finished episodes.
+        quarters = practice_outcomes(self.demo, by="quarter").groups
+        self.assertGreaterEqual(len([q for q in quarters if not q.suppressed]), 5)
+        self.assertGreaterEqual(practice_outcomes(self.demo, instrument="core10").overall.paired, 5)
+
     def test_it_leaves_other_practices_alone(self) -> None:
         self.assertEqual(Client.objects.filter(practice=self.riverside).count(), 2)
         self.assertEqual(Client.objects.filter(practice=self.hilltop).count(), 1)
-        self.assertEqual(Client.objects.count(), 43)
+        self.assertEqual(Client.objects.count(), 143)  # 40 in care, 100 discharged, 3 others
 
     def test_it_writes_one_audit_row_with_structural_detail(self) -> None:
         event = AuditEvent.objects.get(action="demo.seed")
         self.assertIsNone(event.actor)
         self.assertEqual(event.object_id, str(self.demo.pk))
-        self.assertEqual(event.detail, {"seed": 1, "therapists": 3, "clients": 40})
+        self.assertEqual(
+            event.detail, {"seed": 1, "therapists": 3, "clients": 40, "discharged": 100}
+        )
 
     # --- Score histories ------------------------------------------------------------------
 
     def treated_clients(self) -> set[int]:
+        """The clients in care past referral (the discharged caseload has its own tests)."""
         return set(
-            Episode.objects.filter(client__practice=self.demo)
+            Episode.objects.filter(client__practice=self.demo, client__in=self.in_care())
             .exclude(status="referral")
             .values_list("client_id", flat=True)
         )
@@ -568,7 +630,12 @@ class DefaultDemoTests(BaseTestCase):
             )
             self.assertLessEqual(assignment.created_at, NOW)
             self.assertEqual(assignment.active, assignment.stopped_at is None)
-        self.assertEqual(set(per_client), treated)  # referrals have none yet
+        discharged = set(
+            Client.objects.filter(practice=self.demo)
+            .exclude(pk__in=self.in_care())
+            .values_list("pk", flat=True)
+        )
+        self.assertEqual(set(per_client), treated | discharged)  # referrals have none yet
         for client_id in treated:
             self.assertLessEqual({"phq9", "gad7"}, per_client[client_id])
         # Assigned before the first session, which the first questionnaire belongs to.
@@ -588,7 +655,8 @@ class DefaultDemoTests(BaseTestCase):
         self.assertGreater(instruments["session_feedback"], len(treated) * 0.3)
 
     def test_most_clients_have_a_score_history(self) -> None:
-        series = phq9_series(self.demo)
+        in_care = self.in_care()
+        series = {c: t for c, t in phq9_series(self.demo).items() if c in in_care}
         with_history = [c for c, totals in series.items() if len(totals) >= 5]
         self.assertGreater(len(with_history), 0.85 * len(self.treated_clients()))
         # Most attended sessions of an every-session schedule have their questionnaire.
@@ -601,7 +669,10 @@ class DefaultDemoTests(BaseTestCase):
         self.assertAlmostEqual(done / admins.count(), 0.93, delta=0.04)
 
     def test_the_mix_has_improving_flat_deteriorating_and_late_responding_clients(self) -> None:
-        kinds = Counter(classify(totals) for totals in phq9_series(self.demo).values())
+        in_care = self.in_care()
+        kinds = Counter(
+            classify(totals) for c, totals in phq9_series(self.demo).items() if c in in_care
+        )
         for kind in ("improving", "flat", "deteriorating", "late"):
             self.assertGreaterEqual(kinds[kind], 1, kinds)
         self.assertGreater(kinds["improving"] + kinds["late"], sum(kinds.values()) / 2, kinds)
@@ -1403,7 +1474,7 @@ class SeededRunTests(BaseTestCase):
         self.assertNotEqual(first, self.fresh_run_digest("--clients", "30", "--seed", "8"))
 
     def test_a_larger_practice_spreads_clients_over_every_therapist(self) -> None:
-        output = seed("--therapists", "5", "--clients", "70", "--seed", "3")
+        output = seed("--therapists", "5", "--clients", "70", "--seed", "3", "--discharged", "0")
         demo = Practice.objects.get(name=DEMO)
         per_therapist = Counter(
             Client.objects.filter(practice=demo).values_list("therapist__email", flat=True)
@@ -1439,9 +1510,9 @@ class SeededRunTests(BaseTestCase):
 
 class ResetTests(BaseTestCase):
     def test_reset_rebuilds_an_unused_demo(self) -> None:
-        seed("--clients", "12")
+        seed("--clients", "12", "--discharged", "0")
         old = Practice.objects.get(name=DEMO)
-        output = seed("--clients", "15", "--reset")
+        output = seed("--clients", "15", "--discharged", "0", "--reset")
         self.assertIn("Deleted the existing demo practice.", output)
         new = Practice.objects.get(name=DEMO)
         self.assertNotEqual(new.pk, old.pk)
@@ -1457,7 +1528,7 @@ class ResetTests(BaseTestCase):
         )
 
     def test_reset_is_refused_once_the_portal_client_has_used_it(self) -> None:
-        seed("--clients", "12")
+        seed("--clients", "12", "--discharged", "0")
         demo = Practice.objects.get(name=DEMO)
         portal_user = User.objects.get(email=CLIENT_LOGIN)
         audit.record(actor_for(portal_user), "login", portal_user)
@@ -1467,7 +1538,7 @@ class ResetTests(BaseTestCase):
         self.assertTrue(User.objects.filter(email=CLIENT_LOGIN).exists())
 
     def test_reset_is_refused_once_the_demo_has_audit_history(self) -> None:
-        seed("--clients", "12")
+        seed("--clients", "12", "--discharged", "0")
         demo = Practice.objects.get(name=DEMO)
         therapist = User.objects.get(email="therapist@example.org")
         audit.record(

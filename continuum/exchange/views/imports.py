@@ -1,8 +1,10 @@
-"""Moving a caseload in: upload a clients CSV, see the preview, confirm or discard."""
+"""Moving a caseload in: upload a clients CSV (or a CSV of their past scores), see the
+preview, confirm or discard."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -13,10 +15,21 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from continuum.accounts.actors import Actor
 from continuum.accounts.http import READ_METHODS, actor_of, refuse, user_of
+from continuum.accounts.models import User
 from continuum.exchange import queries, services
 from continuum.exchange.csv_out import csv_response
-from continuum.exchange.importing import COLUMNS, MAX_BYTES, ImportError_, RowStatus, parse_clients
+from continuum.exchange.importing import (
+    COLUMNS,
+    MAX_BYTES,
+    ImportError_,
+    ImportRow,
+    RowStatus,
+    parse_clients,
+)
+from continuum.exchange.importing_scores import ITEM_COLUMNS, SCORE_COLUMNS, parse_scores
+from continuum.exchange.models import ImportBatch, ImportKind
 
 PREVIEW_PROBLEMS_SHOWN = 500
 PREVIEW_CREATES_SHOWN = 50
@@ -60,35 +73,46 @@ def import_template(request: HttpRequest) -> HttpResponse:
     return response  # type: ignore[return-value]
 
 
-@member_required
-def import_upload(request: HttpRequest) -> HttpResponse:
+@dataclass(frozen=True)
+class _Kind:
+    """What differs between the clients import and the past-scores import."""
+
+    kind: str
+    columns: Sequence[tuple[object, ...]]  # the upload page's table of columns
+    parse: Callable[[bytes, User], list[ImportRow]]
+    confirm: Callable[[Actor, ImportBatch, str, User], int]
+    noun: str  # "client", "past score"
+    upload_url: str
+    preview_url: str
+    template: str  # "exchange/import" or "exchange/scores": its _upload.html
+
+
+def _upload(request: HttpRequest, how: _Kind) -> HttpResponse:
     if (refused := refuse(request, *READ_METHODS, "POST")) is not None:
         return refused
     form = UploadForm(request.POST or None, request.FILES or None)
-    context: dict[str, Any] = {"form": form, "columns": COLUMNS, "nav": "caseload"}
+    context: dict[str, Any] = {"form": form, "columns": how.columns, "nav": "caseload"}
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        user = user_of(request)
         try:
             if upload.size > MAX_BYTES:
                 raise ImportError_(
                     f"The file is {upload.size / 1024 / 1024:.1f} MB; the limit is "
                     f"{MAX_BYTES // 1024 // 1024} MB. Split it into smaller files."
                 )
-            rows = parse_clients(upload.read(), queries.import_context(user))
+            rows = how.parse(upload.read(), user_of(request))
         except ImportError_ as error:
             form.add_error("file", str(error))
         else:
-            batch = services.stage_import(actor_of(request), rows)
-            return redirect("exchange:import_preview", batch_id=batch.pk)
+            batch = services.stage_import(actor_of(request), rows, how.kind)
+            return redirect(how.preview_url, batch_id=batch.pk)
     status = 400 if form.errors else 200
-    return render(request, "exchange/import_upload.html", context, status=status)
+    return render(request, f"{how.template}_upload.html", context, status=status)
 
 
-@member_required
-def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
+def _preview(request: HttpRequest, batch_id: int, how: _Kind) -> HttpResponse:
     user = user_of(request)
-    batch = queries.get_pending_batch_for(user, batch_id)
+    batch = queries.get_pending_batch_for(user, batch_id, how.kind)
     if (refused := refuse(request, *READ_METHODS, "POST")) is not None:
         return refused
     error = ""
@@ -97,18 +121,13 @@ def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
         if request.POST.get("action") == "discard":
             services.discard_import(actor, batch)
             messages.info(request, "The upload was discarded; nothing was imported.")
-            return redirect("exchange:import_upload")
+            return redirect(how.upload_url)
         try:
-            count = services.confirm_import(
-                actor,
-                batch,
-                mode=request.POST.get("mode", ""),
-                therapists=queries.assignable_therapists(user),
-            )
+            count = how.confirm(actor, batch, request.POST.get("mode", ""), user)
         except services.ImportNotAllowed as problem:
             error = str(problem)
         else:
-            messages.success(request, f"{count} client{'s' if count != 1 else ''} imported.")
+            messages.success(request, f"{count} {how.noun}{'s' if count != 1 else ''} imported.")
             return redirect(reverse("care:caseload"))
     rows = services.batch_rows(batch)
     problems = [r for r in rows if r.status != RowStatus.CREATE][:PREVIEW_PROBLEMS_SHOWN]
@@ -122,7 +141,70 @@ def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
             "creates": creates,
             "error": error,
             "modes": (services.VALID_ROWS, services.ALL_OR_NOTHING),
+            "scores": how.kind == ImportKind.SCORES,
             "nav": "caseload",
         },
         status=400 if error else 200,
     )
+
+
+CLIENTS = _Kind(
+    kind=ImportKind.CLIENTS,
+    columns=COLUMNS,
+    parse=lambda raw, user: parse_clients(raw, queries.import_context(user)),
+    confirm=lambda actor, batch, mode, user: services.confirm_import(
+        actor, batch, mode=mode, therapists=queries.assignable_therapists(user)
+    ),
+    noun="client",
+    upload_url="exchange:import_upload",
+    preview_url="exchange:import_preview",
+    template="exchange/import",
+)
+SCORES = _Kind(
+    kind=ImportKind.SCORES,
+    columns=SCORE_COLUMNS,
+    parse=lambda raw, user: parse_scores(raw, queries.scores_context(user)),
+    confirm=lambda actor, batch, mode, _user: services.confirm_scores_import(
+        actor, batch, mode=mode
+    ),
+    noun="past score",
+    upload_url="exchange:scores_upload",
+    preview_url="exchange:scores_preview",
+    template="exchange/scores",
+)
+
+
+@member_required
+def import_upload(request: HttpRequest) -> HttpResponse:
+    return _upload(request, CLIENTS)
+
+
+@member_required
+def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
+    return _preview(request, batch_id, CLIENTS)
+
+
+# --- Past scores -----------------------------------------------------------------------------
+
+
+@member_required
+def scores_template(request: HttpRequest) -> HttpResponse:
+    if (refused := refuse(request, *READ_METHODS)) is not None:
+        return refused
+    header = ["client_id", "first_name", "last_name", "date_of_birth", "instrument", "date"]
+    header += ["total", *ITEM_COLUMNS]
+    items = [""] * len(ITEM_COLUMNS)
+    by_items = ["", "Sam", "Example", "1990-04-30", "gad7", "2025-11-03", ""]
+    by_items += ["2", "2", "1", "2", "1", "1", "0", *[""] * (len(ITEM_COLUMNS) - 7)]
+    rows = [["", "Sam", "Example", "1990-04-30", "phq9", "2025-10-06", "16", *items], by_items]
+    return csv_response("past-scores-template.csv", header, rows)  # type: ignore[return-value]
+
+
+@member_required
+def scores_upload(request: HttpRequest) -> HttpResponse:
+    return _upload(request, SCORES)
+
+
+@member_required
+def scores_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
+    return _preview(request, batch_id, SCORES)

@@ -139,6 +139,40 @@ class OutcomesPageTests(BaseTestCase):
         )
         assert response.context["overall_cell"].finished == 3
 
+    def test_previous_and_next_period_links_keep_the_other_filters(self) -> None:
+        self.login(self.olivia)
+        page = self.client.get(URL + "?period=quarter&on=2026-02-10&instrument=phq9&by=band")
+        previous, following = page.context["previous_period"], page.context["next_period"]
+        self.assertEqual(previous.text, "Previous quarter: Q4 2025")
+        self.assertEqual(following.text, "Next quarter: Q2 2026")
+        self.assertContains(page, "Next quarter: Q2 2026")
+        # Following the link shows that period with the same instrument and breakdown.
+        page = self.client.get(URL + "?" + following.query)
+        self.assertEqual(
+            (page.context["params"]["start"], page.context["params"]["end"]),
+            (date(2026, 4, 1), date(2026, 6, 30)),
+        )
+        self.assertEqual(page.context["params"]["instrument"], "phq9")
+        self.assertEqual(page.context["params"]["by"], "band")
+        # No "next" beyond the period that holds today (1 July 2026).
+        page = self.client.get(URL + "?" + page.context["next_period"].query)
+        self.assertEqual(page.context["params"]["start"], date(2026, 7, 1))
+        self.assertIsNone(page.context["next_period"])
+        self.assertContains(page, "Previous quarter: Q2 2026")
+        # Months and years too; the default page is this year.
+        page = self.client.get(URL + "?period=month&on=2026-01-15&by=therapist")
+        self.assertEqual(page.context["previous_period"].text, "Previous month: December 2025")
+        self.assertIn("on=2025-12-01", page.context["previous_period"].query)
+        page = self.client.get(URL)
+        self.assertEqual(page.context["previous_period"].text, "Previous year: 2025")
+        self.assertIsNone(page.context["next_period"])
+        page = self.client.get(URL + "?" + page.context["previous_period"].query)
+        self.assertEqual(page.context["overall_cell"].finished, 0)  # nothing ended in 2025
+        # A custom range has no previous or next.
+        page = self.client.get(URL + "?period=custom&start=2026-02-01&end=2026-02-03")
+        self.assertIsNone(page.context["previous_period"])
+        self.assertNotContains(page, "Previous ")
+
     def test_the_page_agrees_with_the_command_and_the_query(self) -> None:
         self.login(self.olivia)
         response = self.client.get(URL + YEAR)

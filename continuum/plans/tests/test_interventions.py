@@ -237,6 +237,34 @@ class ReviewTests(PlanTestCase):
         review_row = AuditEvent.objects.get(action="intervention.review")
         self.assertEqual(review_row.detail["measures"], 2)
 
+    def test_the_plan_page_shows_the_scores_a_past_review_was_made_against(self) -> None:
+        at = datetime(2026, 1, 20, 10, tzinfo=UTC)
+        make_score(self.episode, "phq9", 18, at)
+        make_score(self.episode, "phq9", 11, at + timedelta(days=28))  # 17 Feb
+        make_score(self.episode, "gad7", 9, at + timedelta(days=21))  # 10 Feb, nothing since
+        self.post()
+        # Scores after the review change the live view, not what the review was made against.
+        make_score(self.episode, "phq9", 21, at + timedelta(days=42))
+        plan_url = reverse("plans:episode_plan", kwargs={"episode_id": self.episode.pk})
+        page = self.client.get(plan_url)
+        self.assertContains(page, "Scores then")
+        self.assertContains(
+            page, "PHQ-9: 18 (20 Jan 2026), latest 11 (17 Feb 2026): down 7: a reliable improvement"
+        )
+        self.assertContains(page, "GAD-7: 9 (10 Feb 2026), no score since")
+        self.assertNotContains(page, "latest 21")
+        # An entry the catalogue does not know (or a malformed one) is left out, not a 500.
+        review = InterventionReview.objects.get()
+        review.scores = [{"instrument": "retired"}, *review.scores[:1]]
+        review.save()
+        page = self.client.get(plan_url)
+        self.assertContains(page, "PHQ-9: 18 (20 Jan 2026)")
+        self.assertNotContains(page, "GAD-7: 9")
+        # A review made before reviews stored scores says so.
+        review.scores = []
+        review.save()
+        self.assertContains(self.client.get(plan_url), "None recorded")
+
     def test_stop_stops_it(self) -> None:
         self.post(decision="stop", reason="Not the right time")
         self.intervention.refresh_from_db()

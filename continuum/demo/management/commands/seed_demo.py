@@ -12,6 +12,11 @@ from django.db import transaction
 from continuum.demo import builder, content
 from continuum.reflections.models import ReflectionKind
 
+# Past clients in the default demo: with the clients in care, about 30 to 50 finished episodes
+# per therapist, so the outcomes page shows rates, the funnel and the trend (cells under 5 are
+# suppressed).
+DISCHARGED = 100
+
 
 def parse_now(value: str) -> datetime:
     """An ISO 8601 date or date-time; without an offset it is read as Europe/London time."""
@@ -56,6 +61,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--clients", type=int, default=40, help="clients, spread across the therapists"
         )
+        parser.add_argument(
+            "--discharged",
+            type=int,
+            default=DISCHARGED,
+            help="past clients whose therapy ended in the last eighteen months and was closed, "
+            f"spread like the clients (default {DISCHARGED}: the outcomes page's finished "
+            "episodes)",
+        )
         parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
         parser.add_argument(
             "--now",
@@ -73,8 +86,8 @@ class Command(BaseCommand):
         clients: int = options["clients"]
         if therapists < 3:
             raise CommandError("--therapists must be at least 3 (the three demo logins)")
-        if clients < 0:
-            raise CommandError("--clients cannot be negative")
+        if clients < 0 or options["discharged"] < 0:
+            raise CommandError("--clients and --discharged cannot be negative")
         now = parse_now(options["now"]) if options["now"] else builder.default_now()
         started = time.perf_counter()
         with transaction.atomic():
@@ -93,7 +106,11 @@ class Command(BaseCommand):
                 self.stdout.write("Deleted the existing demo practice.")
             result = builder.build_demo(
                 builder.DemoOptions(
-                    therapists=therapists, clients=clients, seed=options["seed"], now=now
+                    therapists=therapists,
+                    clients=clients,
+                    discharged=options["discharged"],
+                    seed=options["seed"],
+                    now=now,
                 )
             )
         elapsed = time.perf_counter() - started
@@ -108,7 +125,9 @@ class Command(BaseCommand):
             )
         )
         self.stdout.write(
-            f"  {c['staff']:,} therapists, {c['clients']:,} clients, {c['episodes']:,} episodes"
+            f"  {c['staff']:,} therapists, {c['clients'] - c['clients.discharged']:,} clients "
+            f"in care and {c['clients.discharged']:,} discharged, {c['episodes']:,} episodes "
+            f"({c['outcomes']:,} stored outcomes of finished ones)"
         )
         self.stdout.write(
             f"  {c['appointments']:,} appointments: {c['appointments.attended']:,} attended, "
