@@ -54,6 +54,7 @@ class ScoresContext:
     by_key: Mapping[ClientKey, list[int]]  # (first, last, dob) lower-case → client ids
     existing: frozenset[tuple[int, str, date]]  # (client id, instrument, local date)
     today: date
+    without_episode: frozenset[int] = frozenset()  # clients with no episode to hold scores
 
 
 def _client(raw: Mapping[str, str], ctx: ScoresContext, errors: dict[str, str]) -> int | None:
@@ -112,6 +113,8 @@ def _answers(
 def _check_row(raw: Mapping[str, str], ctx: ScoresContext) -> tuple[dict[str, Any], dict[str, str]]:
     errors: dict[str, str] = {}
     values: dict[str, Any] = {"client_id": _client(raw, ctx, errors)}
+    if values["client_id"] in ctx.without_episode:
+        errors["client_id"] = "This client has no episode of care to hold scores; add one first."
     values["name"] = " ".join(
         p
         for p in ((raw.get("first_name") or "").strip(), (raw.get("last_name") or "").strip())

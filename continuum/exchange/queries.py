@@ -6,12 +6,13 @@ from collections import defaultdict
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from continuum.accounts.access import clinicians_for
 from continuum.accounts.models import User
-from continuum.care.models import Client
+from continuum.care.models import Client, Episode
 from continuum.care.services.episodes import local_today
 from continuum.exchange.importing import Context
 from continuum.exchange.importing_scores import ScoresContext
@@ -74,12 +75,15 @@ def scores_context(user: User) -> ScoresContext:
     if not membership.is_owner:
         clients = clients.filter(therapist=user)
     by_key: dict[tuple[str, str, date | None], list[int]] = defaultdict(list)
-    ids = []
-    for pk, first, last, dob in clients.values_list(
-        "pk", "first_name", "last_name", "date_of_birth"
+    ids, without_episode = [], []
+    has_episode = Exists(Episode.objects.filter(client=OuterRef("pk")))
+    for pk, first, last, dob, held in clients.annotate(held=has_episode).values_list(
+        "pk", "first_name", "last_name", "date_of_birth", "held"
     ):
         ids.append(pk)
         by_key[(first.lower(), last.lower(), dob)].append(pk)
+        if not held:
+            without_episode.append(pk)
     zone = ZoneInfo(membership.practice.time_zone or "UTC")
     existing = frozenset(
         (client_id, code, when.astimezone(zone).date())
@@ -93,4 +97,5 @@ def scores_context(user: User) -> ScoresContext:
         by_key=dict(by_key),
         existing=existing,
         today=local_today(user),
+        without_episode=frozenset(without_episode),
     )

@@ -91,6 +91,16 @@ class ScoresImportTests(BaseTestCase):
         batch = ImportBatch.objects.get(kind="scores")
         self.assertEqual((batch.creates, batch.duplicates, batch.errors), (2, 1, 7))
 
+    def test_a_client_without_an_episode_is_an_error_in_the_preview(self) -> None:
+        # It was "will add" in the preview and then refused the whole import at confirm.
+        Episode.objects.filter(client=self.dana).delete()
+        body = self.preview(
+            "\n".join([HEADER, line(self.dana.pk, "", "", "", "phq9", "2025-11-03", "18")]) + "\n"
+        ).content.decode()
+        self.assertIn("no episode of care to hold scores; add one first", body)
+        batch = ImportBatch.objects.get(kind="scores")
+        self.assertEqual((batch.creates, batch.errors), (0, 1))
+
     def test_confirm_writes_scored_flagged_rows_with_one_audit_row_and_no_alerts(self) -> None:
         safety = [3, 3, 3, 3, 2, 3, 2, 2, 3, 2]  # item 9 above 0: would raise a safety alert
         rows = [
