@@ -30,7 +30,7 @@ from continuum.accounts.models import User
 from continuum.audit import log as audit
 from continuum.care.episodes import OPEN_STATUSES, EpisodeStatus
 from continuum.care.models import Appointment, AppointmentStatus, Episode
-from continuum.lib.hooks import episode_changed
+from continuum.lib.hooks import client_changed, episode_changed
 from continuum.lib.timezones import local_day_bounds
 from continuum.measures import alerts as alert_rules
 from continuum.measures import scoring, tokens
@@ -532,6 +532,7 @@ def submit_by_link(
         alerts=[a.pk for a in raised],
         resolved_alerts=settled,
     )
+    client_changed(admin.client_id, "measures", "measures.safety_items")
     return admin
 
 
@@ -560,6 +561,7 @@ def _complete_pending(
         alerts=[a.pk for a in raised],
         resolved_alerts=settled,
     )
+    client_changed(locked.client_id, "measures", "measures.safety_items")
     return locked
 
 
@@ -686,6 +688,7 @@ def correct_administration(
         instrument=new.instrument,
         alerts=[a.pk for a in raised],
     )
+    client_changed(new.client_id, "measures", "measures.safety_items")
     return new
 
 
@@ -755,6 +758,7 @@ def resolve(
         taken=action,
         noted=bool(action_note),
     )
+    client_changed(locked.client_id, "measures")
     return locked
 
 
@@ -802,6 +806,7 @@ def raise_overdue_alerts(now: datetime | None = None) -> list[Alert]:
                     administration=admin.pk,
                 )
                 raised.append(alert)
+                client_changed(admin.client_id, "measures")
     return raised
 
 
@@ -838,6 +843,7 @@ def review_stale_alert(alert: Alert, *, actor: Actor, keep: bool) -> Alert:
         kind=locked.kind,
         resolution=locked.resolution,
     )
+    client_changed(locked.client_id, "measures")
     return locked
 
 
@@ -876,6 +882,7 @@ def dismiss_safety_prompt(admin: Administration, *, actor: Actor, reason: str) -
         instrument=locked.instrument,
         reason_given=True,
     )
+    client_changed(locked.client_id, "measures.safety_items")
     return locked
 
 
@@ -901,4 +908,5 @@ def close_outdated_alerts(now: datetime | None = None) -> int:
                     administration=admin.pk,
                 )
                 closed += 1
+            client_changed(admin.client_id, "measures")
     return closed

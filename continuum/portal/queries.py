@@ -316,8 +316,13 @@ CHECKINS_ITEM = "portal.checkins"
 def checkin_day_items(user: User, now: datetime) -> list[DayItem]:
     """One item per client with unseen check-ins; urgent ones rank above the rest. One query,
     counted per client in SQL (the check-ins' encrypted notes are not read)."""
+    return checkin_items_for(clients_for(user), now)
+
+
+def checkin_items_for(clients: QuerySet[Client], now: datetime) -> list[DayItem]:
+    """`checkin_day_items` of `clients` (any therapist's), for the day's attention table."""
     rows = (
-        unseen_checkins_query(user)
+        CheckIn.objects.filter(client__in=clients, seen_at__isnull=True)
         .order_by()
         .values("client_id")
         .annotate(
