@@ -165,6 +165,36 @@ class DayTests(BaseTestCase):
         self.assertNotContains(self.client.get(self.url), "new check-in")
         self.assertIsNone(finn.seen_at)
 
+    def test_check_ins_are_aged_by_the_oldest_unread_and_say_when_the_latest_came(self) -> None:
+        from continuum.portal.models import CheckIn
+
+        # Dana: one check-in 3 h ago and one 20 min ago, both unread; Gus: one 1 h ago.
+        for key, minutes in (("a", 180), ("b", 20)):
+            CheckIn.objects.create(
+                client=self.dana,
+                mood=4,
+                idempotency_key=key,
+                created_at=NOW - timedelta(minutes=minutes),
+            )
+        gus = make_client(self.alice, "Gus", "Second")
+        CheckIn.objects.create(
+            client=gus, mood=4, idempotency_key="g", created_at=NOW - timedelta(hours=1)
+        )
+        rebuild()  # written straight to the table, not through record_checkin
+        self.login(self.alice)
+
+        response = self.client.get(self.url)
+
+        entries = response.context["day"].on_my_mind
+        # Within the tier, the one waiting longest first, aged by its oldest unread check-in.
+        self.assertEqual(
+            [(e.client_name, [line.ago for line in e.lines]) for e in entries],
+            [("Dana Dawson", ["3 h ago"]), ("Gus Second", ["1 h ago"])],
+        )
+        self.assertContains(response, "2 new check-ins. The latest 18 Nov, 08:40.")
+        self.assertContains(response, "1 new check-in.")
+        self.assertNotContains(response, "1 new check-in. The latest")
+
     def test_plan_reviews_and_overdue_homework_are_listed(self) -> None:
         from datetime import date
 

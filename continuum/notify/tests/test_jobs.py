@@ -243,6 +243,7 @@ class EveryJobRunsTests(FollowUpTestCase):
             {
                 "accounts.refusals": "ran",
                 "audit.seal": "ran",
+                "continuity.attention": "not_due",
                 "exchange.release_records": "not_due",
                 "fhir.expire_exports": "not_due",
                 "followup.housekeeping": "ran",
