@@ -19,7 +19,6 @@ from continuum.care.models import AppointmentStatus
 from continuum.care.services.appointments import book_appointments
 from continuum.care.services.notes import sign_note
 from continuum.continuity import attention
-from continuum.continuity.day import build_day
 from continuum.continuity.models import Attention
 from continuum.exchange import day as exchange_day
 from continuum.exchange.record_services import release_record, request_record
@@ -27,7 +26,6 @@ from continuum.followup import queries as followup_queries
 from continuum.followup.services import request_booster
 from continuum.followup.tests.world import make_followup
 from continuum.lib.contributions import Rank
-from continuum.lib.hooks import client_changed
 from continuum.lib.keys import new_idempotency_key
 from continuum.measures import queries as measures_queries
 from continuum.measures.models import Alert, AlertKind
@@ -177,29 +175,10 @@ def day_as_data(day: object) -> list[tuple[int, list[tuple[str, int, object, obj
     ]
 
 
-class TheTableGivesTheSameDay(MeasuresTestCase):
-    """Rebuilt from scratch, kept by the actions, or computed live: one day."""
-
-    def test_rebuild_incremental_and_live_agree_for_the_demo_practice(self) -> None:
-        from continuum.demo.builder import DemoOptions, build_demo
-
-        now = timezone.now().replace(microsecond=0)
-        with time_machine.travel(now, tick=False):
-            result = build_demo(DemoOptions(therapists=3, clients=30, seed=7, now=now))
-            staff = list(result.practice.memberships.values_list("user", flat=True))
-            from continuum.accounts.models import User
-
-            users = list(User.objects.filter(pk__in=staff))
-            kept = {u.pk: day_as_data(build_day(u, now)) for u in users}
-            live = {u.pk: day_as_data(build_day(u, now, live=True)) for u in users}
-            self.assertEqual(kept, live)
-            self.assertTrue(any(kept.values()), "the demo day is not empty")
-            # Kept one client at a time, as the actions keep it (lib.hooks.client_changed).
-            Attention.objects.all().delete()
-            for client_id in result.practice.clients.values_list("pk", flat=True):
-                client_changed(client_id)
-            incremental = {u.pk: day_as_data(build_day(u, now)) for u in users}
-            self.assertEqual(incremental, live)
+class TheScheduler(MeasuresTestCase):
+    """The reasons that come with time reach the table through the scheduler's job. (That
+    the table gives the same day as the contributions, rebuilt or kept one client at a time,
+    is tested over the demo practice: continuum/demo/tests/test_day_table.py.)"""
 
     def test_the_scheduler_job_brings_in_reasons_that_come_with_time(self) -> None:
         make_appointment(
