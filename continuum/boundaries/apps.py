@@ -17,6 +17,7 @@ class BoundariesConfig(AppConfig):
                 "boundaries",
                 queries.message_day_items,
                 {queries.MESSAGES_ITEM: presenters.message_lines},
+                queries.message_items_for,
             )
         )
         c.register_brief(

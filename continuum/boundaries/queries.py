@@ -36,8 +36,15 @@ MESSAGES_ITEM = "boundaries.messages"
 def message_day_items(user: User, now: datetime) -> list[DayItem]:
     """The therapist's day: one item per client with unread messages. One query, counted
     per client in SQL (the encrypted bodies are not read)."""
+    return message_items_for(clients_for(user), now)
+
+
+def message_items_for(clients: QuerySet[Client], now: datetime) -> list[DayItem]:
+    """`message_day_items` of `clients` (any therapist's), for the day's attention table."""
     rows = (
-        _unread(user)
+        Message.objects.filter(
+            client__in=clients, direction=Direction.TO_THERAPIST, read_at__isnull=True
+        )
         .order_by()
         .values("client_id")
         .annotate(

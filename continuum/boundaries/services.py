@@ -38,6 +38,7 @@ from continuum.care.episodes import OPEN_STATUSES
 from continuum.care.models import Client, Episode
 from continuum.lib import crisis
 from continuum.lib.contributions import contact_closed
+from continuum.lib.hooks import client_changed
 from continuum.lib.keys import KEY_PATTERN, new_idempotency_key
 from continuum.measures.crisis import crisis_resources
 
@@ -534,6 +535,7 @@ def send_client_message(
             after_hours=message.after_hours,
             in_reply_to=reply_to.pk if reply_to else None,
         )
+    client_changed(client.pk, "boundaries", "endings")
     return message
 
 
@@ -583,6 +585,7 @@ def send_therapist_message(
             in_reply_to=reply_to.pk if reply_to else None,
             marked_read=read_ids,
         )
+    client_changed(client.pk, "boundaries")
     return message
 
 
@@ -636,6 +639,7 @@ def mark_read(message: Message, *, actor: Actor) -> Message:
             practice=message.client.practice_id,
             client_id=message.client_id,
         )
+    client_changed(message.client_id, "boundaries")
     return message
 
 
@@ -652,6 +656,7 @@ def mark_all_read(client: Client, *, actor: Actor) -> list[int]:
             practice=client.practice_id,
             message_ids=ids,
         )
+    client_changed(client.pk, "boundaries")
     return ids
 
 

@@ -14,6 +14,7 @@ class CareConfig(AppConfig):
                 "care",
                 queries.drifting_day_items,
                 {queries.DRIFTING_ITEM: presenters.drifting_lines},
+                queries.drifting_items_for,
             )
         )
         register_day(
@@ -21,5 +22,6 @@ class CareConfig(AppConfig):
                 "care.notes",
                 queries.draft_note_day_items,
                 {queries.DRAFT_NOTE_ITEM: presenters.draft_note_lines},
+                queries.draft_note_items_for,
             )
         )

@@ -390,10 +390,17 @@ DRIFTING_ITEM = "care.drifting"
 def drifting_day_items(user: User, now: datetime) -> list[DayItem]:
     """Active episode, no attended session for DRIFT_DAYS, and no future session booked
     (1 query)."""
+    return drifting_items_for(clients_for(user), now, limit=100)
+
+
+def drifting_items_for(
+    clients: QuerySet[Client], now: datetime, limit: int | None = None
+) -> list[DayItem]:
+    """`drifting_day_items` of `clients` (any therapist's), for the day's attention table."""
     cutoff = now - timedelta(days=settings.DRIFT_DAYS)
     attended = Appointment.objects.filter(client=OuterRef("pk"), status=AppointmentStatus.ATTENDED)
-    clients = (
-        clients_for(user)
+    rows = (
+        clients
         # An episode that began within the window is not drifting yet.
         .filter(
             Exists(
@@ -421,7 +428,7 @@ def drifting_day_items(user: User, now: datetime) -> list[DayItem]:
             )
         )
         .order_by("last_name", "first_name")
-        .values_list("pk", "last_seen")[:100]
+        .values_list("pk", "last_seen")
     )
     drift = timedelta(days=settings.DRIFT_DAYS)
     return [
@@ -434,7 +441,7 @@ def drifting_day_items(user: User, now: datetime) -> list[DayItem]:
             ref=client_id,
             facts={"days": (now - last_seen).days if last_seen is not None else None},
         )
-        for client_id, last_seen in clients
+        for client_id, last_seen in (rows[:limit] if limit is not None else rows)
     ]
 
 
@@ -446,15 +453,24 @@ DRAFT_NOTE_GRACE = timedelta(hours=24)
 def draft_note_day_items(user: User, now: datetime) -> list[DayItem]:
     """Progress notes of the user's clients still drafts 24 h after their session, one line
     each (1 query; plain columns, never the note's text)."""
+    return draft_note_items_for(clients_for(user), now, limit=200)
+
+
+def draft_note_items_for(
+    clients: QuerySet[Client], now: datetime, limit: int | None = None
+) -> list[DayItem]:
+    """`draft_note_day_items` of `clients`, for the day's attention table."""
     notes = (
         ProgressNote.objects.filter(
-            client__in=clients_for(user),
+            client__in=clients,
             status=NoteStatus.DRAFT,
             appointment__starts_at__lt=now - DRAFT_NOTE_GRACE,
         )
         .order_by("appointment__starts_at", "pk")
-        .values_list("pk", "client_id", "appointment__starts_at")[:200]
+        .values_list("pk", "client_id", "appointment__starts_at")
     )
+    if limit is not None:
+        notes = notes[:limit]
     return [
         DayItem(
             kind=DRAFT_NOTE_ITEM,

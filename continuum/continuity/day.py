@@ -13,6 +13,12 @@ is opened between every two sessions. Providers therefore read plain columns (id
 dates; grouped per client in SQL where one line stands for many rows) and never load client
 rows, encrypted notes or message bodies; `build_day` names every client of every entry with
 one query at the end.
+
+At scale (issue 13) the day does not ask the contributions at all: their reasons are kept per
+client in the attention table (continuity.attention, kept by the actions that change them and
+by the scheduler), and `build_day` reads them with the clients' names in one query. Only the
+therapist's own prompts ("For you") are asked live. `build_day(..., live=True)` still asks
+every contribution (the consistency test compares the two).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from django.utils import timezone
 from continuum.accounts.models import User
 from continuum.care.access import clients_for
 from continuum.care.models import Appointment, AppointmentStatus
+from continuum.continuity import attention
 from continuum.lib import priority
 from continuum.lib.contributions import DayItem, day_contributions
 from continuum.lib.timezones import local_day_bounds
@@ -94,21 +101,46 @@ def day_items(user: User, now: datetime) -> list[DayItem]:
     return priority.by_priority(items)
 
 
-def build_day(user: User, now: datetime | None = None, last_looked: datetime | None = None) -> Day:
+def build_day(
+    user: User,
+    now: datetime | None = None,
+    last_looked: datetime | None = None,
+    *,
+    live: bool = False,
+) -> Day:
     """The day as data. `last_looked`: when the therapist last opened it (continuity.services
-    .last_looked); reasons raised after it are marked new."""
+    .last_looked); reasons raised after it are marked new. `live`: ask every contribution
+    instead of reading the attention table (slower; the same day)."""
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     start, _ = local_day_bounds(today, user.time_zone)
     _, end = local_day_bounds(today + timedelta(days=1), user.time_zone)
     sessions = sessions_between(user, start, end)
     tomorrow_start, _ = local_day_bounds(today + timedelta(days=1), user.time_zone)
-    items = day_items(user, now)
+    if live:
+        items = day_items(user, now)
+        on_my_mind = name_clients(user, priority.client_entries(items), last_looked)
+    else:
+        rows = attention.day_rows(clients_for(user))
+        names = {name[0]: ClientName(*name) for _, name in rows}
+        items = [item for item, _ in rows] + [
+            item
+            for contribution in day_contributions()
+            if contribution.for_clients is None
+            for item in contribution.provider(user, now)
+        ]
+        on_my_mind = [
+            DayEntry(
+                names[entry.client_id],
+                tuple(DayReason(i, priority.is_new(i, last_looked)) for i in entry.lines),
+            )
+            for entry in priority.client_entries(items)
+        ]
     return Day(
         today=today,
         today_sessions=[s for s in sessions if s.starts_at < tomorrow_start],
         tomorrow_sessions=[s for s in sessions if s.starts_at >= tomorrow_start],
-        on_my_mind=name_clients(user, priority.client_entries(items), last_looked),
+        on_my_mind=on_my_mind,
         for_you=[DayReason(i, priority.is_new(i, last_looked)) for i in priority.for_you(items)],
         last_looked=last_looked,
     )

@@ -64,6 +64,7 @@ from continuum.care.models import (
 )
 from continuum.care.note_formats import FORMATS
 from continuum.care.services.notes import clean_sections
+from continuum.continuity.attention import rebuild as rebuild_attention
 from continuum.demo import between, content
 from continuum.demo import measures as demo_measures
 from continuum.demo.endings import seed_endings
@@ -1081,6 +1082,11 @@ def _build_demo(options: DemoOptions) -> DemoResult:
     counts.update(seed_followup(practice, options.now, random.Random(f"{options.seed}:followup")))
     # The stored outcomes of every finished episode, from the rows just written (issue 17).
     counts["outcomes"] = backfill_outcomes(practice.pk)
+    # The day's attention table (continuity.attention): every client's reasons, as the
+    # actions would have kept them.
+    counts["attention"] = rebuild_attention(
+        options.now, clients=Client.objects.filter(practice=practice)
+    )
     audit.record(
         Actor.system(),
         "demo.seed",

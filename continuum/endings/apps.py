@@ -15,5 +15,6 @@ class EndingsConfig(AppConfig):
                 "endings",
                 queries.unplanned_day_items,
                 {queries.UNPLANNED_ITEM: presenters.unplanned_lines},
+                queries.unplanned_items_for,
             )
         )

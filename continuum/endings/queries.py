@@ -321,9 +321,18 @@ def unplanned_day_items(user: User, now: datetime) -> list[DayItem]:
     """The therapist's day: clients who may have stopped coming (one query)."""
     from continuum.care.access import clients_for
 
+    return unplanned_items_for(clients_for(user), now, limit=100)
+
+
+def unplanned_items_for(
+    clients: QuerySet[Client], now: datetime, limit: int | None = None
+) -> list[DayItem]:
+    """`unplanned_day_items` of `clients` (any therapist's), for the day's attention table."""
     # Annotated with quiet_episode_id and last_attended (which the type checker cannot see).
-    candidates: Any = unplanned_candidates(clients_for(user), now)
-    rows = candidates.values_list("pk", "quiet_episode_id", "last_attended")[:100]
+    candidates: Any = unplanned_candidates(clients, now)
+    rows = candidates.values_list("pk", "quiet_episode_id", "last_attended")
+    if limit is not None:
+        rows = rows[:limit]
     return [
         DayItem(
             kind=UNPLANNED_ITEM,

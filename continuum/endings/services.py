@@ -32,6 +32,7 @@ from continuum.endings.models import (
     TerminationPlan,
     UnplannedEnding,
 )
+from continuum.lib.hooks import client_changed
 
 
 class EndingError(ValueError):
@@ -363,6 +364,7 @@ def save_unplanned(
         client_id=locked.client_id,
         episode_id=locked.pk,
     )
+    client_changed(episode.client_id, "endings")
     return row
 
 
@@ -397,6 +399,7 @@ def end_unplanned(
     )
     for name in ("status", "status_changed_at", "end_date", "ended_unplanned"):
         setattr(episode, name, getattr(locked, name))
+    client_changed(episode.client_id)
     return row
 
 

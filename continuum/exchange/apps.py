@@ -19,6 +19,7 @@ class ExchangeConfig(AppConfig):
                 "exchange",
                 day.record_request_day_items,
                 {day.RECORD_REQUEST: day.record_request_lines},
+                day.record_request_items_for,
             )
         )
         periodic_jobs.register(

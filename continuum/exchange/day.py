@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db.models import QuerySet
+
 from continuum.accounts.models import User
 from continuum.accounts.paths import path_for_ids
 from continuum.care.access import clients_for
+from continuum.care.models import Client
 from continuum.exchange.models import RecordRequest, RecordRequestStatus
 from continuum.lib.contributions import DayItem, DayLine, Rank
 
@@ -16,8 +19,13 @@ RECORD_REQUEST = "exchange.record_request"
 
 def record_request_day_items(user: User, now: datetime) -> list[DayItem]:
     """The user's clients' open record requests (1 query)."""
+    return record_request_items_for(clients_for(user), now)
+
+
+def record_request_items_for(clients: QuerySet[Client], now: datetime) -> list[DayItem]:
+    """`record_request_day_items` of `clients`, for the day's attention table."""
     rows = RecordRequest.objects.filter(
-        status=RecordRequestStatus.REQUESTED, client__in=clients_for(user)
+        status=RecordRequestStatus.REQUESTED, client__in=clients
     ).values_list("pk", "client_id", "requested_at", "release_due_at")
     return [
         DayItem(

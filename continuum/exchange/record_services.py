@@ -16,6 +16,7 @@ from continuum.accounts.actors import Actor
 from continuum.audit import log as audit
 from continuum.care.models import Client
 from continuum.exchange.models import RecordRequest, RecordRequestStatus
+from continuum.lib.hooks import client_changed
 
 logger = logging.getLogger(__name__)
 S = RecordRequestStatus
@@ -42,6 +43,7 @@ def request_record(actor: Actor, client: Client) -> RecordRequest:
     )
     audit.record(actor, "record.request", request, practice=client.practice_id, client=client.pk)
     transaction.on_commit(lambda: email_therapist.enqueue(request.pk))
+    client_changed(client.pk, "exchange")
     return request
 
 
@@ -62,6 +64,7 @@ def release_record(actor: Actor, request: RecordRequest) -> RecordRequest:
         client=locked.client_id,
         automatic=actor.user is None,
     )
+    client_changed(locked.client_id, "exchange")
     return locked
 
 

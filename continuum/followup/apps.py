@@ -23,6 +23,7 @@ class FollowupConfig(AppConfig):
                     queries.FOLLOWUP_DUE_ITEM: presenters.due_lines,
                     queries.BOOSTER_ITEM: presenters.booster_lines,
                 },
+                queries.followup_items_for,
             )
         )
         c.register_contact_closer(

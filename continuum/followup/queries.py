@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -160,7 +160,13 @@ def day_items(user: User, now: datetime) -> list[DayItem]:
     """ "On my mind" items: follow-up answers not yet seen (flagged ones rank with urgent
     check-ins), follow-ups due and unanswered, and booster requests awaiting a decision.
     2 queries."""
-    clients = clients_for(user)
+    return followup_items_for(clients_for(user), now, limit=100)
+
+
+def followup_items_for(
+    clients: QuerySet[Client], now: datetime, limit: int | None = None
+) -> list[DayItem]:
+    """`day_items` of `clients` (any therapist's), for the day's attention table."""
     today = timezone.localtime(now).date()
     checkins = (
         FollowUpCheckIn.objects.filter(client__in=clients)
@@ -172,8 +178,10 @@ def day_items(user: User, now: datetime) -> list[DayItem]:
                 consent__status=ConsentStatus.ACTIVE,
             )
         )
-        .order_by("-due_on", "-pk")[:100]
+        .order_by("-due_on", "-pk")
     )
+    if limit is not None:
+        checkins = checkins[:limit]
     items = []
     for checkin in checkins:
         facts = {"months": checkin.months, "flags": list(checkin.flags), "due_on": checkin.due_on}
@@ -202,7 +210,9 @@ def day_items(user: User, now: datetime) -> list[DayItem]:
             )
     boosters = BoosterRequest.objects.filter(
         client__in=clients, status=BoosterStatus.REQUESTED
-    ).order_by("requested_at")[:100]
+    ).order_by("requested_at")
+    if limit is not None:
+        boosters = boosters[:limit]
     items.extend(
         DayItem(
             kind=BOOSTER_ITEM,

@@ -46,6 +46,7 @@ from continuum.followup.models import (
     FollowUpConsent,
     Scope,
 )
+from continuum.lib.hooks import client_changed
 from continuum.measures import scoring
 from continuum.measures import services as measures
 from continuum.measures.alerts import SEVERITY_OF
@@ -321,6 +322,7 @@ def accept_offer(consent: FollowUpConsent, *, actor: Actor) -> FollowUpConsent:
         client_id=locked.client_id,
         episode_id=locked.episode_id,
     )
+    client_changed(locked.client_id, "followup")
     return locked
 
 
@@ -382,6 +384,7 @@ def withdraw(consent: FollowUpConsent, *, actor: Actor) -> FollowUpConsent:
         episode_id=locked.episode_id,
         cancelled_checkins=cancelled,
     )
+    client_changed(locked.client_id, "followup")
     return locked
 
 
@@ -658,6 +661,7 @@ def submit_checkin(
         flags=review.flags,
         alerts=[a.pk for a in review.alerts],
     )
+    client_changed(locked.client_id, "followup", "measures", "measures.safety_items")
     return locked
 
 
@@ -677,6 +681,7 @@ def mark_seen(checkin: FollowUpCheckIn, *, actor: Actor) -> FollowUpCheckIn:
             practice=locked.client.practice_id,
             client_id=locked.client_id,
         )
+    client_changed(locked.client_id, "followup")
     return locked
 
 
@@ -736,6 +741,7 @@ def request_booster(
         episode_id=consent.episode_id,
         checkin_id=checkin.pk if checkin else None,
     )
+    client_changed(client.pk, "followup")
     return booster
 
 
@@ -786,6 +792,7 @@ def accept_booster(
         client_id=locked.client_id,
         appointment_id=appointment.pk,
     )
+    client_changed(locked.client_id)
     return locked
 
 
@@ -809,6 +816,7 @@ def decline_booster(booster: BoosterRequest, *, actor: Actor, referral: str) -> 
         practice=locked.client.practice_id,
         client_id=locked.client_id,
     )
+    client_changed(locked.client_id, "followup")
     return locked
 
 
@@ -877,4 +885,5 @@ def reopen_care(
         client_id=client.pk,
         previous_episode_id=previous.pk,
     )
+    client_changed(client.pk)
     return episode

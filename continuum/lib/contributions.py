@@ -67,6 +67,12 @@ class DayLine:
 
 # (user, now) -> the items; the user is the clinician whose day it is.
 DayProvider = Callable[[Any, datetime], Iterable[DayItem]]
+# (clients, now) -> the items of these clients (a queryset of clients; every therapist's): the
+# same reasons as the provider, for the day's attention table (continuum.continuity.attention),
+# which keeps them per client and refreshes them when an action calls
+# `hooks.client_changed`. A contribution without it (the therapist's own prompts) is asked
+# live each time the day is opened.
+ClientsProvider = Callable[[Any, datetime], Iterable[DayItem]]
 # Makes the words of many items of one kind at once, so a presenter can reverse a route once
 # per kind (continuum.accounts.paths.path_for_ids), not once per item.
 DayPresenter = Callable[[list[DayItem]], list[DayLine]]
@@ -78,6 +84,7 @@ class DayContribution:
     provider: DayProvider
     # kind -> presenter of the items of that kind
     presenters: Mapping[str, DayPresenter]
+    for_clients: ClientsProvider | None = None
 
 
 @dataclass(frozen=True)

@@ -32,3 +32,31 @@ def episode_changed(episode_id: int) -> None:
     transaction)."""
     for callback in _episode_changed.values():
         callback(episode_id)
+
+
+# --- A client's reasons to be on the day changed ---------------------------------------------
+#
+# The day reads one small table of reasons per client (continuum.continuity.attention), kept
+# by the actions that add or clear a reason. The domain apps sit below the day and cannot
+# import it, so their actions call `client_changed(client_id, *sources)` inside their own
+# transaction; continuity registers the refresh in its `AppConfig.ready()`. `sources` name
+# the day contributions (`contributions.DayContribution.name`) whose reasons may have changed;
+# none means all of them. A failing callback fails the action, so the day is never left
+# behind a change that was committed.
+
+ClientCallback = Callable[[int, tuple[str, ...]], Any]  # its result is ignored
+
+_client_changed: dict[str, ClientCallback] = {}
+
+
+def register_client_changed(name: str, callback: ClientCallback) -> None:
+    """Call `callback(client_id, sources)` whenever an action may have added or cleared one of
+    a client's reasons to be on the day. Registering a name again replaces its callback."""
+    _client_changed[name] = callback
+
+
+def client_changed(client_id: int, *sources: str) -> None:
+    """Tell every registered app that client `client_id`'s reasons from `sources` (all when
+    none) may have changed (in the caller's transaction)."""
+    for callback in _client_changed.values():
+        callback(client_id, tuple(sources))

@@ -21,6 +21,7 @@ class MeasuresConfig(AppConfig):
                 "measures",
                 queries.alert_day_items,
                 {queries.ALERT_ITEM: presenters.alert_lines},
+                queries.alert_items_for,
             )
         )
         register_day(
@@ -28,6 +29,7 @@ class MeasuresConfig(AppConfig):
                 "measures.safety_items",
                 queries.safety_prompt_day_items,
                 {queries.SAFETY_ITEM_UNANSWERED: presenters.safety_prompt_lines},
+                queries.safety_prompt_items_for,
             )
         )
         register_panel(

@@ -562,12 +562,22 @@ def alert_day_items(user: User, now: datetime) -> list[DayItem]:
     the most urgent alert and the client page lists the rest. 1 + `more` over the items is
     `count_open_alerts(user)`.
     """
+    return _alert_items(open_alerts(user), now, limit=500)
+
+
+def alert_items_for(clients: QuerySet[Client], now: datetime) -> list[DayItem]:
+    """`alert_day_items` of `clients` (any therapist's), for the day's attention table."""
+    return _alert_items(Alert.objects.filter(client__in=clients, status__in=ACTIVE), now)
+
+
+def _alert_items(active: QuerySet[Alert], now: datetime, limit: int | None = None) -> list[DayItem]:
     alerts = (
-        open_alerts(user)
-        .annotate(tier=alert_tier(), evidence_at=alert_evidence_at())
+        active.annotate(tier=alert_tier(), evidence_at=alert_evidence_at())
         .order_by("tier", "created_at", "pk")
-        .values_list("pk", "client_id", "kind", "message", "created_at", "evidence_at")[:500]
+        .values_list("pk", "client_id", "kind", "message", "created_at", "evidence_at")
     )
+    if limit is not None:
+        alerts = alerts[:limit]
     by_client: dict[int, list[tuple[int, int, str, str, datetime, datetime]]] = {}
     for alert in alerts:  # most urgent first, so each client's first alert leads
         by_client.setdefault(alert[1], []).append(alert)
@@ -595,6 +605,11 @@ def alert_day_items(user: User, now: datetime) -> list[DayItem]:
 def unanswered_safety_items(user: User) -> QuerySet[Administration]:
     """The user's clients' latest current scores of a measure whose safety item was left
     blank, not answered by a later score nor dismissed, in an open episode (or follow-up)."""
+    return unanswered_safety_items_of(clients_for(user))
+
+
+def unanswered_safety_items_of(clients: QuerySet[Client]) -> QuerySet[Administration]:
+    """`unanswered_safety_items` of `clients` (any therapist's)."""
     later = Administration.objects.filter(
         client_id=OuterRef("client_id"),
         instrument=OuterRef("instrument"),
@@ -609,7 +624,7 @@ def unanswered_safety_items(user: User) -> QuerySet[Administration]:
             # Only completed answers are scored, so only they can have a blank safety item;
             # no status term here, so that the planner takes the small partial index
             # `administration_safety_blank` rather than the status index.
-            client__in=clients_for(user),
+            client__in=clients,
             safety_unanswered=True,
             safety_prompt_dismissed_at__isnull=True,
             episode__status__in=[str(s) for s in (*OPEN_STATUSES, EpisodeStatus.FOLLOW_UP)],
@@ -621,8 +636,13 @@ def unanswered_safety_items(user: User) -> QuerySet[Administration]:
 
 def safety_prompt_day_items(user: User, now: datetime) -> list[DayItem]:
     """Tier 2: "ask PHQ-9 item 9 at the next contact", one per blank safety item (1 query)."""
+    return safety_prompt_items_for(clients_for(user), now)
+
+
+def safety_prompt_items_for(clients: QuerySet[Client], now: datetime) -> list[DayItem]:
+    """`safety_prompt_day_items` of `clients`, for the day's attention table."""
     items = []
-    for pk, client_id, code, completed_at in unanswered_safety_items(user).values_list(
+    for pk, client_id, code, completed_at in unanswered_safety_items_of(clients).values_list(
         "pk", "client_id", "instrument", "completed_at"
     ):
         inst = get_instrument(code)

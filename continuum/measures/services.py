@@ -31,7 +31,7 @@ from continuum.accounts.models import User
 from continuum.audit import log as audit
 from continuum.care.episodes import OPEN_STATUSES, EpisodeStatus
 from continuum.care.models import Appointment, AppointmentStatus, Client, Episode
-from continuum.lib.hooks import episode_changed
+from continuum.lib.hooks import client_changed, episode_changed
 from continuum.lib.timezones import local_day_bounds
 from continuum.measures import alerts as alert_rules
 from continuum.measures import scoring, tokens
@@ -533,6 +533,7 @@ def submit_by_link(
         alerts=[a.pk for a in raised],
         resolved_alerts=settled,
     )
+    client_changed(admin.client_id, "measures", "measures.safety_items")
     return admin
 
 
@@ -561,6 +562,7 @@ def _complete_pending(
         alerts=[a.pk for a in raised],
         resolved_alerts=settled,
     )
+    client_changed(locked.client_id, "measures", "measures.safety_items")
     return locked
 
 
@@ -687,6 +689,7 @@ def correct_administration(
         instrument=new.instrument,
         alerts=[a.pk for a in raised],
     )
+    client_changed(new.client_id, "measures", "measures.safety_items")
     return new
 
 
@@ -756,6 +759,7 @@ def resolve(
         taken=action,
         noted=bool(action_note),
     )
+    client_changed(locked.client_id, "measures")
     return locked
 
 
@@ -803,6 +807,7 @@ def raise_overdue_alerts(now: datetime | None = None) -> list[Alert]:
                     administration=admin.pk,
                 )
                 raised.append(alert)
+                client_changed(admin.client_id, "measures")
     return raised
 
 
@@ -839,6 +844,7 @@ def review_stale_alert(alert: Alert, *, actor: Actor, keep: bool) -> Alert:
         kind=locked.kind,
         resolution=locked.resolution,
     )
+    client_changed(locked.client_id, "measures")
     return locked
 
 
@@ -877,6 +883,7 @@ def dismiss_safety_prompt(admin: Administration, *, actor: Actor, reason: str) -
         instrument=locked.instrument,
         reason_given=True,
     )
+    client_changed(locked.client_id, "measures.safety_items")
     return locked
 
 
@@ -902,6 +909,7 @@ def close_outdated_alerts(now: datetime | None = None) -> int:
                     administration=admin.pk,
                 )
                 closed += 1
+            client_changed(admin.client_id, "measures")
     return closed
 
 
@@ -985,6 +993,8 @@ def import_scores(actor: Actor, rows: Sequence[PastScore], **detail: Any) -> lis
     Administration.objects.bulk_create(admins, batch_size=500)
     for episode_id in sorted({a.episode_id for a in admins}):
         episode_changed(episode_id)  # the stored outcomes of a finished episode
+    for client_id in sorted(client_ids):
+        client_changed(client_id, "measures")  # the day's questionnaire reasons
     audit.record(
         actor,
         "measures.import",

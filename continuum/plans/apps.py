@@ -17,6 +17,7 @@ class PlansConfig(AppConfig):
                     queries.PLAN_REVIEW_ITEM: presenters.plan_review_lines,
                     queries.HOMEWORK_ITEM: presenters.homework_lines,
                 },
+                queries.plan_items_for,
             )
         )
         c.register_goal_source("plans", queries.active_goal_statements)

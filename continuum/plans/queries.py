@@ -384,8 +384,12 @@ def interventions_due_for_review(
 def plan_reviews_due_query(user: User, today: date) -> QuerySet[TreatmentPlan]:
     """Current plans of `user`'s clients whose review date is today or earlier, the most
     overdue first. The day reads their columns; `plan_reviews_due` loads them."""
+    return _plan_reviews_due(clients_for(user), today)
+
+
+def _plan_reviews_due(clients: QuerySet[Client], today: date) -> QuerySet[TreatmentPlan]:
     return TreatmentPlan.objects.filter(
-        client__in=clients_for(user),
+        client__in=clients,
         status=PlanStatus.CURRENT,
         review_date__lte=today,
         # A finished course's plan is not reviewed any more.
@@ -473,8 +477,12 @@ def homework_since(client: Client, since: datetime) -> list[Homework]:
 def overdue_homework_query(user: User, today: date) -> QuerySet[Homework]:
     """Open tasks of `user`'s clients whose due date has passed. The day counts them per
     client; `overdue_homework` lists them."""
+    return _overdue_homework(clients_for(user), today)
+
+
+def _overdue_homework(clients: QuerySet[Client], today: date) -> QuerySet[Homework]:
     return Homework.objects.filter(
-        client__in=clients_for(user), status=HomeworkStatus.ASSIGNED, due_date__lt=today
+        client__in=clients, status=HomeworkStatus.ASSIGNED, due_date__lt=today
     )
 
 
@@ -526,8 +534,13 @@ def plan_day_items(user: User, now: datetime) -> list[DayItem]:
     """Plans whose review date has come, and homework past its due date (two queries: the
     rows of plan_reviews_due_query and overdue_homework_query, as plain columns and counts
     per client)."""
+    return plan_items_for(clients_for(user), now)
+
+
+def plan_items_for(clients: QuerySet[Client], now: datetime) -> list[DayItem]:
+    """`plan_day_items` of `clients` (any therapist's), for the day's attention table."""
     today = timezone.localtime(now).date()
-    reviews = plan_reviews_due_query(user, today).values_list(
+    reviews = _plan_reviews_due(clients, today).values_list(
         "client_id", "episode_id", "review_date"
     )
     items = [
@@ -542,7 +555,7 @@ def plan_day_items(user: User, now: datetime) -> list[DayItem]:
         for client_id, episode_id, review_date in reviews
     ]
     overdue = (
-        overdue_homework_query(user, today)
+        _overdue_homework(clients, today)
         .order_by()
         .values("client_id")
         .annotate(count=Count("pk"), oldest=Min("due_date"))

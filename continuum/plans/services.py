@@ -18,6 +18,7 @@ from django.utils import timezone
 from continuum.accounts.actors import actor_for
 from continuum.audit.log import record
 from continuum.care.models import Client, Episode
+from continuum.lib.hooks import client_changed
 from continuum.measures.queries import scores_since
 from continuum.plans.catalogue import CATALOGUE, OTHER
 from continuum.plans.models import (
@@ -228,6 +229,7 @@ def update_plan(
     locked.updated_at = timezone.now()
     locked.save(update_fields=[*changed, "updated_at"])
     record(actor_for(by), "plan.update", locked, client_id=locked.client_id, fields=changed)
+    client_changed(plan.client_id, "plans")
     return plan
 
 
@@ -264,6 +266,7 @@ def publish_plan(plan: TreatmentPlan, *, by: Any) -> TreatmentPlan:
         superseded_id=old.pk if old is not None else None,
     )
     plan.status, plan.published_at = locked.status, locked.published_at
+    client_changed(plan.client_id, "plans")
     return plan
 
 
@@ -570,6 +573,7 @@ def assign_homework(
         goal_id=goal.pk if goal is not None else None,
         intervention_id=intervention.pk if intervention is not None else None,
     )
+    client_changed(client.pk, "plans")
     return homework
 
 
@@ -603,6 +607,7 @@ def update_homework(
     if changed:
         homework.save(update_fields=changed)
     record(actor_for(by), "homework.update", homework, client_id=homework.client_id, fields=changed)
+    client_changed(homework.client_id, "plans")
     return changed
 
 
@@ -614,6 +619,7 @@ def cancel_homework(homework: Homework, *, by: Any) -> Homework:
     locked.save(update_fields=["status", "cancelled_at"])
     record(actor_for(by), "homework.cancel", locked, client_id=locked.client_id)
     homework.status, homework.cancelled_at = locked.status, locked.cancelled_at
+    client_changed(homework.client_id, "plans")
     return homework
 
 
@@ -639,4 +645,5 @@ def report_homework(homework: Homework, *, by: Any, status: str, note: str) -> H
         locked.client_note,
         locked.reported_at,
     )
+    client_changed(homework.client_id, "plans")
     return homework

@@ -14,6 +14,7 @@ class PortalConfig(AppConfig):
                 "portal",
                 queries.checkin_day_items,
                 {queries.CHECKINS_ITEM: presenters.checkin_lines},
+                queries.checkin_items_for,
             )
         )
         c.register_brief(

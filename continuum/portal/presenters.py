@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from continuum.accounts.paths import path_for_ids
 from continuum.lib.contributions import DayItem, DayLine
 from continuum.portal.queries import ProgressMeasure
@@ -13,11 +15,15 @@ def checkin_lines(items: list[DayItem]) -> list[DayLine]:
     for item in items:
         count, urgent = item.facts["count"], item.facts["urgent"]
         noun = "check-in" if count == 1 else "check-ins"
-        reason = f"{count} new {noun}" + (f", {urgent} marked urgent" if urgent else "")
+        reason = f"{count} new {noun}" + (f", {urgent} marked urgent" if urgent else "") + "."
+        latest = item.facts.get("latest")
+        if count > 1 and latest is not None:
+            # The line's age is the oldest unread one's; say when the newest came too.
+            reason += f" The latest {timezone.localtime(latest):%-d %b, %H:%M}."
         assert item.client_id is not None
         lines.append(
             DayLine(
-                reason=reason + ".",
+                reason=reason,
                 url=checkins_path(item.client_id),
                 action="Read and mark seen",
             )

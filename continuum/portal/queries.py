@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Max, Min, Q, QuerySet, Value, When
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -316,23 +316,35 @@ CHECKINS_ITEM = "portal.checkins"
 def checkin_day_items(user: User, now: datetime) -> list[DayItem]:
     """One item per client with unseen check-ins; urgent ones rank above the rest. One query,
     counted per client in SQL (the check-ins' encrypted notes are not read)."""
+    return checkin_items_for(clients_for(user), now)
+
+
+def checkin_items_for(clients: QuerySet[Client], now: datetime) -> list[DayItem]:
+    """`checkin_day_items` of `clients` (any therapist's), for the day's attention table."""
     rows = (
-        unseen_checkins_query(user)
+        CheckIn.objects.filter(client__in=clients, seen_at__isnull=True)
         .order_by()
         .values("client_id")
         .annotate(
-            count=Count("pk"), urgent=Count("pk", filter=Q(urgent=True)), at=Max("created_at")
+            count=Count("pk"),
+            n_urgent=Count("pk", filter=Q(urgent=True)),
+            oldest=Min("created_at"),
+            oldest_urgent=Min("created_at", filter=Q(urgent=True)),
+            latest=Max("created_at"),
         )
-        .values_list("client_id", "count", "urgent", "at")
+        .values_list("client_id", "count", "n_urgent", "oldest", "oldest_urgent", "latest")
     )
     return [
         DayItem(
             kind=CHECKINS_ITEM,
             client_id=client_id,
             rank=Rank.SAFETY if urgent else Rank.ROUTINE,
-            at=at,
+            # Raised by the oldest check-in not yet read (the oldest urgent one for an urgent
+            # line): it has waited longest (docs/clinical.md, "Check-ins on the day"). The
+            # newest one's time is a fact of the line.
+            at=oldest_urgent if urgent else oldest,
             ref=client_id,
-            facts={"count": count, "urgent": urgent},
+            facts={"count": count, "urgent": urgent, "latest": latest},
         )
-        for client_id, count, urgent, at in rows
+        for client_id, count, urgent, oldest, oldest_urgent, latest in rows
     ]

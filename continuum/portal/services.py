@@ -26,6 +26,7 @@ from continuum.accounts.services import link_hours, set_password_link
 from continuum.audit.log import record
 from continuum.care.episodes import OPEN_STATUSES
 from continuum.care.models import Client, Episode
+from continuum.lib.hooks import client_changed
 from continuum.lib.keys import KEY_PATTERN
 from continuum.portal.models import (
     NOTE_MAX,
@@ -326,6 +327,7 @@ def record_checkin(client: Client, data: Mapping[str, Any], *, actor: Actor) -> 
         client_id=client.pk,
         episode_id=episode.pk if episode else None,
     )
+    client_changed(client.pk, "portal", "endings")
     return checkin
 
 
@@ -348,6 +350,7 @@ def mark_checkin_seen(checkin: CheckIn, *, actor: Actor) -> CheckIn:
             practice=checkin.client.practice_id,
             client_id=checkin.client_id,
         )
+    client_changed(checkin.client_id, "portal")
     return checkin
 
 
@@ -366,4 +369,5 @@ def mark_all_seen(client: Client, *, actor: Actor) -> list[int]:
             practice=client.practice_id,
             checkin_ids=ids,
         )
+    client_changed(client.pk, "portal")
     return ids

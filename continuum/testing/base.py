@@ -12,12 +12,12 @@ import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import pyotp
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
-from django.db import connection
+from django.db import connection, models
 from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
@@ -33,6 +33,7 @@ from continuum.care.models import (
     ProgressNote,
 )
 from continuum.lib.contributions import DayItem, day_presenter
+from continuum.lib.hooks import client_changed
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse
@@ -75,14 +76,27 @@ def make_client(therapist: User, first: str, last: str = "Example", **extra: Any
     )
 
 
+Row = TypeVar("Row", bound=models.Model)
+
+
+def kept(obj: Row, *sources: str) -> Row:
+    """A row a builder wrote directly (not through an action) is on the day as an action would
+    have put it: the day's attention table is refreshed for its client (lib.hooks), from the
+    day contributions named (all when none)."""
+    client_changed(obj.client_id, *sources)  # type: ignore[attr-defined]
+    return obj
+
+
 def make_episode(client: Client, *, status: str = "active", **extra: Any) -> Episode:
-    return Episode.objects.create(
-        client=client,
-        therapist=client.therapist,
-        referral_reason=extra.pop("referral_reason", "Low mood and worry"),
-        start_date=extra.pop("start_date", date(2026, 1, 5)),
-        status=status,
-        **extra,
+    return kept(
+        Episode.objects.create(
+            client=client,
+            therapist=client.therapist,
+            referral_reason=extra.pop("referral_reason", "Low mood and worry"),
+            start_date=extra.pop("start_date", date(2026, 1, 5)),
+            status=status,
+            **extra,
+        )
     )
 
 
@@ -94,13 +108,18 @@ def make_appointment(
     status: str = AppointmentStatus.SCHEDULED,
     **extra: Any,
 ) -> Appointment:
-    return Appointment.objects.create(
-        client=client,
-        therapist=client.therapist,
-        episode=episode,
-        starts_at=starts_at or timezone.now() + timedelta(days=1),
-        status=status,
-        **extra,
+    return kept(
+        Appointment.objects.create(
+            client=client,
+            therapist=client.therapist,
+            episode=episode,
+            starts_at=starts_at or timezone.now() + timedelta(days=1),
+            status=status,
+            **extra,
+        ),
+        "care",
+        "care.notes",
+        "endings",
     )
 
 
@@ -118,7 +137,7 @@ def make_note(appointment: Appointment, *, signed: bool = False, fmt: str = "soa
         note.signed_at = timezone.now()
         note.signed_by = appointment.therapist
         note.save()
-    return note
+    return kept(note, "care.notes")
 
 
 def make_portal_user(client: Client, *, password: str = PASSWORD, email: str = "") -> User:

@@ -13,7 +13,7 @@ from continuum.boundaries import policy
 from continuum.boundaries.models import ContactPolicy, Direction, Message, Phase
 from continuum.care.models import Client, Episode
 from continuum.lib.keys import new_idempotency_key
-from continuum.testing.base import BaseTestCase, make_episode, make_portal_user
+from continuum.testing.base import BaseTestCase, kept, make_episode, make_portal_user
 
 # Wednesday 8 July 2026 (British Summer Time, UTC+1; New York is UTC-4).
 WED_MORNING = datetime(2026, 7, 8, 10, 0, tzinfo=UTC)  # 11:00 in London: within hours
@@ -31,14 +31,18 @@ def make_message(
 ) -> Message:
     sender = client.user if from_client else client.therapist
     assert sender is not None, "give the client a portal login first"
-    return Message.objects.create(
-        client=client,
-        sender=sender,
-        direction=Direction.TO_THERAPIST if from_client else Direction.TO_CLIENT,
-        body=body,
-        created_at=when or timezone.now(),
-        idempotency_key=new_idempotency_key(),
-        **fields,
+    return kept(
+        Message.objects.create(
+            client=client,
+            sender=sender,
+            direction=Direction.TO_THERAPIST if from_client else Direction.TO_CLIENT,
+            body=body,
+            created_at=when or timezone.now(),
+            idempotency_key=new_idempotency_key(),
+            **fields,
+        ),
+        "boundaries",
+        "endings",
     )
 
 

@@ -26,7 +26,7 @@ from continuum.care.models import (
     new_series_id,
 )
 from continuum.care.scheduling import Clash, Slot, find_clashes, search_window
-from continuum.lib.hooks import episode_changed
+from continuum.lib.hooks import client_changed, episode_changed
 
 MIN_DURATION = 5
 MAX_DURATION = 480
@@ -224,6 +224,7 @@ def book_appointments(
     if outside is not None:
         detail["outside_episode_confirmed"] = True
     audit.record(actor, "appointment.create", booked[0], **detail)
+    client_changed(client.pk, "care", "care.notes", "endings")
     return booked
 
 
@@ -263,6 +264,7 @@ def update_appointment(
         appointment.sequence = locked.sequence
     locked.save(update_fields=[*changes, "sequence"])
     audit.record(actor, "appointment.update", locked, fields=changed)
+    client_changed(appointment.client_id, "care", "care.notes", "endings")
     return appointment
 
 
@@ -305,4 +307,5 @@ def change_status(
         episode_changed(locked.episode_id)
     for name in ("status", "cancelled_by", "cancelled_at", "cancelled_by_user", "sequence"):
         setattr(appointment, name, getattr(locked, name))
+    client_changed(appointment.client_id, "care", "care.notes", "endings")
     return appointment

@@ -24,7 +24,7 @@ from continuum.care.episodes import (
     check_transition,
 )
 from continuum.care.models import Client, Episode
-from continuum.lib.hooks import episode_changed
+from continuum.lib.hooks import client_changed, episode_changed
 
 __all__ = [
     "InvalidEpisodeDates",
@@ -108,6 +108,7 @@ def open_episode(
         status=EpisodeStatus.REFERRAL,
     )
     record(actor_for(by), "episode.create", episode, client_id=client.pk, status=episode.status)
+    client_changed(client.pk)
     return episode
 
 
@@ -130,6 +131,7 @@ def update_episode(
         episode.save(update_fields=changed)
         episode_changed(episode.pk)
     record(actor_for(by), "episode.update", episode, client_id=episode.client_id, fields=changed)
+    client_changed(episode.client_id)
     return changed
 
 
@@ -176,4 +178,5 @@ def transition_episode(
     episode_changed(locked.pk)
     for name in changed:
         setattr(episode, name, getattr(locked, name))
+    client_changed(episode.client_id)
     return episode

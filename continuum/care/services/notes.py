@@ -22,6 +22,7 @@ from continuum.care.models import (
     ProgressNote,
 )
 from continuum.care.note_formats import FORMATS
+from continuum.lib.hooks import client_changed
 
 LOCKED_MESSAGE = "Signed notes cannot be changed; add an addendum instead."
 
@@ -106,6 +107,7 @@ def create_note(
         updated_at=now,
     )
     audit.record(actor, "note.create", note, appointment=locked.pk, format=fmt)
+    client_changed(note.client_id, "care.notes")
     return note
 
 
@@ -153,6 +155,7 @@ def sign_note(note: ProgressNote, *, actor: Actor) -> ProgressNote:
     audit.record(actor, "note.sign", locked)
     note.status, note.signed_at, note.signed_by = locked.status, now, by
     note.updated_at = now
+    client_changed(note.client_id, "care.notes")
     return note
 
 

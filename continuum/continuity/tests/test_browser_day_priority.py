@@ -21,6 +21,7 @@ from django.utils import timezone
 from continuum.accounts.actors import actor_for
 from continuum.accounts.models import Practice
 from continuum.care.models import AppointmentStatus
+from continuum.continuity.attention import rebuild
 from continuum.measures.models import Alert
 from continuum.measures.services import assign_measure, enter_in_session
 from continuum.portal.models import CheckIn
@@ -106,6 +107,9 @@ def test_the_day_ranks_clients_as_a_clinician_would(
             status=AppointmentStatus.ATTENDED,
         )
         SessionWeight.objects.create(therapist=alice, appointment=session, weight=5)
+    # The check-in and the backdated alert were written straight to the database, not through
+    # actions: the day's attention table is rebuilt, as the scheduler's hourly job would.
+    rebuild()
 
     login(page, live_server.url, "alice@example.org", PASSWORD)
     assert page.url.endswith("/day/")
@@ -137,6 +141,7 @@ def test_the_day_ranks_clients_as_a_clinician_would(
 
     # Nora checks in after Alice looked: her entry (and only hers) is marked new.
     CheckIn.objects.create(client=nora, mood=6, idempotency_key="nora-later")
+    rebuild()
     page.reload()
     assert entries.locator(".mind-client").all_inner_texts()[-1] == "Nora Notes"
     assert page.locator(".badge.new").count() == 1

@@ -5,12 +5,21 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 from django.urls import reverse
-from django.utils import timezone
 
+from continuum.accounts.actors import actor_for
 from continuum.care.models import AppointmentStatus, Client
+from continuum.continuity.attention import rebuild
 from continuum.lib.contributions import Rank
 from continuum.measures.models import Alert
-from continuum.testing.base import BaseTestCase, make_appointment, make_client, make_episode
+from continuum.measures.services import resolve
+from continuum.portal.services import mark_all_seen
+from continuum.testing.base import (
+    BaseTestCase,
+    kept,
+    make_appointment,
+    make_client,
+    make_episode,
+)
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 11, 18, 9, 0, tzinfo=LONDON)  # a Wednesday morning
@@ -24,13 +33,16 @@ def make_alert(
     cause: str = "c",
     message: str = "m",
 ) -> Alert:
-    return Alert.objects.create(
-        client=client,
-        kind=kind,
-        severity=severity,
-        severity_rank=rank,
-        cause=cause,
-        message=message,
+    return kept(
+        Alert.objects.create(
+            client=client,
+            kind=kind,
+            severity=severity,
+            severity_rank=rank,
+            cause=cause,
+            message=message,
+        ),
+        "measures",
     )
 
 
@@ -137,6 +149,7 @@ class DayTests(BaseTestCase):
         CheckIn.objects.create(client=self.dana, mood=3, idempotency_key="a")
         CheckIn.objects.create(client=self.dana, mood=2, urgent=True, idempotency_key="b")
         finn = CheckIn.objects.create(client=self.finn, mood=5, idempotency_key="c")
+        rebuild()  # written straight to the table, not through record_checkin
         self.login(self.alice)
 
         response = self.client.get(self.url)
@@ -148,9 +161,39 @@ class DayTests(BaseTestCase):
             (self.dana.pk, "Dana Dawson", Rank.SAFETY),
         )
         self.assertNotContains(response, "Finn")
-        CheckIn.objects.filter(client=self.dana).update(seen_at=timezone.now())
+        mark_all_seen(self.dana, actor=actor_for(self.alice))
         self.assertNotContains(self.client.get(self.url), "new check-in")
         self.assertIsNone(finn.seen_at)
+
+    def test_check_ins_are_aged_by_the_oldest_unread_and_say_when_the_latest_came(self) -> None:
+        from continuum.portal.models import CheckIn
+
+        # Dana: one check-in 3 h ago and one 20 min ago, both unread; Gus: one 1 h ago.
+        for key, minutes in (("a", 180), ("b", 20)):
+            CheckIn.objects.create(
+                client=self.dana,
+                mood=4,
+                idempotency_key=key,
+                created_at=NOW - timedelta(minutes=minutes),
+            )
+        gus = make_client(self.alice, "Gus", "Second")
+        CheckIn.objects.create(
+            client=gus, mood=4, idempotency_key="g", created_at=NOW - timedelta(hours=1)
+        )
+        rebuild()  # written straight to the table, not through record_checkin
+        self.login(self.alice)
+
+        response = self.client.get(self.url)
+
+        entries = response.context["day"].on_my_mind
+        # Within the tier, the one waiting longest first, aged by its oldest unread check-in.
+        self.assertEqual(
+            [(e.client_name, [line.ago for line in e.lines]) for e in entries],
+            [("Dana Dawson", ["3 h ago"]), ("Gus Second", ["1 h ago"])],
+        )
+        self.assertContains(response, "2 new check-ins. The latest 18 Nov, 08:40.")
+        self.assertContains(response, "1 new check-in.")
+        self.assertNotContains(response, "1 new check-in. The latest")
 
     def test_plan_reviews_and_overdue_homework_are_listed(self) -> None:
         from datetime import date
@@ -175,9 +218,7 @@ class DayTests(BaseTestCase):
         )
         self.login(self.alice)
         self.assertContains(self.client.get(self.url), "PHQ-9 overdue")
-        alert.status = "resolved"
-        alert.resolved_at = timezone.now()
-        alert.save()
+        resolve(alert, actor=actor_for(self.alice))
         self.assertNotContains(self.client.get(self.url), "PHQ-9 overdue")
 
     def test_nothing_to_do_says_so(self) -> None:
@@ -208,6 +249,7 @@ class DayTests(BaseTestCase):
             idempotency_key="h",
             created_at=NOW.replace(hour=4, minute=43),
         )
+        rebuild()  # rows written and backdated straight in the table, not through actions
         self.login(self.alice)
 
         response = self.client.get(self.url)
@@ -304,15 +346,13 @@ class DayTests(BaseTestCase):
             self._fill(n if n == 2 else n - 2)
             self.client.get(self.url)  # the first visit keeps the wellbeing load's past weeks
             # 1. session, 2. user, 3. membership, 4. when the day was last opened,
-            # 5. sessions today and tomorrow, 6. drifting clients, 7. progress notes still
-            # drafts, 8. active alerts, 9. unanswered safety items, 10. plans due for review,
-            # 11. overdue homework, 12. unseen check-ins, 13. clients for an unplanned ending,
-            # 14. unread portal messages, 15. follow-up check-ins, 16. booster requests,
-            # 17. wellbeing settings, 18. the past weeks' load (cache), 19. this week's
-            # sessions (wellbeing load), 20. open requests for a client's record (exchange),
-            # 21. the names of the clients in "on my mind", 22. this visit kept as the last
-            # (an upsert), 23. the read's audit row (issue 18, finding 4).
-            with self.assertNumQueries(23):
+            # 5. sessions today and tomorrow, 6. every client's reasons with the clients'
+            # names, from the attention table (continuity.attention: it replaced one query
+            # per contribution, 15 of them, and the names query), 7. wellbeing settings,
+            # 8. the past weeks' load (cache), 9. this week's sessions (wellbeing load: "For
+            # you" is asked live), 10. this visit kept as the last (an upsert), 11. the
+            # read's audit row (issue 18, finding 4).
+            with self.assertNumQueries(11):
                 self.client.get(self.url)
 
 

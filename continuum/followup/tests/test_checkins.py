@@ -3,7 +3,7 @@ safety answer raise an alert and offer a booster; the therapist reads the answer
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import time_machine
 from django.utils import timezone
@@ -12,6 +12,7 @@ from continuum.accounts.actors import actor_for
 from continuum.accounts.models import Practice
 from continuum.audit.models import AuditEvent
 from continuum.continuity.day import build_day
+from continuum.continuity.models import Attention
 from continuum.continuity.presenters import day_page
 from continuum.followup.models import FollowUpCheckIn
 from continuum.followup.queries import day_items
@@ -24,6 +25,7 @@ from continuum.followup.tests.world import (
 )
 from continuum.lib.contributions import Rank
 from continuum.measures.models import Administration, Alert, MeasureAssignment
+from continuum.measures.queries import ALERT_ITEM
 from continuum.testing.base import TestResponse, presented
 
 URL = "/portal/follow-up/check-in/"
@@ -88,6 +90,30 @@ class PortalCheckInTests(FollowUpTestCase):
         self.assertEqual(event.actor_id, self.dana_user.pk)
         self.assertEqual(sorted(event.detail["alerts"]), sorted(a.pk for a in alerts))
         self.assertNotIn("hard month", str(event.detail))
+
+    def test_a_follow_up_deterioration_alert_closes_itself_when_a_newer_score_is_back(
+        self,
+    ) -> None:
+        # 1 month: PHQ-9 15 (from 6 at the end of therapy) raises the follow-up alert.
+        self.post(15, 10)
+        alert = Alert.objects.get(cause__startswith="followup:", administration__instrument="phq9")
+        self.assertEqual((alert.kind, alert.status), ("deterioration", "open"))
+        # 3 months: PHQ-9 5, back within reliable change of where therapy ended.
+        second = FollowUpCheckIn.objects.get(number=2)
+        with time_machine.travel(datetime(2026, 9, 30, 9, 0, tzinfo=UTC), tick=False):
+            self.login(self.dana_user)  # two months on: a new session
+            data = questionnaire_post(5, 3, checkin=str(second.pk), how_are_you="Better.")
+            self.client.post(URL, data, follow=True)
+            alert.refresh_from_db()
+            newer = second.administrations.get(instrument="phq9")
+            self.assertEqual(
+                (alert.status, alert.resolution, alert.closed_by_administration_id),
+                ("resolved", "no_longer_current", newer.pk),
+            )
+            # … and it is off the day at once (the day's attention table, same transaction).
+            self.assertFalse(
+                Attention.objects.filter(client=self.dana, kind=ALERT_ITEM, ref=alert.pk).exists()
+            )
 
     def test_doing_well_offers_no_booster_and_raises_nothing(self) -> None:
         response = self.post(5, 3)

@@ -21,7 +21,13 @@ from continuum.followup.models import (
 from continuum.followup.schedule import add_months
 from continuum.followup.services import Terms, record_consent
 from continuum.measures.tests.world import gad7_answers, make_score, phq9_answers
-from continuum.testing.base import BaseTestCase, make_appointment, make_episode, make_portal_user
+from continuum.testing.base import (
+    BaseTestCase,
+    kept,
+    make_appointment,
+    make_episode,
+    make_portal_user,
+)
 
 START = date(2026, 1, 5)
 END = date(2026, 6, 30)
@@ -129,4 +135,5 @@ def make_followup(
         request = BoosterRequest.objects.create(
             client=client, episode=episode, checkin=first, reason="The wobble"
         )
+    kept(row, "followup")
     return FollowUpWorld(episode, row, first, request)

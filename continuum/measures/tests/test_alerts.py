@@ -35,6 +35,7 @@ from continuum.measures.tests.world import (
     gad7_answers,
     phq9_answers,
 )
+from continuum.testing.base import kept
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Europe/London"))
 
@@ -43,15 +44,18 @@ def make_alert(
     client: Client, episode: Episode | None, kind: str, severity: str, cause: str, **extra: Any
 ) -> Alert:
     rank = {"high": 0, "medium": 1, "low": 2}[severity]
-    return Alert.objects.create(
-        client=client,
-        episode=episode,
-        kind=kind,
-        severity=severity,
-        severity_rank=rank,
-        cause=cause,
-        message=extra.pop("message", f"{kind} alert {cause}"),
-        **extra,
+    return kept(
+        Alert.objects.create(
+            client=client,
+            episode=episode,
+            kind=kind,
+            severity=severity,
+            severity_rank=rank,
+            cause=cause,
+            message=extra.pop("message", f"{kind} alert {cause}"),
+            **extra,
+        ),
+        "measures",
     )
 
 

@@ -16,7 +16,7 @@ from continuum.measures.models import (
     MeasureAssignment,
 )
 from continuum.measures.services import assign_measure, enter_in_session, issue_link, link_path
-from continuum.testing.base import BaseTestCase, make_appointment, make_episode
+from continuum.testing.base import BaseTestCase, kept, make_appointment, make_episode
 
 # PHQ-9 answers: total 18 (moderately severe), item 9 = 0.
 PHQ9_18: dict[str, int | None] = {
@@ -81,19 +81,23 @@ def make_score(
     **extra: Any,
 ) -> Administration:
     """A completed administration written straight to the database (no alerts, no audit)."""
-    return Administration.objects.create(
-        episode=episode,
-        client=episode.client,
-        instrument=instrument,
-        instrument_version="1",
-        status=extra.pop("status", AdministrationStatus.COMPLETED),
-        due_at=when,
-        window_ends_at=when + timedelta(days=7),
-        completed_at=when,
-        total=total,
-        session_number=session,
-        entered_by=entered_by,
-        **extra,
+    return kept(
+        Administration.objects.create(
+            episode=episode,
+            client=episode.client,
+            instrument=instrument,
+            instrument_version="1",
+            status=extra.pop("status", AdministrationStatus.COMPLETED),
+            due_at=when,
+            window_ends_at=when + timedelta(days=7),
+            completed_at=when,
+            total=total,
+            session_number=session,
+            entered_by=entered_by,
+            **extra,
+        ),
+        "measures",
+        "measures.safety_items",
     )
 
 

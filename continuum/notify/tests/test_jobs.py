@@ -14,10 +14,12 @@ from django.core import mail
 from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
+from continuum.continuity.models import Attention
 from continuum.exchange.models import RecordRequest
 from continuum.fhir.models import ExportJob
 from continuum.fhir.tests.world import make_export
 from continuum.followup.models import FollowUpCheckIn
+from continuum.followup.queries import FOLLOWUP_DUE_ITEM
 from continuum.followup.tests.world import FollowUpTestCase
 from continuum.lib.jobs import PeriodicJob, periodic_jobs, reminder_kinds
 from continuum.measures.models import Administration, Alert, MeasureAssignment
@@ -36,6 +38,7 @@ NOW = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 JOBS = {
     "accounts.refusals",
     "audit.seal",
+    "continuity.attention",
     "exchange.release_records",
     "fhir.expire_exports",
     "followup.housekeeping",
@@ -76,6 +79,7 @@ class RegistryTests(BaseTestCase):
             {
                 "accounts.refusals": timedelta(minutes=1),
                 "audit.seal": timedelta(minutes=1),
+                "continuity.attention": timedelta(hours=1),
                 "exchange.release_records": timedelta(hours=1),
                 "fhir.expire_exports": timedelta(hours=1),
                 "followup.housekeeping": timedelta(minutes=1),
@@ -155,6 +159,7 @@ class EveryJobRunsTests(FollowUpTestCase):
                 "measures.outdated_alerts",
                 "exchange.release_records",
                 "fhir.expire_exports",
+                "continuity.attention",
                 "notify.reminders",
             ],
         )
@@ -180,6 +185,12 @@ class EveryJobRunsTests(FollowUpTestCase):
         # fhir.expire_exports: Alice's bulk export past its time is gone, with its files.
         self.assertFalse(ExportJob.objects.filter(pk=self.export.pk).exists())
         self.assertIn("fhir.expire_exports: deleted 1", out)
+        # continuity.attention: the day's table has the reasons that came with time, after
+        # the jobs before it (Dana's 3-month follow-up check-in, due yesterday).
+        self.assertIn(
+            (self.dana.pk, FOLLOWUP_DUE_ITEM),
+            set(Attention.objects.values_list("client_id", "kind")),
+        )
         # measures.overdue_alerts: the questionnaire past its window raised its alert.
         alert = Alert.objects.get(kind="overdue")
         self.assertEqual(alert.administration_id, self.overdue.pk)
@@ -232,6 +243,7 @@ class EveryJobRunsTests(FollowUpTestCase):
             {
                 "accounts.refusals": "ran",
                 "audit.seal": "ran",
+                "continuity.attention": "not_due",
                 "exchange.release_records": "not_due",
                 "fhir.expire_exports": "not_due",
                 "followup.housekeeping": "ran",

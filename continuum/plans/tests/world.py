@@ -20,7 +20,7 @@ from continuum.plans.models import (
     PlanStatus,
     TreatmentPlan,
 )
-from continuum.testing.base import BaseTestCase, make_episode
+from continuum.testing.base import BaseTestCase, kept, make_episode
 
 
 class PlanTestCase(BaseTestCase):
@@ -69,16 +69,19 @@ def make_plan(
     **extra: Any,
 ) -> TreatmentPlan:
     now = timezone.now()
-    return TreatmentPlan.objects.create(
-        episode=episode,
-        client=episode.client,
-        version=version,
-        status=status,
-        focus=focus,
-        review_date=review_date or timezone.localdate() + timedelta(days=60),
-        created_by=episode.therapist,
-        published_at=None if status == PlanStatus.DRAFT else now,
-        **extra,
+    return kept(
+        TreatmentPlan.objects.create(
+            episode=episode,
+            client=episode.client,
+            version=version,
+            status=status,
+            focus=focus,
+            review_date=review_date or timezone.localdate() + timedelta(days=60),
+            created_by=episode.therapist,
+            published_at=None if status == PlanStatus.DRAFT else now,
+            **extra,
+        ),
+        "plans",
     )
 
 
@@ -130,22 +133,26 @@ def make_homework(client: Client, title: str = "Activity diary", **extra: Any) -
         "assigned_by": client.therapist,
     }
     fields.update(extra)
-    return Homework.objects.create(client=client, title=title, **fields)
+    return kept(Homework.objects.create(client=client, title=title, **fields), "plans")
 
 
 def make_score(
     episode: Episode, instrument: str, total: float, when: Any, **extra: Any
 ) -> Administration:
     """A completed administration written straight to the database."""
-    return Administration.objects.create(
-        episode=episode,
-        client=episode.client,
-        instrument=instrument,
-        instrument_version="1",
-        status=extra.pop("status", AdministrationStatus.COMPLETED),
-        due_at=when,
-        window_ends_at=when + timedelta(days=7),
-        completed_at=when,
-        total=total,
-        **extra,
+    return kept(
+        Administration.objects.create(
+            episode=episode,
+            client=episode.client,
+            instrument=instrument,
+            instrument_version="1",
+            status=extra.pop("status", AdministrationStatus.COMPLETED),
+            due_at=when,
+            window_ends_at=when + timedelta(days=7),
+            completed_at=when,
+            total=total,
+            **extra,
+        ),
+        "measures",
+        "measures.safety_items",
     )

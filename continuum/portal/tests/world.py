@@ -12,17 +12,21 @@ from continuum.care.models import Episode
 from continuum.lib.keys import new_idempotency_key
 from continuum.measures.models import Administration, AdministrationStatus
 from continuum.portal.models import CheckIn, CheckinCadence, PortalSettings
-from continuum.testing.base import BaseTestCase, make_episode, make_portal_user
+from continuum.testing.base import BaseTestCase, kept, make_episode, make_portal_user
 
 
 def make_checkin(client: Any, *, when: datetime | None = None, **fields: Any) -> CheckIn:
     """A check-in written straight to the database (no audit row)."""
     fields.setdefault("mood", 5)
-    return CheckIn.objects.create(
-        client=client,
-        idempotency_key=new_idempotency_key(),
-        created_at=when or timezone.now(),
-        **fields,
+    return kept(
+        CheckIn.objects.create(
+            client=client,
+            idempotency_key=new_idempotency_key(),
+            created_at=when or timezone.now(),
+            **fields,
+        ),
+        "portal",
+        "endings",
     )
 
 
