@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any
 
@@ -188,7 +188,9 @@ def parse_kickoff(request: HttpRequest) -> tuple[list[str], datetime | None]:
         raw = request.GET["_since"].strip().replace(" ", "+")  # a '+' sent unencoded
         try:
             since = parse_datetime(raw)
-        except ValueError:
+            if since is not None and since.tzinfo is not None:
+                since = since.astimezone(UTC)  # year 1 at +14:00 is before year 1 in UTC
+        except (ValueError, OverflowError):
             since = None
         if since is None or since.tzinfo is None:
             raise Refused(

@@ -125,6 +125,19 @@ NOT_FREE_TEXT: dict[str, str] = {
     "outcomes.EpisodeOutcome.end_quarter": "a quarter computed from the end date (2026Q4)",
     "outcomes.EpisodeOutcome.category": "an outcome category code",
     "outcomes.EpisodeOutcome.intake_band": "a severity band code",
+    "fhir.ExportJob.request_url": (
+        "the kick-off URL, echoed only in the JSON manifest (its parameters were checked)"
+    ),
+    "fhir.ExportJob.level": "a code: system or group",
+    "fhir.ExportJob.types": "FHIR resource types from a fixed list",
+    "fhir.ExportJob.error": "an exception's class name, never data",
+    "continuity.Attention.source": "a day contribution's name",
+    "continuity.Attention.kind": "a reason code",
+    "continuity.Attention.facts": (
+        "ids, counts, codes, dates and the system's alert wording; never text a person wrote"
+    ),
+    "fhir.ExportFile.resource_type": "a FHIR resource type from a fixed list",
+    "fhir.ExportFile.content": "encrypted NDJSON, served only as application/fhir+ndjson",
     "api.IdempotentRequest.method": "an HTTP method",
     "api.IdempotentRequest.body": "the first answer's JSON, replayed as stored",
     "api.IdempotentRequest.path": "the request path (ids only)",

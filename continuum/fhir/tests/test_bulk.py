@@ -184,6 +184,12 @@ class BulkExportTests(ApiTestCase):
             {"_since": "yesterday"},
             {"_since": "2026-01-01T00:00:00"},
             {"_outputFormat": "text/csv"},
+            # Hostile values (the query-parameter guard, test_security_injection.py).
+            {"_since": "0001-01-01T00:00:00+14:00"},
+            {"_since": "9999-12-31T23:59:59-14:00"},
+            {"_since": "2026-13-45T00:00:00Z"},
+            {"_type": "Patient,'; DROP TABLE care_client; --"},
+            {"_type": "<script>alert(1)</script>"},
         ):
             with self.subTest(query=query):
                 response = self.kickoff(**query)
