@@ -215,7 +215,13 @@ def _row(admin: Administration, inst: Instrument, baseline: Administration | Non
         total=inst.display(admin.total) if admin.total is not None else "—",
         band=band.label if band else "",
         session_number=admin.session_number,
-        entered="by link" if admin.entered_by_id is None else "in session",
+        entered=(
+            "imported"
+            if admin.imported
+            else "by link"
+            if admin.entered_by_id is None
+            else "in session"
+        ),
         superseded=superseded,
         change=change,
         url=reverse("measures:administration_detail", args=[admin.pk]),

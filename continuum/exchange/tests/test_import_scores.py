@@ -3,6 +3,7 @@ imported, no alerts, one audit row."""
 
 from __future__ import annotations
 
+import csv
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -139,6 +140,24 @@ class ScoresImportTests(BaseTestCase):
             s for s in scores_since(self.episode, date(2026, 1, 5)) if s.instrument == "phq9"
         )
         self.assertEqual((phq9_since.baseline_id, phq9_since.baseline), (phq9.pk, phq9.total))
+        # Wherever a score's source shows, an imported one says so.
+        page = self.client.get(reverse("measures:client_measures", args=[self.dana.pk]))
+        self.assertContains(page, "(imported)", count=2)
+        answers = self.client.get(reverse("measures:administration_detail", args=[phq9.pk]))
+        self.assertContains(answers, "imported from a file of past scores by")
+        self.assertNotContains(answers, "entered in session")
+        csv_rows = list(
+            csv.reader(
+                b"".join(
+                    self.client.get(
+                        reverse("exchange:client_scores_csv", args=[self.dana.pk])
+                    ).streaming_content
+                )
+                .decode("utf-8-sig")
+                .splitlines()
+            )
+        )
+        self.assertEqual([r[4] for r in csv_rows[1:]].count("imported"), 2)
 
     def test_windows_1252_semicolons_and_excel_dates(self) -> None:
         text = f"client_id;instrument;date;total\n{self.dana.pk};phq9;45964;12\n"  # 3 Nov 2025

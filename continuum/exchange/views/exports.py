@@ -103,7 +103,11 @@ def client_scores_csv(request: HttpRequest, client_id: int) -> HttpResponse:
                 instrument_name(a.instrument),
                 a.total,
                 band_label(a.instrument, a.band),
-                "corrected later" if a.status == AdministrationStatus.SUPERSEDED else "",
+                "corrected later"
+                if a.status == AdministrationStatus.SUPERSEDED
+                else "imported"
+                if a.imported
+                else "",
                 a.prorated,
                 a.episode_id,
             ]
