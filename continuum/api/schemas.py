@@ -115,6 +115,7 @@ class BookIn(Schema):
     duration_minutes: int = Field(50, ge=5, le=480)
     modality: str = "in_person"
     allow_overlap: bool = False
+    allow_outside_episode: bool = False  # book although it falls outside the open episode
 
 
 class CancelIn(Schema):

@@ -87,6 +87,7 @@ def book(
                 duration_minutes=data.duration_minutes,
                 modality=data.modality,
                 allow_overlap=data.allow_overlap,
+                allow_outside_episode=data.allow_outside_episode,
             )
         except AppointmentError as error:
             raise conflict(str(error)) from None

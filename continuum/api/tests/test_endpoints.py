@@ -151,6 +151,20 @@ class AppointmentEndpointTests(ApiTestCase):
         booked.refresh_from_db()
         self.assertEqual((booked.status, booked.cancelled_by), ("cancelled", "client"))
 
+    def test_booking_outside_the_episode_is_a_409_unless_allowed(self) -> None:
+        before = self.episode.start_date - timedelta(days=30)
+        starts = f"{before.isoformat()}T10:00:00Z"
+        data: dict[str, Any] = {"starts_at": starts, "modality": "video"}
+        path = f"/clients/{self.dana.pk}/appointments"
+        refused = self.api("POST", path, self.secret, data, key="outside-1")
+        self.assertEqual(refused.status_code, 409)
+        self.assertIn("falls outside it", refused.json()["message"])
+        self.assertFalse(Appointment.objects.filter(starts_at__date=before).exists())
+        data["allow_outside_episode"] = True
+        booked = self.api("POST", path, self.secret, data, key="outside-2")
+        self.assertEqual(booked.status_code, 201, booked.json())
+        self.assertTrue(Appointment.objects.filter(starts_at__date=before).exists())
+
     def test_booking_needs_a_time_zone(self) -> None:
         data = {"starts_at": "2030-01-01T10:00:00", "modality": "video"}
         response = self.api(

@@ -62,6 +62,9 @@ class AppointmentForm(forms.Form):
     book_anyway = forms.BooleanField(
         label="Book anyway, although it overlaps the times listed above", required=False
     )
+    outside_episode_anyway = forms.BooleanField(
+        label="Book anyway, although it falls outside the episode of care", required=False
+    )
 
     def __init__(self, *args: Any, tz_name: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -116,10 +119,6 @@ class NewAppointmentForm(AppointmentForm):
             f"For a repeating series: {MIN_SERIES_LENGTH} to {MAX_SERIES_LENGTH} sessions, "
             "including the first."
         ),
-    )
-
-    outside_episode_anyway = forms.BooleanField(
-        label="Book anyway, although it falls outside the episode of care", required=False
     )
 
     field_order = ["date", "time", "duration_minutes", "modality", "repeat", "sessions"]

@@ -237,9 +237,14 @@ def update_appointment(
     duration_minutes: int,
     modality: str,
     allow_overlap: bool = False,
+    allow_outside_episode: bool = False,
 ) -> Appointment:
-    """Change the time, length or modality of a scheduled appointment."""
-    locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    """Change the time, length or modality of a scheduled appointment. Raises, changing
+    nothing, as booking does: AppointmentClash for an overlap, OutsideEpisode for a new time
+    outside the appointment's episode, unless allowed."""
+    locked = (
+        Appointment.objects.select_for_update().select_related("episode").get(pk=appointment.pk)
+    )
     if locked.status != S.SCHEDULED:
         raise AppointmentLocked(
             f"Only scheduled appointments can be edited; this one is {_label(locked.status)}."
@@ -250,6 +255,9 @@ def update_appointment(
         )
         if clashes:
             raise AppointmentClash(clashes)
+    outside = outside_episode(locked.episode, [starts_at]) if locked.episode is not None else None
+    if outside is not None and not allow_outside_episode:
+        raise OutsideEpisode(outside)
     changes = {
         "starts_at": starts_at,
         "duration_minutes": duration_minutes,
@@ -263,7 +271,10 @@ def update_appointment(
         locked.sequence += 1
         appointment.sequence = locked.sequence
     locked.save(update_fields=[*changes, "sequence"])
-    audit.record(actor, "appointment.update", locked, fields=changed)
+    detail: dict[str, Any] = {"fields": changed}
+    if outside is not None:
+        detail["outside_episode_confirmed"] = True
+    audit.record(actor, "appointment.update", locked, **detail)
     client_changed(appointment.client_id, "care", "care.notes", "endings")
     return appointment
 

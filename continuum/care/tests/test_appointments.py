@@ -15,6 +15,7 @@ from continuum.care.models import (
     Appointment,
     AppointmentStatus,
     CancelledBy,
+    Episode,
     Modality,
 )
 from continuum.care.services.appointments import (
@@ -731,6 +732,28 @@ class EpisodeDatesTests(BaseTestCase):
         event = AuditEvent.objects.get(action="appointment.create")
         self.assertTrue(event.detail["outside_episode_confirmed"])
         self.assertEqual(event.detail["episode"], appointment.episode_id)
+
+    def test_moving_a_session_outside_its_episode_warns_and_book_anyway_moves_it(self) -> None:
+        episode = Episode.objects.get(client=self.dana)
+        session = make_appointment(
+            self.dana, datetime(2026, 7, 13, 8, 0, tzinfo=UTC), episode=episode
+        )
+        response = self.client.post(edit_url(session), booking(date="2026-01-01"))
+        self.assertContains(response, "This is outside the episode of care")
+        self.assertContains(response, 'name="outside_episode_anyway"')
+        session.refresh_from_db()
+        self.assertEqual(session.starts_at.date(), date(2026, 7, 13))
+        self.assertFalse(AuditEvent.objects.filter(action="appointment.update").exists())
+
+        response = self.client.post(
+            edit_url(session), booking(date="2026-01-01", outside_episode_anyway="on")
+        )
+
+        self.assertRedirects(response, detail_url(session))
+        session.refresh_from_db()
+        self.assertEqual(session.starts_at.date(), date(2026, 1, 1))
+        event = AuditEvent.objects.get(action="appointment.update")
+        self.assertTrue(event.detail["outside_episode_confirmed"])
 
     def test_a_session_within_the_episode_is_booked(self) -> None:
         self.client.post(self.url, booking(date="2026-06-22"))

@@ -167,6 +167,7 @@ def appointment_edit(request: HttpRequest, appointment_id: int) -> HttpResponse:
             f"{appointment.get_status_display().lower()}.",
         )
     clashes: list[Clash] = []
+    outside = ""
     if request.method == "POST":
         form = AppointmentForm(request.POST, tz_name=user.time_zone)
         if form.is_valid():
@@ -178,10 +179,13 @@ def appointment_edit(request: HttpRequest, appointment_id: int) -> HttpResponse:
                     duration_minutes=data["duration_minutes"],
                     modality=data["modality"],
                     allow_overlap=data["book_anyway"],
+                    allow_outside_episode=data["outside_episode_anyway"],
                     actor=actor_of(request),
                 )
             except services.AppointmentClash as clash:
                 clashes = clash.clashes
+            except services.OutsideEpisode as problem:
+                outside = str(problem)
             except services.AppointmentLocked as locked:
                 return _problem(request, appointment, "Nothing was changed", str(locked))
             else:
@@ -207,6 +211,7 @@ def appointment_edit(request: HttpRequest, appointment_id: int) -> HttpResponse:
             "client": appointment.client,
             "appointment": appointment,
             "clashes": clashes,
+            "outside": outside,
             "creating": False,
             "cancel_url": reverse(
                 "care:appointment_detail", kwargs={"appointment_id": appointment.pk}
