@@ -33,18 +33,20 @@ class DemoBulkExportTests(TestCase):
 
     def export_of(self, therapist: User) -> list[str]:
         """The NDJSON files of one therapist's system-level export, as text."""
-        auth = {"HTTP_AUTHORIZATION": f"Bearer {make_token(therapist, ['fhir:read'])}"}
+        auth = {"Authorization": f"Bearer {make_token(therapist, ['fhir:read'])}"}
         with self.captureOnCommitCallbacks(execute=True):
-            kickoff = self.client.get(f"{BASE}/$export", HTTP_PREFER="respond-async", **auth)
+            kickoff = self.client.get(
+                f"{BASE}/$export", headers={**auth, "Prefer": "respond-async"}
+            )
         self.assertEqual(kickoff.status_code, 202, kickoff.content)
         status = "/" + str(kickoff["Content-Location"]).split("/", 3)[3]
         run_worker()
-        manifest = self.client.get(status, **auth)
+        manifest = self.client.get(status, headers=auth)
         self.assertEqual(manifest.status_code, 200, manifest.content)
         files = []
         for output in manifest.json()["output"]:
             path = "/" + output["url"].split("/", 3)[3]
-            response = self.client.get(path, **auth)
+            response = self.client.get(path, headers=auth)
             self.assertEqual(response.status_code, 200)
             files.append(response.content.decode())
         return files
