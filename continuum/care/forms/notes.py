@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from continuum.accounts.once import SubmissionKeyField
 from continuum.care.note_formats import FORMATS, SECTION_MAX_LENGTH
 
 NEXT_SESSION_PLAN_MAX_LENGTH = 4000
@@ -66,6 +67,7 @@ class NoteForm(forms.Form):
 
 
 class AddendumForm(forms.Form):
+    submission_key = SubmissionKeyField()  # two quick POSTs add one addendum (issue 14)
     text = forms.CharField(
         label="Addendum",
         max_length=ADDENDUM_MAX_LENGTH,

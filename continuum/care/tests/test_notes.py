@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -473,6 +474,27 @@ class AddendumTests(NoteTestCase):
         event = AuditEvent.objects.get()
         self.assertEqual(event.action, "note.addendum")
         self.assertEqual(event.detail, {"addendum": addendum.pk})
+
+    def test_the_same_form_sent_twice_adds_one_addendum(self) -> None:
+        # Issue 14: two quick POSTs made two identical addenda on a signed note.
+        note = make_note(self.appointment, signed=True)
+        self.login(self.alice)
+        page = self.client.get(detail_url(note)).content.decode()
+        key = re.search(r'name="submission_key" value="([^"]+)"', page)
+        assert key is not None, "the addendum form carries a one-time key"
+        data = {"text": "Client phoned to add context.", "submission_key": key.group(1)}
+        first = self.client.post(addendum_url(note), data)
+        again = self.client.post(addendum_url(note), data)
+        self.assertEqual(NoteAddendum.objects.count(), 1)
+        self.assertEqual(AuditEvent.objects.filter(action="note.addendum").count(), 1)
+        self.assertEqual(again["Location"], first["Location"])
+        # A fresh form adds a second one.
+        page = self.client.get(detail_url(note)).content.decode()
+        fresh = re.search(r'name="submission_key" value="([^"]+)"', page)
+        assert fresh is not None
+        self.assertNotEqual(fresh.group(1), key.group(1))
+        self.client.post(addendum_url(note), {**data, "submission_key": fresh.group(1)})
+        self.assertEqual(NoteAddendum.objects.count(), 2)
 
     def test_a_draft_takes_no_addenda(self) -> None:
         note = make_note(self.appointment)

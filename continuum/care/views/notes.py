@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from continuum.accounts import once
 from continuum.accounts.confirm import confirmation_page, confirmed
 from continuum.accounts.decorators import clinician_required
-from continuum.accounts.http import actor_of, refuse
+from continuum.accounts.http import actor_of, refuse, user_of
 from continuum.audit import log as audit
 from continuum.care.access import get_appointment_for, get_note_for
 from continuum.care.forms.notes import AddendumForm, NoteForm
@@ -149,7 +151,7 @@ def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
     note = get_note_for(actor_of(request), note_id)
     if (refused := refuse(request, "GET", "HEAD")) is not None:
         return refused
-    return _render_detail(request, note, AddendumForm())
+    return _render_detail(request, note, AddendumForm(initial={"submission_key": once.new_key()}))
 
 
 @clinician_required
@@ -244,12 +246,19 @@ def addendum_create(request: HttpRequest, note_id: int) -> HttpResponse:
     form = AddendumForm(request.POST)
     if not form.is_valid():
         return _render_detail(request, note, form, page="addendum_error")
+    user = user_of(request)
+    done = reverse("care:note_detail", kwargs={"note_id": note.pk}) + "#addenda"
+    key = form.cleaned_data["submission_key"]
     try:
-        services.add_addendum(note, text=form.cleaned_data["text"], actor=actor_of(request))
+        with transaction.atomic():
+            if not once.claim(key, user):  # the same form sent again: nothing new
+                return redirect(once.result_url(key, user, done))
+            services.add_addendum(note, text=form.cleaned_data["text"], actor=actor_of(request))
+            once.remember(key, done)
     except services.NoteError as refused:
         return _problem(request, "The addendum was not added", str(refused), note=note)
     messages.success(request, "Addendum added.")
-    return redirect(reverse("care:note_detail", kwargs={"note_id": note.pk}) + "#addenda")
+    return redirect(done)
 
 
 @clinician_required
