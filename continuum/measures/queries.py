@@ -248,6 +248,7 @@ SUMMARY_FIELDS = (
     "reason",
     "session_number",
     "entered_by_id",
+    "imported",
     "completed_at",
     "goal_labels",  # read only for the rows shown, where a goal rating needs its goals
 )

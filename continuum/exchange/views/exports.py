@@ -84,7 +84,16 @@ def score_rows(client: Client) -> QuerySet[Administration]:
     return (
         Administration.objects.filter(client=client, status__in=SCORE_STATUSES)
         .order_by("completed_at", "pk")
-        .only("instrument", "completed_at", "total", "band", "status", "prorated", "episode_id")
+        .only(
+            "instrument",
+            "completed_at",
+            "total",
+            "band",
+            "status",
+            "prorated",
+            "episode_id",
+            "imported",
+        )
     )
 
 
