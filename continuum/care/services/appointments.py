@@ -242,8 +242,12 @@ def update_appointment(
     """Change the time, length or modality of a scheduled appointment. Raises, changing
     nothing, as booking does: AppointmentClash for an overlap, OutsideEpisode for a new time
     outside the appointment's episode, unless allowed."""
+    # Lock the appointment's row only: its episode is joined to be read, and PostgreSQL
+    # cannot lock the nullable side of an outer join.
     locked = (
-        Appointment.objects.select_for_update().select_related("episode").get(pk=appointment.pk)
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("episode")
+        .get(pk=appointment.pk)
     )
     if locked.status != S.SCHEDULED:
         raise AppointmentLocked(
