@@ -149,7 +149,10 @@ INSPECT_JS = """
         injected.push(el.tagName + ' ' + name + '=' + value.slice(0, 20));
       }
     }
-    if (el.tagName === 'SCRIPT' && el.textContent.includes('__xss')) injected.push('SCRIPT');
+    // A JSON data block (json_script: '<' escaped, never run) may carry a payload as text;
+    // a payload that broke out of it would be a script element of its own, and is caught.
+    if (el.tagName === 'SCRIPT' && el.type !== 'application/json'
+        && el.textContent.includes('__xss')) injected.push('SCRIPT');
   }
   return {xss: window.__xss || null, csp: window.__csp || [], injected: injected};
 }

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from continuum.accounts.models import Practice, Role
 from continuum.testing.base import PASSWORD, make_client, make_episode, make_staff
@@ -35,7 +36,8 @@ def test_copy_link_copies_the_questionnaire_link(
     assert_accessible(page)
 
     page.get_by_role("button", name="Copy link").click()
-    assert page.get_by_text("Link copied.").is_visible()
+    # The clipboard answers asynchronously: wait for the status line, as a person would.
+    expect(page.get_by_text("Link copied.")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == link
     page_problems.assert_none()
 
