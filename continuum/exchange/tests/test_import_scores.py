@@ -17,7 +17,7 @@ from continuum.exchange.models import ImportBatch
 from continuum.measures import scoring
 from continuum.measures.models import Administration, Alert
 from continuum.measures.queries import scores_since
-from continuum.plans.tests.world import make_score
+from continuum.measures.tests.world import make_score
 from continuum.testing.base import BaseTestCase, make_episode
 
 HEADER = "client_id,first_name,last_name,date_of_birth,instrument,date,total," + ",".join(
@@ -146,17 +146,9 @@ class ScoresImportTests(BaseTestCase):
         answers = self.client.get(reverse("measures:administration_detail", args=[phq9.pk]))
         self.assertContains(answers, "imported from a file of past scores by")
         self.assertNotContains(answers, "entered in session")
-        csv_rows = list(
-            csv.reader(
-                b"".join(
-                    self.client.get(
-                        reverse("exchange:client_scores_csv", args=[self.dana.pk])
-                    ).streaming_content
-                )
-                .decode("utf-8-sig")
-                .splitlines()
-            )
-        )
+        download: Any = self.client.get(reverse("exchange:client_scores_csv", args=[self.dana.pk]))
+        text = b"".join(download.streaming_content).decode("utf-8-sig")
+        csv_rows = list(csv.reader(text.splitlines()))
         self.assertEqual([r[4] for r in csv_rows[1:]].count("imported"), 2)
 
     def test_windows_1252_semicolons_and_excel_dates(self) -> None:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from continuum.audit.models import AuditEvent
 from continuum.care.models import Client, Episode
-from continuum.measures.models import Administration, AdministrationStatus
+from continuum.measures.tests.world import make_score as make_score  # one score builder
 from continuum.plans.models import (
     Goal,
     Homework,
@@ -134,25 +134,3 @@ def make_homework(client: Client, title: str = "Activity diary", **extra: Any) -
     }
     fields.update(extra)
     return kept(Homework.objects.create(client=client, title=title, **fields), "plans")
-
-
-def make_score(
-    episode: Episode, instrument: str, total: float, when: Any, **extra: Any
-) -> Administration:
-    """A completed administration written straight to the database."""
-    return kept(
-        Administration.objects.create(
-            episode=episode,
-            client=episode.client,
-            instrument=instrument,
-            instrument_version="1",
-            status=extra.pop("status", AdministrationStatus.COMPLETED),
-            due_at=when,
-            window_ends_at=when + timedelta(days=7),
-            completed_at=when,
-            total=total,
-            **extra,
-        ),
-        "measures",
-        "measures.safety_items",
-    )
