@@ -44,7 +44,7 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.signals import user_logged_in
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import Resolver404, resolve, reverse
 
 from continuum.accounts.models import Membership, User
@@ -57,6 +57,8 @@ DEMO_TOTP_SECRET = "CONTINUUMDEMOTOTPSECRETONLYFORDE"  # noqa: S105 (demo data o
 TEST_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 (tests only)
 
 SESSION_FLAG = "_continuum_mfa"
+# Where allauth's second-factor pages live (continuum/urls.py includes allauth at accounts/).
+MFA_PREFIX = "/accounts/2fa/"
 REQUIRED, SATISFIED = "required", "ok"
 
 # Pages a member without a second factor may still reach: enrolment, recovery codes, the
@@ -190,6 +192,16 @@ class RequireSecondFactorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         session = request.session
+        if (
+            SESSION_KEY in session
+            and request.path_info.startswith(MFA_PREFIX)
+            and not Membership.objects.filter(user_id=request.user.pk, is_active=True).exists()
+        ):
+            # A second factor is for staff (promise 7). Clients are not offered one in this
+            # release, so allauth's enrolment pages (TOTP, passkeys, recovery codes) are not
+            # theirs to reach: an enrolment nobody could help them recover from would lock
+            # them out of their portal (docs/security.md, "Passkeys").
+            raise Http404
         if SESSION_KEY in session:
             flag = session.get(SESSION_FLAG)
             if flag != SATISFIED:

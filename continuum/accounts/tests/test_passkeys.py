@@ -21,7 +21,7 @@ from django.urls import reverse
 
 from continuum.audit.models import AuditEvent
 from continuum.audit.presenters import ACTION_WORDS
-from continuum.testing.base import PASSWORD, BaseTestCase
+from continuum.testing.base import PASSWORD, BaseTestCase, make_portal_user
 from continuum.testing.passkeys import make_passkey
 
 LIST = "/accounts/2fa/webauthn/"
@@ -240,3 +240,34 @@ class PasskeyAuditTests(BaseTestCase):
     def test_the_owners_log_has_words_for_each_row(self) -> None:
         for action in ("mfa.passkey_added", "mfa.passkey_removed", "mfa.passkey_used"):
             self.assertIn(action, ACTION_WORDS)
+
+
+class ClientSecondFactorPagesTests(BaseTestCase):
+    """A second factor is for staff: a portal client reaches none of allauth's enrolment
+    pages (a passkey or an authenticator app nobody could help them recover would lock them
+    out of their portal), while a member still does."""
+
+    PAGES = (
+        "/accounts/2fa/",
+        "/accounts/2fa/totp/activate/",
+        LIST,
+        ADD,
+        "/accounts/2fa/recovery-codes/",
+        "/accounts/2fa/recovery-codes/generate/",
+    )
+
+    def test_a_portal_client_gets_404_and_nothing_is_enrolled(self) -> None:
+        client_user = make_portal_user(self.dana)
+        self.client.force_login(client_user)
+        for page in self.PAGES:
+            with self.subTest(page=page):
+                self.assertEqual(self.client.get(page).status_code, 404)
+                self.assertEqual(self.client.post(page, {"name": "Phone"}).status_code, 404)
+        self.assertFalse(Authenticator.objects.filter(user=client_user).exists())
+        # Their portal still answers.
+        self.assertEqual(self.client.get(reverse("portal:home")).status_code, 200)
+
+    def test_a_member_still_reaches_them(self) -> None:
+        self.login(self.alice)
+        self.assertEqual(self.client.get("/accounts/2fa/").status_code, 200)
+        self.assertEqual(self.client.get(LIST).status_code, 200)
