@@ -173,6 +173,13 @@ def connect() -> None:
     authenticator_removed.connect(on_authenticator_removed, dispatch_uid="continuum.mfa.removed")
 
 
+def _is_member(user: User | AnonymousUser) -> bool:
+    return (
+        user.is_authenticated
+        and Membership.objects.filter(user_id=user.pk, is_active=True).exists()
+    )
+
+
 def _is_allowed(path: str) -> bool:
     if path.startswith(settings.STATIC_URL):
         return True
@@ -195,7 +202,7 @@ class RequireSecondFactorMiddleware:
         if (
             SESSION_KEY in session
             and request.path_info.startswith(MFA_PREFIX)
-            and not Membership.objects.filter(user_id=request.user.pk, is_active=True).exists()
+            and not _is_member(request.user)
         ):
             # A second factor is for staff (promise 7). Clients are not offered one in this
             # release, so allauth's enrolment pages (TOTP, passkeys, recovery codes) are not
