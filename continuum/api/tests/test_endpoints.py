@@ -247,6 +247,68 @@ class MeasureEndpointTests(ApiTestCase):
         self.assertNotIn("note", body["items"][0])
 
 
+class RepeatedPostTests(ApiTestCase):
+    """Every POST of the API, sent twice with the same Idempotency-Key (a client that lost the
+    first answer and retried): the same status and body, and nothing done twice."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.secret = make_token(self.alice)
+
+    def twice(self, path: str, data: Any, key: str) -> Any:
+        """POST twice with one key; the repeat changes nothing but its own request row."""
+        first = self.api("POST", path, self.secret, data, key=key)
+        self.assertLess(first.status_code, 300, first.json())
+        actions = self.actions()
+        again = self.api("POST", path, self.secret, data, key=key)
+        self.assertEqual((again.status_code, again.json()), (first.status_code, first.json()))
+        self.assertEqual(self.actions(), [*actions, "api.request"])
+        return first.json()
+
+    def actions(self) -> list[str]:
+        return list(AuditEvent.objects.order_by("pk").values_list("action", flat=True))
+
+    def test_every_post_repeats_its_first_answer(self) -> None:
+        starts = (timezone.now() + timedelta(days=12)).replace(microsecond=0)
+        booking = {"starts_at": starts.isoformat(), "duration_minutes": 50, "modality": "video"}
+        appointments = Appointment.objects.count()
+        booked = self.twice(f"/clients/{self.dana.pk}/appointments", booking, "r-book")
+        self.assertEqual(Appointment.objects.count(), appointments + 1)
+
+        cancelled = self.twice(
+            f"/appointments/{booked['id']}/cancel", {"cancelled_by": "client"}, "r-cancel"
+        )
+        self.assertEqual(cancelled["status"], "cancelled")
+
+        link = self.twice(f"/administrations/{self.pending.pk}/link", {}, "r-link")
+        self.assertIn("/q/", link["url"])
+
+        answers = {"answers": {str(k): 1 for k in range(1, 8)}}
+        done = self.twice(f"/administrations/{self.pending.pk}/answers", answers, "r-answers")
+        self.assertEqual((done["status"], done["total"]), ("completed", 7.0))
+
+        ack = self.twice(f"/alerts/{self.alert.pk}/acknowledge", {}, "r-ack")
+        self.assertEqual(ack["status"], "acknowledged")
+
+        created = self.twice("/clients", {"first_name": "Ivo", "last_name": "Irwin"}, "r-client")
+        self.assertEqual(Client.objects.filter(pk=created["id"]).count(), 1)
+
+    def test_the_test_above_covers_every_post_route(self) -> None:
+        schema = self.client.get("/api/v1/openapi.json").json()
+        posts = sorted(path for path, ops in schema["paths"].items() if "post" in ops)
+        self.assertEqual(
+            posts,
+            [
+                "/api/v1/administrations/{administration_id}/answers",
+                "/api/v1/administrations/{administration_id}/link",
+                "/api/v1/alerts/{alert_id}/acknowledge",
+                "/api/v1/appointments/{appointment_id}/cancel",
+                "/api/v1/clients",
+                "/api/v1/clients/{client_id}/appointments",
+            ],
+        )
+
+
 class PlanEndpointTests(ApiTestCase):
     def test_plans_and_goals(self) -> None:
         secret = make_token(self.alice)
