@@ -109,6 +109,47 @@ def assert_accessible(page: Any) -> None:
     assert violations == [], f"axe found on {page.url}:\n{json.dumps(summary, indent=2)}"
 
 
+# Every answer option of a questionnaire or a portal form, as the person taps it.
+OPTIONS = ".questionnaire .options label, .choices label"
+
+MEASURE_JS = """
+(selector) => {
+  const vw = window.innerWidth;
+  const wide = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    if (r.right > vw + 1) wide.push(`${el.tagName.toLowerCase()}.${el.className} right=${r.right}`);
+  }
+  const options = [...document.querySelectorAll(selector)].map((label) => {
+    const text = label.querySelector('span') || label;
+    const lineHeight = parseFloat(getComputedStyle(text).lineHeight);
+    return {
+      text: label.innerText.trim(),
+      height: label.getBoundingClientRect().height,
+      lines: text.getBoundingClientRect().height / lineHeight,
+    };
+  });
+  return {scrollWidth: document.documentElement.scrollWidth, vw, wide, options};
+}
+"""
+
+
+def assert_fits_phone(page: Any) -> int:
+    """The page's layout on a phone; returns how many answer options it measured."""
+    page.wait_for_load_state("load")  # after a click, the next page and its stylesheet
+    m = page.evaluate(MEASURE_JS, OPTIONS)
+    where = page.url
+    wide = m["wide"][:5]
+    assert m["scrollWidth"] <= m["vw"], f"{where} scrolls sideways: {m['scrollWidth']}px, {wide}"
+    assert m["wide"] == [], f"{where}: elements wider than the viewport: {m['wide'][:5]}"
+    for option in m["options"]:
+        assert option["height"] >= 44, f"{where}: option {option} is under 44px tall"
+        assert option["lines"] <= 2.05, f"{where}: option {option} breaks over too many lines"
+    assert_accessible(page)
+    return len(m["options"])
+
+
 def screenshot(page: Any, name: str) -> None:
     """Save a screenshot for the docs (docs/screenshots/<name>.png)."""
     DOCS_DIR.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ from continuum.endings.models import ReadinessRequest, TerminationPlan
 from continuum.endings.tests.world import fill_history
 from continuum.plans.tests.world import make_goal, make_intervention, make_plan, make_review
 from continuum.testing.base import PASSWORD, make_client, make_episode, make_portal_user, make_staff
-from continuum.testing.browser import assert_accessible, login
+from continuum.testing.browser import assert_accessible, assert_fits_phone, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -56,8 +56,9 @@ def test_readiness_plan_acceptance_and_summary(
     # Dana answers on her phone.
     login(phone_page, base, "dana@example.net", PASSWORD)
     phone_page.get_by_role("link", name="Ending well").click()
-    assert_accessible(phone_page)
+    assert_fits_phone(phone_page)
     phone_page.get_by_role("link", name="Answer the questions").click()
+    assert_fits_phone(phone_page)
     phone_page.get_by_role("group", name=re.compile("How ready do you feel")).get_by_label(
         "8", exact=True
     ).check()
@@ -97,7 +98,7 @@ def test_readiness_plan_acceptance_and_summary(
     phone_page.get_by_role("link", name="Ending well").click()
     expect(phone_page.get_by_text("You have reached the goals we set together.")).to_be_visible()
     expect(phone_page.get_by_role("heading", name="Your sessions until the end")).to_be_visible()
-    assert_accessible(phone_page)
+    assert_fits_phone(phone_page)
     phone_page.get_by_role("button", name="I agree with this plan").click()
     expect(phone_page.get_by_text("You agreed this plan on")).to_be_visible()
     assert_accessible(phone_page)
@@ -124,5 +125,8 @@ def test_readiness_plan_acceptance_and_summary(
     phone_page.get_by_role("link", name="Your therapy summary").click()
     expect(phone_page.get_by_role("heading", name="Your therapy summary")).to_be_visible()
     expect(phone_page.get_by_text("The walks helped most")).to_be_visible()
-    assert_accessible(phone_page)
+    assert_fits_phone(phone_page)
+    # Her relapse-prevention plan, on the same phone.
+    assert phone_page.goto(base + "/portal/relapse-prevention/").status == 200
+    assert_fits_phone(phone_page)
     page_problems.assert_none()

@@ -32,7 +32,7 @@ from continuum.testing.base import (
     make_portal_user,
     make_staff,
 )
-from continuum.testing.browser import assert_accessible, login
+from continuum.testing.browser import assert_accessible, assert_fits_phone, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -87,8 +87,9 @@ def test_follow_up_deterioration_booster_request_and_booking(
         assert phone_page.get_by_role("heading", name="After therapy").is_visible()
         assert phone_page.get_by_text("Your 1-month follow-up check-in is open.").is_visible()
         assert phone_page.get_by_role("link", name="Need help now?").is_visible()
-        assert_accessible(phone_page)
+        assert_fits_phone(phone_page)
         phone_page.get_by_role("link", name="Start the check-in").click()
+        assert_fits_phone(phone_page)
         assert phone_page.get_by_role(
             "heading", name="Your 1-month follow-up check-in"
         ).is_visible()
@@ -104,7 +105,7 @@ def test_follow_up_deterioration_booster_request_and_booking(
             "heading", name="Thank you, your check-in was sent"
         ).is_visible()
         assert phone_page.get_by_role("heading", name="Would a booster session help?").is_visible()
-        assert_accessible(phone_page)
+        assert_fits_phone(phone_page)
         phone_page.get_by_label("What would you like to talk about? (optional)").fill(
             "Sleep and worry are back"
         )

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from continuum.accounts.actors import actor_for
 from continuum.accounts.models import Practice
+from continuum.boundaries.models import Direction, Message
 from continuum.measures import services as measures
 from continuum.measures.tests.world import make_score
 from continuum.portal.models import CheckinCadence, PortalSettings
@@ -27,47 +28,9 @@ from continuum.testing.base import (
     make_portal_user,
     make_staff,
 )
-from continuum.testing.browser import PHONE, assert_accessible, login, screenshot
+from continuum.testing.browser import PHONE, assert_fits_phone, login, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-# Every answer option of a questionnaire or a portal form, as the person taps it.
-OPTIONS = ".questionnaire .options label, .choices label"
-
-MEASURE_JS = """
-(selector) => {
-  const vw = window.innerWidth;
-  const wide = [];
-  for (const el of document.querySelectorAll('body *')) {
-    const r = el.getBoundingClientRect();
-    if (r.width === 0 || r.height === 0) continue;
-    if (r.right > vw + 1) wide.push(`${el.tagName.toLowerCase()}.${el.className} right=${r.right}`);
-  }
-  const options = [...document.querySelectorAll(selector)].map((label) => {
-    const text = label.querySelector('span') || label;
-    const lineHeight = parseFloat(getComputedStyle(text).lineHeight);
-    return {
-      text: label.innerText.trim(),
-      height: label.getBoundingClientRect().height,
-      lines: text.getBoundingClientRect().height / lineHeight,
-    };
-  });
-  return {scrollWidth: document.documentElement.scrollWidth, vw, wide, options};
-}
-"""
-
-
-def assert_fits_phone(page: Any) -> int:
-    """The page's layout on a phone; returns how many answer options it measured."""
-    m = page.evaluate(MEASURE_JS, OPTIONS)
-    where = page.url
-    assert m["scrollWidth"] <= m["vw"], f"{where} scrolls sideways: {m['scrollWidth']}px"
-    assert m["wide"] == [], f"{where}: elements wider than the viewport: {m['wide'][:5]}"
-    for option in m["options"]:
-        assert option["height"] >= 44, f"{where}: option {option} is under 44px tall"
-        assert option["lines"] <= 2.05, f"{where}: option {option} breaks over too many lines"
-    assert_accessible(page)
-    return len(m["options"])
 
 
 def scale_boxes(page: Any, legend: str) -> list[dict[str, Any]]:
@@ -91,6 +54,14 @@ def test_questionnaire_and_portal_on_a_phone(
     make_portal_user(dana)
     PortalSettings.objects.create(client=dana, checkin_cadence=CheckinCadence.WEEKLY)
     done = make_checkin(dana, mood=6)
+    written = Message.objects.create(
+        client=dana,
+        episode=episode,
+        sender=alice,
+        direction=Direction.TO_CLIENT,
+        body="Thank you for your check-in. Shall we look at the sleep diary on Thursday?",
+        idempotency_key="phone-test-message-0001",
+    )
     linked = make_pending(episode, "who5")
     measures.issue_link(linked, actor=actor_for(alice))
     in_portal = make_pending(episode, "gad7")
@@ -147,6 +118,9 @@ def test_questionnaire_and_portal_on_a_phone(
         "/portal/help/",
         "/portal/messages/",
         "/portal/messages/new/",
+        f"/portal/messages/{written.pk}/",
+        "/portal/record/",
+        "/portal/calendar/",
         "/portal/homework/",
         "/portal/plan/",
         "/portal/reminders/",
