@@ -3,11 +3,13 @@ the funnel plot and the trend; axe-clean; the screenshot in docs/screenshots/out
 
 from __future__ import annotations
 
-from io import StringIO
+import re
+from io import BytesIO, StringIO
 from typing import Any
 
 import pytest
 from django.core.management import call_command
+from pypdf import PdfReader
 
 from continuum.testing.browser import assert_accessible, login, screenshot
 
@@ -39,4 +41,41 @@ def test_the_demo_owner_sees_outcomes_funnel_and_trend(
     assert_accessible(page)
     page.set_viewport_size({"width": 1366, "height": 768})  # a common laptop screen
     screenshot(page, "outcomes")
+
+    # The demo's figures are sensible: a recovery rate a real service would recognise,
+    # counts beside it, and nothing suppressed for the practice as a whole.
+    table = page.locator("h2:has-text('Overall') + .table-wrap table")
+    names = [n.strip() for n in table.locator("thead th").all_inner_texts()][1:]
+    cells = table.locator("tbody tr").first.locator("td").all_inner_texts()
+    first_rate = {
+        name: int(m.group(1))
+        for name, cell in zip(names, cells, strict=True)
+        if (m := re.search(r"(\d+)%", cell))
+    }
+    assert 25 <= first_rate["Recovery"] <= 85, first_rate
+    assert first_rate["Data completeness"] >= 50, first_rate
+    assert first_rate["Reliable deterioration"] <= 20, first_rate
+
+    # Printed on A4 (and so saved as PDF): every table and both charts fit the paper, nothing
+    # is cut off by a scrolling box, and the PDF carries the figures' words.
+    page.set_viewport_size({"width": 718, "height": 1000})  # A4's width less the margins
+    page.emulate_media(media="print")
+    clipped = page.evaluate(
+        """() => [...document.querySelectorAll('main table, main img')]
+             .filter(el => el.getBoundingClientRect().right > window.innerWidth + 1
+                        || (el.tagName === 'TABLE' && el.parentElement.scrollWidth
+                            > el.parentElement.clientWidth + 1))
+             .map(el => el.tagName + ' ' + (el.alt || el.querySelector('th')?.innerText || ''))"""
+    )
+    assert clipped == [], f"cut off in print: {clipped}"
+    charts = page.locator("img[src^='data:image/svg+xml']")
+    assert all(
+        charts.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
+        for i in range(charts.count())
+    )
+    pdf = PdfReader(BytesIO(page.pdf(format="A4", print_background=True)))
+    text = " ".join(" ".join(p.extract_text() for p in pdf.pages).split())
+    for words in ("Overall", "By therapist", "Data completeness", "The practice"):
+        assert words in text, words
+    assert "Log out" not in text, "the site's navigation is printed"
     page_problems.assert_none()
