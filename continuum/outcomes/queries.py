@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 
 from continuum.accounts.models import Practice, User
 from continuum.outcomes import rules
@@ -104,15 +104,18 @@ class Outcomes:
 def _aggregates() -> dict[str, Count]:
     # The base rows are finished ones only, so each count is a filtered COUNT of them. The
     # aliases carry a prefix: Django refuses an aggregate named like a field (paired, ...).
+    # They count end_date (never null), not the id: the id is in no index, and counting it
+    # made PostgreSQL read every row from the table instead of the covering index alone.
     case = Q(paired=True, caseness_start=True)
+    col = "end_date"
     return {
-        "n_finished": Count("pk"),
-        "n_paired": Count("pk", filter=Q(paired=True)),
-        "n_at_caseness": Count("pk", filter=case),
-        "n_recovered": Count("pk", filter=case & Q(recovered=True)),
-        "n_reliably_improved": Count("pk", filter=Q(paired=True, reliably_improved=True)),
-        "n_reliably_recovered": Count("pk", filter=case & Q(reliably_recovered=True)),
-        "n_reliably_deteriorated": Count("pk", filter=Q(paired=True, reliably_deteriorated=True)),
+        "n_finished": Count(col),
+        "n_paired": Count(col, filter=Q(paired=True)),
+        "n_at_caseness": Count(col, filter=case),
+        "n_recovered": Count(col, filter=case & Q(recovered=True)),
+        "n_reliably_improved": Count(col, filter=Q(paired=True, reliably_improved=True)),
+        "n_reliably_recovered": Count(col, filter=case & Q(reliably_recovered=True)),
+        "n_reliably_deteriorated": Count(col, filter=Q(paired=True, reliably_deteriorated=True)),
     }
 
 
@@ -161,27 +164,38 @@ def rows_for(
     return rows
 
 
+def _names(ids: list[int]) -> dict[int, str]:
+    """The therapists' names (1 query)."""
+    if not ids:
+        return {}
+    return {
+        pk: full_name or email
+        for pk, full_name, email in User.objects.filter(pk__in=ids).values_list(
+            "pk", "full_name", "email"
+        )
+    }
+
+
+def _cells(by: str, counts: dict[Any, dict[str, int]], names: dict[int, str]) -> list[Cell]:
+    """The groups' cells in the tables' order: by key (sorted here, not by the database, so
+    that every backend's collation gives the same order), therapists by name."""
+    keys = sorted(counts)
+    cells = [make_cell(key, counts[key], name=names.get(key, "")) for key in keys]
+    if by == "therapist":
+        cells.sort(key=lambda g: g.name.casefold())
+    return cells
+
+
 def _groups(rows: QuerySet[EpisodeOutcome], by: str) -> list[Cell]:
-    """Counts per group (1 query; 2 for therapists, whose names are read apart: grouping on
-    the therapist id alone lets the database walk its index in order, no sort)."""
+    """Counts per group (1 query; 2 for therapists, whose names are read apart)."""
     if by not in GROUPINGS:
         raise ValueError(f"unknown grouping {by!r}")
     field = _GROUP_FIELD[by]
-    grouped = list(rows.values(field).annotate(**_aggregates()).order_by(field))
-    names: dict[int, str] = {}
-    if by == "therapist" and grouped:
-        names = {
-            pk: full_name or email
-            for pk, full_name, email in User.objects.filter(
-                pk__in=[row[field] for row in grouped]
-            ).values_list("pk", "full_name", "email")
-        }
-    groups = [
-        make_cell(row[field], _counts(row), name=names.get(row[field], "")) for row in grouped
-    ]
-    if by == "therapist":
-        groups.sort(key=lambda g: g.name.casefold())
-    return groups
+    grouped = {
+        row[field]: _counts(row) for row in rows.values(field).annotate(**_aggregates()).order_by()
+    }
+    names = _names(list(grouped)) if by == "therapist" else {}
+    return _cells(by, grouped, names)
 
 
 def outcome_groups(
@@ -210,20 +224,24 @@ def practice_outcomes(
 ) -> Outcomes:
     """The practice's figures for finished episodes ending in [start, end] (inclusive; None is
     open), for one instrument set, overall and grouped `by` one of GROUPINGS; only
-    `therapist`'s episodes when given. 1 query, 2 with `by` (3 by therapist), whatever the
-    number of therapists or episodes:
+    `therapist`'s episodes when given. 1 query (2 by therapist), whatever the number of
+    therapists or episodes:
 
-    1. the overall counts (one aggregate over the stored rows)
-    2. the counts per group (GROUP BY)
-    3. for therapists: their names
+    1. the overall counts (one aggregate over the stored rows), or with `by` the counts per
+       group (GROUP BY), whose sums are the overall counts
+    2. for therapists: their names
     """
     if instrument not in rules.INSTRUMENT_SETS:
         raise ValueError(f"unknown instrument set {instrument!r}")
     if by is not None and by not in GROUPINGS:
         raise ValueError(f"unknown grouping {by!r}")
     rows = rows_for(practice, start=start, end=end, instrument=instrument, therapist=therapist)
-    overall = make_cell(None, _counts(rows.aggregate(**_aggregates())))
-    groups = _groups(rows, by) if by is not None else []
+    if by is None:
+        overall = make_cell(None, _counts(rows.aggregate(**_aggregates())))
+        groups = []
+    else:  # every row is in exactly one group: the overall figures are the groups' sums
+        groups = _groups(rows, by)
+        overall = make_cell(None, _sum(groups))
     return Outcomes(
         instrument=instrument,
         start=start,
@@ -232,4 +250,107 @@ def practice_outcomes(
         therapist_id=therapist.pk if therapist else None,
         overall=overall,
         groups=groups,
+    )
+
+
+def _zero() -> dict[str, int]:
+    return dict.fromkeys(COUNTS, 0)
+
+
+def _add(into: dict[str, int], counts: dict[str, int]) -> None:
+    for c in COUNTS:
+        into[c] += counts[c]
+
+
+def _sum(cells: list[Cell]) -> dict[str, int]:
+    total = _zero()
+    for cell in cells:
+        _add(total, {c: getattr(cell, c) for c in COUNTS})
+    return total
+
+
+@dataclass(frozen=True)
+class PageFigures:
+    """Everything the outcomes page shows by default."""
+
+    practice: Outcomes  # the practice's figures in the period, overall and grouped `by`
+    own: Outcomes | None  # the same for the therapist's own clients, when one is given
+    funnel: list[Cell]  # the practice's figures in the period by therapist
+    trend: list[Cell]  # the practice's figures by quarter, from trend_start to the end
+
+
+def page_outcomes(
+    practice: Practice,
+    *,
+    start: date,
+    end: date,
+    by: str,
+    trend_start: date,
+    instrument: str = rules.DEFAULT_SET,
+    therapist: User | None = None,
+) -> PageFigures:
+    """The page's figures in 2 queries, whatever the number of therapists or episodes, from
+    one pass over the rows ending in [min(start, trend_start), end]:
+
+    1. the counts grouped by therapist, the breakdown's key, quarter, whether the row ends in
+       the period and whether it ends in the trend's range
+    2. the therapists' names
+
+    Every figure is a sum of these groups' integer counts: the same numbers as
+    practice_outcomes and outcome_groups give for each table apart (the tests compare them).
+    """
+    if instrument not in rules.INSTRUMENT_SETS:
+        raise ValueError(f"unknown instrument set {instrument!r}")
+    if by not in GROUPINGS:
+        raise ValueError(f"unknown grouping {by!r}")
+    field = _GROUP_FIELD[by]
+    keys = list(dict.fromkeys(["therapist_id", field, "end_quarter"]))
+    rows = rows_for(practice, start=min(start, trend_start), end=end, instrument=instrument)
+    grouped = (
+        rows.annotate(
+            in_period=ExpressionWrapper(Q(end_date__gte=start), output_field=BooleanField()),
+            in_trend=ExpressionWrapper(Q(end_date__gte=trend_start), output_field=BooleanField()),
+        )
+        .values(*keys, "in_period", "in_trend")
+        .annotate(**_aggregates())
+        .order_by()
+    )
+    own_pk = therapist.pk if therapist is not None else None
+    overall, own = _zero(), _zero()
+    groups: dict[Any, dict[str, int]] = {}
+    own_groups: dict[Any, dict[str, int]] = {}
+    funnel: dict[Any, dict[str, int]] = {}
+    trend: dict[Any, dict[str, int]] = {}
+    for row in grouped:
+        counts = _counts(row)
+        if row["in_trend"]:
+            _add(trend.setdefault(row["end_quarter"], _zero()), counts)
+        if not row["in_period"]:
+            continue
+        _add(overall, counts)
+        _add(groups.setdefault(row[field], _zero()), counts)
+        _add(funnel.setdefault(row["therapist_id"], _zero()), counts)
+        if row["therapist_id"] == own_pk:
+            _add(own, counts)
+            _add(own_groups.setdefault(row[field], _zero()), counts)
+    names = _names(list(funnel))
+
+    def outcomes(
+        total: dict[str, int], cells: dict[Any, dict[str, int]], who: int | None
+    ) -> Outcomes:
+        return Outcomes(
+            instrument=instrument,
+            start=start,
+            end=end,
+            by=by,
+            therapist_id=who,
+            overall=make_cell(None, total),
+            groups=_cells(by, cells, names),
+        )
+
+    return PageFigures(
+        practice=outcomes(overall, groups, None),
+        own=outcomes(own, own_groups, own_pk) if therapist is not None else None,
+        funnel=_cells("therapist", funnel, names),
+        trend=_cells("quarter", trend, {}),
     )
