@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
 
 from continuum.accounts.models import Practice, User
 from continuum.outcomes import rules
@@ -274,6 +275,7 @@ class PageFigures:
     """Everything the outcomes page shows by default."""
 
     practice: Outcomes  # the practice's figures in the period, overall and grouped `by`
+    # (no groups when `own` is given: a therapist sees only their own clients' breakdown)
     own: Outcomes | None  # the same for the therapist's own clients, when one is given
     funnel: list[Cell]  # the practice's figures in the period by therapist
     trend: list[Cell]  # the practice's figures by quarter, from trend_start to the end
@@ -289,55 +291,78 @@ def page_outcomes(
     instrument: str = rules.DEFAULT_SET,
     therapist: User | None = None,
 ) -> PageFigures:
-    """The page's figures in 2 queries, whatever the number of therapists or episodes, from
-    one pass over the rows ending in [min(start, trend_start), end]:
+    """The page's figures in 2 queries (3 with a breakdown other than by therapist), whatever
+    the number of therapists or episodes:
 
-    1. the counts grouped by therapist, the breakdown's key, quarter, whether the row ends in
-       the period and whether it ends in the trend's range
+    1. one pass over the rows ending in [min(start, trend_start), end], counted per end date
+       and therapist: GROUP BY in the order of the index outcome_day_therapist, so neither
+       database sorts or reads the table, and at most (days x therapists) small rows come
+       back, summed here into the overall figures, the breakdown by therapist, the funnel, a
+       therapist's own figures and the trend's quarters
     2. the therapists' names
+    3. for a breakdown by quarter, referral or band: the counts per group in the period
+       (the practice's for the owner and leads, the therapist's own clients' for a
+       therapist, who is shown only those: practice.groups stays empty then)
 
-    Every figure is a sum of these groups' integer counts: the same numbers as
-    practice_outcomes and outcome_groups give for each table apart (the tests compare them).
+    Every figure is a sum of integer counts: the same numbers as practice_outcomes and
+    outcome_groups give for each table apart (the tests compare them).
     """
     if instrument not in rules.INSTRUMENT_SETS:
         raise ValueError(f"unknown instrument set {instrument!r}")
     if by not in GROUPINGS:
         raise ValueError(f"unknown grouping {by!r}")
-    field = _GROUP_FIELD[by]
-    keys = list(dict.fromkeys(["therapist_id", field, "end_quarter"]))
     rows = rows_for(practice, start=min(start, trend_start), end=end, instrument=instrument)
-    grouped = (
-        rows.annotate(
-            in_period=ExpressionWrapper(Q(end_date__gte=start), output_field=BooleanField()),
-            in_trend=ExpressionWrapper(Q(end_date__gte=trend_start), output_field=BooleanField()),
-        )
-        .values(*keys, "in_period", "in_trend")
-        .annotate(**_aggregates())
-        .order_by()
-    )
+    grouped = rows.values("end_date", "therapist_id").annotate(**_aggregates()).order_by()
+    # Up to (days x therapists) rows: read with the cursor, and summed first per therapist,
+    # quarter and whether the day is in the period (a few hundred keys), then per table.
+    sql, params = grouped.query.sql_with_params()
+    days: dict[Any, tuple[str | None, bool]] = {}  # as the driver gives it: a date or a string
+    sums: dict[tuple[Any, str | None, bool], list[int]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for raw, who, *values in cursor.fetchall():
+            day_key = days.get(raw)
+            if day_key is None:
+                day = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
+                quarter = rules.quarter_key(day) if day >= trend_start else None
+                day_key = days[raw] = (quarter, day >= start)
+            into = sums.get((who, *day_key))
+            if into is None:
+                sums[(who, *day_key)] = list(values)
+            else:
+                for i, value in enumerate(values):
+                    into[i] += value
     own_pk = therapist.pk if therapist is not None else None
     overall, own = _zero(), _zero()
-    groups: dict[Any, dict[str, int]] = {}
-    own_groups: dict[Any, dict[str, int]] = {}
     funnel: dict[Any, dict[str, int]] = {}
     trend: dict[Any, dict[str, int]] = {}
-    for row in grouped:
-        counts = _counts(row)
-        if row["in_trend"]:
-            _add(trend.setdefault(row["end_quarter"], _zero()), counts)
-        if not row["in_period"]:
+    for (who, quarter, in_period), values in sums.items():
+        counts = dict(zip(COUNTS, values, strict=True))
+        if quarter is not None:
+            _add(trend.setdefault(quarter, _zero()), counts)
+        if not in_period:
             continue
         _add(overall, counts)
-        _add(groups.setdefault(row[field], _zero()), counts)
-        _add(funnel.setdefault(row["therapist_id"], _zero()), counts)
-        if row["therapist_id"] == own_pk:
+        _add(funnel.setdefault(who, _zero()), counts)
+        if who == own_pk:
             _add(own, counts)
-            _add(own_groups.setdefault(row[field], _zero()), counts)
     names = _names(list(funnel))
+    funnel_cells = _cells("therapist", funnel, names)
+    groups: list[Cell] = []
+    own_groups: list[Cell] = []
+    if by == "therapist":
+        groups = funnel_cells if therapist is None else []
+        own_groups = [c for c in funnel_cells if c.key == own_pk]
+    else:
+        period = rows_for(
+            practice, start=start, end=end, instrument=instrument, therapist=therapist
+        )
+        if therapist is None:
+            groups = _groups(period, by)
+        else:
+            own_groups = _groups(period, by)
 
-    def outcomes(
-        total: dict[str, int], cells: dict[Any, dict[str, int]], who: int | None
-    ) -> Outcomes:
+    def outcomes(total: dict[str, int], cells: list[Cell], who: int | None) -> Outcomes:
         return Outcomes(
             instrument=instrument,
             start=start,
@@ -345,12 +370,12 @@ def page_outcomes(
             by=by,
             therapist_id=who,
             overall=make_cell(None, total),
-            groups=_cells(by, cells, names),
+            groups=cells,
         )
 
     return PageFigures(
         practice=outcomes(overall, groups, None),
         own=outcomes(own, own_groups, own_pk) if therapist is not None else None,
-        funnel=_cells("therapist", funnel, names),
+        funnel=funnel_cells,
         trend=_cells("quarter", trend, {}),
     )

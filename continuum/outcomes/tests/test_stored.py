@@ -259,7 +259,8 @@ class AgreementTests(BaseTestCase):
             assert page.trend == outcome_groups(
                 self.riverside, by="quarter", start=trend_start, end=end
             )
-            assert page.practice.overall.finished > 0 and page.trend
+            assert page.practice.overall.finished > 0
+            assert page.trend
 
     def test_the_command_prints_the_same_numbers(self) -> None:
         out = StringIO()
