@@ -197,6 +197,25 @@ class OutcomesPageTests(BaseTestCase):
         with self.assertNumQueries(QUERIES):
             self.client.get(URL + YEAR)
 
+    def test_other_breakdowns_cost_one_query_more(self) -> None:
+        self.login(self.olivia)
+        url = URL + YEAR.replace("by=therapist", "by=referral")
+        self.client.get(url)
+        # as by therapist, and the counts by referral in the period (the pass is unchanged)
+        with self.assertNumQueries(QUERIES + 1):
+            self.client.get(url)
+        for n in range(3):
+            other = make_staff(self.riverside, f"r{n}@example.org", f"R{n}")
+            finished_episode(other, phq9=(18, 4), end=date(2026, 3, 3))
+        services.backfill()
+        with self.assertNumQueries(QUERIES + 1):
+            response = self.client.get(url)
+        report = practice_outcomes(
+            self.riverside, start=date(2026, 1, 1), end=date(2026, 12, 31), by="referral"
+        )
+        assert response.context["overall_cell"] == report.overall
+        assert [r["cell"] for r in response.context["groups"]] == report.groups
+
     def test_a_therapists_page_has_a_fixed_query_count_too(self) -> None:
         self.login(self.alice)
         self.client.get(URL + YEAR)
