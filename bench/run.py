@@ -833,8 +833,9 @@ def outcomes_scale(env: dict[str, str], log: Path, size: Size) -> dict[str, Any]
         if line.startswith('{"job": "outcomes-scale"'):
             result: dict[str, Any] = json.loads(line)
             seconds = result["seconds"]
-            # The figure the target is about: the slowest of overall and by therapist.
-            worst = max(seconds[k] for k in OUTCOMES_TARGETED)
+            # The figure the target is about: the slowest of overall, by therapist and the
+            # whole page (the real view through the test client, as the owner, by default).
+            worst = max([seconds[k] for k in OUTCOMES_TARGETED] + [result["page"]["seconds"]])
             return {"episodes": size.outcomes, **result, "seconds": worst, "by_query": seconds}
     return {"error": "no result"}
 
@@ -1090,8 +1091,8 @@ def targets_table(parts: list[dict[str, Any]], rows: list[dict[str, Any]]) -> li
                 big = r["episodes"] >= 1_000_000
                 met = r["seconds"] <= TARGET_OUTCOMES_S if big else None
                 lines.append(
-                    f"| outcomes overall and by therapist ≤ {TARGET_OUTCOMES_S:g} s at 1,000,000 "
-                    f"finished episodes | {backend} | {r['episodes']:,}: slowest "
+                    f"| outcomes page, overall and by therapist ≤ {TARGET_OUTCOMES_S:g} s at "
+                    f"1,000,000 finished episodes | {backend} | {r['episodes']:,}: slowest "
                     f"{fmt(r['seconds'], 2)} s (DuckDB {fmt(_duckdb_worst(r), 3)} s) "
                     f"| {verdict(met)} |"
                 )
@@ -1161,7 +1162,9 @@ def batch_table(rows: list[dict[str, Any]]) -> list[str]:
                 f"{fmt(q['overall_all_time'], 2)} s all time; by therapist "
                 f"{fmt(q['by_therapist_year'], 2)} / {fmt(q['by_therapist_all_time'], 2)} s; the "
                 f"whole page's queries {fmt(q['page_queries_year'], 2)} / "
-                f"{fmt(q['page_queries_all_time'], 2)} s; DuckDB {fmt(_duckdb_worst(r), 3)} s "
+                f"{fmt(q['page_queries_all_time'], 2)} s; the whole page (owner, this year) "
+                f"{fmt(r['page']['seconds'], 2)} s in {r['page']['queries']} queries; "
+                f"DuckDB {fmt(_duckdb_worst(r), 3)} s "
                 f"(agrees: {duck['agrees']}); inserting took {fmt(r['insert_seconds'], 0)} s"
             )
         elif r["name"].startswith("scale-up") and r["backend"] == "python":

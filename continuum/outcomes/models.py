@@ -74,10 +74,12 @@ class EpisodeOutcome(models.Model):
         # Covering indexes: the page's counts read every column they need from an index
         # (SQLite and PostgreSQL index-only scans), 1,000,000 rows in docs/performance.md.
         indexes = [
-            # Overall and the trend: one practice's finished rows of one set in a period.
+            # The page (queries.page_outcomes), overall and the trend: one practice's finished
+            # rows of one set in a period, counted per end date and therapist in index order
+            # (no sort), the therapist id in the index so that no row is read from the table.
             models.Index(
-                fields=["practice", "instrument_set", "end_date", *FLAGS],
-                name="outcome_period",
+                fields=["practice", "instrument_set", "end_date", "therapist", *FLAGS],
+                name="outcome_day_therapist",
             ),
             # The breakdown by therapist (and the funnel): grouped in index order.
             models.Index(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from continuum.accounts.models import Practice, User
@@ -104,15 +105,18 @@ class Outcomes:
 def _aggregates() -> dict[str, Count]:
     # The base rows are finished ones only, so each count is a filtered COUNT of them. The
     # aliases carry a prefix: Django refuses an aggregate named like a field (paired, ...).
+    # They count end_date (never null), not the id: the id is in no index, and counting it
+    # made PostgreSQL read every row from the table instead of the covering index alone.
     case = Q(paired=True, caseness_start=True)
+    col = "end_date"
     return {
-        "n_finished": Count("pk"),
-        "n_paired": Count("pk", filter=Q(paired=True)),
-        "n_at_caseness": Count("pk", filter=case),
-        "n_recovered": Count("pk", filter=case & Q(recovered=True)),
-        "n_reliably_improved": Count("pk", filter=Q(paired=True, reliably_improved=True)),
-        "n_reliably_recovered": Count("pk", filter=case & Q(reliably_recovered=True)),
-        "n_reliably_deteriorated": Count("pk", filter=Q(paired=True, reliably_deteriorated=True)),
+        "n_finished": Count(col),
+        "n_paired": Count(col, filter=Q(paired=True)),
+        "n_at_caseness": Count(col, filter=case),
+        "n_recovered": Count(col, filter=case & Q(recovered=True)),
+        "n_reliably_improved": Count(col, filter=Q(paired=True, reliably_improved=True)),
+        "n_reliably_recovered": Count(col, filter=case & Q(reliably_recovered=True)),
+        "n_reliably_deteriorated": Count(col, filter=Q(paired=True, reliably_deteriorated=True)),
     }
 
 
@@ -161,27 +165,38 @@ def rows_for(
     return rows
 
 
+def _names(ids: list[int]) -> dict[int, str]:
+    """The therapists' names (1 query)."""
+    if not ids:
+        return {}
+    return {
+        pk: full_name or email
+        for pk, full_name, email in User.objects.filter(pk__in=ids).values_list(
+            "pk", "full_name", "email"
+        )
+    }
+
+
+def _cells(by: str, counts: dict[Any, dict[str, int]], names: dict[int, str]) -> list[Cell]:
+    """The groups' cells in the tables' order: by key (sorted here, not by the database, so
+    that every backend's collation gives the same order), therapists by name."""
+    keys = sorted(counts)
+    cells = [make_cell(key, counts[key], name=names.get(key, "")) for key in keys]
+    if by == "therapist":
+        cells.sort(key=lambda g: g.name.casefold())
+    return cells
+
+
 def _groups(rows: QuerySet[EpisodeOutcome], by: str) -> list[Cell]:
-    """Counts per group (1 query; 2 for therapists, whose names are read apart: grouping on
-    the therapist id alone lets the database walk its index in order, no sort)."""
+    """Counts per group (1 query; 2 for therapists, whose names are read apart)."""
     if by not in GROUPINGS:
         raise ValueError(f"unknown grouping {by!r}")
     field = _GROUP_FIELD[by]
-    grouped = list(rows.values(field).annotate(**_aggregates()).order_by(field))
-    names: dict[int, str] = {}
-    if by == "therapist" and grouped:
-        names = {
-            pk: full_name or email
-            for pk, full_name, email in User.objects.filter(
-                pk__in=[row[field] for row in grouped]
-            ).values_list("pk", "full_name", "email")
-        }
-    groups = [
-        make_cell(row[field], _counts(row), name=names.get(row[field], "")) for row in grouped
-    ]
-    if by == "therapist":
-        groups.sort(key=lambda g: g.name.casefold())
-    return groups
+    grouped = {
+        row[field]: _counts(row) for row in rows.values(field).annotate(**_aggregates()).order_by()
+    }
+    names = _names(list(grouped)) if by == "therapist" else {}
+    return _cells(by, grouped, names)
 
 
 def outcome_groups(
@@ -210,20 +225,24 @@ def practice_outcomes(
 ) -> Outcomes:
     """The practice's figures for finished episodes ending in [start, end] (inclusive; None is
     open), for one instrument set, overall and grouped `by` one of GROUPINGS; only
-    `therapist`'s episodes when given. 1 query, 2 with `by` (3 by therapist), whatever the
-    number of therapists or episodes:
+    `therapist`'s episodes when given. 1 query (2 by therapist), whatever the number of
+    therapists or episodes:
 
-    1. the overall counts (one aggregate over the stored rows)
-    2. the counts per group (GROUP BY)
-    3. for therapists: their names
+    1. the overall counts (one aggregate over the stored rows), or with `by` the counts per
+       group (GROUP BY), whose sums are the overall counts
+    2. for therapists: their names
     """
     if instrument not in rules.INSTRUMENT_SETS:
         raise ValueError(f"unknown instrument set {instrument!r}")
     if by is not None and by not in GROUPINGS:
         raise ValueError(f"unknown grouping {by!r}")
     rows = rows_for(practice, start=start, end=end, instrument=instrument, therapist=therapist)
-    overall = make_cell(None, _counts(rows.aggregate(**_aggregates())))
-    groups = _groups(rows, by) if by is not None else []
+    if by is None:
+        overall = make_cell(None, _counts(rows.aggregate(**_aggregates())))
+        groups = []
+    else:  # every row is in exactly one group: the overall figures are the groups' sums
+        groups = _groups(rows, by)
+        overall = make_cell(None, _sum(groups))
     return Outcomes(
         instrument=instrument,
         start=start,
@@ -232,4 +251,131 @@ def practice_outcomes(
         therapist_id=therapist.pk if therapist else None,
         overall=overall,
         groups=groups,
+    )
+
+
+def _zero() -> dict[str, int]:
+    return dict.fromkeys(COUNTS, 0)
+
+
+def _add(into: dict[str, int], counts: dict[str, int]) -> None:
+    for c in COUNTS:
+        into[c] += counts[c]
+
+
+def _sum(cells: list[Cell]) -> dict[str, int]:
+    total = _zero()
+    for cell in cells:
+        _add(total, {c: getattr(cell, c) for c in COUNTS})
+    return total
+
+
+@dataclass(frozen=True)
+class PageFigures:
+    """Everything the outcomes page shows by default."""
+
+    practice: Outcomes  # the practice's figures in the period, overall and grouped `by`
+    # (no groups when `own` is given: a therapist sees only their own clients' breakdown)
+    own: Outcomes | None  # the same for the therapist's own clients, when one is given
+    funnel: list[Cell]  # the practice's figures in the period by therapist
+    trend: list[Cell]  # the practice's figures by quarter, from trend_start to the end
+
+
+def page_outcomes(
+    practice: Practice,
+    *,
+    start: date,
+    end: date,
+    by: str,
+    trend_start: date,
+    instrument: str = rules.DEFAULT_SET,
+    therapist: User | None = None,
+) -> PageFigures:
+    """The page's figures in 2 queries (3 with a breakdown other than by therapist), whatever
+    the number of therapists or episodes:
+
+    1. one pass over the rows ending in [min(start, trend_start), end], counted per end date
+       and therapist: GROUP BY in the order of the index outcome_day_therapist, so neither
+       database sorts or reads the table, and at most (days x therapists) small rows come
+       back, summed here into the overall figures, the breakdown by therapist, the funnel, a
+       therapist's own figures and the trend's quarters
+    2. the therapists' names
+    3. for a breakdown by quarter, referral or band: the counts per group in the period
+       (the practice's for the owner and leads, the therapist's own clients' for a
+       therapist, who is shown only those: practice.groups stays empty then)
+
+    Every figure is a sum of integer counts: the same numbers as practice_outcomes and
+    outcome_groups give for each table apart (the tests compare them).
+    """
+    if instrument not in rules.INSTRUMENT_SETS:
+        raise ValueError(f"unknown instrument set {instrument!r}")
+    if by not in GROUPINGS:
+        raise ValueError(f"unknown grouping {by!r}")
+    rows = rows_for(practice, start=min(start, trend_start), end=end, instrument=instrument)
+    grouped = rows.values("end_date", "therapist_id").annotate(**_aggregates()).order_by()
+    # Up to (days x therapists) rows: read with the cursor, and summed first per therapist,
+    # quarter and whether the day is in the period (a few hundred keys), then per table.
+    sql, params = grouped.query.sql_with_params()
+    days: dict[Any, tuple[str | None, bool]] = {}  # as the driver gives it: a date or a string
+    sums: dict[tuple[Any, str | None, bool], list[int]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for raw, who, *values in cursor.fetchall():
+            day_key = days.get(raw)
+            if day_key is None:
+                day = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
+                quarter = rules.quarter_key(day) if day >= trend_start else None
+                day_key = days[raw] = (quarter, day >= start)
+            into = sums.get((who, *day_key))
+            if into is None:
+                sums[(who, *day_key)] = list(values)
+            else:
+                for i, value in enumerate(values):
+                    into[i] += value
+    own_pk = therapist.pk if therapist is not None else None
+    overall, own = _zero(), _zero()
+    funnel: dict[Any, dict[str, int]] = {}
+    trend: dict[Any, dict[str, int]] = {}
+    for (who, quarter, in_period), values in sums.items():
+        counts = dict(zip(COUNTS, values, strict=True))
+        if quarter is not None:
+            _add(trend.setdefault(quarter, _zero()), counts)
+        if not in_period:
+            continue
+        _add(overall, counts)
+        _add(funnel.setdefault(who, _zero()), counts)
+        if who == own_pk:
+            _add(own, counts)
+    names = _names(list(funnel))
+    funnel_cells = _cells("therapist", funnel, names)
+    groups: list[Cell] = []
+    own_groups: list[Cell] = []
+    if by == "therapist":
+        groups = funnel_cells if therapist is None else []
+        own_groups = [c for c in funnel_cells if c.key == own_pk]
+    else:
+        period = rows_for(
+            practice, start=start, end=end, instrument=instrument, therapist=therapist
+        )
+        if therapist is None:
+            groups = _groups(period, by)
+        else:
+            own_groups = _groups(period, by)
+
+    def outcomes(total: dict[str, int], cells: list[Cell], who: int | None) -> Outcomes:
+        return Outcomes(
+            instrument=instrument,
+            start=start,
+            end=end,
+            by=by,
+            therapist_id=who,
+            overall=make_cell(None, total),
+            groups=cells,
+        )
+
+    return PageFigures(
+        practice=outcomes(overall, groups, None),
+        own=outcomes(own, own_groups, own_pk) if therapist is not None else None,
+        funnel=funnel_cells,
+        trend=_cells("quarter", trend, {}),
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from continuum.measures import scoring
 
@@ -33,6 +34,11 @@ SUPPRESS_BELOW = 5
 # free text of the reason itself.
 REFERRAL_HEAD_MAX = 60
 OTHER_REFERRAL = "other"
+
+
+def quarter_key(day: date) -> str:
+    """The stored end_quarter of an episode ending on `day`: "2026Q3"."""
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
 
 
 def referral_key(reason: str) -> str:

@@ -25,10 +25,6 @@ FINISHED = [str(s) for s in FINISHED_STATUSES]
 BATCH = 2000
 
 
-def _quarter(day: object) -> str:
-    return f"{day.year}Q{(day.month - 1) // 3 + 1}"  # type: ignore[attr-defined]
-
-
 def _rows(
     episode: Episode, series: dict[str, list[rules.Score]], attended: int
 ) -> list[EpisodeOutcome]:
@@ -40,7 +36,7 @@ def _rows(
             practice_id=episode.client.practice_id,
             therapist_id=episode.therapist_id,
             end_date=episode.end_date,
-            end_quarter=_quarter(episode.end_date),
+            end_quarter=rules.quarter_key(episode.end_date),
             referral=rules.referral_key(episode.referral_reason),
             attended=attended,
             finished_treatment=attended >= 2,

@@ -21,7 +21,7 @@ from continuum.outcomes import charts, presenters, rules
 from continuum.outcomes.access import Scope, outcomes_scope
 from continuum.outcomes.exports import to_csv
 from continuum.outcomes.forms import OutcomesFilterForm, period_bounds
-from continuum.outcomes.queries import Cell, Outcomes, outcome_groups, practice_outcomes
+from continuum.outcomes.queries import Cell, Outcomes, page_outcomes
 
 TREND_QUARTERS = 8
 TABLES = ("overall", "groups", "funnel", "trend")
@@ -48,34 +48,25 @@ def _trend_quarters(end: date) -> list[str]:
 
 
 def _gather(scope: Scope, params: dict[str, Any]) -> PageData:
-    """The page's data in 5 queries (7 for a therapist), however many therapists:
-    the practice's overall figures, [the therapist's own overall figures,] the breakdown
-    (the practice's, or the therapist's own clients'), the funnel (by therapist, and their
-    names; the breakdown itself when that is by therapist), the trend (by quarter, the last eight
-    quarters to the period's end)."""
-    practice, instrument = scope.practice, params["instrument"]
-    start, end, by = params["start"], params["end"], params["by"]
-    own = scope.own
-    if own is None:
-        overall = practice_outcomes(practice, start=start, end=end, by=by, instrument=instrument)
-        mine = None
-    else:
-        overall = practice_outcomes(practice, start=start, end=end, instrument=instrument)
-        mine = practice_outcomes(
-            practice, start=start, end=end, by=by, instrument=instrument, therapist=own
-        )
-    if own is None and by == "therapist":  # the breakdown is the funnel's data
-        funnel = overall.groups
-    else:
-        funnel = outcome_groups(
-            practice, by="therapist", start=start, end=end, instrument=instrument
-        )
+    """The page's data in 2 queries however many therapists and episodes (queries.page_outcomes:
+    one pass over the rows and the therapists' names): the practice's overall figures and
+    breakdown, a therapist's own figures and breakdown beside them, the funnel (by therapist)
+    and the trend (by quarter, the last eight quarters to the period's end)."""
+    start, end = params["start"], params["end"]
     quarters = _trend_quarters(end)
     trend_start = date(int(quarters[0][:4]), (int(quarters[0][-1]) - 1) * 3 + 1, 1)
-    trend = outcome_groups(
-        practice, by="quarter", start=trend_start, end=end, instrument=instrument
+    figures = page_outcomes(
+        scope.practice,
+        start=start,
+        end=end,
+        by=params["by"],
+        trend_start=trend_start,
+        instrument=params["instrument"],
+        therapist=scope.own,
     )
-    return PageData(scope, params, overall, mine, funnel, trend, quarters)
+    return PageData(
+        scope, params, figures.practice, figures.own, figures.funnel, figures.trend, quarters
+    )
 
 
 def _funnel_svg(data: PageData) -> str:

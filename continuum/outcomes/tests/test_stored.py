@@ -24,7 +24,12 @@ from continuum.measures.services import correct_administration, enter_in_session
 from continuum.measures.tests.world import make_score, phq9_answers
 from continuum.outcomes import services
 from continuum.outcomes.models import EpisodeOutcome
-from continuum.outcomes.queries import practice_outcomes
+from continuum.outcomes.queries import (
+    GROUPINGS,
+    outcome_groups,
+    page_outcomes,
+    practice_outcomes,
+)
 from continuum.outcomes.tests.world import finished_episode
 from continuum.testing.base import BaseTestCase, make_client, make_episode
 
@@ -207,7 +212,7 @@ class AgreementTests(BaseTestCase):
         services.backfill(self.riverside.pk)
         with CaptureQueriesContext(connection) as five:
             report = practice_outcomes(self.riverside, by="therapist")
-        assert len(two) == len(five) == 3  # overall, groups, names
+        assert len(two) == len(five) == 2  # groups (their sums are the overall), names
         assert len(report.groups) == 5
         assert [g.suppressed for g in report.groups].count(True) == 3
 
@@ -222,6 +227,40 @@ class AgreementTests(BaseTestCase):
         assert [g.key for g in by_referral.groups] == ["GP referral"]
         gad7 = practice_outcomes(self.riverside, instrument="gad7")
         assert gad7.overall.finished == 9  # 10 used GAD-7; one did not finish treatment
+
+    def test_the_pages_one_pass_gives_each_tables_own_numbers(self) -> None:
+        # The page sums one grouped pass (queries.page_outcomes); each table computed apart
+        # gives the same cells, for every grouping, the owner's view and a therapist's, with
+        # the trend starting before the period and after it.
+        ranges = [
+            (date(2026, 3, 1), date(2026, 5, 31), date(2025, 7, 1)),
+            (date(2026, 1, 1), date(2026, 6, 30), date(2026, 4, 1)),
+        ]
+        for (start, end, trend_start), by, who in [
+            (r, by, who) for r in ranges for by in GROUPINGS for who in (None, self.alice)
+        ]:
+            page = page_outcomes(
+                self.riverside, start=start, end=end, by=by, trend_start=trend_start, therapist=who
+            )
+            practice = practice_outcomes(
+                self.riverside, start=start, end=end, by=by if who is None else None
+            )
+            assert page.practice.overall == practice.overall
+            if who is None:
+                assert page.practice.groups == practice.groups
+                assert page.own is None
+            else:
+                assert page.own == practice_outcomes(
+                    self.riverside, start=start, end=end, by=by, therapist=who
+                )
+            assert page.funnel == outcome_groups(
+                self.riverside, by="therapist", start=start, end=end
+            )
+            assert page.trend == outcome_groups(
+                self.riverside, by="quarter", start=trend_start, end=end
+            )
+            assert page.practice.overall.finished > 0
+            assert page.trend
 
     def test_the_command_prints_the_same_numbers(self) -> None:
         out = StringIO()
