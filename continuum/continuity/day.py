@@ -83,12 +83,24 @@ class Day:
 
 
 def sessions_between(user: User, start: datetime, end: datetime) -> list[Appointment]:
+    """The sessions of the user's clients between `start` and `end`, not cancelled, with
+    only what the day shows of them (continuity/_sessions.html: time, modality, status, who
+    held it, the client's name)."""
     return list(
         Appointment.objects.filter(
             client__in=clients_for(user), starts_at__gte=start, starts_at__lt=end
         )
         .exclude(status=AppointmentStatus.CANCELLED)
         .select_related("client")
+        .only(
+            "starts_at",
+            "modality",
+            "status",
+            "therapist_id",
+            "client__first_name",
+            "client__preferred_name",
+            "client__last_name",
+        )
         .order_by("starts_at")
     )
 
