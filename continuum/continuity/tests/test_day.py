@@ -127,6 +127,28 @@ class DayTests(BaseTestCase):
             html=True,
         )
 
+    def test_a_long_list_shows_the_most_urgent_first_and_a_link_to_all(self) -> None:
+        for i in range(3):
+            client = make_client(self.alice, f"Det{i}", "Load")
+            make_alert(client, kind="deterioration", severity="medium", rank=1, cause=f"d{i}")
+        make_alert(self.dana, message="Answered 2 to the item about self-harm")
+        self.login(self.alice)
+
+        with self.settings(DAY_LIST_LIMIT=2):
+            cut = self.client.get(self.url)
+            everything = self.client.get(self.url + "?all=1")
+        self.assertEqual(
+            [e.rank for e in cut.context["day"].on_my_mind], [Rank.SAFETY, Rank.DETERIORATION]
+        )
+        self.assertContains(cut, '<a href="?all=1">Show all 4 clients</a>', html=True)
+        self.assertContains(cut, "2 more, less urgent")
+        self.assertEqual(len(everything.context["day"].on_my_mind), 4)
+        self.assertNotContains(everything, "Show all")
+        # Every client with a safety reason is shown, whatever the limit.
+        with self.settings(DAY_LIST_LIMIT=0):
+            safety_only = self.client.get(self.url)
+        self.assertEqual([e.rank for e in safety_only.context["day"].on_my_mind], [Rank.SAFETY])
+
     def test_safety_alerts_come_first_and_drifting_clients_are_listed(self) -> None:
         drifting = make_client(self.alice, "Drew", "Drift")
         make_episode(drifting)
