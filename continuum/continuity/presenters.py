@@ -14,8 +14,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from continuum.accounts.paths import path_for_ids
-from continuum.care.models import Appointment, display_name_of
-from continuum.continuity.day import Day, DayEntry, DayReason
+from continuum.care.models import display_name_of
+from continuum.continuity.day import Day, DayEntry, DayReason, DaySession
 from continuum.lib.contributions import (
     BriefSection,
     DayLine,
@@ -63,8 +63,8 @@ class MindEntry:
 @dataclass(frozen=True)
 class DayPage:
     today: date
-    today_sessions: list[Appointment]
-    tomorrow_sessions: list[Appointment]
+    today_sessions: list[DaySession]
+    tomorrow_sessions: list[DaySession]
     on_my_mind: list[MindEntry]  # the first `settings.DAY_LIST_LIMIT` unless all are asked
     for_you: list[MindLine]  # below the clinical list, never among the clients
     hidden: int = 0  # clients on the day past the list's limit ("show all")

@@ -23,7 +23,8 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from continuum.accounts.paths import path_for_ids
-from continuum.care.models import Appointment, AppointmentStatus
+from continuum.care.models import AppointmentStatus
+from continuum.continuity.day import DaySession
 from continuum.continuity.presenters import MindLine
 
 register = template.Library()
@@ -76,7 +77,7 @@ def _path(name: str, kwarg: str, prefix: str) -> Callable[[int], str]:
 
 
 @register.simple_tag
-def session_row(appointment: Appointment) -> SafeString:
+def session_row(appointment: DaySession) -> SafeString:
     """A session's time (in the current time zone), its client linked to their page, its
     modality and status (when not simply scheduled), and the link to its brief."""
     client = appointment.client
