@@ -425,6 +425,9 @@ UNPLANNED_ENDING_DAYS = env_int("UNPLANNED_ENDING_DAYS", 42)
 CASELOAD_PAGE_SIZE = env_int("CASELOAD_PAGE_SIZE", 50)
 TIMELINE_PAGE_SIZE = env_int("TIMELINE_PAGE_SIZE", 25)
 ALERTS_PAGE_SIZE = env_int("ALERTS_PAGE_SIZE", 50)
+# The day shows this many clients on its list, the most urgent first, then a "show all" link;
+# every client with a safety reason (tiers 1 and 2) is shown whatever the number (issue 13).
+DAY_LIST_LIMIT = env_int("DAY_LIST_LIMIT", 25)
 # A not-on-track, deterioration or overdue alert with no new evidence (a newer score that still
 # meets it, or the therapist keeping it) for this many days is shown as stale, with a "still
 # relevant? keep / close" choice (docs/clinical.md). Default 8 weeks.

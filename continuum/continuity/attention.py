@@ -58,13 +58,16 @@ def _encode(value: Any) -> Any:
 
 def _decode(value: Any) -> Any:
     if isinstance(value, dict):
-        if len(value) == 1 and "$dt" in value:
-            return datetime.fromisoformat(value["$dt"])
-        if len(value) == 1 and "$d" in value:
-            return date.fromisoformat(value["$d"])
-        return {k: _decode(v) for k, v in value.items()}
+        if len(value) == 1:
+            if "$dt" in value:
+                return datetime.fromisoformat(value["$dt"])
+            if "$d" in value:
+                return date.fromisoformat(value["$d"])
+        # Scalars (most facts: ids, counts, codes) are kept without a call each: the day
+        # decodes every row's facts on every visit.
+        return {k: _decode(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [_decode(v) for v in value]
+        return [_decode(v) if isinstance(v, (dict, list)) else v for v in value]
     return value
 
 

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from continuum.accounts.models import User
 from continuum.care.access import clients_for
-from continuum.care.models import Appointment, AppointmentStatus
+from continuum.care.models import Appointment, AppointmentStatus, Modality, display_name_of
 from continuum.continuity import attention
 from continuum.lib import priority
 from continuum.lib.contributions import DayItem, day_contributions
@@ -45,6 +45,30 @@ class ClientName:
     first_name: str
     preferred_name: str
     last_name: str
+
+    @property
+    def display_name(self) -> str:
+        return display_name_of(self.first_name, self.preferred_name, self.last_name)
+
+
+@dataclass(frozen=True)
+class DaySession:
+    """One of the day's sessions, with what the day shows of it (continuity/_sessions.html):
+    read as plain values, not Appointment rows (issue 13: the day is opened between every
+    two sessions)."""
+
+    pk: int
+    starts_at: datetime
+    modality: str
+    status: str
+    therapist_id: int
+    client: ClientName
+
+    def get_modality_display(self) -> str:
+        return str(Modality(self.modality).label)
+
+    def get_status_display(self) -> str:
+        return str(AppointmentStatus(self.status).label)
 
 
 @dataclass(frozen=True)
@@ -75,22 +99,38 @@ class DayEntry:
 @dataclass
 class Day:
     today: date
-    today_sessions: list[Appointment]
-    tomorrow_sessions: list[Appointment]
+    today_sessions: list[DaySession]
+    tomorrow_sessions: list[DaySession]
     on_my_mind: list[DayEntry]  # the clients, in clinical order (lib.priority)
     for_you: list[DayReason]  # the therapist's own prompts: never among the clients
     last_looked: datetime | None = None
 
 
-def sessions_between(user: User, start: datetime, end: datetime) -> list[Appointment]:
-    return list(
+def sessions_between(user: User, start: datetime, end: datetime) -> list[DaySession]:
+    """The sessions of the user's clients between `start` and `end`, not cancelled, in time
+    order: one query."""
+    rows = (
         Appointment.objects.filter(
             client__in=clients_for(user), starts_at__gte=start, starts_at__lt=end
         )
         .exclude(status=AppointmentStatus.CANCELLED)
-        .select_related("client")
-        .order_by("starts_at")
+        .order_by("starts_at", "pk")
+        .values_list(
+            "pk",
+            "starts_at",
+            "modality",
+            "status",
+            "therapist_id",
+            "client_id",
+            "client__first_name",
+            "client__preferred_name",
+            "client__last_name",
+        )
     )
+    return [
+        DaySession(pk, at, modality, status, therapist, ClientName(client, first, preferred, last))
+        for pk, at, modality, status, therapist, client, first, preferred, last in rows
+    ]
 
 
 def day_items(user: User, now: datetime) -> list[DayItem]:

@@ -10,12 +10,19 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.conf import settings
 from django.utils import timezone
 
 from continuum.accounts.paths import path_for_ids
-from continuum.care.models import Appointment, display_name_of
-from continuum.continuity.day import Day, DayEntry, DayReason
-from continuum.lib.contributions import BriefSection, DayLine, brief_template, day_presenter
+from continuum.care.models import display_name_of
+from continuum.continuity.day import Day, DayEntry, DayReason, DaySession
+from continuum.lib.contributions import (
+    BriefSection,
+    DayLine,
+    Rank,
+    brief_template,
+    day_presenter,
+)
 from continuum.measures.instruments import get_instrument
 from continuum.measures.models import Administration
 
@@ -56,10 +63,16 @@ class MindEntry:
 @dataclass(frozen=True)
 class DayPage:
     today: date
-    today_sessions: list[Appointment]
-    tomorrow_sessions: list[Appointment]
-    on_my_mind: list[MindEntry]
+    today_sessions: list[DaySession]
+    tomorrow_sessions: list[DaySession]
+    on_my_mind: list[MindEntry]  # the first `settings.DAY_LIST_LIMIT` unless all are asked
     for_you: list[MindLine]  # below the clinical list, never among the clients
+    hidden: int = 0  # clients on the day past the list's limit ("show all")
+    hidden_new: int = 0  # of them, those with a reason new since the last visit
+
+    @property
+    def total(self) -> int:
+        return len(self.on_my_mind) + self.hidden
 
 
 def ago(at: datetime | None, now: datetime) -> str:
@@ -127,14 +140,29 @@ def mind_entries(entries: list[DayEntry], now: datetime) -> list[MindEntry]:
     ]
 
 
-def day_page(day: Day, now: datetime | None = None) -> DayPage:
+def shown_count(entries: list[DayEntry], everything: bool = False) -> int:
+    """How many of the day's entries (in clinical order) the list shows: all when asked,
+    else `settings.DAY_LIST_LIMIT`, and never fewer than the clients with a safety reason."""
+    if everything:
+        return len(entries)
+    safety = sum(1 for e in entries if e.rank <= Rank.SAFETY_UNANSWERED)
+    return min(len(entries), max(int(settings.DAY_LIST_LIMIT), safety))
+
+
+def day_page(day: Day, now: datetime | None = None, *, everything: bool = False) -> DayPage:
+    """The day in words. A long list is cut after `shown_count` entries (the most urgent
+    first): only those are put in words, and the page says how many more there are."""
     now = now or timezone.now()
+    shown = shown_count(day.on_my_mind, everything)
+    rest = day.on_my_mind[shown:]
     return DayPage(
         today=day.today,
         today_sessions=day.today_sessions,
         tomorrow_sessions=day.tomorrow_sessions,
-        on_my_mind=mind_entries(day.on_my_mind, now),
+        on_my_mind=mind_entries(day.on_my_mind[:shown], now),
         for_you=_lines(day.for_you, now),
+        hidden=len(rest),
+        hidden_new=sum(1 for e in rest if e.new),
     )
 
 

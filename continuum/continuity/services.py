@@ -1,14 +1,18 @@
 """The day's one write: when the therapist last opened it ("since you last looked").
 
 Not a clinical record (a person and a time, like a last login), so the write has no audit row
-of its own; the view audits the day's read ("day.view"), as every page with clinical content.
+of its own; the day's read is audited ("day.view"), as every page with clinical content, in
+the same transaction (`day_opened`): one commit instead of two on every visit.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from django.db import transaction
+
 from continuum.accounts.actors import Actor
+from continuum.audit.log import record
 from continuum.continuity.models import DayVisit
 
 
@@ -29,3 +33,12 @@ def note_day_opened(*, actor: Actor, at: datetime) -> None:
         unique_fields=["user"],
         update_fields=["opened_at"],
     )
+
+
+def day_opened(*, actor: Actor, at: datetime, clients: int) -> None:
+    """The actor opened their day at `at`, showing `clients` clients: keep the moment
+    (`note_day_opened`) and audit the read (issue 18, finding 4: the day shows clinical
+    content; counts only), in one transaction, so a visit costs one commit (2 queries)."""
+    with transaction.atomic(savepoint=False):
+        note_day_opened(actor=actor, at=at)
+        record(actor, "day.view", clients=clients)

@@ -21,11 +21,9 @@ def day(request: AuthenticatedRequest) -> HttpResponse:
     actor, now = actor_of(request), timezone.now()
     # The marks are made against the previous visit, then this visit becomes the last.
     last = services.last_looked(actor)
-    the_day = day_page(build_day(request.user, now, last_looked=last), now)
-    services.note_day_opened(actor=actor, at=now)
-    # The day shows clinical content (alerts, check-ins, scores): its read is audited like
-    # any record's (issue 18, finding 4), with counts only.
-    record(actor, "day.view", clients=len(the_day.on_my_mind))
+    everything = request.GET.get("all") == "1"
+    the_day = day_page(build_day(request.user, now, last_looked=last), now, everything=everything)
+    services.day_opened(actor=actor, at=now, clients=len(the_day.on_my_mind))
     return render(request, "continuity/day.html", {"day": the_day, "nav": "day"})
 
 

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 from django.urls import reverse
+from django.utils.html import escape
 
 from continuum.accounts.actors import actor_for
 from continuum.care.models import AppointmentStatus, Client
@@ -93,6 +94,60 @@ class DayTests(BaseTestCase):
         )
         self.assertContains(response, "14:00")
         self.assertNotContains(response, "Finn")
+
+    def test_sessions_and_lines_are_written_as_markup_with_every_value_escaped(self) -> None:
+        # The day writes its lines and session rows without the template engine (issue 13,
+        # continuity_day tags): the same markup, and nothing a person typed becomes markup.
+        odd = make_client(self.alice, "Ann<b>", "O'Neil & Co")
+        make_episode(odd)
+        session = make_appointment(odd, NOW.replace(hour=14))
+        make_alert(odd, message="<script>x</script>")
+        self.login(self.alice)
+
+        response = self.client.get(self.url)
+
+        self.assertNotContains(response, "<script>x")
+        self.assertNotContains(response, "Ann<b>")
+        name = "Ann&lt;b&gt; O&#x27;Neil &amp; Co"
+        self.assertContains(
+            response,
+            f'<span class="session-time">14:00</span>'
+            f'<a href="/clients/{odd.pk}/">{name}</a>'
+            f'<span class="muted small">{session.get_modality_display()}</span>'
+            f'<a class="button secondary small" href="/appointments/{session.pk}/brief/">'
+            f'Brief<span class="visually-hidden"> for {name} at 14:00</span></a>',
+            html=True,
+        )
+        line = response.context["day"].on_my_mind[0].lines[0]
+        ago = f' <span class="muted ago">{line.ago}</span>' if line.ago else ""
+        self.assertContains(
+            response,
+            f'<li class="mind-line"><span class="mind-reason">{escape(line.reason)}{ago}</span>'
+            f'<a class="mind-action" href="{line.url}">{escape(line.action)}</a></li>',
+            html=True,
+        )
+
+    def test_a_long_list_shows_the_most_urgent_first_and_a_link_to_all(self) -> None:
+        for i in range(3):
+            client = make_client(self.alice, f"Det{i}", "Load")
+            make_alert(client, kind="deterioration", severity="medium", rank=1, cause=f"d{i}")
+        make_alert(self.dana, message="Answered 2 to the item about self-harm")
+        self.login(self.alice)
+
+        with self.settings(DAY_LIST_LIMIT=2):
+            cut = self.client.get(self.url)
+            everything = self.client.get(self.url + "?all=1")
+        self.assertEqual(
+            [e.rank for e in cut.context["day"].on_my_mind], [Rank.SAFETY, Rank.DETERIORATION]
+        )
+        self.assertContains(cut, '<a href="?all=1">Show all 4 clients</a>', html=True)
+        self.assertContains(cut, "2 more, less urgent")
+        self.assertEqual(len(everything.context["day"].on_my_mind), 4)
+        self.assertNotContains(everything, "Show all")
+        # Every client with a safety reason is shown, whatever the limit.
+        with self.settings(DAY_LIST_LIMIT=0):
+            safety_only = self.client.get(self.url)
+        self.assertEqual([e.rank for e in safety_only.context["day"].on_my_mind], [Rank.SAFETY])
 
     def test_safety_alerts_come_first_and_drifting_clients_are_listed(self) -> None:
         drifting = make_client(self.alice, "Drew", "Drift")
