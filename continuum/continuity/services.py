@@ -35,10 +35,14 @@ def note_day_opened(*, actor: Actor, at: datetime) -> None:
     )
 
 
-def day_opened(*, actor: Actor, at: datetime, clients: int) -> None:
+def day_opened(*, actor: Actor, at: datetime, clients: int, saw_everything_new: bool) -> None:
     """The actor opened their day at `at`, showing `clients` clients: keep the moment
     (`note_day_opened`) and audit the read (issue 18, finding 4: the day shows clinical
-    content; counts only), in one transaction, so a visit costs one commit (2 queries)."""
+    content; counts only), in one transaction, so a visit costs one commit (2 queries).
+
+    When the list was cut and an entry below the cut holds something new, the moment is not
+    kept: "new since you last looked" stays marked until the therapist has seen it."""
     with transaction.atomic(savepoint=False):
-        note_day_opened(actor=actor, at=at)
+        if saw_everything_new:
+            note_day_opened(actor=actor, at=at)
         record(actor, "day.view", clients=clients)

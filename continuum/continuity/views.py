@@ -23,7 +23,12 @@ def day(request: AuthenticatedRequest) -> HttpResponse:
     last = services.last_looked(actor)
     everything = request.GET.get("all") == "1"
     the_day = day_page(build_day(request.user, now, last_looked=last), now, everything=everything)
-    services.day_opened(actor=actor, at=now, clients=len(the_day.on_my_mind))
+    services.day_opened(
+        actor=actor,
+        at=now,
+        clients=len(the_day.on_my_mind),
+        saw_everything_new=the_day.hidden_new == 0,
+    )
     return render(request, "continuity/day.html", {"day": the_day, "nav": "day"})
 
 

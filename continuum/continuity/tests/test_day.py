@@ -149,6 +149,20 @@ class DayTests(BaseTestCase):
             safety_only = self.client.get(self.url)
         self.assertEqual([e.rank for e in safety_only.context["day"].on_my_mind], [Rank.SAFETY])
 
+        # Something new below the cut stays "new since you last looked" until it has been
+        # seen: a cut visit does not count as looking, the visit showing everything does.
+        with time_machine.travel(NOW + timedelta(minutes=10), tick=False):
+            late = make_client(self.alice, "Late", "Load")
+            make_alert(late, kind="deterioration", severity="medium", rank=1, cause="late")
+            with self.settings(DAY_LIST_LIMIT=2):
+                cut = self.client.get(self.url)
+                cut_again = self.client.get(self.url)
+                self.client.get(self.url + "?all=1")
+                after = self.client.get(self.url)
+        self.assertEqual(cut.context["day"].hidden_new, 1)
+        self.assertEqual(cut_again.context["day"].hidden_new, 1)
+        self.assertEqual(after.context["day"].hidden_new, 0)
+
     def test_safety_alerts_come_first_and_drifting_clients_are_listed(self) -> None:
         drifting = make_client(self.alice, "Drew", "Drift")
         make_episode(drifting)
