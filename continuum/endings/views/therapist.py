@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from continuum.accounts import once
 from continuum.accounts.decorators import clinician_required
 from continuum.accounts.http import READ_METHODS, actor_of, refuse, user_of
 from continuum.audit.log import record
@@ -224,13 +225,17 @@ def referral_add(request: HttpRequest, episode_id: int) -> HttpResponse:
         return HttpResponseBadRequest("Unknown page to return to.")
     form = ReferralForm(request.POST)
     if form.is_valid():
+        url = _back_to(return_to, episode)
+
+        def create() -> str:
+            services.add_referral(episode, **once.fields(form), actor=actor_of(request))
+            messages.success(request, "Referral added.")
+            return url
+
         try:
-            services.add_referral(episode, **form.cleaned_data, actor=actor_of(request))
+            return redirect(once.submit(form, user, create, fallback=url).url)
         except services.EndingError as error:
             form.add_error(None, str(error))
-        else:
-            messages.success(request, "Referral added.")
-            return redirect(_back_to(return_to, episode))
     if return_to == "unplanned":
         return _unplanned_page(request, episode, referral_form=form, status=400)
     return _ending_page(request, episode, referral_form=form, status=400)
@@ -385,18 +390,22 @@ def relapse_plan(request: HttpRequest, client_id: int) -> HttpResponse:
     if request.method == "POST":
         form = RelapsePlanForm(request.POST)
         if form.is_valid():
-            try:
+            url = reverse("endings:relapse_plan", kwargs={"client_id": client.pk})
+
+            def save() -> str:
                 services.save_relapse_plan(
                     client,
                     episode=open_episode_for(client),
-                    **form.cleaned_data,
+                    **once.fields(form),
                     actor=actor_of(request),
                 )
+                messages.success(request, "The relapse-prevention plan is saved.")
+                return url
+
+            try:
+                return redirect(once.submit(form, user_of(request), save, fallback=url).url)
             except services.EndingError as error:
                 form.add_error(None, str(error))
-            else:
-                messages.success(request, "The relapse-prevention plan is saved.")
-                return redirect("endings:relapse_plan", client_id=client.pk)
         status = 400
     else:
         initial: dict[str, Any] = {"shared_with_client": True}
