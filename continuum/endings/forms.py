@@ -71,6 +71,8 @@ class ReadinessAnswerForm(forms.Form):
 class TerminationPlanForm(forms.Form):
     """The agreed plan; with `booking`, also the tapering sessions to book (first agreement)."""
 
+    submission_key = SubmissionKeyField()  # sent twice, it takes effect once
+
     reason = forms.ChoiceField(
         label="Reason for ending",
         choices=[("", "Choose…"), *EndingReason.choices],

@@ -24,6 +24,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from continuum.accounts.models import BreakGlassGrant, Membership
+from continuum.audit.models import AuditEvent
 from continuum.care.models import Appointment, Client, Episode, NoteAddendum
 from continuum.endings.models import Referral, RelapsePreventionPlan
 from continuum.exchange.models import ImportBatch
@@ -95,8 +96,12 @@ class FormReader(HTMLParser):
         elif tag == "form":
             self._form = None
 
-    def keyed_form(self) -> dict[str, Any]:
-        keyed = [f for f in self.forms if f["fields"].get("submission_key")]
+    def keyed_form(self, action: str = "") -> dict[str, Any]:
+        keyed = [
+            f
+            for f in self.forms
+            if f["fields"].get("submission_key") and (not action or f["action"] == action)
+        ]
         assert len(keyed) == 1, f"expected one form with a one-time key, found {len(keyed)}"
         return keyed[0]
 
@@ -109,6 +114,7 @@ class Case:
     data: Callable[[Any], dict[str, Any]] = lambda t: {}
     setup: Callable[[Any], None] = lambda t: None
     files: Callable[[Any], dict[str, Any]] = field(default=lambda t: {})
+    action: Callable[[Any], str] = lambda t: ""  # which form, when the page has two keyed ones
 
 
 def _today() -> str:
@@ -237,6 +243,20 @@ CASES: dict[str, Case] = {
         lambda t: reverse("endings:ending", args=[t.episode.pk]),
         lambda t: Referral.objects.all(),
         lambda t: {"name": "Community group"},
+        action=lambda t: reverse("endings:referral_add", args=[t.episode.pk]),
+    ),
+    # The plan is one row; agreeing it again would make a second version (and book its
+    # tapering sessions again): one audit row per agreement counts them.
+    "endings:ending": Case(
+        "alice",
+        lambda t: reverse("endings:ending", args=[t.episode.pk]),
+        lambda t: AuditEvent.objects.filter(action__startswith="ending.plan."),
+        lambda t: {
+            "reason": "goals_met",
+            "final_session_date": _soon(21),
+            "ending_discussed": "on",
+        },
+        action=lambda t: reverse("endings:ending", args=[t.episode.pk]),
     ),
     "endings:relapse_plan": Case(
         "alice",
@@ -324,7 +344,7 @@ class OnceSweep(BaseTestCase):
         self.assertEqual(response.status_code, 200, response.content[:2000])
         reader = FormReader()
         reader.feed(response.content.decode())
-        form = reader.keyed_form()
+        form = reader.keyed_form(case.action(self))
         data = {**form["fields"], **case.data(self)}
         action = form["action"] or page
         before = case.rows(self).count()

@@ -186,24 +186,30 @@ def ending(request: HttpRequest, episode_id: int) -> HttpResponse:
             allow_overlap=data["book_anyway"],
         )
     was_active = episode.status == EpisodeStatus.ACTIVE
-    try:
+    url = reverse("endings:ending", kwargs={"episode_id": episode.pk})
+
+    def agree() -> str:
         plan = services.agree_termination_plan(
             episode, terms=terms, taper=taper, actor=actor_of(request)
         )
+        booked = len(data["starts"])
+        text = "The ending plan is agreed" if was_active else "The ending plan was changed"
+        if booked:
+            text += f", and {booked} tapering session{'s were' if booked > 1 else ' was'} booked"
+        text += ". The client can read it in the portal."
+        if plan.version > 1:
+            text += " They will be asked to accept this version."
+        messages.success(request, text)
+        return url
+
+    try:
+        # Sent twice, the plan is agreed once: no second version, no second tapering booking.
+        return redirect(once.submit(form, user, agree, fallback=url).url)
     except AppointmentClash as clash:
         return _ending_page(request, episode, form=form, clashes=clash.clashes, status=400)
     except services.EndingError as error:
         form.add_error(None, str(error))
         return _ending_page(request, episode, form=form, status=400)
-    booked = len(data["starts"])
-    text = "The ending plan is agreed" if was_active else "The ending plan was changed"
-    if booked:
-        text += f", and {booked} tapering session{'s were' if booked > 1 else ' was'} booked"
-    text += ". The client can read it in the portal."
-    if plan.version > 1:
-        text += " They will be asked to accept this version."
-    messages.success(request, text)
-    return redirect("endings:ending", episode_id=episode.pk)
 
 
 # --- Referrals -------------------------------------------------------------------------------
