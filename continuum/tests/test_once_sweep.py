@@ -331,6 +331,8 @@ CASES: dict[str, Case] = {
 
 
 class OnceSweep(BaseTestCase):
+    episode: Episode
+
     @classmethod
     def setUpTestData(cls) -> None:
         super().setUpTestData()
