@@ -82,7 +82,7 @@ def note_grant_use(actor: Actor, client: Any) -> None:
         use.client_id = client.pk
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic  # inside the view's one-time claim (accounts/once.py): still one commit
 def open_grant(actor: Actor, client: Any, *, reason: str, hours: int) -> BreakGlassGrant:
     """The grant and its flagged audit row in one transaction; the therapist's notice is
     queued on commit (send_notice), so a failed write sends nothing and a failed send loses

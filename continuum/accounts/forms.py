@@ -10,9 +10,11 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.db.models import QuerySet
 
 from continuum.accounts.models import Membership, User
+from continuum.accounts.once import SubmissionKeyField
 
 
 class InviteForm(forms.Form):
+    submission_key = SubmissionKeyField()  # sent twice, it takes effect once
     full_name = forms.CharField(label="Full name", max_length=150)
     email = forms.EmailField(label="Email address", max_length=254)
     clinical = forms.BooleanField(
@@ -110,6 +112,8 @@ class ChoosePasswordForm(SetPasswordForm):  # type: ignore[type-arg]
 
 class BreakGlassForm(forms.Form):
     """An owner's request for emergency access: why, and for how long (at most the setting)."""
+
+    submission_key = SubmissionKeyField()  # sent twice, it takes effect once
 
     reason = forms.CharField(
         label="Why do you need access now?",

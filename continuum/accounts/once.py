@@ -9,12 +9,28 @@
 The unique key makes a duplicate fail at the database, so ten identical submissions (also
 concurrent ones) create one row. If the work fails and rolls back, the claim rolls back too
 and the same form can be sent again.
+
+Most create views need only `submit()`, which does the above around one piece of work:
+
+    try:
+        done = once.submit(form, user, lambda: url_of(services.create(...)), fallback=...)
+    except services.SomeError as error:
+        form.add_error(None, str(error))
+    else:
+        if done.first:
+            messages.success(request, "...")
+        return redirect(done.url)
+
+A form gets the key by declaring `submission_key = SubmissionKeyField()`; an unbound form
+draws a fresh key by itself, and a template that lays fields out by hand renders
+`{{ form.submission_key }}` (continuum/tests/test_once_sweep.py checks every create form).
 """
 
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from django import forms
 from django.core.validators import RegexValidator
@@ -30,9 +46,13 @@ def new_key() -> str:
 
 
 class SubmissionKeyField(forms.CharField):
-    """A hidden one-time key. Optional: scripts that post without one are not protected."""
+    """A hidden one-time key. Optional: scripts that post without one are not protected.
+
+    An unbound form draws a fresh key for each rendering (a callable initial).
+    """
 
     def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", new_key)
         super().__init__(
             required=False,
             widget=forms.HiddenInput,
@@ -63,3 +83,29 @@ def result_url(key: str, user: User, fallback: str) -> str:
     """Where the first submission with `key` led (only the same user's), else `fallback`."""
     url = Submission.objects.filter(key=key, user=user).values_list("result_url", flat=True).first()
     return url or fallback
+
+
+class Done(NamedTuple):
+    url: str  # where to send the person: this submission's result, or the first one's
+    first: bool  # False when the same form was sent again and nothing new was made
+
+
+def submit(form: forms.Form, user: User, work: Callable[[], str], *, fallback: str) -> Done:
+    """Run `work` (which returns its result's URL) once per form key, in one transaction.
+
+    A repeat of the key leads to where the first submission did (`fallback` if it recorded
+    nothing). Whatever `work` raises rolls the claim back with it, so the form can be sent
+    again after its error is shown. A form posted without a key (a script) always runs.
+    """
+    key = form.cleaned_data.get("submission_key") or ""
+    with transaction.atomic():
+        if not claim(key, user):
+            return Done(result_url(key, user, fallback), first=False)
+        url = work()
+        remember(key, url)
+    return Done(url, first=True)
+
+
+def fields(form: forms.Form) -> dict[str, Any]:
+    """The form's cleaned data without its key (for services that take the fields as keywords)."""
+    return {name: value for name, value in form.cleaned_data.items() if name != "submission_key"}

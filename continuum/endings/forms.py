@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from continuum.accounts.once import SubmissionKeyField
 from continuum.care.forms.appointments import FIRST_YEAR, LAST_YEAR
 from continuum.care.forms.clients import validate_calendar_date
 from continuum.care.models import Modality
@@ -69,6 +70,8 @@ class ReadinessAnswerForm(forms.Form):
 
 class TerminationPlanForm(forms.Form):
     """The agreed plan; with `booking`, also the tapering sessions to book (first agreement)."""
+
+    submission_key = SubmissionKeyField()  # sent twice, it takes effect once
 
     reason = forms.ChoiceField(
         label="Reason for ending",
@@ -250,6 +253,7 @@ class TerminationPlanForm(forms.Form):
 
 
 class ReferralForm(forms.Form):
+    submission_key = SubmissionKeyField()  # sent twice, it takes effect once
     name = forms.CharField(
         label="Name",
         max_length=REFERRAL_FIELD_MAX,
@@ -314,6 +318,7 @@ def _plan_text(label: str, help_text: str) -> forms.CharField:
 
 
 class RelapsePlanForm(forms.Form):
+    submission_key = SubmissionKeyField()  # sent twice, it takes effect once
     warning_signs = _plan_text(
         "Early warning signs", "What the client notices first when things start to slip."
     )

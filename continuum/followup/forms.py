@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 
+from continuum.accounts.once import SubmissionKeyField
 from continuum.care.forms.clients import REFERRAL_REASON_MAX_LENGTH, validate_calendar_date
 from continuum.followup import schedule
 from continuum.followup.models import TEXT_MAX, Scope
@@ -15,6 +16,7 @@ from continuum.followup.services import Terms
 
 
 class ConsentForm(forms.Form):
+    submission_key = SubmissionKeyField()  # sent twice, it takes effect once
     RECORD = "record"
     OFFER = "offer"
 
@@ -88,6 +90,7 @@ class HowAreYouForm(forms.Form):
 
 
 class BoosterRequestForm(forms.Form):
+    submission_key = SubmissionKeyField()  # sent twice, it takes effect once
     reason = forms.CharField(
         label="What would you like to talk about? (optional)",
         required=False,

@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from continuum.accounts.once import SubmissionKeyField
 from continuum.care.forms.clients import validate_calendar_date
 from continuum.measures import scoring
 from continuum.measures.instruments import INSTRUMENTS, Instrument
@@ -31,6 +32,7 @@ NO_PLAN_GOALS = (
 
 
 class AssignForm(forms.Form):
+    submission_key = SubmissionKeyField()  # sent twice, it takes effect once
     instrument = forms.ChoiceField(
         label="Measure",
         choices=[(code, inst.title) for code, inst in INSTRUMENTS.items()],

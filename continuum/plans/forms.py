@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from continuum.accounts.once import SubmissionKeyField
 from continuum.care.forms.clients import DateInput, validate_calendar_date
 from continuum.measures.instruments import INSTRUMENTS, get_instrument
 from continuum.plans.catalogue import OTHER, technique_choices
@@ -50,6 +51,7 @@ def instrument_choices() -> list[tuple[str, str]]:
 
 
 class PlanForm(forms.Form):
+    submission_key = SubmissionKeyField()  # sent twice, it takes effect once
     focus = forms.CharField(
         label="Problems and focus areas",
         max_length=FOCUS_MAX_LENGTH,
@@ -75,6 +77,7 @@ class PlanForm(forms.Form):
 
 
 class GoalForm(forms.Form):
+    submission_key = SubmissionKeyField()  # sent twice, it takes effect once
     statement = forms.CharField(
         label="Goal, in the client's own words",
         max_length=GOAL_STATEMENT_MAX_LENGTH,
@@ -231,6 +234,7 @@ class _TechniqueMixin:
 
 
 class InterventionForm(_TechniqueMixin, forms.Form):
+    submission_key = SubmissionKeyField()  # sent twice, it takes effect once
     technique = forms.ChoiceField(label="Technique", choices=technique_choices)
     custom_technique = forms.CharField(
         label="Technique, if not in the catalogue",
@@ -293,6 +297,7 @@ class InterventionForm(_TechniqueMixin, forms.Form):
 
 
 class ReviewForm(_TechniqueMixin, forms.Form):
+    submission_key = SubmissionKeyField()  # sent twice, it takes effect once
     reviewed_on = forms.DateField(
         label="Date of the review", widget=DateInput(), validators=[validate_calendar_date]
     )
@@ -366,6 +371,7 @@ class ReviewForm(_TechniqueMixin, forms.Form):
 
 
 class HomeworkForm(forms.Form):
+    submission_key = SubmissionKeyField()  # sent twice, it takes effect once
     title = forms.CharField(
         label="What",
         max_length=HOMEWORK_TITLE_MAX_LENGTH,

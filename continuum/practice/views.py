@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from continuum.accounts import access, services
+from continuum.accounts import access, once, services
 from continuum.accounts import break_glass as bg
 from continuum.accounts.confirm import confirmation_page, confirmed
 from continuum.accounts.decorators import owner_required
@@ -53,7 +53,9 @@ def invite(request: AuthenticatedRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        members = reverse("accounts:members")
+
+        def create() -> str:
             membership = services.invite_member(
                 request.user.membership.practice,
                 email=data["email"],
@@ -62,16 +64,18 @@ def invite(request: AuthenticatedRequest) -> HttpResponse:
                 clinical=data["clinical"],
                 actor=actor_of(request),
             )
-        except services.EmailInUse as exc:
-            form.add_error("email", str(exc))
-        else:
             messages.success(
                 request,
                 f"{membership.user.email} is invited: we emailed them a link to set their "
                 f"password, valid for {services.link_hours()} hours. If it does not arrive, "
                 "use “Resend invitation”.",
             )
-            return redirect("accounts:members")
+            return members
+
+        try:
+            return redirect(once.submit(form, request.user, create, fallback=members).url)
+        except services.EmailInUse as exc:
+            form.add_error("email", str(exc))
     return render(
         request,
         "accounts/invite.html",
@@ -311,20 +315,25 @@ def break_glass(request: AuthenticatedRequest, client_id: int) -> HttpResponse:
     max_hours = bg.max_hours()
     form = BreakGlassForm(request.POST or None, max_hours=max_hours)
     if request.method == "POST" and form.is_valid():
-        grant = bg.open_grant(
-            actor_of(request),
-            client,
-            reason=form.cleaned_data["reason"],
-            hours=form.cleaned_data["hours"],
-        )
-        until = timezone.localtime(grant.expires_at)
-        messages.warning(
-            request,
-            f"Emergency read-only access to {client.display_name} is open until "
-            f"{until:%H:%M}. Every page you open is recorded, and "
-            f"{client.therapist.display_name} has been told.",
-        )
-        return redirect("care:client_detail", client_id=client.pk)
+        record_url = reverse("care:client_detail", kwargs={"client_id": client.pk})
+
+        def open_access() -> str:
+            grant = bg.open_grant(
+                actor_of(request),
+                client,
+                reason=form.cleaned_data["reason"],
+                hours=form.cleaned_data["hours"],
+            )
+            until = timezone.localtime(grant.expires_at)
+            messages.warning(
+                request,
+                f"Emergency read-only access to {client.display_name} is open until "
+                f"{until:%H:%M}. Every page you open is recorded, and "
+                f"{client.therapist.display_name} has been told.",
+            )
+            return record_url
+
+        return redirect(once.submit(form, request.user, open_access, fallback=record_url).url)
     return render(
         request,
         "accounts/break_glass.html",

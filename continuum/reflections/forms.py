@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from continuum.accounts.once import SubmissionKeyField
 from continuum.care.models import Appointment, Client
 from continuum.reflections.models import ADDRESSED_NOTE_MAX_LENGTH, TEXT_MAX_LENGTH, ReflectionKind
 from continuum.reflections.services import ADDRESSABLE_STATUSES
@@ -29,6 +30,7 @@ def client_appointments(client: Client) -> Any:
 
 
 class ReflectionForm(forms.Form):
+    submission_key = SubmissionKeyField()  # sent twice, it takes effect once
     kind = forms.ChoiceField(
         label="Kind",
         choices=[("", "Choose a kind…"), *ReflectionKind.choices],

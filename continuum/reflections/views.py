@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
+from continuum.accounts import once
 from continuum.accounts.decorators import clinician_required
 from continuum.accounts.http import READ_METHODS, actor_of, is_htmx, refuse, user_of
 from continuum.audit import log as audit
@@ -133,7 +134,9 @@ def reflection_create(request: HttpRequest, client_id: int) -> HttpResponse:
     if request.method == "POST":
         form = ReflectionForm(request.POST, client=client)
         if form.is_valid():
-            try:
+            target = _next_or(request, _list_url(client.pk))
+
+            def create() -> str:
                 services.create_reflection(
                     author=user,
                     client=client,
@@ -143,14 +146,18 @@ def reflection_create(request: HttpRequest, client_id: int) -> HttpResponse:
                     bring_to_next_session=form.cleaned_data["bring_to_next_session"],
                     actor=actor_of(request),
                 )
+                return target
+
+            try:
+                done = once.submit(form, user, create, fallback=target)
             except services.ReflectionError as refused_error:
                 form.add_error(None, str(refused_error))
             else:
-                messages.success(request, "Reflection saved. Only you can read it.")
-                target = _next_or(request, _list_url(client.pk))
+                if done.first:
+                    messages.success(request, "Reflection saved. Only you can read it.")
                 if is_htmx(request):
-                    return HttpResponseClientRedirect(target)
-                return redirect(target)
+                    return HttpResponseClientRedirect(done.url)
+                return redirect(done.url)
     else:
         form = ReflectionForm(client=client)
     return _render_form(request, form, client=client, reflection=None)

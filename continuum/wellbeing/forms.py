@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from continuum.accounts.models import User
+from continuum.accounts.once import SubmissionKeyField
 from continuum.care.access import clients_for
 from continuum.care.forms.clients import validate_calendar_date
 from continuum.care.models import Client
@@ -66,6 +67,7 @@ class WeightForm(forms.Form):
 
 
 class SelfReflectionForm(forms.Form):
+    submission_key = SubmissionKeyField()  # sent twice, it takes effect once
     text = forms.CharField(
         label="Your reflection",
         max_length=SELF_REFLECTION_MAX_LENGTH,
@@ -95,6 +97,7 @@ class SelfReflectionForm(forms.Form):
 
 
 class ConsultationForm(forms.Form):
+    submission_key = SubmissionKeyField()  # sent twice, it takes effect once
     date = forms.DateField(
         label="Date",
         validators=[validate_calendar_date],

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from continuum.accounts import once
 from continuum.accounts.decorators import clinician_required, owner_required
 from continuum.accounts.http import READ_METHODS, actor_of, is_htmx, refuse, user_of
 from continuum.accounts.models import User
@@ -232,20 +233,29 @@ def self_reflection_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = SelfReflectionForm(request.POST, user=user)
         if form.is_valid():
-            try:
+
+            def create() -> str:
                 reflection = services.create_self_reflection(
                     author=user,
                     text=form.cleaned_data["text"],
                     client=form.cleaned_data["client"],
                     actor=actor_of(request),
                 )
+                return reverse(
+                    "wellbeing:self_reflection_detail",
+                    kwargs={"self_reflection_id": reflection.pk},
+                )
+
+            try:
+                done = once.submit(
+                    form, user, create, fallback=reverse("wellbeing:self_reflections")
+                )
             except services.WellbeingError as refused_error:
                 form.add_error(None, str(refused_error))
             else:
-                messages.success(request, "Saved. Only you can read it.")
-                return redirect(
-                    "wellbeing:self_reflection_detail", self_reflection_id=reflection.pk
-                )
+                if done.first:
+                    messages.success(request, "Saved. Only you can read it.")
+                return redirect(done.url)
         status = 400
     else:
         initial = {}
@@ -354,7 +364,8 @@ def _consultation_page(request: HttpRequest, user: User, *, client: Client | Non
     if request.method == "POST":
         if form.is_valid():
             chosen = form.cleaned_data["client"] if client is None else client
-            try:
+
+            def create() -> str:
                 services.create_consultation(
                     therapist=user,
                     client=chosen,
@@ -364,11 +375,16 @@ def _consultation_page(request: HttpRequest, user: User, *, client: Client | Non
                     decided=form.cleaned_data["decided"],
                     actor=actor_of(request),
                 )
+                return request.path
+
+            try:
+                done = once.submit(form, user, create, fallback=request.path)
             except services.WellbeingError as refused_error:
                 form.add_error(None, str(refused_error))
             else:
-                messages.success(request, "Consultation logged.")
-                return redirect(request.path)
+                if done.first:
+                    messages.success(request, "Consultation logged.")
+                return redirect(done.url)
         status = 400
     entries = consultations_for(user).select_related("client").order_by("-date", "-pk")
     if client is not None:

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from continuum.accounts.once import SubmissionKeyField
 from continuum.care.forms.clients import (
     REFERRAL_REASON_MAX_LENGTH,
     DateInput,
@@ -19,6 +20,8 @@ END_BEFORE_START = "The end date cannot be before the start date."
 
 class EpisodeForm(forms.Form):
     """Referral reason and dates. The status changes only through a transition."""
+
+    submission_key = SubmissionKeyField()  # sent twice, it takes effect once
 
     referral_reason = forms.CharField(
         label="Referral reason",

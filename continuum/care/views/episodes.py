@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from continuum.accounts import once
 from continuum.accounts.confirm import confirmation_page, confirmed
 from continuum.accounts.decorators import clinician_required
 from continuum.accounts.http import actor_of, refuse, user_of
@@ -38,13 +39,17 @@ def episode_create(request: HttpRequest, client_id: int) -> HttpResponse:
     if request.method == "POST":
         form = EpisodeForm(request.POST)
         if form.is_valid():
-            try:
+
+            def create() -> str:
                 episode = open_episode(client, by=user, **form.episode_details())
+                messages.success(request, "The episode of care was opened as a referral.")
+                return reverse("care:episode_detail", kwargs={"episode_id": episode.pk})
+
+            fallback = reverse("care:client_detail", kwargs={"client_id": client.pk})
+            try:
+                return redirect(once.submit(form, user, create, fallback=fallback).url)
             except (OpenEpisodeExists, InvalidEpisodeDates) as error:
                 form.add_error(None, str(error))
-            else:
-                messages.success(request, "The episode of care was opened as a referral.")
-                return redirect("care:episode_detail", episode_id=episode.pk)
     else:
         form = EpisodeForm(initial={"start_date": timezone.localdate()})
     already_open = client.episodes.filter(status__in=[str(s) for s in OPEN_STATUSES]).first()

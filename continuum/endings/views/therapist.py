@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from continuum.accounts import once
 from continuum.accounts.decorators import clinician_required
 from continuum.accounts.http import READ_METHODS, actor_of, refuse, user_of
 from continuum.audit.log import record
@@ -185,24 +186,30 @@ def ending(request: HttpRequest, episode_id: int) -> HttpResponse:
             allow_overlap=data["book_anyway"],
         )
     was_active = episode.status == EpisodeStatus.ACTIVE
-    try:
+    url = reverse("endings:ending", kwargs={"episode_id": episode.pk})
+
+    def agree() -> str:
         plan = services.agree_termination_plan(
             episode, terms=terms, taper=taper, actor=actor_of(request)
         )
+        booked = len(data["starts"])
+        text = "The ending plan is agreed" if was_active else "The ending plan was changed"
+        if booked:
+            text += f", and {booked} tapering session{'s were' if booked > 1 else ' was'} booked"
+        text += ". The client can read it in the portal."
+        if plan.version > 1:
+            text += " They will be asked to accept this version."
+        messages.success(request, text)
+        return url
+
+    try:
+        # Sent twice, the plan is agreed once: no second version, no second tapering booking.
+        return redirect(once.submit(form, user, agree, fallback=url).url)
     except AppointmentClash as clash:
         return _ending_page(request, episode, form=form, clashes=clash.clashes, status=400)
     except services.EndingError as error:
         form.add_error(None, str(error))
         return _ending_page(request, episode, form=form, status=400)
-    booked = len(data["starts"])
-    text = "The ending plan is agreed" if was_active else "The ending plan was changed"
-    if booked:
-        text += f", and {booked} tapering session{'s were' if booked > 1 else ' was'} booked"
-    text += ". The client can read it in the portal."
-    if plan.version > 1:
-        text += " They will be asked to accept this version."
-    messages.success(request, text)
-    return redirect("endings:ending", episode_id=episode.pk)
 
 
 # --- Referrals -------------------------------------------------------------------------------
@@ -224,13 +231,17 @@ def referral_add(request: HttpRequest, episode_id: int) -> HttpResponse:
         return HttpResponseBadRequest("Unknown page to return to.")
     form = ReferralForm(request.POST)
     if form.is_valid():
+        url = _back_to(return_to, episode)
+
+        def create() -> str:
+            services.add_referral(episode, **once.fields(form), actor=actor_of(request))
+            messages.success(request, "Referral added.")
+            return url
+
         try:
-            services.add_referral(episode, **form.cleaned_data, actor=actor_of(request))
+            return redirect(once.submit(form, user, create, fallback=url).url)
         except services.EndingError as error:
             form.add_error(None, str(error))
-        else:
-            messages.success(request, "Referral added.")
-            return redirect(_back_to(return_to, episode))
     if return_to == "unplanned":
         return _unplanned_page(request, episode, referral_form=form, status=400)
     return _ending_page(request, episode, referral_form=form, status=400)
@@ -385,18 +396,22 @@ def relapse_plan(request: HttpRequest, client_id: int) -> HttpResponse:
     if request.method == "POST":
         form = RelapsePlanForm(request.POST)
         if form.is_valid():
-            try:
+            url = reverse("endings:relapse_plan", kwargs={"client_id": client.pk})
+
+            def save() -> str:
                 services.save_relapse_plan(
                     client,
                     episode=open_episode_for(client),
-                    **form.cleaned_data,
+                    **once.fields(form),
                     actor=actor_of(request),
                 )
+                messages.success(request, "The relapse-prevention plan is saved.")
+                return url
+
+            try:
+                return redirect(once.submit(form, user_of(request), save, fallback=url).url)
             except services.EndingError as error:
                 form.add_error(None, str(error))
-            else:
-                messages.success(request, "The relapse-prevention plan is saved.")
-                return redirect("endings:relapse_plan", client_id=client.pk)
         status = 400
     else:
         initial: dict[str, Any] = {"shared_with_client": True}

@@ -15,9 +15,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from continuum.accounts import once
 from continuum.accounts.actors import Actor
 from continuum.accounts.http import READ_METHODS, actor_of, refuse, user_of
 from continuum.accounts.models import User
+from continuum.accounts.once import SubmissionKeyField
 from continuum.exchange import queries, services
 from continuum.exchange.csv_out import csv_response
 from continuum.exchange.importing import (
@@ -49,6 +51,7 @@ def member_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
 
 
 class UploadForm(forms.Form):
+    submission_key = SubmissionKeyField()  # sent twice, it takes effect once
     file = forms.FileField(label="CSV file", help_text=f"Up to {MAX_BYTES // 1024 // 1024} MB.")
 
 
@@ -104,8 +107,13 @@ def _upload(request: HttpRequest, how: _Kind) -> HttpResponse:
         except ImportError_ as error:
             form.add_error("file", str(error))
         else:
-            batch = services.stage_import(actor_of(request), rows, how.kind)
-            return redirect(how.preview_url, batch_id=batch.pk)
+
+            def stage() -> str:
+                batch = services.stage_import(actor_of(request), rows, how.kind)
+                return reverse(how.preview_url, kwargs={"batch_id": batch.pk})
+
+            upload_url = reverse(how.upload_url)
+            return redirect(once.submit(form, user_of(request), stage, fallback=upload_url).url)
     status = 400 if form.errors else 200
     return render(request, f"{how.template}_upload.html", context, status=status)
 

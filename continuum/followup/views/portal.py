@@ -12,9 +12,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
-from continuum.accounts.http import READ_METHODS, actor_of, refuse
+from continuum.accounts import once
+from continuum.accounts.http import READ_METHODS, actor_of, refuse, user_of
 from continuum.care.access import portal_client_required
 from continuum.care.models import Client
 from continuum.followup import queries, services
@@ -240,24 +242,28 @@ def portal_booster(request: HttpRequest) -> HttpResponse:
                 if checkin_id
                 else None
             )
-            try:
+            home = reverse("followup:portal_home")
+
+            def create() -> str:
                 services.request_booster(
                     client,
                     reason=form.cleaned_data["reason"],
                     checkin=checkin,
                     actor=actor_of(request),
                 )
-            except services.FollowUpEnded:
-                return _ended_page(request, client, status=403)
-            except services.FollowUpError as error:
-                form.add_error(None, str(error))
-            else:
                 messages.success(
                     request,
                     "Your request was sent. Your therapist will book a session or suggest "
                     "where else to get help; you will see it here.",
                 )
-                return redirect("followup:portal_home")
+                return home
+
+            try:
+                return redirect(once.submit(form, user_of(request), create, fallback=home).url)
+            except services.FollowUpEnded:
+                return _ended_page(request, client, status=403)
+            except services.FollowUpError as error:
+                form.add_error(None, str(error))
         status = 400
     else:
         form = BoosterRequestForm()

@@ -6,8 +6,10 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
+from continuum.accounts import once
 from continuum.accounts.decorators import clinician_required
 from continuum.accounts.http import READ_METHODS, actor_of, refuse, user_of
 from continuum.audit.log import record
@@ -40,7 +42,9 @@ def consent_create(request: HttpRequest, episode_id: int) -> HttpResponse:
     if request.method == "POST":
         form = ConsentForm(request.POST, end_of_therapy=end)
         if form.is_valid():
-            try:
+            url = reverse("followup:client_followup", kwargs={"client_id": client.pk})
+
+            def create() -> str:
                 if form.cleaned_data["how"] == ConsentForm.OFFER:
                     services.offer_follow_up(episode, form.terms(), actor=actor_of(request))
                     messages.success(request, "Follow-up was offered in the client's portal.")
@@ -49,10 +53,12 @@ def consent_create(request: HttpRequest, episode_id: int) -> HttpResponse:
                     messages.success(
                         request, "The client's consent was recorded: follow-up has started."
                     )
+                return url
+
+            try:
+                return redirect(once.submit(form, user_of(request), create, fallback=url).url)
             except services.FollowUpError as error:
                 form.add_error(None, str(error))
-            else:
-                return redirect("followup:client_followup", client_id=client.pk)
         status = 400
     else:
         terms = services.default_terms(episode)

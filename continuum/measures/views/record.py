@@ -5,8 +5,10 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
+from continuum.accounts import once
 from continuum.accounts.decorators import clinician_required
 from continuum.accounts.http import actor_of, refuse
 from continuum.audit.log import record
@@ -79,7 +81,9 @@ def assign(request: HttpRequest, episode_id: int) -> HttpResponse:
         form = AssignForm(request.POST, plan_goals=plan_goals)
         if form.is_valid():
             data = form.cleaned_data
-            try:
+            measures_url = reverse("measures:episode_measures", kwargs={"episode_id": episode.pk})
+
+            def create() -> str:
                 assignment = assign_measure(
                     episode,
                     instrument=data["instrument"],
@@ -89,17 +93,25 @@ def assign(request: HttpRequest, episode_id: int) -> HttpResponse:
                     goal_labels=data["goal_labels"],
                     actor=actor_of(request),
                 )
-            except MeasureError as error:
-                form.add_error(None, str(error))
-            else:
                 name = instrument_for(assignment.instrument, assignment.goal_labels).name
                 messages.success(request, f"{name} was assigned.")
                 first = assignment.administrations.order_by("due_at", "pk").first()
                 if request.POST.get("enter_now") and first is not None:
-                    return redirect("measures:administration_enter", administration_id=first.pk)
+                    return reverse(
+                        "measures:administration_enter", kwargs={"administration_id": first.pk}
+                    )
                 if first is not None and assignment.cadence == Cadence.ONCE:
-                    return redirect("measures:administration_detail", administration_id=first.pk)
-                return redirect("measures:episode_measures", episode_id=episode.pk)
+                    return reverse(
+                        "measures:administration_detail", kwargs={"administration_id": first.pk}
+                    )
+                return measures_url
+
+            try:
+                done = once.submit(form, user_of(request), create, fallback=measures_url)
+            except MeasureError as error:
+                form.add_error(None, str(error))
+            else:
+                return redirect(done.url)
         status = 400
     else:
         form = AssignForm(

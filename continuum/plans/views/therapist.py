@@ -12,8 +12,10 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
+from continuum.accounts import once
 from continuum.accounts.decorators import clinician_required
 from continuum.accounts.http import READ_METHODS, actor_of, refuse, user_of
 from continuum.audit.log import record
@@ -48,6 +50,15 @@ from continuum.plans.models import (
 
 FORM = ("GET", "HEAD", "POST")
 HOMEWORK_PANEL_LIMIT = 10
+REVIEWED = {
+    "keep": "The review was saved; the intervention continues.",
+    "adapt": "The review was saved and the new version added to the plan.",
+    "stop": "The review was saved; the intervention is stopped.",
+}
+
+
+def _episode_plan_url(episode_id: int) -> str:
+    return reverse("plans:episode_plan", kwargs={"episode_id": episode_id})
 
 
 def _problem(
@@ -103,13 +114,18 @@ def plan_create(request: HttpRequest, episode_id: int) -> HttpResponse:
     if request.method == "POST":
         form = PlanForm(request.POST, today=today)
         if form.is_valid():
+
+            def create() -> str:
+                draft = services.create_draft(episode, by=user, **once.fields(form))
+                messages.success(request, f"Draft version {draft.version} was started.")
+                return reverse("plans:plan_detail", kwargs={"plan_id": draft.pk})
+
             try:
-                draft = services.create_draft(episode, by=user, **form.cleaned_data)
+                done = once.submit(form, user, create, fallback=_episode_plan_url(episode.pk))
             except PlanError as error:
                 form.add_error(None, str(error))
             else:
-                messages.success(request, f"Draft version {draft.version} was started.")
-                return redirect("plans:plan_detail", plan_id=draft.pk)
+                return redirect(done.url)
     else:
         current = plans.current
         initial: dict[str, Any] = {}
@@ -178,7 +194,7 @@ def plan_edit(request: HttpRequest, plan_id: int) -> HttpResponse:
         form = PlanForm(request.POST, today=today)
         if form.is_valid():
             try:
-                services.update_plan(plan, by=user, **form.cleaned_data)
+                services.update_plan(plan, by=user, **once.fields(form))
             except PlanError as error:
                 form.add_error(None, str(error))
             else:
@@ -248,13 +264,17 @@ def goal_create(request: HttpRequest, plan_id: int) -> HttpResponse:
     if request.method == "POST":
         form = GoalForm(request.POST, episode_start=start)
         if form.is_valid():
-            try:
+            url = reverse("plans:plan_detail", kwargs={"plan_id": plan.pk})
+
+            def create() -> str:
                 services.add_goal(plan, by=user, **form.goal_fields())
+                messages.success(request, "The goal was added.")
+                return url
+
+            try:
+                return redirect(once.submit(form, user, create, fallback=url).url)
             except PlanError as error:
                 form.add_error(None, str(error))
-            else:
-                messages.success(request, "The goal was added.")
-                return redirect("plans:plan_detail", plan_id=plan.pk)
     else:
         form = GoalForm(episode_start=start)
     return _goal_page(request, plan, form, None)
@@ -324,13 +344,17 @@ def intervention_create(request: HttpRequest, plan_id: int) -> HttpResponse:
     if request.method == "POST":
         form = InterventionForm(request.POST, plan=plan)
         if form.is_valid():
-            try:
+            url = reverse("plans:plan_detail", kwargs={"plan_id": plan.pk})
+
+            def create() -> str:
                 services.add_intervention(plan, by=user, **form.intervention_fields())
+                messages.success(request, "The intervention was added.")
+                return url
+
+            try:
+                return redirect(once.submit(form, user, create, fallback=url).url)
             except PlanError as error:
                 form.add_error(None, str(error))
-            else:
-                messages.success(request, "The intervention was added.")
-                return redirect("plans:plan_detail", plan_id=plan.pk)
     else:
         form = InterventionForm(plan=plan, initial={"start_date": timezone.localdate()})
     return _intervention_page(request, plan, form, None)
@@ -382,18 +406,17 @@ def intervention_review(request: HttpRequest, intervention_id: int) -> HttpRespo
     if request.method == "POST":
         form = ReviewForm(request.POST, intervention=intervention, today=today)
         if form.is_valid():
-            try:
+            url = _episode_plan_url(plan.episode_id)
+
+            def create() -> str:
                 review = services.review_intervention(intervention, by=user, **form.review_fields())
+                messages.success(request, REVIEWED[review.decision])
+                return url
+
+            try:
+                return redirect(once.submit(form, user, create, fallback=url).url)
             except PlanError as error:
                 form.add_error(None, str(error))
-            else:
-                done = {
-                    "keep": "The review was saved; the intervention continues.",
-                    "adapt": "The review was saved and the new version added to the plan.",
-                    "stop": "The review was saved; the intervention is stopped.",
-                }
-                messages.success(request, done[review.decision])
-                return redirect("plans:episode_plan", episode_id=plan.episode_id)
     else:
         form = ReviewForm(intervention=intervention, today=today, initial={"reviewed_on": today})
         record(
@@ -471,13 +494,17 @@ def homework_list(request: HttpRequest, client_id: int) -> HttpResponse:
             episode = plan.episode if plan is not None else None
             if episode is None:
                 episode = client.episodes.filter(status__in=[str(s) for s in OPEN_STATUSES]).first()
-            try:
+            url = reverse("plans:homework_list", kwargs={"client_id": client.pk})
+
+            def create() -> str:
                 services.assign_homework(client, by=user, episode=episode, **form.homework_fields())
+                messages.success(request, "The task was set. The client sees it in the portal.")
+                return url
+
+            try:
+                return redirect(once.submit(form, user, create, fallback=url).url)
             except PlanError as error:
                 form.add_error(None, str(error))
-            else:
-                messages.success(request, "The task was set. The client sees it in the portal.")
-                return redirect("plans:homework_list", client_id=client.pk)
         status = 400
     else:
         form, plan = _homework_form(client)
