@@ -264,8 +264,12 @@ def roster(request: AuthenticatedRequest) -> HttpResponse:
     practice_id = access.owned_practice_id(request.user)
     orphaned = orphaned_drafts(practice_id) if practice_id is not None else []
     # One row for the page, not one per client: the roster holds names, not clinical content.
-    detail: dict[str, Any] = {"orphaned_drafts": len(orphaned)} if orphaned else {}
-    record(actor_of(request), "roster.view", count=len(page_obj.object_list), **detail)
+    record(
+        actor_of(request),
+        "roster.view",
+        count=len(page_obj.object_list),
+        orphaned_drafts=len(orphaned),
+    )
     return render(
         request,
         "accounts/roster.html",

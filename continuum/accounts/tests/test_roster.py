@@ -123,7 +123,7 @@ class RosterTests(BaseTestCase):
         self.client.get(self.url)
         event = AuditEvent.objects.get()
         self.assertEqual((event.action, event.actor), ("roster.view", self.olivia))
-        self.assertEqual(event.detail, {"count": 2})
+        self.assertEqual(event.detail, {"count": 2, "orphaned_drafts": 0})
 
     def test_it_pages(self) -> None:
         for i in range(55):
@@ -253,6 +253,7 @@ class ReassignTests(BaseTestCase):
                 "to_user_id": self.bob.pk,
                 "episode_ids": [self.open_episode.pk],
                 "appointments_moved": 1,
+                "drafts_kept": 0,
             },
         )
         upcoming.refresh_from_db()

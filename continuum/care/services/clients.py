@@ -141,7 +141,6 @@ def reassign_client(client: Client, to_user: User, *, actor: Actor) -> Reassigne
     drafts_kept = ProgressNote.objects.filter(
         client=client, author_id=from_user_id, status=NoteStatus.DRAFT
     ).count()
-    kept_detail: dict[str, Any] = {"drafts_kept": drafts_kept} if drafts_kept else {}
     client.therapist = to_user
     client.save(update_fields=["therapist"])
     record(
@@ -152,7 +151,7 @@ def reassign_client(client: Client, to_user: User, *, actor: Actor) -> Reassigne
         to_user_id=to_user.pk,
         episode_ids=episode_ids,
         appointments_moved=moved_appointments,
-        **kept_detail,
+        drafts_kept=drafts_kept,
     )
     # The drafts to sign follow their author, not the client (the day's attention table).
     client_changed(client.pk, "care.notes")
