@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Model, OuterRef, QuerySet, Subquery
+from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -23,7 +23,14 @@ from continuum.accounts import break_glass
 from continuum.accounts.access import owned_practice_id
 from continuum.accounts.actors import Actor
 from continuum.accounts.models import User
-from continuum.care.models import Appointment, Client, ClientQuerySet, Episode, ProgressNote
+from continuum.care.models import (
+    Appointment,
+    Client,
+    ClientQuerySet,
+    Episode,
+    NoteStatus,
+    ProgressNote,
+)
 
 M = TypeVar("M", bound=Model)
 
@@ -81,6 +88,49 @@ def get_note_for(actor: Actor, note_id: int) -> ProgressNote:
         pk=note_id,
     )
     return _checked(actor, note, note.client)
+
+
+def _own_draft(actor: Actor) -> Q:
+    """A draft the actor wrote, in their practice, while they are still an active member."""
+    user = actor.user
+    if user is None or actor.practice_id is None:
+        return Q(pk__in=[])
+    return Q(
+        author=user,
+        status=NoteStatus.DRAFT,
+        client__practice_id=actor.practice_id,
+        author__is_active=True,
+        author__membership__practice_id=actor.practice_id,
+        author__membership__is_active=True,
+    )
+
+
+def get_note_or_own_draft_for(actor: Actor, note_id: int) -> ProgressNote:
+    """`get_note_for`, and also a draft the actor wrote for a client who has since moved to
+    another therapist (issue 18, finding 2): the clinician who led the session writes and
+    signs its note. This reaches THAT draft only (read, edit, sign, print), never the rest of
+    the client's record: the client's pages stay a 404 for them. Once signed, the note is
+    the current therapist's to read, as every other note."""
+    note = get_object_or_404(
+        ProgressNote.objects.select_related("client", "appointment", "signed_by").filter(
+            Q(client__in=_readable_clients(actor)) | _own_draft(actor)
+        ),
+        pk=note_id,
+    )
+    if is_own_draft_elsewhere(actor, note):
+        return note  # reached as its author, not through a break-glass grant
+    return _checked(actor, note, note.client)
+
+
+def is_own_draft_elsewhere(actor: Actor, note: ProgressNote) -> bool:
+    """The actor reaches `note` only as the author of its draft: the client is not theirs."""
+    user = actor.user
+    return (
+        user is not None
+        and not note.is_signed
+        and note.author_id == user.pk
+        and note.client.therapist_id != user.pk
+    )
 
 
 # --- The client portal: a logged-in client sees only their own record --------------------------

@@ -25,3 +25,12 @@ class CareConfig(AppConfig):
                 queries.draft_note_items_for,
             )
         )
+        # A draft is its author's to sign: those of clients who moved to another therapist
+        # stay on their author's day (asked live; the attention table is read per client).
+        register_day(
+            DayContribution(
+                "care.notes.elsewhere",
+                queries.draft_elsewhere_day_items,
+                {queries.DRAFT_ELSEWHERE_ITEM: presenters.draft_elsewhere_lines},
+            )
+        )

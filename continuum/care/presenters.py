@@ -36,3 +36,25 @@ def draft_note_lines(items: list[DayItem]) -> list[DayLine]:
             )
         )
     return lines
+
+
+def draft_elsewhere_lines(items: list[DayItem]) -> list[DayLine]:
+    """The user's drafts of clients now seen by another therapist ("For you": the client is
+    no longer on their day, and the line does not name them)."""
+    note_path = path_for_ids("care:note_detail", "note_id")
+    lines = []
+    for item in items:
+        assert item.ref is not None
+        session = timezone.localtime(item.facts["session_at"])
+        lines.append(
+            DayLine(
+                reason=(
+                    f"Your progress note of the session on {session:%-d %B} is still a draft. "
+                    "The client now sees another therapist; you led the session, so the note "
+                    "is yours to finish and sign."
+                ),
+                url=note_path(item.ref),
+                action="Review and sign",
+            )
+        )
+    return lines

@@ -451,26 +451,64 @@ DRAFT_NOTE_GRACE = timedelta(hours=24)
 
 
 def draft_note_day_items(user: User, now: datetime) -> list[DayItem]:
-    """Progress notes of the user's clients still drafts 24 h after their session, one line
-    each (1 query; plain columns, never the note's text)."""
-    return draft_note_items_for(clients_for(user), now, limit=200)
+    """Progress notes the user wrote for their own clients, still drafts 24 h after their
+    session, one line each (1 query; plain columns, never the note's text). A draft is its
+    author's to sign (issue 18, finding 2): another author's draft of a client the user now
+    treats is not on their day; the user's drafts of clients who moved on are
+    `draft_elsewhere_day_items`."""
+    return _draft_items(
+        ProgressNote.objects.filter(client__in=clients_for(user), author=user), now, limit=200
+    )
 
 
 def draft_note_items_for(
     clients: QuerySet[Client], now: datetime, limit: int | None = None
 ) -> list[DayItem]:
-    """`draft_note_day_items` of `clients`, for the day's attention table."""
-    notes = (
-        ProgressNote.objects.filter(
-            client__in=clients,
-            status=NoteStatus.DRAFT,
-            appointment__starts_at__lt=now - DRAFT_NOTE_GRACE,
+    """`draft_note_day_items` of `clients`, for the day's attention table: the drafts their
+    current therapist wrote (the table is read per client, by the client's therapist)."""
+    return _draft_items(
+        ProgressNote.objects.filter(client__in=clients, author_id=F("client__therapist_id")),
+        now,
+        limit,
+    )
+
+
+DRAFT_ELSEWHERE_ITEM = "care.draft_note_elsewhere"
+
+
+def draft_elsewhere_day_items(user: User, now: datetime) -> list[DayItem]:
+    """The user's drafts of clients now seen by another therapist, still drafts 24 h after
+    their session: "For you" lines (`client_id=None`), since the client is no longer on
+    their day, asked live (1 query). Only while the user is an active member of the
+    client's practice (`care.access.get_note_or_own_draft_for` lets them finish it)."""
+    notes = ProgressNote.objects.filter(author=user).exclude(client__in=clients_for(user))
+    membership = getattr(user, "membership", None)
+    if membership is None or not membership.is_active or not user.is_active:
+        return []
+    notes = notes.filter(client__practice_id=membership.practice_id)
+    return [
+        DayItem(
+            kind=DRAFT_ELSEWHERE_ITEM,
+            client_id=None,
+            rank=item.rank,
+            at=item.at,
+            ref=item.ref,
+            facts=item.facts,
         )
+        for item in _draft_items(notes, now, limit=200)
+    ]
+
+
+def _draft_items(
+    notes: QuerySet[ProgressNote], now: datetime, limit: int | None = None
+) -> list[DayItem]:
+    rows = (
+        notes.filter(status=NoteStatus.DRAFT, appointment__starts_at__lt=now - DRAFT_NOTE_GRACE)
         .order_by("appointment__starts_at", "pk")
         .values_list("pk", "client_id", "appointment__starts_at")
     )
     if limit is not None:
-        notes = notes[:limit]
+        rows = rows[:limit]
     return [
         DayItem(
             kind=DRAFT_NOTE_ITEM,
@@ -480,5 +518,50 @@ def draft_note_items_for(
             ref=note_id,
             facts={"session_at": session_at},
         )
-        for note_id, client_id, session_at in notes
+        for note_id, client_id, session_at in rows
+    ]
+
+
+@dataclass(frozen=True)
+class OrphanedDraft:
+    """A draft progress note whose author is no longer an active member of the practice:
+    nobody can finish it (a draft is its author's). Names and dates only, no clinical text."""
+
+    note_id: int
+    client_id: int
+    client_name: str
+    session_at: datetime
+    author_name: str
+
+
+def orphaned_drafts(practice_id: int) -> list[OrphanedDraft]:
+    """The practice's drafts whose author is no longer an active member (1 query), for the
+    owner's roster: the owner sees that they exist, never their text."""
+    active_members = User.objects.filter(
+        is_active=True, membership__practice_id=practice_id, membership__is_active=True
+    ).values("pk")
+    rows = (
+        ProgressNote.objects.filter(client__practice_id=practice_id, status=NoteStatus.DRAFT)
+        .exclude(author_id__in=active_members)
+        .select_related("client", "author", "appointment")
+        .only(
+            "pk",
+            "client__first_name",
+            "client__preferred_name",
+            "client__last_name",
+            "author__full_name",
+            "author__email",
+            "appointment__starts_at",
+        )
+        .order_by("appointment__starts_at", "pk")
+    )
+    return [
+        OrphanedDraft(
+            note_id=note.pk,
+            client_id=note.client_id,
+            client_name=note.client.display_name,
+            session_at=note.appointment.starts_at,
+            author_name=note.author.display_name,
+        )
+        for note in rows
     ]

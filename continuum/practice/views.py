@@ -26,10 +26,11 @@ from continuum.accounts.forms import (
     RosterFilterForm,
 )
 from continuum.accounts.http import AuthenticatedRequest, actor_of, refuse
-from continuum.accounts.models import Role
+from continuum.accounts.models import Role, User
 from continuum.audit.log import record
 from continuum.care.access import get_roster_client_for, portal_client, roster_for
 from continuum.care.models import EPISODE_STATUS_CHOICES
+from continuum.care.queries import orphaned_drafts
 from continuum.care.services.clients import reassign_client
 from continuum.practice.forms import PracticeSettingsForm
 from continuum.practice.services import update_practice_settings
@@ -264,8 +265,15 @@ def roster(request: AuthenticatedRequest) -> HttpResponse:
     page_obj = Paginator(clients, ROSTER_PAGE_SIZE).get_page(request.GET.get("page"))
     for client in page_obj.object_list:
         client.latest_episode_label = EPISODE_STATUS_LABELS.get(client.latest_episode_status, "")
+    practice_id = access.owned_practice_id(request.user)
+    orphaned = orphaned_drafts(practice_id) if practice_id is not None else []
     # One row for the page, not one per client: the roster holds names, not clinical content.
-    record(actor_of(request), "roster.view", count=len(page_obj.object_list))
+    record(
+        actor_of(request),
+        "roster.view",
+        count=len(page_obj.object_list),
+        orphaned_drafts=len(orphaned),
+    )
     return render(
         request,
         "accounts/roster.html",
@@ -275,6 +283,7 @@ def roster(request: AuthenticatedRequest) -> HttpResponse:
             "page_obj": page_obj,
             "selected": selected,
             "querystring_prefix": querystring_prefix(request),
+            "orphaned_drafts": orphaned,
         },
     )
 
@@ -286,15 +295,27 @@ def reassign(request: AuthenticatedRequest, client_id: int) -> HttpResponse:
     form = ReassignForm(request.POST or None, clinicians=clinicians)
     if request.method == "POST" and form.is_valid():
         to_user = form.cleaned_data["therapist"]
+        previous = client.therapist
         try:
-            reassign_client(client, to_user, actor=actor_of(request))
+            done = reassign_client(client, to_user, actor=actor_of(request))
         except services.NotAllowed as exc:
             form.add_error("therapist", str(exc))
         else:
             messages.success(request, f"{client.display_name} is now with {to_user.display_name}.")
+            if done.drafts_kept:
+                messages.info(request, drafts_kept_message(done.drafts_kept, previous))
             return redirect("accounts:roster")
     return render(
         request, "accounts/reassign.html", {"nav": "practice", "form": form, "client": client}
+    )
+
+
+def drafts_kept_message(count: int, author: User) -> str:
+    """Why drafts do not move with the client (issue 18, finding 2)."""
+    notes = "draft progress note stays" if count == 1 else "draft progress notes stay"
+    return (
+        f"{count} {notes} with {author.display_name}, who led those sessions: only the "
+        "author finishes and signs a note, also after the client has moved."
     )
 
 

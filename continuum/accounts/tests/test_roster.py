@@ -123,7 +123,7 @@ class RosterTests(BaseTestCase):
         self.client.get(self.url)
         event = AuditEvent.objects.get()
         self.assertEqual((event.action, event.actor), ("roster.view", self.olivia))
-        self.assertEqual(event.detail, {"count": 2})
+        self.assertEqual(event.detail, {"count": 2, "orphaned_drafts": 0})
 
     def test_it_pages(self) -> None:
         for i in range(55):
@@ -143,8 +143,9 @@ class RosterTests(BaseTestCase):
         self.login(self.olivia)
         # 1 session, 2 user, 3 the owner's membership (decorator), 4 the practice's members
         # (therapist filter), 5 count of clients (paginator), 6 the page of clients with their
-        # therapists and latest episode status, 7 the roster.view audit row
-        with self.assertNumQueries(7):
+        # therapists and latest episode status, 7 the drafts of former members (issue 18,
+        # finding 2), 8 the roster.view audit row
+        with self.assertNumQueries(8):
             response = self.client.get(self.url)
         self.assertEqual(response.status_code, 200)
 
@@ -252,6 +253,7 @@ class ReassignTests(BaseTestCase):
                 "to_user_id": self.bob.pk,
                 "episode_ids": [self.open_episode.pk],
                 "appointments_moved": 1,
+                "drafts_kept": 0,
             },
         )
         upcoming.refresh_from_db()

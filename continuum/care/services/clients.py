@@ -16,8 +16,16 @@ from continuum.accounts.services import NotAllowed
 from continuum.audit.log import record
 from continuum.care.episodes import OPEN_STATUSES
 from continuum.care.forms.clients import CLIENT_FIELDS
-from continuum.care.models import Appointment, AppointmentStatus, Client, Episode
+from continuum.care.models import (
+    Appointment,
+    AppointmentStatus,
+    Client,
+    Episode,
+    NoteStatus,
+    ProgressNote,
+)
 from continuum.care.services.episodes import local_today
+from continuum.lib.hooks import client_changed
 
 _EDITABLE = frozenset(CLIENT_FIELDS)
 # Relations are set here, not typed in: no need to re-check that they exist.
@@ -101,12 +109,23 @@ def is_assignable(user: User, practice_id: int) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Reassigned:
+    """What a reassignment did: the client, and how many draft progress notes stay with the
+    therapist who wrote them (a draft is its author's to finish and sign, issue 18)."""
+
+    client: Client
+    drafts_kept: int
+
+
 @transaction.atomic
-def reassign_client(client: Client, to_user: User, *, actor: Actor) -> Client:
+def reassign_client(client: Client, to_user: User, *, actor: Actor) -> Reassigned:
     """Give the client, their open episodes and their upcoming sessions to another clinician.
 
     Upcoming scheduled appointments move too: a deactivated therapist cannot see them, and the
-    new therapist's schedule must show the sessions they now hold.
+    new therapist's schedule must show the sessions they now hold. Draft progress notes do
+    not move: the clinician who led the session finishes and signs its note
+    (`care.access.get_note_or_own_draft_for`); their number is returned and audited.
     """
     if not is_assignable(to_user, client.practice_id):
         raise NotAllowed("Choose an active clinician of this practice.")
@@ -119,6 +138,9 @@ def reassign_client(client: Client, to_user: User, *, actor: Actor) -> Client:
     moved_appointments = Appointment.objects.filter(
         client=client, status=AppointmentStatus.SCHEDULED, starts_at__gte=timezone.now()
     ).update(therapist=to_user)
+    drafts_kept = ProgressNote.objects.filter(
+        client=client, author_id=from_user_id, status=NoteStatus.DRAFT
+    ).count()
     client.therapist = to_user
     client.save(update_fields=["therapist"])
     record(
@@ -129,8 +151,11 @@ def reassign_client(client: Client, to_user: User, *, actor: Actor) -> Client:
         to_user_id=to_user.pk,
         episode_ids=episode_ids,
         appointments_moved=moved_appointments,
+        drafts_kept=drafts_kept,
     )
-    return client
+    # The drafts to sign follow their author, not the client (the day's attention table).
+    client_changed(client.pk, "care.notes")
+    return Reassigned(client, drafts_kept)
 
 
 # --- Moving a caseload in (CSV import, continuum/exchange) -----------------------------------

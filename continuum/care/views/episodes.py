@@ -88,6 +88,7 @@ def episode_edit(request: HttpRequest, episode_id: int) -> HttpResponse:
                 "end_date": episode.end_date,
             }
         )
+        record(actor_of(request), "episode.view", episode, client_id=episode.client_id, page="edit")
     return render(
         request,
         "care/episode_form.html",

@@ -15,7 +15,12 @@ from continuum.accounts.confirm import confirmation_page, confirmed
 from continuum.accounts.decorators import clinician_required
 from continuum.accounts.http import actor_of, refuse, user_of
 from continuum.audit import log as audit
-from continuum.care.access import get_appointment_for, get_note_for
+from continuum.care.access import (
+    get_appointment_for,
+    get_note_for,
+    get_note_or_own_draft_for,
+    is_own_draft_elsewhere,
+)
 from continuum.care.forms.notes import AddendumForm, NoteForm
 from continuum.care.models import Appointment, AppointmentStatus, ProgressNote
 from continuum.care.note_formats import FORMATS
@@ -142,13 +147,14 @@ def _render_detail(
             "appointment": note.appointment,
             "addenda": addenda,
             "addendum_form": addendum_form,
+            "elsewhere": is_own_draft_elsewhere(actor_of(request), note),
         },
     )
 
 
 @clinician_required
 def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
-    note = get_note_for(actor_of(request), note_id)
+    note = get_note_or_own_draft_for(actor_of(request), note_id)
     if (refused := refuse(request, "GET", "HEAD")) is not None:
         return refused
     return _render_detail(request, note, AddendumForm(initial={"submission_key": once.new_key()}))
@@ -156,7 +162,7 @@ def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
 
 @clinician_required
 def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
-    note = get_note_for(actor_of(request), note_id)
+    note = get_note_or_own_draft_for(actor_of(request), note_id)
     if (refused := refuse(request, "GET", "POST")) is not None:
         return refused
     if note.is_signed:
@@ -195,13 +201,14 @@ def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
             "client": note.client,
             "format": FORMATS[note.format],
             "cancel_url": reverse("care:note_detail", kwargs={"note_id": note.pk}),
+            "elsewhere": is_own_draft_elsewhere(actor_of(request), note),
         },
     )
 
 
 @clinician_required
 def note_sign(request: HttpRequest, note_id: int) -> HttpResponse:
-    note = get_note_for(actor_of(request), note_id)
+    note = get_note_or_own_draft_for(actor_of(request), note_id)
     if (refused := refuse(request, "POST")) is not None:
         return refused
     if (not_author := _not_author(request, note)) is not None:
@@ -221,12 +228,21 @@ def note_sign(request: HttpRequest, note_id: int) -> HttpResponse:
             cancel_url=reverse("care:note_detail", kwargs={"note_id": note.pk}),
             danger=False,
         )
+    elsewhere = is_own_draft_elsewhere(actor_of(request), note)
     try:
         services.sign_note(note, actor=actor_of(request))
     except services.NoteLocked:
         return _problem(request, "This note is already signed", services.LOCKED_MESSAGE, note=note)
     except services.EmptyNote as empty:
         return _problem(request, "The note was not signed", str(empty), note=note)
+    if elsewhere:
+        # Signed, the note is part of a record that is no longer theirs to read.
+        messages.success(
+            request,
+            "Note signed and locked. It is now in the record of the client's current "
+            "therapist, who reads it there.",
+        )
+        return redirect("continuity:day")
     messages.success(request, "Note signed. It is now locked; changes are made by addendum.")
     return redirect("care:note_detail", note_id=note.pk)
 

@@ -417,11 +417,12 @@ class DayTests(BaseTestCase):
             # 1. session, 2. user, 3. membership, 4. when the day was last opened,
             # 5. sessions today and tomorrow, 6. every client's reasons with the clients'
             # names, from the attention table (continuity.attention: it replaced one query
-            # per contribution, 15 of them, and the names query), 7. wellbeing settings,
-            # 8. the past weeks' load (cache), 9. this week's sessions (wellbeing load: "For
-            # you" is asked live), 10. this visit kept as the last (an upsert), 11. the
-            # read's audit row (issue 18, finding 4).
-            with self.assertNumQueries(11):
+            # per contribution, 15 of them, and the names query), 7. the therapist's drafts
+            # of clients now with another therapist ("For you", asked live: issue 18,
+            # finding 2), 8. wellbeing settings, 9. the past weeks' load (cache), 10. this
+            # week's sessions (wellbeing load: "For you" is asked live), 11. this visit kept
+            # as the last (an upsert), 12. the read's audit row (issue 18, finding 4).
+            with self.assertNumQueries(12):
                 self.client.get(self.url)
 
 

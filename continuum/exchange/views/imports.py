@@ -20,6 +20,7 @@ from continuum.accounts.actors import Actor
 from continuum.accounts.http import READ_METHODS, actor_of, refuse, user_of
 from continuum.accounts.models import User
 from continuum.accounts.once import SubmissionKeyField
+from continuum.audit import log as audit
 from continuum.exchange import queries, services
 from continuum.exchange.csv_out import csv_response
 from continuum.exchange.importing import (
@@ -140,6 +141,13 @@ def _preview(request: HttpRequest, batch_id: int, how: _Kind) -> HttpResponse:
     rows = services.batch_rows(batch)
     problems = [r for r in rows if r.status != RowStatus.CREATE][:PREVIEW_PROBLEMS_SHOWN]
     creates = [r for r in rows if r.status == RowStatus.CREATE][:PREVIEW_CREATES_SHOWN]
+    # The rows name clients (and, for scores, their answers): the page audits its read.
+    audit.record(
+        actor_of(request),
+        "client_import.view" if how.kind == ImportKind.CLIENTS else "score_import.view",
+        batch,
+        rows=batch.total,
+    )
     return render(
         request,
         "exchange/import_preview.html",

@@ -177,6 +177,7 @@ def alert_stale(request: HttpRequest, alert_id: int) -> HttpResponse:
     user = user_of(request)
     alert = get_alert_for(user, alert_id)
     if request.method != "POST":
+        record(actor_of(request), "measures.alert_view", alert, kind=alert.kind, page="stale")
         return _stale_page(request, alert)
     form = StaleReviewForm(request.POST)
     if not form.is_valid():

@@ -178,7 +178,9 @@ class GoalEditTests(PlanTestCase):
         self.assertEqual(response.status_code, 302)
         goal.refresh_from_db()
         self.assertEqual((goal.status, goal.target_value), ("achieved", 8.0))
-        event = AuditEvent.objects.get()
+        # The form's read (issue 18, finding 4), then the change.
+        read, event = AuditEvent.objects.order_by("pk")
+        self.assertEqual((read.action, read.detail["page"]), ("goal.view", "edit"))
         self.assertEqual(event.action, "goal.update")
         self.assertEqual(event.detail["status"], "achieved")
 

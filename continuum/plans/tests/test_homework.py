@@ -177,7 +177,9 @@ class HomeworkEditTests(PlanTestCase):
         )
         task.refresh_from_db()
         self.assertEqual(task.title, "Diary, mornings only")
-        event = AuditEvent.objects.get()
+        # The form's read (issue 18, finding 4), then the change.
+        read, event = AuditEvent.objects.order_by("pk")
+        self.assertEqual((read.action, read.detail["page"]), ("homework.view", "edit"))
         self.assertEqual(event.action, "homework.update")
         self.assertIn("title", event.detail["fields"])
 

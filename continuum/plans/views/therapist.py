@@ -202,6 +202,14 @@ def plan_edit(request: HttpRequest, plan_id: int) -> HttpResponse:
                 return redirect("plans:plan_detail", plan_id=plan.pk)
     else:
         form = PlanForm(initial={"focus": plan.focus, "review_date": plan.review_date}, today=today)
+        record(
+            actor_of(request),
+            "plan.view",
+            plan,
+            client_id=plan.client_id,
+            version=plan.version,
+            page="edit",
+        )
     return render(
         request,
         "plans/plan_form.html",
@@ -306,6 +314,7 @@ def goal_edit(request: HttpRequest, goal_id: int) -> HttpResponse:
                 return redirect("plans:plan_detail", plan_id=plan.pk)
     else:
         form = GoalForm(initial=GoalForm.initial_for(goal), episode_start=start)
+        record(actor_of(request), "goal.view", goal, client_id=plan.client_id, page="edit")
     return _goal_page(request, plan, form, goal)
 
 
@@ -357,6 +366,15 @@ def intervention_create(request: HttpRequest, plan_id: int) -> HttpResponse:
                 form.add_error(None, str(error))
     else:
         form = InterventionForm(plan=plan, initial={"start_date": timezone.localdate()})
+        # The form offers the plan's goals (their statements) to link: a read of the plan.
+        record(
+            actor_of(request),
+            "plan.view",
+            plan,
+            client_id=plan.client_id,
+            version=plan.version,
+            page="intervention_create",
+        )
     return _intervention_page(request, plan, form, None)
 
 
@@ -386,6 +404,13 @@ def intervention_edit(request: HttpRequest, intervention_id: int) -> HttpRespons
                 return redirect("plans:plan_detail", plan_id=plan.pk)
     else:
         form = InterventionForm(plan=plan, initial=InterventionForm.initial_for(intervention))
+        record(
+            actor_of(request),
+            "intervention.view",
+            intervention,
+            client_id=plan.client_id,
+            page="edit",
+        )
     return _intervention_page(request, plan, form, intervention)
 
 
@@ -549,6 +574,7 @@ def homework_edit(request: HttpRequest, homework_id: int) -> HttpResponse:
                 return redirect("plans:homework_list", client_id=client.pk)
     else:
         form, _ = _homework_form(client, homework=homework)
+        record(actor_of(request), "homework.view", homework, client_id=client.pk, page="edit")
     return render(
         request,
         "plans/homework_form.html",
