@@ -41,6 +41,9 @@ class ExportJob(models.Model):
     error = models.CharField(max_length=200, blank=True)  # a code, never data
     created_at = models.DateTimeField(default=timezone.now)
     transaction_time = models.DateTimeField(null=True, blank=True)
+    # The worker's last sign of life while running: a running job without one for
+    # CONTINUUM_BULK_EXPORT_STALLED_MINUTES lost its worker and is marked failed.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField()
 
