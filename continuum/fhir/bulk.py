@@ -16,8 +16,13 @@ practice's Group, run in the task queue, NDJSON files per resource type.
   reflection, no self-reflection, no wellbeing data (those are in no READS entry).
 - `_since`: a resource is left out when the newest time its row knows (`updated_at`, else
   `completed_at`, else `created_at`) is before it; a row with none of these is kept.
-- Files are stored encrypted in the database (models.ExportFile) and deleted with their job
-  CONTINUUM_BULK_EXPORT_TTL_HOURS after the kick-off (the periodic job `fhir.expire_exports`).
+- Files are stored gzipped and encrypted in the database (models.ExportFile), sent gzipped
+  to a client that accepts it, and deleted with their job CONTINUUM_BULK_EXPORT_TTL_HOURS
+  after the kick-off (the periodic job `fhir.expire_exports`).
+- A running job beats (`heartbeat_at`) while it works; one silent for
+  CONTINUUM_BULK_EXPORT_STALLED_MINUTES lost its worker: a status poll or the hourly job
+  marks it failed, and its status URL answers 500 with an OperationOutcome that says to
+  start again (the IG: a failed export is a 4XX/5XX with an OperationOutcome).
 - Audited: the kick-off (`fhir.export_start`), each download (`fhir.export_download`) and a
   cancellation (`fhir.export_delete`), with ids, types and counts only; plus the
   `api.request` row every token request writes.
@@ -394,7 +399,13 @@ def export_file(request: HttpRequest, pk: int, file_id: int) -> HttpResponse:
         type=file.resource_type,
         count=file.count,
     )
-    response = HttpResponse(file.content.encode(), content_type=NDJSON)
+    # Stored gzipped: sent as is to a client that accepts gzip, unpacked for any other.
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        response = HttpResponse(file.ndjson_gzip(), content_type=NDJSON)
+        response["Content-Encoding"] = "gzip"
+    else:
+        response = HttpResponse(file.ndjson(), content_type=NDJSON)
+    response["Vary"] = "Accept-Encoding"
     response["Cache-Control"] = "no-store"
     return response
 
@@ -598,7 +609,12 @@ def _write_type(
         part += 1
         lines.append("")  # the last line ends with a newline too
         ExportFile.objects.create(
-            job=job, resource_type=kind, part=part, count=len(lines) - 1, content="\n".join(lines)
+            job=job,
+            resource_type=kind,
+            part=part,
+            count=len(lines) - 1,
+            content=ExportFile.packed("\n".join(lines)),
+            gzipped=True,
         )
         lines = []
 

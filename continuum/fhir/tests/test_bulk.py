@@ -3,6 +3,7 @@ expiry, audit; never a reflection or the therapist's wellbeing data (the canary)
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import UTC, datetime, timedelta
 from random import Random
@@ -280,6 +281,27 @@ class BulkExportTests(BulkWorld):
             bulk.PART_SIZE = original
         self.assertEqual([o["count"] for o in manifest["output"]], [1] * len(manifest["output"]))
         self.assertGreaterEqual(len(manifest["output"]), 2)
+
+    def test_files_are_stored_gzipped_and_sent_gzipped_to_who_accepts_it(self) -> None:
+        manifest = self.export(_type="Patient,Observation")
+        for output in manifest["output"]:
+            plain = self.get(output["url"])
+            packed = self.get(output["url"], HTTP_ACCEPT_ENCODING="gzip, deflate")
+            self.assertEqual(packed["Content-Encoding"], "gzip")
+            self.assertIn("Accept-Encoding", packed["Vary"])
+            self.assertFalse(plain.has_header("Content-Encoding"))
+            self.assertEqual(gzip.decompress(packed.content), plain.content)
+            self.assertTrue(plain.content.endswith(b"}\n"))
+        self.assertEqual(set(ExportFile.objects.values_list("gzipped", flat=True)), {True})
+        # A file written before files were gzipped reads the same.
+        job = ExportJob.objects.get()
+        old = ExportFile.objects.create(
+            job=job, resource_type="Patient", part=9, count=1, content='{"a":"ü"}\n'
+        )
+        url = f"{BASE}/bulk/{job.pk}/{old.pk}.ndjson"
+        self.assertEqual(self.get(url).content.decode(), '{"a":"ü"}\n')
+        packed = self.get(url, HTTP_ACCEPT_ENCODING="gzip")
+        self.assertEqual(gzip.decompress(packed.content).decode(), '{"a":"ü"}\n')
 
 
 class ManyPatientsReadTests(NewWorld):
