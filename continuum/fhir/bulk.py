@@ -53,7 +53,7 @@ from continuum.audit import log as audit
 from continuum.care.access import clients_for
 from continuum.care.models import Client
 from continuum.fhir import care_mappers, mappers
-from continuum.fhir.care_mappers import ndjson
+from continuum.fhir.mappers import ndjson
 from continuum.fhir.models import ExportFile, ExportJob, ExportStatus
 from continuum.fhir.views import ADMINISTRATIONS, ISSUE_CODES, READS, answer, base_url, outcome
 
@@ -576,13 +576,18 @@ def lines_of(
     job: ExportJob, kind: str, request: HttpRequest, clients: list[Client]
 ) -> Iterator[str]:
     """The NDJSON lines of one type: `ndjson` of each of `resources_of`; Observations (four
-    in five exported resources) through `care_mappers.observation_lines`, the same lines
-    joined from pieces encoded once (the tests prove them equal)."""
-    if kind == "Observation" and READS[kind].for_patients is not None:
+    in five exported resources) and QuestionnaireResponses through
+    `care_mappers.observation_lines` and `mappers.questionnaire_response_line`, the same
+    lines joined from pieces encoded once (the tests prove them equal)."""
+    if kind in ("Observation", "QuestionnaireResponse"):
         user = actor(request).acting_user()
+        base = base_url()
         for admin in ADMINISTRATIONS.for_patients(request, clients_for(user)):
             if _fresh(admin, job.since):
-                yield from care_mappers.observation_lines(admin)
+                if kind == "Observation":
+                    yield from care_mappers.observation_lines(admin)
+                else:
+                    yield mappers.questionnaire_response_line(admin, base)
         return
     for resource in resources_of(job, kind, request, clients):
         yield ndjson(resource)

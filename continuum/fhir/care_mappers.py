@@ -8,7 +8,6 @@ record: never reflections, self-reflections, check-in notes or free text the cli
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -19,6 +18,7 @@ from continuum.fhir.mappers import (
     OBSERVATION_CATEGORY,
     UCUM,
     Resource,
+    ndjson,
     questionnaire_url,
     ref,
     total_code,
@@ -412,9 +412,6 @@ def document_reference(episode: Any, practice_id: int, base: str) -> Resource:
 
 
 # --- Observations as NDJSON, fast (the bulk export) ---------------------------------------------
-
-# The one NDJSON encoding of a resource: compact, UTF-8 as is.
-ndjson = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 _DATA_ABSENT = {
     "coding": [

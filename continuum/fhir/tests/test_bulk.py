@@ -32,7 +32,8 @@ from continuum.fhir.bulk import (
     fail,
     run_export,
 )
-from continuum.fhir.care_mappers import ndjson, observation_lines, observation_rows
+from continuum.fhir.care_mappers import observation_lines, observation_rows
+from continuum.fhir.mappers import ndjson, questionnaire_response, questionnaire_response_line
 from continuum.fhir.models import ExportFile, ExportJob, ExportStatus
 from continuum.fhir.tests.test_fhir import validate
 from continuum.fhir.tests.test_fhir_resources import NewWorld, schema_errors
@@ -464,6 +465,8 @@ class ObservationLinesTests(SimpleTestCase):
             keys = [item.key for item in inst.items] if inst is not None else ["1", "2"]
             for case in range(40):
                 answers: dict[str, Any] = {}
+                if case % 5 == 4:  # keys the form does not have, out of order, not ASCII
+                    answers |= {"12": 1, "b\u00e9": 2, 'q"\\': None, "10": 0}
                 for key in keys:
                     # Answered (an option's value or any other number), blank, or missing.
                     roll = random.random()
@@ -485,6 +488,10 @@ class ObservationLinesTests(SimpleTestCase):
                 )
                 with self.subTest(instrument=code, case=case):
                     self.assertEqual(observation_lines(admin), self.expected(admin))
+                    self.assertEqual(
+                        questionnaire_response_line(admin, "https://x.example/fhir/r4"),
+                        ndjson(questionnaire_response(admin, "https://x.example/fhir/r4")),
+                    )
                     checked += 1
         self.assertEqual(checked, 40 * (len(INSTRUMENTS) + 1))
 
