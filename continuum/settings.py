@@ -447,6 +447,9 @@ MEASURE_LINK_DAYS = env_int("MEASURE_LINK_DAYS", 7)
 RECORD_RELEASE_DAYS = env_int("RECORD_RELEASE_DAYS", 30)
 # FHIR bulk export files ($export) are deleted this many hours after the kick-off.
 CONTINUUM_BULK_EXPORT_TTL_HOURS = env_int("CONTINUUM_BULK_EXPORT_TTL_HOURS", 24)
+# A running export whose worker showed no sign of life for this many minutes is marked failed
+# (its worker died): its status URL then says to start it again.
+CONTINUUM_BULK_EXPORT_STALLED_MINUTES = env_int("CONTINUUM_BULK_EXPORT_STALLED_MINUTES", 10)
 
 if not SECRET_KEY:
     raise ConfigError("SECRET_KEY must not be empty")

@@ -16,8 +16,13 @@ practice's Group, run in the task queue, NDJSON files per resource type.
   reflection, no self-reflection, no wellbeing data (those are in no READS entry).
 - `_since`: a resource is left out when the newest time its row knows (`updated_at`, else
   `completed_at`, else `created_at`) is before it; a row with none of these is kept.
-- Files are stored encrypted in the database (models.ExportFile) and deleted with their job
-  CONTINUUM_BULK_EXPORT_TTL_HOURS after the kick-off (the periodic job `fhir.expire_exports`).
+- Files are stored gzipped and encrypted in the database (models.ExportFile), sent gzipped
+  to a client that accepts it, and deleted with their job CONTINUUM_BULK_EXPORT_TTL_HOURS
+  after the kick-off (the periodic job `fhir.expire_exports`).
+- A running job beats (`heartbeat_at`) while it works; one silent for
+  CONTINUUM_BULK_EXPORT_STALLED_MINUTES lost its worker: a status poll or the hourly job
+  marks it failed, and its status URL answers 500 with an OperationOutcome that says to
+  start again (the IG: a failed export is a 4XX/5XX with an OperationOutcome).
 - Audited: the kick-off (`fhir.export_start`), each download (`fhir.export_download`) and a
   cancellation (`fhir.export_delete`), with ids, types and counts only; plus the
   `api.request` row every token request writes.
@@ -26,6 +31,7 @@ practice's Group, run in the task queue, NDJSON files per resource type.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import wraps
@@ -33,6 +39,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -45,9 +52,10 @@ from continuum.api.core import ApiError, actor, check_token
 from continuum.audit import log as audit
 from continuum.care.access import clients_for
 from continuum.care.models import Client
-from continuum.fhir import mappers
+from continuum.fhir import care_mappers, mappers
+from continuum.fhir.mappers import ndjson
 from continuum.fhir.models import ExportFile, ExportJob, ExportStatus
-from continuum.fhir.views import ISSUE_CODES, READS, answer, base_url, outcome
+from continuum.fhir.views import ADMINISTRATIONS, ISSUE_CODES, READS, answer, base_url, outcome
 
 NDJSON = "application/fhir+ndjson"
 OUTPUT_FORMATS = {NDJSON, "application/ndjson", "ndjson"}
@@ -308,6 +316,14 @@ def export_status(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "DELETE":
         delete_export(actor(request), job)
         return answer(_deleted(), status=202)
+    beat = job.heartbeat_at or job.transaction_time
+    if (
+        job.status == ExportStatus.RUNNING
+        and beat is not None
+        and beat < timezone.now() - stalled_after()
+    ):
+        fail(job.pk, WORKER_LOST)  # its worker died: say so now, not forever "running"
+        job.refresh_from_db()
     if job.status in (ExportStatus.QUEUED, ExportStatus.RUNNING):
         response = answer(_in_progress(job), status=202)
         response["X-Progress"] = f"{job.progress}% ({job.status})"
@@ -315,7 +331,17 @@ def export_status(request: HttpRequest, pk: int) -> HttpResponse:
         return response
     if job.status == ExportStatus.FAILED:
         # The IG: a failed job answers a 4xx/5xx with an OperationOutcome.
-        return outcome(500, "exception", f"The export failed ({job.error or 'error'}).")
+        why = (
+            "its worker stopped before it finished"
+            if job.error == WORKER_LOST
+            else (job.error or "error")
+        )
+        return outcome(
+            500,
+            "exception",
+            f"The export failed ({why}); no files were kept. Start a new export "
+            "(kick off $export again).",
+        )
     response = HttpResponse(json.dumps(manifest(job)), content_type="application/json")
     response["Cache-Control"] = "no-store"
     response["Expires"] = job.expires_at.strftime("%a, %d %b %Y %H:%M:%S GMT")
@@ -373,7 +399,13 @@ def export_file(request: HttpRequest, pk: int, file_id: int) -> HttpResponse:
         type=file.resource_type,
         count=file.count,
     )
-    response = HttpResponse(file.content.encode(), content_type=NDJSON)
+    # Stored gzipped: sent as is to a client that accepts gzip, unpacked for any other.
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        response = HttpResponse(file.ndjson_gzip(), content_type=NDJSON)
+        response["Content-Encoding"] = "gzip"
+    else:
+        response = HttpResponse(file.ndjson(), content_type=NDJSON)
+    response["Vary"] = "Accept-Encoding"
     response["Cache-Control"] = "no-store"
     return response
 
@@ -409,70 +441,166 @@ def _as_request(task_actor: Actor) -> HttpRequest:
 def resources_of(
     job: ExportJob, kind: str, request: HttpRequest, clients: list[Client]
 ) -> Iterator[mappers.Resource]:
+    """The job's resources of one type. A type searched by patient is read for all the
+    clients at once (`Read.for_patients`: one query, in chunks), in the order one search per
+    client gives."""
     user = actor(request).acting_user()
     since = job.since
+    entry = READS[kind]
     if kind == "Patient":
-        yield from (READS[kind].to_fhir(request, c) for c in clients if _fresh(c, since))
+        yield from (entry.to_fhir(request, c) for c in clients if _fresh(c, since))
     elif kind == "Practitioner":
         ids = {c.therapist_id for c in clients} | {user.pk}
         for person in User.objects.filter(pk__in=ids).order_by("pk"):
             if _fresh(person, since):
-                yield READS[kind].to_fhir(request, person)
+                yield entry.to_fhir(request, person)
     elif kind == "Organization":
         practice = user.membership.practice
         if _fresh(practice, since):
-            yield READS[kind].to_fhir(request, practice)
-    elif READS[kind].for_patient is None:
-        entry = READS[kind]
+            yield entry.to_fhir(request, practice)
+    elif entry.for_patient is None:
         assert entry.list_all is not None
         for row in entry.list_all(request):
             if _fresh(row, since):
                 yield entry.to_fhir(request, row)
-    else:
-        entry = READS[kind]
-        assert entry.for_patient is not None
+    elif entry.for_patients is not None:
+        for row in entry.for_patients(request, clients_for(user)):
+            if _fresh(row, since):
+                yield entry.to_fhir(request, row)
+    else:  # a type without a many-patients read: one search per client
         for client in clients:
             for row in entry.for_patient(request, client):
                 if _fresh(row, since):
                     yield entry.to_fhir(request, row)
 
 
-def _still_there(job_id: int) -> bool:
-    return ExportJob.objects.filter(pk=job_id).exists()
+# How often (at most) a running job tells the database it is alive, and how many resources it
+# writes between looks at the clock.
+HEARTBEAT_SECONDS = 15
+HEARTBEAT_EVERY = 1000
+
+
+def stalled_after() -> timedelta:
+    return timedelta(minutes=int(getattr(settings, "CONTINUUM_BULK_EXPORT_STALLED_MINUTES", 10)))
+
+
+class Stopped(Exception):
+    """The job is no longer this worker's to run: cancelled (deleted) or marked failed."""
+
+
+class Heartbeat:
+    """The running job's sign of life (`ExportJob.heartbeat_at`) and progress, written at
+    most every HEARTBEAT_SECONDS; raises Stopped when the job is no longer running."""
+
+    def __init__(self, job: ExportJob) -> None:
+        self.job_id = job.pk
+        self.last = time.monotonic()
+
+    def beat(self, progress: int | None = None, *, force: bool = False) -> None:
+        if not force and time.monotonic() - self.last < HEARTBEAT_SECONDS:
+            return
+        fields: dict[str, Any] = {"heartbeat_at": timezone.now()}
+        if progress is not None:
+            fields["progress"] = progress
+        alive = ExportJob.objects.filter(pk=self.job_id, status=ExportStatus.RUNNING).update(
+            **fields
+        )
+        if not alive:
+            raise Stopped
+        self.last = time.monotonic()
+
+
+def fail(job_id: int, code: str) -> bool:
+    """Mark a queued or running job failed with `code` (structural, never data) and delete
+    what it wrote; False if it had already finished or gone."""
+    with transaction.atomic():
+        failed = ExportJob.objects.filter(
+            pk=job_id, status__in=(ExportStatus.QUEUED, ExportStatus.RUNNING)
+        ).update(status=ExportStatus.FAILED, error=code, finished_at=timezone.now())
+        if failed:
+            ExportFile.objects.filter(job_id=job_id).delete()
+    return bool(failed)
+
+
+def stalled(now: datetime) -> QuerySet[ExportJob]:
+    """Running jobs whose worker has shown no sign of life for `stalled_after()`."""
+    cutoff = now - stalled_after()
+    return ExportJob.objects.filter(status=ExportStatus.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, transaction_time__lt=cutoff)
+    )
+
+
+WORKER_LOST = "worker_lost"
+
+
+def fail_stalled(now: datetime) -> int:
+    """Mark failed every running export whose worker died (no heartbeat): its status URL then
+    answers with an OperationOutcome that says to start it again. How many there were."""
+    return sum(fail(pk, WORKER_LOST) for pk in stalled(now).values_list("pk", flat=True))
 
 
 @task()
 def run_export(job_id: int) -> str:
-    """Write the job's NDJSON files. Stops quietly if the job was cancelled meanwhile."""
+    """Write the job's NDJSON files. Stops quietly if the job was cancelled or marked failed
+    meanwhile (its heartbeat finds it no longer running)."""
     job = ExportJob.objects.select_related("user__membership").filter(pk=job_id).first()
     if job is None or job.status != ExportStatus.QUEUED:
         return "gone"
     now = timezone.now()
-    ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING, transaction_time=now)
+    claimed = ExportJob.objects.filter(pk=job.pk, status=ExportStatus.QUEUED).update(
+        status=ExportStatus.RUNNING, transaction_time=now, heartbeat_at=now
+    )
+    if not claimed:
+        return "gone"
     task_actor = actor_for(job.user, channel=Channel.API)
     request = _as_request(task_actor)
+    heartbeat = Heartbeat(job)
     try:
-        clients = list(clients_for(job.user).select_related("therapist", "practice").order_by("pk"))
+        clients = list(clients_for(job.user).order_by("pk"))
         written = 0
         for index, kind in enumerate(job.types):
-            if not _still_there(job.pk):
-                return "cancelled"
-            written += _write_type(job, kind, request, clients)
-            ExportJob.objects.filter(pk=job.pk).update(
-                progress=min(99, int(100 * (index + 1) / max(1, len(job.types))))
-            )
+            written += _write_type(job, kind, request, clients, heartbeat)
+            heartbeat.beat(min(99, int(100 * (index + 1) / max(1, len(job.types)))), force=True)
+    except Stopped:
+        return "stopped"
     except Exception as error:  # the job answers "failed"; the worker logs the traceback
-        ExportJob.objects.filter(pk=job.pk).update(
-            status=ExportStatus.FAILED, error=type(error).__name__, finished_at=timezone.now()
-        )
+        fail(job.pk, type(error).__name__)
         raise
-    ExportJob.objects.filter(pk=job.pk).update(
+    finished = ExportJob.objects.filter(pk=job.pk, status=ExportStatus.RUNNING).update(
         status=ExportStatus.DONE, progress=100, finished_at=timezone.now()
     )
-    return f"exported {written}"
+    return f"exported {written}" if finished else "stopped"
 
 
-def _write_type(job: ExportJob, kind: str, request: HttpRequest, clients: list[Client]) -> int:
+def lines_of(
+    job: ExportJob, kind: str, request: HttpRequest, clients: list[Client]
+) -> Iterator[str]:
+    """The NDJSON lines of one type: `ndjson` of each of `resources_of`; Observations (four
+    in five exported resources) and QuestionnaireResponses through
+    `care_mappers.observation_lines` and `mappers.questionnaire_response_line`, the same
+    lines joined from pieces encoded once (the tests prove them equal)."""
+    if kind in ("Observation", "QuestionnaireResponse"):
+        user = actor(request).acting_user()
+        base = base_url()
+        for admin in ADMINISTRATIONS.for_patients(request, clients_for(user)):
+            if _fresh(admin, job.since):
+                if kind == "Observation":
+                    yield from care_mappers.observation_lines(admin)
+                else:
+                    yield mappers.questionnaire_response_line(admin, base)
+        return
+    for resource in resources_of(job, kind, request, clients):
+        yield ndjson(resource)
+
+
+def _write_type(
+    job: ExportJob,
+    kind: str,
+    request: HttpRequest,
+    clients: list[Client],
+    heartbeat: Heartbeat | None = None,
+) -> int:
+    """Stream the type's NDJSON lines into files of at most PART_SIZE lines."""
     lines: list[str] = []
     part = 0
     total = 0
@@ -481,29 +609,37 @@ def _write_type(job: ExportJob, kind: str, request: HttpRequest, clients: list[C
         nonlocal part, lines
         if not lines:
             return
+        if heartbeat is not None:
+            heartbeat.beat(force=True)  # still running (not cancelled) before each file
         part += 1
+        lines.append("")  # the last line ends with a newline too
         ExportFile.objects.create(
             job=job,
             resource_type=kind,
             part=part,
-            count=len(lines),
-            content="\n".join(lines) + "\n",
+            count=len(lines) - 1,
+            content=ExportFile.packed("\n".join(lines)),
+            gzipped=True,
         )
         lines = []
 
-    for resource in resources_of(job, kind, request, clients):
-        lines.append(json.dumps(resource, separators=(",", ":"), ensure_ascii=False))
+    for line in lines_of(job, kind, request, clients):
+        lines.append(line)
         total += 1
         if len(lines) >= PART_SIZE:
             flush()
+        if heartbeat is not None and total % HEARTBEAT_EVERY == 0:
+            heartbeat.beat()
     flush()
     return total
 
 
 def expire_exports(now: datetime) -> str:
-    """The periodic job: delete the jobs (and their files) past their time."""
+    """The periodic job (hourly): delete the jobs (and their files) past their time, and mark
+    failed the running ones whose worker died (a status poll does it at once too)."""
     expired = ExportJob.objects.filter(expires_at__lte=now)
     count = expired.count()
     if count:
         expired.delete()
-    return f"deleted {count}"
+    lost = fail_stalled(now)
+    return f"deleted {count}" + (f", {lost} stalled marked failed" if lost else "")

@@ -9,6 +9,7 @@ record: never reflections, self-reflections, check-in notes or free text the cli
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from continuum.fhir.mappers import (
@@ -17,6 +18,7 @@ from continuum.fhir.mappers import (
     OBSERVATION_CATEGORY,
     UCUM,
     Resource,
+    ndjson,
     questionnaire_url,
     ref,
     total_code,
@@ -133,6 +135,7 @@ class ObservationRow:
         return f"{self.admin.pk}-{self.part}" if self.part else str(self.admin.pk)
 
 
+@cache
 def panel_instrument(code: str) -> Instrument | None:
     """The instrument if LOINC defines a panel for it (PHQ-9, GAD-7), else None."""
     try:
@@ -149,12 +152,20 @@ def observation_rows(admin: Any) -> list[ObservationRow]:
     if inst is None:
         return rows
     rows.append(ObservationRow(admin, "panel"))
+    answers = admin.answers
     rows += [
         ObservationRow(admin, f"item-{item.key}")
         for item in inst.items
-        if admin.answers.get(item.key) is not None
+        if answers.get(item.key) is not None
     ]
     return rows
+
+
+# The parts every survey Observation shares. Built once and shared between resources (the
+# bulk export writes millions): never mutate a resource's parts after it is built.
+_SURVEY_CATEGORY = [
+    {"coding": [{"system": OBSERVATION_CATEGORY, "code": "survey", "display": "Survey"}]}
+]
 
 
 def _survey(admin: Any, oid: str, code: dict[str, Any]) -> Resource:
@@ -162,9 +173,7 @@ def _survey(admin: Any, oid: str, code: dict[str, Any]) -> Resource:
         "resourceType": "Observation",
         "id": oid,
         "status": "final",
-        "category": [
-            {"coding": [{"system": OBSERVATION_CATEGORY, "code": "survey", "display": "Survey"}]}
-        ],
+        "category": _SURVEY_CATEGORY,
         "code": code,
         "subject": ref("Patient", admin.client_id),
         "effectiveDateTime": admin.completed_at.isoformat(),
@@ -172,25 +181,30 @@ def _survey(admin: Any, oid: str, code: dict[str, Any]) -> Resource:
     }
 
 
-def panel_observation(row: ObservationRow) -> Resource:
-    admin = row.admin
-    inst = panel_instrument(admin.instrument)
+@cache
+def _panel_code(code: str) -> dict[str, Any]:
+    inst = panel_instrument(code)
     assert inst is not None
     assert inst.loinc_panel
-    code = {
+    return {
         "coding": [{"system": LOINC, "code": inst.loinc_panel, "display": f"{inst.name} panel"}],
         "text": f"{inst.name} panel",
     }
-    resource = _survey(admin, row.fhir_id, code)
+
+
+def panel_observation(row: ObservationRow) -> Resource:
+    admin = row.admin
+    resource = _survey(admin, row.fhir_id, _panel_code(admin.instrument))
     members = [r for r in observation_rows(admin) if r.part != "panel"]
     resource["hasMember"] = [{"reference": f"Observation/{r.fhir_id}"} for r in members]
     return resource
 
 
-def item_observation(row: ObservationRow) -> Resource:
-    admin = row.admin
-    inst = panel_instrument(admin.instrument)
-    key = row.part.removeprefix("item-")
+@cache
+def _item_parts(code: str, key: str) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
+    """An item's Observation code, and its answers that have a LOINC code as their
+    valueCodeableConcept (by answer value)."""
+    inst = panel_instrument(code)
     item = inst.item(key) if inst is not None else None
     assert inst is not None
     assert item is not None
@@ -199,14 +213,26 @@ def item_observation(row: ObservationRow) -> Resource:
         if item.loinc
         else {"system": ITEM_SYSTEM, "code": f"{inst.code}-{key}"}
     )
-    resource = _survey(admin, row.fhir_id, {"coding": [coding], "text": item.wording})
+    answers: dict[int, dict[str, Any]] = {}
+    for option in item.options:
+        if option.loinc and option.value not in answers:  # the first option of a value
+            answer: dict[str, Any] = {"system": LOINC, "code": option.loinc}
+            if option.label:
+                answer["display"] = option.label
+            answers[option.value] = {"coding": [answer]}
+        answers.setdefault(option.value, {})  # an option without a LOINC code: an integer
+    return {"coding": [coding], "text": item.wording}, answers
+
+
+def item_observation(row: ObservationRow) -> Resource:
+    admin = row.admin
+    key = row.part.removeprefix("item-")
+    code, answers = _item_parts(admin.instrument, key)
+    resource = _survey(admin, row.fhir_id, code)
     value = int(admin.answers[key])
-    option = item.option(value)
-    if option is not None and option.loinc:
-        answer: dict[str, Any] = {"system": LOINC, "code": option.loinc}
-        if option.label:
-            answer["display"] = option.label
-        resource["valueCodeableConcept"] = {"coding": [answer]}
+    concept = answers.get(value)
+    if concept:
+        resource["valueCodeableConcept"] = concept
     else:
         resource["valueInteger"] = value
     return resource
@@ -383,3 +409,98 @@ def document_reference(episode: Any, practice_id: int, base: str) -> Resource:
         ],
         "context": {"period": period, "related": [ref("EpisodeOfCare", episode.pk)]},
     }
+
+
+# --- Observations as NDJSON, fast (the bulk export) ---------------------------------------------
+
+_DATA_ABSENT = {
+    "coding": [
+        {
+            "system": "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+            "code": "not-performed",
+        }
+    ]
+}
+
+
+@dataclass(frozen=True)
+class _Fragments:
+    """An instrument's Observations as pre-encoded JSON pieces (see observation_lines)."""
+
+    head: str  # up to the total's "code" value, after the id
+    total_code: str
+    panel_code: str | None
+    # By item key: the escaped key (in ids) and the item's code, and by answer value the
+    # encoded value member.
+    items: dict[str, tuple[str, str, dict[int, str]]]
+
+
+_OBSERVATION = '{"resourceType":"Observation","id":'
+_HEAD = ',"status":"final","category":' + ndjson(_SURVEY_CATEGORY) + ',"code":'
+_SCORE_TAIL = ',"unit":"{score}","system":' + ndjson(UCUM) + ',"code":"{score}"}}'
+_ABSENT = ',"dataAbsentReason":' + ndjson(_DATA_ABSENT) + "}"
+
+
+@cache
+def _fragments(code: str) -> _Fragments:
+    inst = panel_instrument(code)
+    items: dict[str, tuple[str, str, dict[int, str]]] = {}
+    for item in inst.items if inst is not None else ():
+        item_code, answers = _item_parts(code, item.key)
+        values = {
+            value: ',"valueCodeableConcept":' + ndjson(concept)
+            for value, concept in answers.items()
+            if concept
+        }
+        items[item.key] = (ndjson(item.key)[1:-1], ndjson(item_code), values)
+    return _Fragments(
+        head=_HEAD,
+        total_code=ndjson(total_code(code)),
+        panel_code=ndjson(_panel_code(code)) if inst is not None else None,
+        items=items,
+    )
+
+
+def observation_lines(admin: Any) -> list[str]:
+    """The NDJSON lines of an administration's Observations: exactly `ndjson` of each
+    resource that `observation_rows` and the mappers give (the total, the panel, the items),
+    joined from pieces encoded once per instrument. The bulk export writes millions of them;
+    continuum/fhir/tests/test_bulk.py proves the lines equal, for every instrument."""
+    pk = str(admin.pk)
+    parts = _fragments(admin.instrument)
+    shared = (
+        f',"subject":{{"reference":"Patient/{admin.client_id}"}},"effectiveDateTime":"'
+        f'{admin.completed_at.isoformat()}","derivedFrom":[{{"reference":"'
+        f'QuestionnaireResponse/{pk}"}}]'
+    )
+    total = admin.total
+    lines = [
+        f'{_OBSERVATION}"{pk}"{parts.head}{parts.total_code}{shared}'
+        + (
+            f',"valueQuantity":{{"value":{ndjson(total)}{_SCORE_TAIL}'
+            if total is not None
+            else _ABSENT
+        )
+    ]
+    if parts.panel_code is None:
+        return lines
+    answers = admin.answers
+    members = [f'{{"reference":"Observation/{pk}"}}']
+    items = []
+    for key, (escaped, item_code, values) in parts.items.items():
+        answer = answers.get(key)
+        if answer is None:
+            continue
+        oid = f"{pk}-item-{escaped}"
+        members.append(f'{{"reference":"Observation/{oid}"}}')
+        value = int(answer)
+        items.append(
+            f'{_OBSERVATION}"{oid}"{parts.head}{item_code}{shared}'
+            + (values.get(value) or f',"valueInteger":{value}')
+            + "}"
+        )
+    lines.append(
+        f'{_OBSERVATION}"{pk}-panel"{parts.head}{parts.panel_code}{shared}'
+        f',"hasMember":[{",".join(members)}]}}'
+    )
+    return lines + items

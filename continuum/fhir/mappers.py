@@ -6,6 +6,7 @@ records for the record: never reflections, self-reflections or check-in notes.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,9 @@ from typing import Any
 from continuum.measures.instruments import UnknownInstrument, get_instrument
 
 Resource = dict[str, Any]
+
+# The one NDJSON encoding of a resource (the bulk export): compact, UTF-8 as is.
+ndjson = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 LOINC = "http://loinc.org"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
@@ -137,6 +141,25 @@ def questionnaire_response(admin: Any, base: str) -> Resource:
     if items:
         resource["item"] = items
     return resource
+
+
+def questionnaire_response_line(admin: Any, base: str) -> str:
+    """`ndjson(questionnaire_response(admin, base))`, joined by hand: the bulk export writes
+    hundreds of thousands (continuum/fhir/tests/test_bulk.py proves the lines equal)."""
+    items = [
+        f'{{"linkId":{ndjson(str(key))}}}'
+        if value is None
+        else f'{{"linkId":{ndjson(str(key))},"answer":[{{"valueInteger":{int(value)}}}]}}'
+        for key, value in sorted(admin.answers.items(), key=lambda kv: _item_order(kv[0]))
+    ]
+    return (
+        f'{{"resourceType":"QuestionnaireResponse","id":"{admin.pk}","questionnaire":'
+        f"{ndjson(questionnaire_url(base, admin.instrument))}"
+        f',"status":"completed","subject":{{"reference":"Patient/{admin.client_id}"}}'
+        f',"authored":"{_instant(admin.completed_at)}"'
+        + (f',"item":[{",".join(items)}]' if items else "")
+        + "}"
+    )
 
 
 def _item_order(key: str) -> tuple[int, str]:

@@ -1,11 +1,16 @@
 """Bulk export jobs (FHIR Bulk Data Access IG) and their NDJSON files.
 
-A file's content is encrypted at rest (the house's Fernet keys, continuum/encryption.py), like
-every other stored text that holds a record; it lives in the database, so a backup holds it
-and a restore brings it back, and it expires with its job (CONTINUUM_BULK_EXPORT_TTL_HOURS).
+A file's content is gzipped (NDJSON of FHIR shrinks some twentyfold, so a large export writes
+a twentieth of the bytes) and encrypted at rest (the house's Fernet keys,
+continuum/encryption.py), like every other stored text that holds a record; it lives in the
+database, so a backup holds it and a restore brings it back, and it expires with its job
+(CONTINUUM_BULK_EXPORT_TTL_HOURS).
 """
 
 from __future__ import annotations
+
+import base64
+import gzip
 
 from django.conf import settings
 from django.db import models
@@ -41,6 +46,9 @@ class ExportJob(models.Model):
     error = models.CharField(max_length=200, blank=True)  # a code, never data
     created_at = models.DateTimeField(default=timezone.now)
     transaction_time = models.DateTimeField(null=True, blank=True)
+    # The worker's last sign of life while running: a running job without one for
+    # CONTINUUM_BULK_EXPORT_STALLED_MINUTES lost its worker and is marked failed.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField()
 
@@ -58,7 +66,10 @@ class ExportFile(models.Model):
     resource_type = models.CharField(max_length=40)
     part = models.PositiveIntegerField(default=1)
     count = models.PositiveIntegerField()
+    # The NDJSON; when `gzipped`, its gzip bytes in base64 (every file written since the
+    # heartbeat migration; older ones are the text itself).
     content = EncryptedTextField()
+    gzipped = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -69,3 +80,22 @@ class ExportFile(models.Model):
 
     def __str__(self) -> str:
         return f"FHIR export file {self.pk}"
+
+    def ndjson_gzip(self) -> bytes:
+        return (
+            base64.b64decode(self.content)
+            if self.gzipped
+            else gzip.compress(self.content.encode(), compresslevel=1, mtime=0)
+        )
+
+    def ndjson(self) -> bytes:
+        return (
+            gzip.decompress(base64.b64decode(self.content))
+            if self.gzipped
+            else self.content.encode()
+        )
+
+    @classmethod
+    def packed(cls, ndjson: str) -> str:
+        """What `content` holds for a gzipped file of `ndjson`."""
+        return base64.b64encode(gzip.compress(ndjson.encode(), compresslevel=1, mtime=0)).decode()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
@@ -133,6 +133,9 @@ class Read:
     date: DateParam | None = None
     code: Callable[[Resource], list[dict[str, Any]]] | None = None
     list_all: Callable[[HttpRequest], list[Any]] | None = None
+    # The rows of many patients in one pass (what the bulk export reads): for the clients of
+    # a queryset, the rows `for_patient` gives for each of them, client by client (by pk).
+    for_patients: Callable[[HttpRequest, QuerySet[Client]], Iterator[Any]] | None = None
 
     def search_params(self) -> dict[str, str]:
         """Name → FHIR search parameter type, as the CapabilityStatement lists them."""
@@ -142,6 +145,47 @@ class Read:
         if self.code is not None:
             params["code"] = "token"
         return params
+
+
+# Rows fetched per query when many patients are read at once (the bulk export).
+CHUNK_SIZE = 2000
+
+
+@dataclass(frozen=True)
+class PatientRows:
+    """How a type's rows are found by patient: `query` (the rows the token's owner may see,
+    with what the mapper reads joined or prefetched), the field naming the client, the order
+    within one client, and `expand` (one row → the rows the mapper takes, e.g. an
+    administration's Observations).
+
+    One patient (a search, `$everything`): one query. Many (the bulk export): one query for
+    all of them, ordered by client and then the same way, read in chunks, so the rows come out
+    exactly as one search per client (pk order) would give them.
+    """
+
+    query: Callable[[HttpRequest], QuerySet[Any]]
+    order: tuple[str, ...]
+    client_field: str = "client"
+    expand: Callable[[Any], Iterable[Any]] | None = None
+
+    def for_patient(self, request: HttpRequest, client: Client) -> list[Any]:
+        rows = self.query(request).filter(**{self.client_field: client}).order_by(*self.order)
+        if self.expand is None:
+            return list(rows)
+        return [part for row in rows for part in self.expand(row)]
+
+    def for_patients(self, request: HttpRequest, clients: QuerySet[Client]) -> Iterator[Any]:
+        rows = (
+            self.query(request)
+            .filter(**{f"{self.client_field}__in": clients.values("pk")})
+            .order_by(f"{self.client_field}_id", *self.order)
+            .iterator(chunk_size=CHUNK_SIZE)
+        )
+        if self.expand is None:
+            yield from rows
+        else:
+            for row in rows:
+                yield from self.expand(row)
 
 
 def _patient_read(request: HttpRequest, pk: int) -> Client:
@@ -167,8 +211,18 @@ def _admin_read(request: HttpRequest, pk: int) -> Administration:
     return get_object_or_404(_completed(request), pk=pk)
 
 
+def _completed_for_fhir(request: HttpRequest) -> QuerySet[Administration]:
+    """Completed administrations with just what the QuestionnaireResponse and Observation
+    mappers (and the export's `_since`) read: a score row has some thirty columns."""
+    return _completed(request).only("client", "instrument", "answers", "total", "completed_at")
+
+
+ADMINISTRATIONS = PatientRows(_completed_for_fhir, ("completed_at", "pk"))
+OBSERVATIONS = PatientRows(_completed_for_fhir, ("completed_at", "pk"), expand=observation_rows)
+
+
 def _admins_of(request: HttpRequest, client: Client) -> list[Administration]:
-    return list(_completed(request).filter(client=client).order_by("completed_at", "pk"))
+    return ADMINISTRATIONS.for_patient(request, client)
 
 
 def _encounter_read(request: HttpRequest, pk: int) -> Appointment:
@@ -178,12 +232,9 @@ def _encounter_read(request: HttpRequest, pk: int) -> Appointment:
     return appt
 
 
-def _encounters_of(request: HttpRequest, client: Client) -> list[Appointment]:
-    return list(
-        Appointment.objects.filter(client=client, status=AppointmentStatus.ATTENDED).order_by(
-            "starts_at", "pk"
-        )
-    )
+ENCOUNTERS = PatientRows(
+    lambda r: Appointment.objects.filter(status=AppointmentStatus.ATTENDED), ("starts_at", "pk")
+)
 
 
 def _instrument_read(request: HttpRequest, code: str) -> Instrument:
@@ -209,10 +260,6 @@ def _observation_read(request: HttpRequest, oid: str) -> ObservationRow:
     return row
 
 
-def _observations_of(request: HttpRequest, client: Client) -> list[ObservationRow]:
-    return [row for admin in _admins_of(request, client) for row in observation_rows(admin)]
-
-
 def _observation(request: HttpRequest, row: ObservationRow) -> Resource:
     if row.part == "":
         return mappers.observation(row.admin)
@@ -225,20 +272,16 @@ def _plan_read(request: HttpRequest, pk: int) -> TreatmentPlan:
     return get_plan_for(_user(request), pk)
 
 
-def _plans_of(request: HttpRequest, client: Client) -> list[TreatmentPlan]:
-    return list(
-        TreatmentPlan.objects.filter(client=client)
-        .prefetch_related("goals")
-        .order_by("episode_id", "version", "pk")
-    )
+PLANS = PatientRows(
+    lambda r: TreatmentPlan.objects.prefetch_related("goals"), ("episode_id", "version", "pk")
+)
 
 
 def _care_plan(request: HttpRequest, plan: TreatmentPlan) -> Resource:
     return care_mappers.care_plan(plan, [g.pk for g in plan.goals.all()])
 
 
-def _goals_of(request: HttpRequest, client: Client) -> list[Goal]:
-    return list(Goal.objects.filter(plan__client=client).select_related("plan").order_by("pk"))
+GOALS = PatientRows(lambda r: Goal.objects.select_related("plan"), ("pk",), "plan__client")
 
 
 def _open_safety_alerts(request: HttpRequest) -> QuerySet[Alert]:
@@ -247,6 +290,15 @@ def _open_safety_alerts(request: HttpRequest) -> QuerySet[Alert]:
         .filter(kind=AlertKind.SAFETY)
         .exclude(status=AlertStatus.RESOLVED)
     )
+
+
+EPISODES = PatientRows(lambda r: Episode.objects.all(), ("start_date", "pk"))
+APPOINTMENTS = PatientRows(lambda r: Appointment.objects.all(), ("starts_at", "pk"))
+FLAGS = PatientRows(_open_safety_alerts, ("created_at", "pk"))
+CONSENTS = PatientRows(lambda r: FollowUpConsent.objects.all(), ("created_at", "pk"))
+SUMMARIES = PatientRows(
+    lambda r: Episode.objects.filter(status__in=ENDING_STATUSES), ("start_date", "pk")
+)
 
 
 def _summary_read(request: HttpRequest, pk: int) -> Episode:
@@ -280,35 +332,40 @@ READS: dict[str, Read] = {
     "Organization": Read(_organization_read, None, lambda r, p: mappers.organization(p)),
     "EpisodeOfCare": Read(
         lambda r, pk: get_episode_for(actor(r), pk),
-        lambda r, c: list(Episode.objects.filter(client=c).order_by("start_date", "pk")),
+        EPISODES.for_patient,
         lambda r, e: mappers.episode_of_care(e, _practice_id(r)),
         date=DateParam("date", _period("period"), open_ended=True),
+        for_patients=EPISODES.for_patients,
     ),
     "Appointment": Read(
         lambda r, pk: get_appointment_for(actor(r), pk),
-        lambda r, c: list(Appointment.objects.filter(client=c).order_by("starts_at", "pk")),
+        APPOINTMENTS.for_patient,
         lambda r, a: mappers.appointment(a),
         date=DateParam("date", _point("start")),
+        for_patients=APPOINTMENTS.for_patients,
     ),
     "QuestionnaireResponse": Read(
         _admin_read,
-        _admins_of,
+        ADMINISTRATIONS.for_patient,
         lambda r, a: mappers.questionnaire_response(a, base_url()),
         date=DateParam("authored", _point("authored")),
+        for_patients=ADMINISTRATIONS.for_patients,
     ),
     "Observation": Read(
         _observation_read,
-        _observations_of,
+        OBSERVATIONS.for_patient,
         _observation,
         id_type="str",
         date=DateParam("date", _point("effectiveDateTime")),
         code=_codings("code"),
+        for_patients=OBSERVATIONS.for_patients,
     ),
     "Encounter": Read(
         _encounter_read,
-        _encounters_of,
+        ENCOUNTERS.for_patient,
         lambda r, a: care_mappers.encounter(a),
         date=DateParam("date", _period("period")),
+        for_patients=ENCOUNTERS.for_patients,
     ),
     "Questionnaire": Read(
         _instrument_read,
@@ -320,35 +377,36 @@ READS: dict[str, Read] = {
     ),
     "CarePlan": Read(
         _plan_read,
-        _plans_of,
+        PLANS.for_patient,
         _care_plan,
         date=DateParam("date", _period("period"), open_ended=True),
+        for_patients=PLANS.for_patients,
     ),
     "Goal": Read(
         lambda r, pk: get_goal_for(_user(r), pk),
-        _goals_of,
+        GOALS.for_patient,
         lambda r, g: care_mappers.goal(g, g.plan.client_id),
+        for_patients=GOALS.for_patients,
     ),
     "Flag": Read(
         lambda r, pk: get_object_or_404(_open_safety_alerts(r), pk=pk),
-        lambda r, c: list(_open_safety_alerts(r).filter(client=c).order_by("created_at", "pk")),
+        FLAGS.for_patient,
         lambda r, a: care_mappers.flag(a),
         date=DateParam("date", _period("period"), open_ended=True),
+        for_patients=FLAGS.for_patients,
     ),
     "Consent": Read(
         lambda r, pk: get_consent_for(_user(r), pk),
-        lambda r, c: list(FollowUpConsent.objects.filter(client=c).order_by("created_at", "pk")),
+        CONSENTS.for_patient,
         lambda r, c: care_mappers.consent(c),
         date=DateParam("date", _point("dateTime")),
+        for_patients=CONSENTS.for_patients,
     ),
     "DocumentReference": Read(
         _summary_read,
-        lambda r, c: list(
-            Episode.objects.filter(client=c, status__in=ENDING_STATUSES).order_by(
-                "start_date", "pk"
-            )
-        ),
+        SUMMARIES.for_patient,
         lambda r, e: care_mappers.document_reference(e, _practice_id(r), base_url()),
+        for_patients=SUMMARIES.for_patients,
     ),
 }
 

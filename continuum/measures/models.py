@@ -186,6 +186,12 @@ class Administration(models.Model):
             models.Index(fields=["episode", "instrument", "status"]),
             # raise_overdue_alerts: pending administrations whose window has passed.
             models.Index(fields=["status", "window_ends_at"]),
+            # A client's completed scores in time order (FHIR search and the bulk export, one
+            # query for many clients): without it SQLite walked every completed score of the
+            # practice through the index above (3 s a therapist's export, docs/performance.md).
+            models.Index(
+                fields=["client", "status", "completed_at"], name="administration_client_done"
+            ),
             # recompute_curves (trajectories.episode_series): one instrument's completed
             # scores; without it each instrument's query walked every completed score, even
             # for instruments nobody used (docs/performance.md).
