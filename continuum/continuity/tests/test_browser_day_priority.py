@@ -1,29 +1,32 @@
 """Issue 13, "Done when", in a real browser: the day ranks clients as a clinician would.
 
 A safety answer (PHQ-9 item 9 answered 2, raised last night), an urgent check-in sent at
-04:43, a drifting client, a note still a draft two days after its session, and sessions heavy
-enough for the self-care prompt. The day shows each client once, in the order a clinician
-would give (safety, the urgent check-in, drifting, the draft), and "For you" outside the list,
-below it; a check-in sent after the therapist looked is marked new. axe-clean.
-
-The stale not-on-track alert that closes itself when a newer score is back in range, and the
-day's count equal to the alerts page's, are the alert lifecycle's (measures) tests.
+04:43, a drifting client, a note still a draft two days after its session, sessions heavy
+enough for the self-care prompt, and a not-on-track GAD-7 alert from five weeks ago whose
+newer score is back in range. The day shows each client once, in the order a clinician would
+give (safety, the urgent check-in, drifting, the draft), the closed alert absent with its
+closing line in the client's history, "For you" outside the list, below it, and the same
+number of open alerts as the alerts page; a check-in sent after the therapist looked is
+marked new. axe-clean. (measures/tests/test_alert_lifecycle.py tests the rules themselves.)
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from continuum.accounts.actors import actor_for
 from continuum.accounts.models import Practice
 from continuum.care.models import AppointmentStatus
 from continuum.continuity.attention import rebuild
-from continuum.measures.models import Alert
+from continuum.measures.models import Alert, AlertStatus
 from continuum.measures.services import assign_measure, enter_in_session
+from continuum.measures.tests.world import gad7_answers
 from continuum.portal.models import CheckIn
 from continuum.testing.base import (
     PASSWORD,
@@ -107,6 +110,35 @@ def test_the_day_ranks_clients_as_a_clinician_would(
             status=AppointmentStatus.ATTENDED,
         )
         SessionWeight.objects.create(therapist=alice, appointment=session, weight=5)
+    # Greta: GAD-7 12 at the start, 14 at session 6 five weeks ago (not on track), and 2 today:
+    # the alert closes itself as no longer current.
+    greta, greta_episode = in_therapy("Greta", "Gad", 1)
+
+    def gad7(total: int, days_ago: int) -> None:
+        with time_machine.travel(now - timedelta(days=days_ago), tick=False):
+            admin = assign_measure(
+                greta_episode,
+                instrument="gad7",
+                cadence="once",
+                starts_on=timezone.localdate(),
+                actor=actor,
+            ).administrations.get()
+            enter_in_session(admin, gad7_answers(total), actor=actor)
+
+    for n in range(6):
+        make_appointment(
+            greta,
+            now - timedelta(days=70 - n * 7, hours=1),
+            episode=greta_episode,
+            status=AppointmentStatus.ATTENDED,
+        )
+        if n == 0:
+            gad7(12, 70)
+    gad7(14, 35)
+    stale = Alert.objects.get(client=greta, kind="not_on_track")
+    gad7(2, 0)
+    stale.refresh_from_db()
+    assert stale.status == AlertStatus.RESOLVED
     # The check-in and the backdated alert were written straight to the database, not through
     # actions: the day's attention table is rebuilt, as the scheduler's hourly job would.
     rebuild()
@@ -138,6 +170,22 @@ def test_the_day_ranks_clients_as_a_clinician_would(
     assert for_you_box["y"] >= mind_box["y"] + mind_box["height"]
     assert page.locator(".badge.new").count() == 0  # the first look: nothing to be new since
     assert_accessible(page)
+
+    # Greta's closed alert is not on the day; her history says which score closed it.
+    assert "Greta Gad" not in mind.inner_text()
+    # The day's number of open alerts (a line per client, "and N more") is the alerts page's.
+    alert_lines = mind.locator(".mind-line", has=page.locator("a[href*='/alerts/']"))
+    more = re.findall(r"and (\d+) more open alert", mind.inner_text())
+    day_alerts = alert_lines.count() + sum(int(n) for n in more)
+    assert day_alerts >= 1
+    page.get_by_role("link", name="Alerts", exact=True).first.click()
+    open_tab = page.get_by_role("link", name=re.compile(r"^Open \(\d+\)"))
+    assert open_tab.inner_text() == f"Open ({day_alerts})"
+    page.goto(f"{live_server.url}/clients/{greta.pk}/")
+    assert page.get_by_text(
+        re.compile(r"GAD-7 not on track alert closed: no longer current after GAD-7 2 on")
+    ).is_visible()
+    page.goto(f"{live_server.url}/day/")
 
     # Nora checks in after Alice looked: her entry (and only hers) is marked new.
     CheckIn.objects.create(client=nora, mood=6, idempotency_key="nora-later")
