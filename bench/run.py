@@ -24,7 +24,9 @@ PostgreSQL database DATABASE_URL names) and:
    in resources per second: bench/fhir_export.py) and the scale-up: curves from 1,000,000
    questionnaires written straight into the database (and, with --python-scaleup, from plain
    Python lists); then the practice outcomes page's queries over 1,000,000 finished episodes'
-   stored rows, with DuckDB over the same rows beside them (bench/outcomes_scale.py).
+   stored rows, with DuckDB over the same rows beside them (bench/outcomes_scale.py); on
+   PostgreSQL, last, the scale-out test (two servers, two workers, two schedulers, one server
+   and one worker killed: continuum/tests/test_scale_out.py) with its summary.
 
 `report` merges the parts into bench/results.json and the table in docs/performance.md (with
 --quick: var/bench/results-quick.json and var/bench/performance-quick.md, leaving the
@@ -730,6 +732,9 @@ def measure(backend: str, size: Size, out: Path, keep: bool, python_scaleup: boo
 
         say(f"{backend}: batch jobs")
         batch_jobs(env, work, log, size, python_scaleup, rows, part)
+        if backend == "postgres" and size is FULL:
+            say(f"{backend}: scale-out (two servers, two workers, two schedulers, kills)")
+            rows.append(scale_out(env, log))
     except (StepFailed, subprocess.TimeoutExpired) as error:
         part["error"] = str(error)
         say(f"{backend}: FAILED: {error}")
@@ -746,6 +751,33 @@ def measure(backend: str, size: Size, out: Path, keep: bool, python_scaleup: boo
         say(f"{backend}: kept {work}")
     else:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def scale_out(env: dict[str, str], log: Path) -> dict[str, Any]:
+    """continuum/tests/test_scale_out.py (issue 18, "Several app servers"), on a throwaway
+    PostgreSQL cluster of its own: its summary line and how long it took."""
+    name = "scale-out: 2 servers, 2 workers, 2 schedulers, one server and one worker killed"
+    own = {k: v for k, v in env.items() if k != "DATABASE_URL"}
+    test = str(ROOT / "continuum/tests/test_scale_out.py")
+    try:
+        seconds, output = timed(
+            [PY, "-m", "pytest", "-q", "-s", "-p", "no:randomly", "-p", "no:cacheprovider", test],
+            own,
+            log,
+        )
+    except (StepFailed, subprocess.TimeoutExpired) as error:
+        return {"name": name, "kind": "batch", "backend": "postgres", "error": str(error)[-300:]}
+    summary = next(
+        (line.split("scale-out: ", 1)[1] for line in output.splitlines() if "scale-out: " in line),
+        "",
+    )
+    return {
+        "name": name,
+        "kind": "batch",
+        "backend": "postgres",
+        "seconds": round(seconds, 1),
+        "summary": summary,
+    }
 
 
 def run_jobs(
@@ -1167,6 +1199,8 @@ def batch_table(rows: list[dict[str, Any]]) -> list[str]:
                 f"DuckDB {fmt(_duckdb_worst(r), 3)} s "
                 f"(agrees: {duck['agrees']}); inserting took {fmt(r['insert_seconds'], 0)} s"
             )
+        elif r["name"].startswith("scale-out"):
+            detail = r.get("summary", "")
         elif r["name"].startswith("scale-up") and r["backend"] == "python":
             made = fmt(r["generate_seconds"], 2)
             detail = f"{r['episodes']:,} episodes; generating them took {made} s"
