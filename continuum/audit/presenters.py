@@ -7,6 +7,7 @@ the edge. A code nobody gave words to is shown as it is, never hidden.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from continuum.audit.models import AuditEvent
@@ -187,11 +188,21 @@ def action_words(code: str) -> str:
     return code
 
 
-def object_words(object_type: str, object_id: str, detail: Mapping[str, Any]) -> str:
-    """ "treatmentplan", "84", {"client_id": 12} → "Treatment plan #84 of client #12"."""
+def object_words(
+    object_type: str, object_id: str, detail: Mapping[str, Any], session: date | None = None
+) -> str:
+    """ "treatmentplan", "84", {"client_id": 12} → "Treatment plan #84 of client #12";
+    a note or an appointment whose session day is known → "Client #12's note of 3 Dec 2026"."""
     if not object_type:
         client = detail.get("client_id")
         return f"Client #{client}" if isinstance(client, int) else ""
+    if session is not None and object_type in SESSION_NOUNS:
+        client = detail.get("client_id")
+        day = f"{session.day} {session:%b %Y}"
+        noun = SESSION_NOUNS[object_type]
+        if isinstance(client, int):
+            return f"Client #{client}'s {noun} of {day} (#{object_id})"
+        return f"The {noun} of {day} (#{object_id})"
     noun = OBJECT_NOUNS.get(object_type, object_type.capitalize())
     words = f"{noun} #{object_id}"
     client = detail.get("client_id")
@@ -199,6 +210,9 @@ def object_words(object_type: str, object_id: str, detail: Mapping[str, Any]) ->
         words += f" of client #{client}"
     return words
 
+
+# Objects named by the day of their session when the log knows it.
+SESSION_NOUNS: dict[str, str] = {"progressnote": "note", "appointment": "appointment"}
 
 OBJECT_NOUNS: dict[str, str] = {
     "administration": "Questionnaire",
@@ -235,8 +249,12 @@ def detail_words(detail: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def log_lines(events: Iterable[AuditEvent]) -> list[dict[str, Any]]:
-    """The owner's log page: each row as the words it shows, its code kept for the hover."""
+def log_lines(
+    events: Iterable[AuditEvent], sessions: Mapping[tuple[str, str], date] | None = None
+) -> list[dict[str, Any]]:
+    """The owner's log page: each row as the words it shows, its code kept for the hover;
+    `sessions` gives the session day of the notes and appointments named."""
+    sessions = sessions or {}
     return [
         {
             "at": e.at,
@@ -244,7 +262,9 @@ def log_lines(events: Iterable[AuditEvent]) -> list[dict[str, Any]]:
             "action": action_words(e.action),
             "code": e.action,
             "flagged": e.flagged,
-            "object": object_words(e.object_type, e.object_id, e.detail),
+            "object": object_words(
+                e.object_type, e.object_id, e.detail, sessions.get((e.object_type, e.object_id))
+            ),
             "details": detail_words(e.detail),
             "ip": e.ip,
         }

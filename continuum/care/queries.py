@@ -565,3 +565,24 @@ def orphaned_drafts(practice_id: int) -> list[OrphanedDraft]:
         )
         for note in rows
     ]
+
+
+def session_times(
+    practice_id: int, *, notes: Iterable[int] = (), appointments: Iterable[int] = ()
+) -> dict[tuple[str, str], datetime]:
+    """When the sessions of these notes and appointments (of one practice) began, keyed as
+    audit rows name their objects: ("progressnote", "84") → the session's start. At most two
+    queries, none for ids that are not there (the owner's audit log, issue 14)."""
+    found: dict[tuple[str, str], datetime] = {}
+    if note_ids := set(notes):
+        for pk, starts in ProgressNote.objects.filter(
+            pk__in=note_ids, client__practice_id=practice_id
+        ).values_list("pk", "appointment__starts_at"):
+            found["progressnote", str(pk)] = starts
+    if appointment_ids := set(appointments):
+        for pk, starts in Appointment.objects.filter(
+            pk__in=appointment_ids, client__practice_id=practice_id
+        ).values_list("pk", "starts_at"):
+            found["appointment", str(pk)] = starts
+    return found
+

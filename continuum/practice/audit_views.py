@@ -21,6 +21,7 @@ from continuum.accounts.models import Membership
 from continuum.audit.log import record
 from continuum.audit.models import AuditEvent
 from continuum.audit.presenters import action_words, log_lines
+from continuum.care.queries import session_times
 from continuum.lib.timezones import local_day_bounds
 from continuum.practice.views import querystring_prefix
 
@@ -140,7 +141,24 @@ def audit_log(request: AuthenticatedRequest) -> HttpResponse:
     # Reading the log is itself an access to be accounted for (after the page is read, so
     # the page shows what was there before this visit).
     record(actor_of(request), "audit.view", page=page_obj.number, count=len(rows))
+    # Notes and appointments are named by the day of their session (in the owner's zone).
+    started = session_times(
+        practice_id,
+        notes=[
+            int(e.object_id)
+            for e in rows
+            if e.object_type == "progressnote" and e.object_id.isdigit()
+        ],
+        appointments=[
+            int(e.object_id)
+            for e in rows
+            if e.object_type == "appointment" and e.object_id.isdigit()
+        ],
+    )
+    sessions = {key: timezone.localtime(at).date() for key, at in started.items()}
     context.update(
-        page_obj=page_obj, rows=log_lines(rows), querystring_prefix=querystring_prefix(request)
+        page_obj=page_obj,
+        rows=log_lines(rows, sessions),
+        querystring_prefix=querystring_prefix(request),
     )
     return render(request, "audit/log.html", context)

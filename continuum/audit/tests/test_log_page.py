@@ -10,7 +10,7 @@ from django.urls import reverse
 from continuum.accounts.actors import Actor, actor_for
 from continuum.audit.log import record
 from continuum.audit.models import AuditEvent
-from continuum.testing.base import BaseTestCase
+from continuum.testing.base import BaseTestCase, make_appointment, make_note
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -233,3 +233,19 @@ class AuditLogPageTests(BaseTestCase):
         self.assertTrue(all(code in {"client.view", "note.view"} for _who, code in rows), rows)
         response = self.client.get(self.url, {"client": "x"})
         self.assertEqual(response.status_code, 400)
+
+    def test_notes_and_appointments_are_named_by_their_session_day(self) -> None:
+        session = make_appointment(self.dana, at(2026, 12, 3, 10), status="attended")
+        note = make_note(session)
+        record(actor_for(self.alice), "note.view", note, client_id=self.dana.pk)
+        record(actor_for(self.alice), "appointment.update", session, client_id=self.dana.pk)
+        self.login(self.olivia)
+        # Two queries more than a page without them: the notes' and the appointments' days.
+        with self.assertNumQueries(10):
+            response = self.client.get(self.url)
+        self.assertContains(
+            response, f"Client #{self.dana.pk}&#x27;s note of 3 Dec 2026 (#{note.pk})"
+        )
+        self.assertContains(
+            response, f"Client #{self.dana.pk}&#x27;s appointment of 3 Dec 2026 (#{session.pk})"
+        )
