@@ -199,16 +199,6 @@ class RequireSecondFactorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         session = request.session
-        if (
-            SESSION_KEY in session
-            and request.path_info.startswith(MFA_PREFIX)
-            and not _is_member(request.user)
-        ):
-            # A second factor is for staff (promise 7). Clients are not offered one in this
-            # release, so allauth's enrolment pages (TOTP, passkeys, recovery codes) are not
-            # theirs to reach: an enrolment nobody could help them recover from would lock
-            # them out of their portal (docs/security.md, "Passkeys").
-            raise Http404
         if SESSION_KEY in session:
             flag = session.get(SESSION_FLAG)
             if flag != SATISFIED:
@@ -224,3 +214,16 @@ class RequireSecondFactorMiddleware:
                     return response
                 return HttpResponseRedirect(target)
         return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, *args: Any) -> None:
+        """A second factor is for staff (promise 7). Clients are not offered one in this
+        release, so allauth's enrolment pages (TOTP, passkeys, recovery codes) are not theirs
+        to reach: an enrolment nobody could help them recover from would lock them out of
+        their portal (docs/security.md, "Passkeys"). Checked when the view is known, after
+        the CSRF check, so the 404 page carries every header the others do."""
+        if (
+            SESSION_KEY in request.session
+            and request.path_info.startswith(MFA_PREFIX)
+            and not _is_member(request.user)
+        ):
+            raise Http404

@@ -585,4 +585,3 @@ def session_times(
         ).values_list("pk", "starts_at"):
             found["appointment", str(pk)] = starts
     return found
-

@@ -56,6 +56,7 @@ VALUES = st.one_of(st.text(max_size=200), st.sampled_from(SQL_INJECTION))
 # route name → (person, URL kwargs from the world, GET parameters the view reads).
 TARGETS: dict[str, tuple[str, Callable[[Any], dict[str, Any]], list[str]]] = {
     "care:caseload": ("alice", lambda w: {}, ["q", "status", "sort", "page"]),
+    "continuity:day": ("alice", lambda w: {}, ["all"]),
     "care:client_detail": ("alice", lambda w: {"client_id": w.dana.pk}, ["page"]),
     "care:schedule": ("alice", lambda w: {}, ["week"]),
     "care:note_create": ("alice", lambda w: {"appointment_id": w.attended.pk}, ["format"]),
@@ -92,6 +93,7 @@ TARGETS: dict[str, tuple[str, Callable[[Any], dict[str, Any]], list[str]]] = {
 # Every module that reads request.GET, so that a new list view cannot escape the fuzzing.
 READS_GET = {
     "continuum/outcomes/views.py",
+    "continuum/continuity/views.py",
     # Token-authenticated (no session to fuzz with): its parameters are checked with hostile
     # values in continuum/fhir/tests/test_fhir.py::SearchParameterTests (patient, _id) and
     # test_fhir_resources.py::SearchTests (date, code; parsed in continuum/fhir/search.py).

@@ -42,8 +42,15 @@ VERBATIM_IS_A_LEAK = [
     if any(c in p for c in "<>\"'") and p != "&lt;script&gt;window.__xss=1&lt;/script&gt;"
 ]
 
-# Legitimate uses of mark_safe / |safe / SafeString / autoescape off, path → reason. None yet.
-SAFE_ALLOW_LIST: dict[str, str] = {}
+# Legitimate uses of mark_safe / |safe / SafeString / autoescape off, path → reason.
+SAFE_ALLOW_LIST: dict[str, str] = {
+    "continuum/continuity/templatetags/continuity_day.py": (
+        "the day's reason lines and session rows written without the template engine for speed "
+        "(issue 13); every value goes through html.escape (_e), the ids are integers; the "
+        "markup and its escaping are pinned by continuity/tests/test_day.py (a client named "
+        "Ann<b> O'Neil & Co) and the browser sweep below runs every payload through the day"
+    ),
+}
 UNSAFE_MARKERS = re.compile(r"mark_safe\(|SafeString\(|\|\s*safe\b|autoescape\s+off|\|\s*safeseq")
 
 

@@ -43,6 +43,15 @@ REVIEWED = {
     ("measures.0006_safety_blank_index", "AddIndex", "measures_administration"): (
         "a partial index over ~490,000 rows (timed in docs/deployment.md)"
     ),
+    ("measures.0008_client_completed_index", "AddIndex", "measures_administration"): (
+        "a three-column index over ~490,000 rows, like measures 0002 (2.2 s; this one not "
+        "timed yet, docs/deployment.md); writes to questionnaires wait that long"
+    ),
+    ("outcomes.0002_outcome_index_by_day_and_therapist", "AddIndex", "outcomes_episodeoutcome"): (
+        "one row per finished episode (~5,000 in the bench database; a provider's 1,000,000 "
+        "rows not timed yet, docs/deployment.md): only episode endings wait, nothing a client "
+        "does"
+    ),
 }
 
 
