@@ -1,8 +1,10 @@
 """`manage.py outcomes_report --practice "<name>" --json`: the practice's outcomes as one JSON
 object, `{"overall": {...}, "groups": [{"key": ..., ...}]}`, for audits and scripts.
 
-The numbers come from outcomes.queries.practice_outcomes, the function the outcomes page
-calls. Each run writes one audit row (by the system, naming the practice).
+The numbers come from outcomes.queries.practice_outcomes. The page calls page_outcomes, one
+pass over the same stored rows (the same rows_for filter and make_cell) that fills all its
+tables at once; the tests prove every table it gives equals practice_outcomes' for the same
+period, grouping and scope. Each run writes one audit row (by the system, naming the practice).
 """
 
 from __future__ import annotations
