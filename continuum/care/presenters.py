@@ -22,7 +22,8 @@ def drifting_lines(items: list[DayItem]) -> list[DayLine]:
     return lines
 
 
-def draft_note_lines(items: list[DayItem]) -> list[DayLine]:
+def _draft_lines(items: list[DayItem], words: str) -> list[DayLine]:
+    """A line per draft note: `words` with the session's day ("{day}") and a link to sign."""
     note_path = path_for_ids("care:note_detail", "note_id")
     lines = []
     for item in items:
@@ -30,31 +31,23 @@ def draft_note_lines(items: list[DayItem]) -> list[DayLine]:
         session = timezone.localtime(item.facts["session_at"])
         lines.append(
             DayLine(
-                reason=f"Progress note of the session on {session:%-d %B} is still a draft.",
+                reason=words.format(day=f"{session:%-d %B}"),
                 url=note_path(item.ref),
                 action="Review and sign",
             )
         )
     return lines
+
+
+def draft_note_lines(items: list[DayItem]) -> list[DayLine]:
+    return _draft_lines(items, "Progress note of the session on {day} is still a draft.")
 
 
 def draft_elsewhere_lines(items: list[DayItem]) -> list[DayLine]:
     """The user's drafts of clients now seen by another therapist ("For you": the client is
     no longer on their day, and the line does not name them)."""
-    note_path = path_for_ids("care:note_detail", "note_id")
-    lines = []
-    for item in items:
-        assert item.ref is not None
-        session = timezone.localtime(item.facts["session_at"])
-        lines.append(
-            DayLine(
-                reason=(
-                    f"Your progress note of the session on {session:%-d %B} is still a draft. "
-                    "The client now sees another therapist; you led the session, so the note "
-                    "is yours to finish and sign."
-                ),
-                url=note_path(item.ref),
-                action="Review and sign",
-            )
-        )
-    return lines
+    return _draft_lines(
+        items,
+        "Your progress note of the session on {day} is still a draft. The client now sees "
+        "another therapist; you led the session, so the note is yours to finish and sign.",
+    )
