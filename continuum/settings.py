@@ -130,22 +130,25 @@ TEMPLATES = [
 DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60)
 _database_url = env_str("DATABASE_URL", "")
 SQLITE_PATH = env_str("SQLITE_PATH", str(VAR_DIR / "continuum.sqlite3"))
+# How long (seconds) a writer waits for SQLite's write lock before "database is locked".
+SQLITE_LOCK_WAIT = env_int("SQLITE_LOCK_WAIT", 20)
 if _database_url:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=DB_CONN_MAX_AGE)}
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's backend, with writers that take the lock in turn (continuum.lib.sqlite).
+            "ENGINE": "continuum.lib.sqlite",
             "NAME": SQLITE_PATH,
             "CONN_MAX_AGE": DB_CONN_MAX_AGE,
             "OPTIONS": {
                 # IMMEDIATE takes the write lock when a transaction starts, so two writers
                 # queue on busy_timeout instead of failing with "database is locked" on upgrade.
                 "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
+                "timeout": SQLITE_LOCK_WAIT,
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                    "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000;"
+                    f"PRAGMA foreign_keys=ON; PRAGMA busy_timeout={SQLITE_LOCK_WAIT * 1000};"
                 ),
             },
         }
