@@ -137,10 +137,14 @@ if _database_url:
 else:
     DATABASES = {
         "default": {
-            # Django's backend, with writers that take the lock in turn (continuum.lib.sqlite).
-            "ENGINE": "continuum.lib.sqlite",
+            # Django's backend, with writers that take the lock in turn (continuum.sqlite).
+            "ENGINE": "continuum.sqlite",
             "NAME": SQLITE_PATH,
             "CONN_MAX_AGE": DB_CONN_MAX_AGE,
+            # Said outright (it is Django's default for SQLite): pytest-django recognises an
+            # SQLite database by Django's ENGINE name, and would otherwise give each xdist
+            # worker a file named after NAME.
+            "TEST": {"NAME": ":memory:"},
             "OPTIONS": {
                 # IMMEDIATE takes the write lock when a transaction starts, so two writers
                 # queue on busy_timeout instead of failing with "database is locked" on upgrade.

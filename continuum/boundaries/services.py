@@ -535,7 +535,7 @@ def send_client_message(
             after_hours=message.after_hours,
             in_reply_to=reply_to.pk if reply_to else None,
         )
-    client_changed(client.pk, "boundaries", "endings")
+    client_changed(client.pk, "boundaries", cleared=("endings",))
     return message
 
 

@@ -41,22 +41,28 @@ def episode_changed(episode_id: int) -> None:
 # import it, so their actions call `client_changed(client_id, *sources)` inside their own
 # transaction; continuity registers the refresh in its `AppConfig.ready()`. `sources` name
 # the day contributions (`contributions.DayContribution.name`) whose reasons may have changed;
-# none means all of them. A failing callback fails the action, so the day is never left
-# behind a change that was committed.
+# none means all of them. `cleared` names contributions whose reasons the change can only have
+# taken away, never added (a check-in or a message is activity: it can end "may have stopped
+# coming", not begin it); they are refreshed only for a client who has one, which spares the
+# common case a query. A failing callback fails the action, so the day is never left behind
+# a change that was committed.
 
-ClientCallback = Callable[[int, tuple[str, ...]], Any]  # its result is ignored
+# (client_id, sources, cleared); its result is ignored
+ClientCallback = Callable[[int, tuple[str, ...], tuple[str, ...]], Any]
 
 _client_changed: dict[str, ClientCallback] = {}
 
 
 def register_client_changed(name: str, callback: ClientCallback) -> None:
-    """Call `callback(client_id, sources)` whenever an action may have added or cleared one of
-    a client's reasons to be on the day. Registering a name again replaces its callback."""
+    """Call `callback(client_id, sources, cleared)` whenever an action may have added or
+    cleared one of a client's reasons to be on the day. Registering a name again replaces
+    its callback."""
     _client_changed[name] = callback
 
 
-def client_changed(client_id: int, *sources: str) -> None:
+def client_changed(client_id: int, *sources: str, cleared: tuple[str, ...] = ()) -> None:
     """Tell every registered app that client `client_id`'s reasons from `sources` (all when
-    none) may have changed (in the caller's transaction)."""
+    none and nothing is `cleared`) may have changed, and that those from `cleared` may have
+    gone (in the caller's transaction)."""
     for callback in _client_changed.values():
-        callback(client_id, tuple(sources))
+        callback(client_id, tuple(sources), tuple(cleared))

@@ -327,7 +327,7 @@ def record_checkin(client: Client, data: Mapping[str, Any], *, actor: Actor) -> 
         client_id=client.pk,
         episode_id=episode.pk if episode else None,
     )
-    client_changed(client.pk, "portal", "endings")
+    client_changed(client.pk, "portal", cleared=("endings",))
     return checkin
 
 

@@ -7,7 +7,7 @@ with SQLITE_PATH set, and written by separate processes that use the app's own s
 
 17. 8 processes x 500 portal check-ins: exactly 4,000 rows, 0 "database is locked", WAL on,
     integrity check ok. Writers take the lock in turn
-    (continuum.lib.sqlite); SQLite's own busy wait starved one writer past 20 s now and then.
+    (continuum.sqlite); SQLite's own busy wait starved one writer past 20 s now and then.
 18. A writer killed with SIGKILL at random 200 times: every check-in it acknowledged (printed
     after its transaction committed) is in the database; no torn rows (each check-in has its
     audit row, written in the same transaction).

@@ -1,4 +1,4 @@
-"""continuum.lib.sqlite: BEGIN IMMEDIATE tried again until the lock wait has passed.
+"""continuum.sqlite: BEGIN IMMEDIATE tried again until the lock wait has passed.
 
 The fairness itself is what the slow test continuum/tests/test_security_durability.py relies
 on (8 writers x 500 check-ins, 0 "database is locked"). Measured with the lock wait cut to
@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 from django.db import OperationalError
 
-from continuum.lib.sqlite.base import DatabaseWrapper
+from continuum.sqlite.base import DatabaseWrapper
 
 
 def wrapper(path: Path, timeout: float) -> DatabaseWrapper:
     settings: dict[str, Any] = {
-        "ENGINE": "continuum.lib.sqlite",
+        "ENGINE": "continuum.sqlite",
         "NAME": str(path),
         "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": timeout},
         "TIME_ZONE": None,
