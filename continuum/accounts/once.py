@@ -33,12 +33,15 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from django import forms
+from django.contrib import messages
 from django.core.validators import RegexValidator
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 
 from continuum.accounts.models import Submission, User
 
 KEY_PATTERN = r"^[A-Za-z0-9_-]{20,64}$"
+EXPIRED = "This form has expired; reload the page."
 
 
 def new_key() -> str:
@@ -57,9 +60,16 @@ class SubmissionKeyField(forms.CharField):
             required=False,
             widget=forms.HiddenInput,
             max_length=64,
-            validators=[RegexValidator(KEY_PATTERN, "This form has expired; reload the page.")],
+            validators=[RegexValidator(KEY_PATTERN, EXPIRED)],
             **kwargs,
         )
+
+
+class KeyForm(forms.Form):
+    """A form that is only a button: its one-time key is all it sends (invite, make a link,
+    send a link by email). Render `{{ form.submission_key }}` inside the button's form."""
+
+    submission_key = SubmissionKeyField()
 
 
 def claim(key: str, user: User) -> bool:
@@ -104,6 +114,26 @@ def submit(form: forms.Form, user: User, work: Callable[[], str], *, fallback: s
         url = work()
         remember(key, url)
     return Done(url, first=True)
+
+
+def button(
+    request: HttpRequest,
+    user: User,
+    work: Callable[[], str],
+    fallback: str,
+    refusal: type[Exception],
+) -> Done | None:
+    """`submit` for a form that is only a button (a KeyForm): None, with the reason shown as
+    an error message, when the form had expired or `work` raised `refusal`."""
+    form = KeyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, EXPIRED)
+        return None
+    try:
+        return submit(form, user, work, fallback=fallback)
+    except refusal as error:
+        messages.error(request, str(error))
+        return None
 
 
 def fields(form: forms.Form) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from continuum.accounts.actors import actor_for
 from continuum.accounts.models import BreakGlassGrant, Membership
 from continuum.audit.models import AuditEvent
 from continuum.care.models import Appointment, Client, Episode, NoteAddendum
@@ -30,7 +31,8 @@ from continuum.endings.models import Referral, RelapsePreventionPlan
 from continuum.exchange.models import ImportBatch
 from continuum.followup.models import BoosterRequest, FollowUpConsent
 from continuum.followup.tests.world import make_followup
-from continuum.measures.models import MeasureAssignment
+from continuum.measures.models import Cadence, MeasureAssignment
+from continuum.measures.services import assign_measure, issue_link
 from continuum.plans.models import Goal, Homework, Intervention, InterventionReview, TreatmentPlan
 from continuum.plans.tests.world import make_intervention, make_plan
 from continuum.reflections.models import Reflection
@@ -146,12 +148,46 @@ def _ended_episode(t: Any) -> None:
     make_portal_user(t.dana)  # follow-up is agreed with a client who has the portal
 
 
+def _pending_phq9(t: Any, *, with_link: bool = False) -> None:
+    assignment = assign_measure(
+        t.episode,
+        instrument="phq9",
+        cadence=Cadence.ONCE,
+        starts_on=timezone.localdate(),
+        actor=actor_for(t.alice),
+    )
+    t.admin = assignment.administrations.get()
+    if with_link:
+        issue_link(t.admin, actor=actor_for(t.alice))
+
+
 def _in_follow_up(t: Any) -> None:
     make_followup(t.dana, booster=False)
     t.dana_portal = make_portal_user(t.dana)
 
 
 CASES: dict[str, Case] = {
+    # Buttons without fields: a double click must not send two emails or void a fresh link.
+    "portal:client_portal": Case(
+        "alice",
+        lambda t: reverse("portal:client_portal", args=[t.dana.pk]),
+        lambda t: AuditEvent.objects.filter(action__startswith="portal.invite"),
+        action=lambda t: reverse("portal:client_portal", args=[t.dana.pk]),
+    ),
+    "measures:administration_link": Case(
+        "alice",
+        lambda t: reverse("measures:administration_detail", args=[t.admin.pk]),
+        lambda t: AuditEvent.objects.filter(action="measures.link_issue"),
+        setup=_pending_phq9,
+        action=lambda t: reverse("measures:administration_link", args=[t.admin.pk]),
+    ),
+    "measures:administration_link_email": Case(
+        "alice",
+        lambda t: reverse("measures:administration_detail", args=[t.admin.pk]),
+        lambda t: AuditEvent.objects.filter(action="measures.link_email"),
+        setup=lambda t: _pending_phq9(t, with_link=True),
+        action=lambda t: reverse("measures:administration_link_email", args=[t.admin.pk]),
+    ),
     "care:addendum_create": Case(
         "alice",
         lambda t: reverse("care:note_detail", args=[t.note.pk]),
@@ -402,7 +438,7 @@ class OnceCoverage(BaseTestCase):
         protected = {
             name
             for name, view in _views(get_resolver().url_patterns)
-            if "once.submit(" in _source(view) or "once.claim(" in _source(view)
+            if any(f"once.{use}(" in _source(view) for use in ("submit", "claim", "button"))
         }
         self.assertEqual(protected - set(SWEPT_ELSEWHERE), set(CASES))
 

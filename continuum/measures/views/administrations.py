@@ -7,7 +7,9 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
+from continuum.accounts import once
 from continuum.accounts.decorators import clinician_required
 from continuum.accounts.http import actor_of, refuse
 from continuum.audit.log import record
@@ -92,6 +94,9 @@ def _detail_page(
             "alerts": list(admin.alerts.order_by("severity_rank", "-created_at")),
             "safety_prompt": safety_prompt(admin),
             "dismiss_form": dismiss_form or DismissSafetyPromptForm(),
+            # One key per button: each form takes effect once, independently of the other.
+            "link_form": once.KeyForm(),
+            "email_form": once.KeyForm(),
             "nav": "caseload",
         },
         status=status,
@@ -131,15 +136,19 @@ def administration_link(request: HttpRequest, administration_id: int) -> HttpRes
     admin = get_administration_for(user, administration_id)
     if (refused := refuse(request, "POST")) is not None:
         return refused
-    try:
+    here = reverse("measures:administration_detail", kwargs={"administration_id": admin.pk})
+
+    def make_link() -> str:
         issue_link(admin, actor=actor_of(request))
-    except LinkNotAvailable as error:
-        messages.error(request, str(error))
-    else:
+        return here
+
+    # A double click makes one link (a second would void the first the moment it is shown).
+    done = once.button(request, user, make_link, here, LinkNotAvailable)
+    if done is not None and done.first:
         messages.success(
             request, "A new one-time link is ready to send; any earlier link no longer works."
         )
-    return redirect("measures:administration_detail", administration_id=admin.pk)
+    return redirect(here)
 
 
 @clinician_required
@@ -149,13 +158,17 @@ def administration_link_email(request: HttpRequest, administration_id: int) -> H
     admin = get_administration_for(user, administration_id)
     if (refused := refuse(request, "POST")) is not None:
         return refused
-    try:
+    here = reverse("measures:administration_detail", kwargs={"administration_id": admin.pk})
+
+    def send() -> str:
         email_link(admin, actor=actor_of(request))
-    except LinkEmailError as error:
-        messages.error(request, str(error))
-    else:
+        return here
+
+    # A double click sends one email.
+    done = once.button(request, user, send, here, LinkEmailError)
+    if done is not None and done.first:
         messages.success(request, "The link is on its way to the client by email.")
-    return redirect("measures:administration_detail", administration_id=admin.pk)
+    return redirect(here)
 
 
 @clinician_required

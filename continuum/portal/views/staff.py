@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from continuum.accounts import once
 from continuum.accounts.confirm import confirmation_page, confirmed
 from continuum.accounts.decorators import clinician_required
 from continuum.accounts.http import READ_METHODS, actor_of, refuse, user_of
@@ -52,6 +53,7 @@ def _portal_page(
             "active_since": services.active_since(client),
             "form": form,
             "shareable": shareable,
+            "invite_form": once.KeyForm(),
             "invite_error": invite_error,
             "revoke_error": revoke_error,
             "nav": "caseload",
@@ -74,17 +76,28 @@ def client_portal(request: HttpRequest, client_id: int) -> HttpResponse:
     client = _client_with_portal(user, client_id)
     if request.method == "POST":
         resent = client.user is not None
-        try:
+        here = reverse("portal:client_portal", kwargs={"client_id": client.pk})
+        form = once.KeyForm(request.POST)
+        if not form.is_valid():
+            return _portal_page(request, client, invite_error=once.EXPIRED, status=400)
+
+        def invite() -> str:
             services.invite_client(client, actor=actor_of(request))
+            return here
+
+        try:
+            # A double click sends one email (the second click finds the first's key).
+            done = once.submit(form, user, invite, fallback=here)
         except services.PortalError as error:
             return _portal_page(request, client, invite_error=str(error))
-        messages.success(
-            request,
-            "A new set-password link was sent to the client."
-            if resent
-            else "The client was invited: a set-password link is on its way to them.",
-        )
-        return redirect("portal:client_portal", client_id=client.pk)
+        if done.first:
+            messages.success(
+                request,
+                "A new set-password link was sent to the client."
+                if resent
+                else "The client was invited: a set-password link is on its way to them.",
+            )
+        return redirect(done.url)
     if (refused := refuse(request, *READ_METHODS, "POST")) is not None:
         return refused
     record(actor_of(request), "portal.client_view", client, client_id=client.pk)
