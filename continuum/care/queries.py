@@ -481,11 +481,15 @@ def draft_elsewhere_day_items(user: User, now: datetime) -> list[DayItem]:
     their session: "For you" lines (`client_id=None`), since the client is no longer on
     their day, asked live (1 query). Only while the user is an active member of the
     client's practice (`care.access.get_note_or_own_draft_for` lets them finish it)."""
-    notes = ProgressNote.objects.filter(author=user).exclude(client__in=clients_for(user))
     membership = getattr(user, "membership", None)
     if membership is None or not membership.is_active or not user.is_active:
         return []
-    notes = notes.filter(client__practice_id=membership.practice_id)
+    notes = ProgressNote.objects.filter(author=user, client__practice_id=membership.practice_id)
+    if membership.is_clinical:
+        # Not among `clients_for(user)` (theirs, in their practice): in their practice, those
+        # seen by someone else. Said as a plain condition rather than a subquery: the day asks
+        # on every visit (issue 13). A member who is not clinical has no clients: every draft.
+        notes = notes.exclude(client__therapist=user)
     return [
         DayItem(
             kind=DRAFT_ELSEWHERE_ITEM,
