@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from continuum.accounts.models import User
 from continuum.accounts.paths import path_for_ids
-from continuum.care.access import clients_for
+from continuum.care.access import clients_for, of_clients_for
 from continuum.care.episodes import LABELS, OPEN_STATUSES, EpisodeStatus
 from continuum.care.models import (
     Appointment,
@@ -484,12 +484,11 @@ def draft_elsewhere_day_items(user: User, now: datetime) -> list[DayItem]:
     membership = getattr(user, "membership", None)
     if membership is None or not membership.is_active or not user.is_active:
         return []
-    notes = ProgressNote.objects.filter(author=user, client__practice_id=membership.practice_id)
-    if membership.is_clinical:
-        # Not among `clients_for(user)` (theirs, in their practice): in their practice, those
-        # seen by someone else. Said as a plain condition rather than a subquery: the day asks
-        # on every visit (issue 13). A member who is not clinical has no clients: every draft.
-        notes = notes.exclude(client__therapist=user)
+    # Not among `clients_for(user)`, said as a join rather than a subquery: the day asks on
+    # every visit (issue 13).
+    notes = ProgressNote.objects.filter(
+        author=user, client__practice_id=membership.practice_id
+    ).exclude(of_clients_for(user))
     return [
         DayItem(
             kind=DRAFT_ELSEWHERE_ITEM,
