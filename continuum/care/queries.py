@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from continuum.accounts.models import User
 from continuum.accounts.paths import path_for_ids
-from continuum.care.access import clients_for
+from continuum.care.access import clients_for, of_clients_for
 from continuum.care.episodes import LABELS, OPEN_STATUSES, EpisodeStatus
 from continuum.care.models import (
     Appointment,
@@ -481,11 +481,14 @@ def draft_elsewhere_day_items(user: User, now: datetime) -> list[DayItem]:
     their session: "For you" lines (`client_id=None`), since the client is no longer on
     their day, asked live (1 query). Only while the user is an active member of the
     client's practice (`care.access.get_note_or_own_draft_for` lets them finish it)."""
-    notes = ProgressNote.objects.filter(author=user).exclude(client__in=clients_for(user))
     membership = getattr(user, "membership", None)
     if membership is None or not membership.is_active or not user.is_active:
         return []
-    notes = notes.filter(client__practice_id=membership.practice_id)
+    # Not among `clients_for(user)`, said as a join rather than a subquery: the day asks on
+    # every visit (issue 13).
+    notes = ProgressNote.objects.filter(
+        author=user, client__practice_id=membership.practice_id
+    ).exclude(of_clients_for(user))
     return [
         DayItem(
             kind=DRAFT_ELSEWHERE_ITEM,

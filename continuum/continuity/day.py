@@ -29,7 +29,7 @@ from datetime import date, datetime, timedelta
 from django.utils import timezone
 
 from continuum.accounts.models import User
-from continuum.care.access import clients_for
+from continuum.care.access import clients_for, of_clients_for
 from continuum.care.models import Appointment, AppointmentStatus, Modality, display_name_of
 from continuum.continuity import attention
 from continuum.lib import priority
@@ -110,9 +110,7 @@ def sessions_between(user: User, start: datetime, end: datetime) -> list[DaySess
     """The sessions of the user's clients between `start` and `end`, not cancelled, in time
     order: one query."""
     rows = (
-        Appointment.objects.filter(
-            client__in=clients_for(user), starts_at__gte=start, starts_at__lt=end
-        )
+        Appointment.objects.filter(of_clients_for(user), starts_at__gte=start, starts_at__lt=end)
         .exclude(status=AppointmentStatus.CANCELLED)
         .order_by("starts_at", "pk")
         .values_list(
@@ -161,7 +159,7 @@ def build_day(
         items = day_items(user, now)
         on_my_mind = name_clients(user, priority.client_entries(items), last_looked)
     else:
-        rows = attention.day_rows(clients_for(user))
+        rows = attention.day_rows(of_clients_for(user))
         names = {name[0]: ClientName(*name) for _, name in rows}
         items = [item for item, _ in rows] + [
             item

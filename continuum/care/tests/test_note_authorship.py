@@ -25,6 +25,7 @@ from continuum.continuity.day import build_day
 from continuum.testing.base import (
     BaseTestCase,
     make_appointment,
+    make_client,
     make_episode,
     make_note,
     make_staff,
@@ -179,6 +180,24 @@ class AuthorFinishesTheirDraftTests(BaseTestCase):
                 [(e.client.pk, [r.item for r in e.reasons]) for e in kept.on_my_mind],
                 [(e.client.pk, [r.item for r in e.reasons]) for e in live.on_my_mind],
             )
+
+    def test_only_drafts_of_clients_seen_by_someone_else_are_listed(self) -> None:
+        # The query says "not one of clients_for(author)" as a join (issue 13): Alice's draft
+        # for a client still hers is on her list of clients, not among these; a member who
+        # is no longer clinical has no clients, so every draft of theirs is "elsewhere".
+        own = make_appointment(
+            make_client(self.alice, "Erin", "Own"),
+            timezone.now() - timedelta(days=2),
+            status=AppointmentStatus.ATTENDED,
+        )
+        own_note = make_note(own)
+        assert own_note.author_id == self.alice.pk
+        listed = [i.ref for i in draft_elsewhere_day_items(self.alice, timezone.now())]
+        self.assertEqual(listed, [self.note.pk])
+        Membership.objects.filter(user=self.alice).update(is_clinical=False)
+        alice = User.objects.get(pk=self.alice.pk)
+        listed = [i.ref for i in draft_elsewhere_day_items(alice, timezone.now())]
+        self.assertEqual(sorted(listed), sorted([self.note.pk, own_note.pk]))
 
     def test_a_draft_of_a_former_member_is_listed_for_the_owner(self) -> None:
         membership = Membership.objects.get(user=self.alice)

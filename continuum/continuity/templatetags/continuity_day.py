@@ -1,4 +1,5 @@
-"""`{% mind_lines lines %}`: the day's reason lines ("Clients on my mind" and "For you");
+"""`{% mind_entries entries %}`: the clients of "Clients on my mind", each with its reason lines;
+`{% mind_lines lines %}`: reason lines alone ("For you");
 `{% session_row appointment %}`: one of the day's sessions (continuity/_sessions.html).
 
 A busy caseload puts a hundred lines and a dozen sessions on the day, opened between every
@@ -25,7 +26,7 @@ from django.utils.safestring import SafeString, mark_safe
 from continuum.accounts.paths import path_for_ids
 from continuum.care.models import AppointmentStatus
 from continuum.continuity.day import DaySession
-from continuum.continuity.presenters import MindLine
+from continuum.continuity.presenters import MindEntry, MindLine
 
 register = template.Library()
 
@@ -60,15 +61,38 @@ def _line(line: MindLine, csrf: str, here: str) -> str:
     return f'<li class="mind-line">\n  {reason}\n  {action}\n</li>\n'
 
 
+def _here(context: Any) -> str:
+    request = context.get("request")
+    return _e(request.get_full_path()) if request is not None else ""
+
+
 @register.simple_tag(takes_context=True)
 def mind_lines(context: Any, lines: Iterable[MindLine]) -> SafeString:
     """Each line as an <li class="mind-line"> (its reason, how long ago, the action and, for a
     line with one, the POST form that returns to this page)."""
-    request = context.get("request")
-    here = _e(request.get_full_path()) if request is not None else ""
-    csrf = _csrf_input(context)
+    csrf, here = _csrf_input(context), _here(context)
     # Every value above went through _e; the rest is this module's own markup.
     return mark_safe("".join(_line(line, csrf, here) for line in lines))  # noqa: S308  # nosec B308 B703
+
+
+def _entry(entry: MindEntry, csrf: str, here: str) -> str:
+    lines = "".join(_line(line, csrf, here) for line in entry.lines)
+    return (
+        f'<li class="mind-entry rank-{int(entry.rank)}">\n'
+        f'  <a class="mind-client" href="{_e(entry.client_url)}">{_e(entry.client_name)}</a>\n'
+        f'  <ul class="mind-lines">\n{lines}  </ul>\n'
+        "</li>\n"
+    )
+
+
+@register.simple_tag(takes_context=True)
+def mind_entries(context: Any, entries: Iterable[MindEntry]) -> SafeString:
+    """Each client of "Clients on my mind" as an <li class="mind-entry"> (its tier as a class),
+    their name linked to their page, and their lines as `mind_lines` writes them: the list
+    is most of the day, and one tag writes it faster than a template loop (issue 13)."""
+    csrf, here = _csrf_input(context), _here(context)
+    # Every value went through _e; the rank is an integer; the rest is our own markup.
+    return mark_safe("".join(_entry(e, csrf, here) for e in entries))  # noqa: S308  # nosec B308 B703
 
 
 @cache
