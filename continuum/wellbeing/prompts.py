@@ -13,13 +13,13 @@ from django.urls import reverse
 
 from continuum.accounts.models import User
 from continuum.lib.contributions import DayItem, DayLine, Rank
-from continuum.wellbeing.queries import prompt_for_user
+from continuum.wellbeing.queries import day_prompt
 
 PROMPT_ITEM = "wellbeing.prompt"
 
 
 def prompt_day_items(user: User, now: datetime) -> list[DayItem]:
-    _, prompt = prompt_for_user(user, now)
+    prompt = day_prompt(user, now)
     if prompt is None:
         return []
     return [

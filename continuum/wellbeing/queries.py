@@ -306,7 +306,39 @@ def _past_weeks_key(user: User) -> str:
 
 
 def forget_past_weeks(user: User) -> None:
-    cache.delete(_past_weeks_key(user))
+    """After an action of the user's that changes their load or how it is judged (rating a
+    session, their settings, snoozing): the next visit to the day asks afresh."""
+    cache.delete_many([_past_weeks_key(user), _prompt_key(user)])
+
+
+# The day's prompt itself is kept for PROMPT_SECONDS. It speaks of weeks ("heavy for two weeks
+# running"), and asking it on every visit to the day (three queries and twelve weeks of
+# sessions added up) was the largest part of the page after the clinical list (issue 13,
+# docs/performance.md). The user's own actions forget it at once (forget_past_weeks); a
+# session attended, and the end of a snooze, reach it within PROMPT_SECONDS; a new day asks
+# afresh. The load page always reads every week.
+PROMPT_SECONDS = 300
+
+
+def _prompt_key(user: User) -> str:
+    return f"wellbeing:prompt:{user.pk}"
+
+
+def day_prompt(user: User, now: datetime) -> load.Prompt | None:
+    """`prompt_for_user`'s prompt, kept for PROMPT_SECONDS (never past the end of a snooze):
+    one query while it is kept."""
+    zone = zone_of(user)
+    stamp = (timezone.localtime(now, zone).date().isoformat(), zone.key)
+    found = cache.get(_prompt_key(user))
+    if isinstance(found, dict) and found.get("stamp") == stamp:
+        kept: load.Prompt | None = found["prompt"]
+        return kept
+    s, prompt = prompt_for_user(user, now)
+    seconds = PROMPT_SECONDS
+    if s.snooze_until is not None and s.snooze_until > now:
+        seconds = max(1, min(seconds, int((s.snooze_until - now).total_seconds()) + 1))
+    cache.set(_prompt_key(user), {"stamp": stamp, "prompt": prompt}, seconds)
+    return prompt
 
 
 def prompt_weeks(user: User, starts: list[date], zone: ZoneInfo) -> list[load.Week]:

@@ -61,6 +61,14 @@ def _check_own_client(user: User, client: Client | None) -> None:
         raise NotAllowed("Link only one of your own clients.")
 
 
+def _forget_kept_load(user: User) -> None:
+    """The kept weeks and day prompt go with the action (the cache is a table: the delete
+    commits with it) and once more after the commit, so that no visit to the day that read
+    the old rows meanwhile can keep them."""
+    queries.forget_past_weeks(user)
+    transaction.on_commit(lambda: queries.forget_past_weeks(user))
+
+
 # --- Session weights ----------------------------------------------------------------------------
 
 
@@ -115,8 +123,7 @@ def rate_session(
             row.private_line = private_line
         row.updated_at = now
         row.save(update_fields=["weight", "private_line", "updated_at"])
-    # After the commit, so that no request can cache the weeks without this weight again.
-    transaction.on_commit(lambda: queries.forget_past_weeks(by))
+    _forget_kept_load(by)
     audit.record(
         actor,
         "wellbeing.weight.rate" if created else "wellbeing.weight.change",
@@ -313,6 +320,7 @@ def update_settings(user: User, values: dict[str, Any], *, actor: Actor) -> Well
     row.save()
     # No detail at all: which limits a therapist set, or whether they share, is theirs alone.
     audit.record(actor, "wellbeing.settings.update", row)
+    _forget_kept_load(user)
     return row
 
 
@@ -323,6 +331,7 @@ def snooze_prompts(user: User, *, now: datetime | None = None, actor: Actor) -> 
     row.updated_at = timezone.now()
     row.save(update_fields=["snooze_until", "updated_at"])
     audit.record(actor, "wellbeing.prompt.snooze", row)
+    _forget_kept_load(user)
     return row
 
 

@@ -413,16 +413,16 @@ class DayTests(BaseTestCase):
         self.login(self.alice)
         for n in (2, 30):
             self._fill(n if n == 2 else n - 2)
-            self.client.get(self.url)  # the first visit keeps the wellbeing load's past weeks
+            self.client.get(self.url)  # the first visit keeps the wellbeing prompt
             # 1. session, 2. user, 3. membership, 4. when the day was last opened,
             # 5. sessions today and tomorrow, 6. every client's reasons with the clients'
             # names, from the attention table (continuity.attention: it replaced one query
             # per contribution, 15 of them, and the names query), 7. the therapist's drafts
             # of clients now with another therapist ("For you", asked live: issue 18,
-            # finding 2), 8. wellbeing settings, 9. the past weeks' load (cache), 10. this
-            # week's sessions (wellbeing load: "For you" is asked live), 11. this visit kept
-            # as the last (an upsert), 12. the read's audit row (issue 18, finding 4).
-            with self.assertNumQueries(12):
+            # finding 2), 8. the wellbeing prompt, kept for five minutes (it was three
+            # queries: settings, past weeks, this week's sessions), 9. this visit kept as
+            # the last (an upsert), 10. the read's audit row (issue 18, finding 4).
+            with self.assertNumQueries(10):
                 self.client.get(self.url)
 
 

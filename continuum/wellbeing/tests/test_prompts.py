@@ -16,8 +16,14 @@ from continuum.testing.base import make_client, presented
 from continuum.wellbeing import load
 from continuum.wellbeing.models import WellbeingSettings
 from continuum.wellbeing.prompts import prompt_day_items
-from continuum.wellbeing.queries import local_midnight, prompt_weeks, session_loads, zone_of
-from continuum.wellbeing.services import rate_session
+from continuum.wellbeing.queries import (
+    PROMPT_SECONDS,
+    local_midnight,
+    prompt_weeks,
+    session_loads,
+    zone_of,
+)
+from continuum.wellbeing.services import rate_session, snooze_prompts, update_settings
 from continuum.wellbeing.tests.world import LONDON, WellbeingTestCase, attended, rate
 
 NOW = datetime(2026, 11, 19, 9, 0, tzinfo=LONDON)  # Thursday morning
@@ -140,8 +146,11 @@ class PromptTests(WellbeingTestCase):
         self.login(self.alice)
         with time_machine.travel(NOW, tick=False):
             self.assertContains(self.client.get(DAY), "Three heavy sessions so far this week.")
-            WellbeingSettings.objects.create(
-                therapist=self.alice, heavy_sessions_per_week=4, weight_threshold=Decimal("4.5")
+            # Changed on the load page: the kept prompt goes with the change.
+            update_settings(
+                self.alice,
+                {"heavy_sessions_per_week": 4, "weight_threshold": Decimal("4.5")},
+                actor=actor_for(self.alice),
             )
             self.assertNotContains(self.client.get(DAY), "heavy sessions so far")
 
@@ -159,16 +168,30 @@ class PromptTests(WellbeingTestCase):
                 self.login(other)
                 self.assertNotContains(self.client.get(DAY), PROMPT)
 
-    def test_the_provider_takes_three_queries_and_one_when_snoozed(self) -> None:
+    def test_the_prompt_is_kept_for_five_minutes_and_read_in_one_query(self) -> None:
+        self.heavy_mondays(range(-2, 0))
+        with time_machine.travel(NOW, tick=False):
+            first = presented(prompt_day_items(self.alice, NOW))[0].reason
+            self.assertIn("heavy for two weeks running", first)
+            # A heavy session attended this week: the kept prompt stands for now...
+            rate(attended(self.dana, MONDAY), 5)
+            with self.assertNumQueries(1):  # the kept prompt, from the cache
+                kept = presented(prompt_day_items(self.alice, NOW))[0].reason
+            self.assertEqual(kept, first)
+        later = NOW + timedelta(seconds=PROMPT_SECONDS + 1)
+        with time_machine.travel(later, tick=False):
+            # ...and the prompt says three weeks once it has been asked again.
+            again = presented(prompt_day_items(self.alice, later))[0].reason
+        self.assertIn("heavy for three weeks running", again)
+
+    def test_snoozing_forgets_the_kept_prompt_and_a_snoozed_prompt_costs_one_query(self) -> None:
         self.heavy_mondays(range(-2, 1))
-        now = NOW
-        prompt_day_items(self.alice, now)  # the first visit reads the past weeks and keeps them
-        # 1. wellbeing settings, 2. the past weeks from the cache, 3. this week's sessions.
-        with self.assertNumQueries(3):
-            self.assertEqual(len(prompt_day_items(self.alice, now)), 1)
-        WellbeingSettings.objects.create(therapist=self.alice, snooze_until=now + timedelta(days=1))
-        with self.assertNumQueries(1):
-            self.assertEqual(prompt_day_items(self.alice, now), [])
+        with time_machine.travel(NOW, tick=False):
+            self.assertEqual(len(prompt_day_items(self.alice, NOW)), 1)
+            snooze_prompts(self.alice, now=NOW, actor=actor_for(self.alice))
+            self.assertEqual(prompt_day_items(self.alice, NOW), [])
+            with self.assertNumQueries(1):
+                self.assertEqual(prompt_day_items(self.alice, NOW), [])
 
     def test_rating_a_past_session_reaches_the_prompt_at_once(self) -> None:
         self.heavy_mondays(range(-2, 0))
