@@ -149,10 +149,10 @@ else:
                 # IMMEDIATE takes the write lock when a transaction starts, so two writers
                 # queue on busy_timeout instead of failing with "database is locked" on upgrade.
                 "transaction_mode": "IMMEDIATE",
+                # sqlite3.connect's timeout: SQLite's busy timeout, and our backend's lock wait.
                 "timeout": SQLITE_LOCK_WAIT,
                 "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                    f"PRAGMA foreign_keys=ON; PRAGMA busy_timeout={SQLITE_LOCK_WAIT * 1000};"
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
                 ),
             },
         }

@@ -6,8 +6,8 @@ with SQLITE_PATH set, and written by separate processes that use the app's own s
 `continuum.portal.services.record_checkin`.
 
 17. 8 processes x 500 portal check-ins: exactly 4,000 rows, 0 "database is locked", WAL on,
-    integrity check ok. Writers take the lock in turn
-    (continuum.sqlite); SQLite's own busy wait starved one writer past 20 s now and then.
+    integrity check ok. Writers take the lock in turn (continuum.sqlite): SQLite's own busy
+    wait starved one writer past 20 s now and then.
 18. A writer killed with SIGKILL at random 200 times: every check-in it acknowledged (printed
     after its transaction committed) is in the database; no torn rows (each check-in has its
     audit row, written in the same transaction).
@@ -265,12 +265,12 @@ def scalar(db: Path, sql: str) -> object:
         return conn.execute(sql).fetchone()[0]
 
 
-def eight_writers(db: Path, each: int, env: dict[str, str]) -> int:
-    """8 processes write `each` check-ins apiece; the "database is locked" errors they met."""
+def test_eight_processes_write_4000_checkins_without_locking(db: Path) -> None:
+    env = environment(db)
     code = textwrap.dedent(WORKER)
     workers = [
         subprocess.Popen(
-            [sys.executable, "-c", code, str(w), str(each)],
+            [sys.executable, "-c", code, str(w), "500"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -285,11 +285,6 @@ def eight_writers(db: Path, each: int, env: dict[str, str]) -> int:
         assert worker.returncode == 0, err[-3000:]
         assert "database is locked" not in err
         locked += int(out.strip())
-    return locked
-
-
-def test_eight_processes_write_4000_checkins_without_locking(db: Path) -> None:
-    locked = eight_writers(db, 500, environment(db))
 
     rows = scalar(db, "SELECT COUNT(*) FROM portal_checkin")
     print(f"8 x 500 check-ins: {rows} rows, {locked} 'database is locked'")

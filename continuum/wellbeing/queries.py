@@ -305,7 +305,7 @@ def _past_weeks_key(user: User) -> str:
     return f"wellbeing:past-weeks:{user.pk}"
 
 
-def forget_past_weeks(user: User) -> None:
+def forget_kept_load(user: User) -> None:
     """After an action of the user's that changes their load or how it is judged (rating a
     session, their settings, snoozing): the next visit to the day asks afresh."""
     cache.delete_many([_past_weeks_key(user), _prompt_key(user)])
@@ -314,7 +314,7 @@ def forget_past_weeks(user: User) -> None:
 # The day's prompt itself is kept for PROMPT_SECONDS. It speaks of weeks ("heavy for two weeks
 # running"), and asking it on every visit to the day (three queries and twelve weeks of
 # sessions added up) was the largest part of the page after the clinical list (issue 13,
-# docs/performance.md). The user's own actions forget it at once (forget_past_weeks); a
+# docs/performance.md). The user's own actions forget it at once (forget_kept_load); a
 # session attended, and the end of a snooze, reach it within PROMPT_SECONDS; a new day asks
 # afresh. The load page always reads every week.
 PROMPT_SECONDS = 300

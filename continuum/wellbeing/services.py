@@ -65,8 +65,8 @@ def _forget_kept_load(user: User) -> None:
     """The kept weeks and day prompt go with the action (the cache is a table: the delete
     commits with it) and once more after the commit, so that no visit to the day that read
     the old rows meanwhile can keep them."""
-    queries.forget_past_weeks(user)
-    transaction.on_commit(lambda: queries.forget_past_weeks(user))
+    queries.forget_kept_load(user)
+    transaction.on_commit(lambda: queries.forget_kept_load(user))
 
 
 # --- Session weights ----------------------------------------------------------------------------
