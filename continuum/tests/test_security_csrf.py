@@ -2,9 +2,10 @@
 
 With CSRF checks on (as in production; the test client skips them by default), a POST without
 a token to every route of the project, as the rightful person, answers 403 and writes nothing;
-the same POST with the token gets past the check. `csrf_exempt` appears nowhere in our code;
-the only exempt views are django-ninja's token-authenticated API routes (a session cookie does
-not authenticate them, so a forged cross-site POST gets a 401 and writes nothing).
+the same POST with the token gets past the check. The only exempt views are the
+token-authenticated routes: django-ninja's API routes and FHIR's bulk export and import
+(`csrf_exempt` appears only in continuum/fhir/bulk.py and imports.py). A session cookie does
+not authenticate them, so a forged cross-site POST gets a 401 and writes nothing.
 """
 
 from __future__ import annotations
