@@ -37,6 +37,15 @@ def treated_by(user: User, client: str) -> models.Q:
     return models.Q(**{f"{client}__therapist": user, f"{client}__practice_id": practice_id})
 
 
+def treated_by_sql(user: User, client: str) -> tuple[str, list[int]]:
+    """`treated_by` for hand-written SQL (lib.sql): the condition on the client table's alias
+    `client`, and its parameters. The same rule in the same place; a test compares the two."""
+    practice_id = _clinical_practice_of(user)
+    if practice_id is None:
+        return "1 = 0", []
+    return f"{client}.therapist_id = %s AND {client}.practice_id = %s", [user.pk, practice_id]
+
+
 class ClientQuerySet(models.QuerySet["Client"]):
     def for_therapist(self, user: User) -> ClientQuerySet:
         """Clients whose record `user` may read: those assigned to them, in their practice."""

@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from continuum.accounts.models import User
 from continuum.accounts.paths import path_for_ids
-from continuum.care.access import clients_for, of_clients_for
+from continuum.care.access import clients_for
 from continuum.care.episodes import LABELS, OPEN_STATUSES, EpisodeStatus
 from continuum.care.models import (
     Appointment,
@@ -46,8 +46,10 @@ from continuum.care.models import (
     Modality,
     NoteStatus,
     ProgressNote,
+    treated_by_sql,
 )
 from continuum.care.note_formats import FORMATS
+from continuum.lib import sql
 from continuum.lib.contributions import DayItem, Rank
 
 # --- The current episode -------------------------------------------------------------------
@@ -476,29 +478,50 @@ def draft_note_items_for(
 DRAFT_ELSEWHERE_ITEM = "care.draft_note_elsewhere"
 
 
+# The drafts `draft_elsewhere_day_items` lists: the author's, in their practice, of clients
+# they no longer treat, still drafts 24 h after the session.
+_DRAFTS_ELSEWHERE = """
+    SELECT n.id, a.starts_at
+    FROM care_progressnote n
+    JOIN care_client c ON c.id = n.client_id
+    JOIN care_appointment a ON a.id = n.appointment_id
+    WHERE n.author_id = %s AND c.practice_id = %s AND NOT ({treated})
+      AND n.status = %s AND a.starts_at < %s
+    ORDER BY a.starts_at, n.id
+    LIMIT 200
+"""
+
+
 def draft_elsewhere_day_items(user: User, now: datetime) -> list[DayItem]:
     """The user's drafts of clients now seen by another therapist, still drafts 24 h after
     their session: "For you" lines (`client_id=None`), since the client is no longer on
-    their day, asked live (1 query). Only while the user is an active member of the
-    client's practice (`care.access.get_note_or_own_draft_for` lets them finish it)."""
+    their day, asked live (1 query, written by hand: lib.sql, the day asks on every visit).
+    Only while the user is an active member of the client's practice
+    (`care.access.get_note_or_own_draft_for` lets them finish it)."""
     membership = getattr(user, "membership", None)
     if membership is None or not membership.is_active or not user.is_active:
         return []
-    # Not among `clients_for(user)`, said as a join rather than a subquery: the day asks on
-    # every visit (issue 13).
-    notes = ProgressNote.objects.filter(
-        author=user, client__practice_id=membership.practice_id
-    ).exclude(of_clients_for(user))
+    treated, params = treated_by_sql(user, "c")
+    found = sql.rows(
+        _DRAFTS_ELSEWHERE.format(treated=treated),
+        [
+            user.pk,
+            membership.practice_id,
+            *params,
+            NoteStatus.DRAFT.value,
+            sql.at(now - DRAFT_NOTE_GRACE),
+        ],
+    )
     return [
         DayItem(
             kind=DRAFT_ELSEWHERE_ITEM,
             client_id=None,
-            rank=item.rank,
-            at=item.at,
-            ref=item.ref,
-            facts=item.facts,
+            rank=Rank.ROUTINE,
+            at=session_at + DRAFT_NOTE_GRACE,
+            ref=note_id,
+            facts={"session_at": session_at},
         )
-        for item in _draft_items(notes, now, limit=200)
+        for note_id, session_at in ((n, sql.aware(at)) for n, at in found)
     ]
 
 

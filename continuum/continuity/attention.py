@@ -27,11 +27,13 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import ExpressionWrapper, F, Q, QuerySet, TextField
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from continuum.care.models import Client
+from continuum.accounts.models import User
+from continuum.care.models import Client, treated_by_sql
 from continuum.continuity.models import Attention
+from continuum.lib import sql
 from continuum.lib.contributions import DayContribution, DayItem, Rank, day_contributions
 
 # A rebuild writes this many clients per transaction, so the writer is not held for long.
@@ -192,38 +194,37 @@ class Facts(Mapping[str, Any]):
         return repr(self._decoded())
 
 
-def day_rows(clients: Q) -> list[tuple[DayItem, tuple[int, str, str, str]]]:
-    """The kept reasons of the clients `clients` selects (a condition on the row's client, as
-    `care.access.of_clients_for` makes), each with its client's name parts (pk, first,
-    preferred, last): one query. The facts are decoded when a presenter reads them."""
-    rows = (
-        Attention.objects.filter(clients)
-        .order_by("rank", "at", "pk")
-        # The facts as the database holds them (JSON text), not decoded: see `Facts`.
-        .annotate(facts_text=ExpressionWrapper(F("facts"), output_field=TextField()))
-        .values_list(
-            "client_id",
-            "kind",
-            "rank",
-            "at",
-            "ref",
-            "facts_text",
-            "client__first_name",
-            "client__preferred_name",
-            "client__last_name",
-        )
-    )
+_RANKS = {int(rank): rank for rank in Rank}
+
+# The kept reasons of one therapist's clients, with the clients' names: `day_rows`. The
+# facts come as the JSON text the database holds (decoded later, see `Facts`).
+_DAY_ROWS = """
+    SELECT a.client_id, a.kind, a.rank, a.at, a.ref, CAST(a.facts AS TEXT),
+           c.first_name, c.preferred_name, c.last_name
+    FROM continuity_attention a JOIN care_client c ON c.id = a.client_id
+    WHERE {treated}
+    ORDER BY a.rank, a.at, a.id
+"""
+
+
+def day_rows(user: User) -> list[tuple[DayItem, tuple[int, str, str, str]]]:
+    """The kept reasons of the clients `user` treats (`care.models.treated_by`), each with its
+    client's name parts (pk, first, preferred, last): one query, written by hand (lib.sql:
+    the day reads it on every visit). The facts are decoded when a presenter reads them."""
+    treated, params = treated_by_sql(user, "c")
     return [
         (
             DayItem(
                 kind=kind,
                 client_id=client_id,
-                rank=Rank(rank),
-                at=at,
+                rank=_RANKS[rank],
+                at=sql.aware(at),
                 ref=ref,
                 facts=Facts(facts),
             ),
             (client_id, first, preferred, last),
         )
-        for client_id, kind, rank, at, ref, facts, first, preferred, last in rows
+        for client_id, kind, rank, at, ref, facts, first, preferred, last in sql.rows(
+            _DAY_ROWS.format(treated=treated), params
+        )
     ]

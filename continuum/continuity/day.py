@@ -29,10 +29,10 @@ from datetime import date, datetime, timedelta
 from django.utils import timezone
 
 from continuum.accounts.models import User
-from continuum.care.access import clients_for, of_clients_for
-from continuum.care.models import Appointment, AppointmentStatus, Modality, display_name_of
+from continuum.care.access import clients_for
+from continuum.care.models import AppointmentStatus, Modality, display_name_of, treated_by_sql
 from continuum.continuity import attention
-from continuum.lib import priority
+from continuum.lib import priority, sql
 from continuum.lib.contributions import DayItem, day_contributions
 from continuum.lib.timezones import local_day_bounds
 
@@ -106,28 +106,30 @@ class Day:
     last_looked: datetime | None = None
 
 
+# The sessions of one therapist's clients in a time range, not cancelled: `sessions_between`.
+_SESSIONS = """
+    SELECT a.id, a.starts_at, a.modality, a.status, a.therapist_id,
+           c.id, c.first_name, c.preferred_name, c.last_name
+    FROM care_appointment a JOIN care_client c ON c.id = a.client_id
+    WHERE {treated} AND a.starts_at >= %s AND a.starts_at < %s AND a.status <> %s
+    ORDER BY a.starts_at, a.id
+"""
+
+
 def sessions_between(user: User, start: datetime, end: datetime) -> list[DaySession]:
-    """The sessions of the user's clients between `start` and `end`, not cancelled, in time
-    order: one query."""
-    rows = (
-        Appointment.objects.filter(of_clients_for(user), starts_at__gte=start, starts_at__lt=end)
-        .exclude(status=AppointmentStatus.CANCELLED)
-        .order_by("starts_at", "pk")
-        .values_list(
-            "pk",
-            "starts_at",
-            "modality",
-            "status",
-            "therapist_id",
-            "client_id",
-            "client__first_name",
-            "client__preferred_name",
-            "client__last_name",
-        )
+    """The sessions of the user's clients (`care.models.treated_by`) between `start` and
+    `end`, not cancelled, in time order: one query, written by hand (lib.sql: the day reads it
+    on every visit)."""
+    treated, params = treated_by_sql(user, "c")
+    found = sql.rows(
+        _SESSIONS.format(treated=treated),
+        [*params, sql.at(start), sql.at(end), AppointmentStatus.CANCELLED.value],
     )
     return [
-        DaySession(pk, at, modality, status, therapist, ClientName(client, first, preferred, last))
-        for pk, at, modality, status, therapist, client, first, preferred, last in rows
+        DaySession(
+            pk, sql.aware(at), modality, status, therapist, ClientName(client, first, pref, last)
+        )
+        for pk, at, modality, status, therapist, client, first, pref, last in found
     ]
 
 
@@ -159,7 +161,7 @@ def build_day(
         items = day_items(user, now)
         on_my_mind = name_clients(user, priority.client_entries(items), last_looked)
     else:
-        rows = attention.day_rows(of_clients_for(user))
+        rows = attention.day_rows(user)
         names = {name[0]: ClientName(*name) for _, name in rows}
         items = [item for item, _ in rows] + [
             item

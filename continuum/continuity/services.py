@@ -13,25 +13,25 @@ from django.db import transaction
 
 from continuum.accounts.actors import Actor
 from continuum.audit.log import record
-from continuum.continuity.models import DayVisit
+from continuum.lib import sql
 
 
 def last_looked(actor: Actor) -> datetime | None:
-    """When the actor last opened their day (1 query); None the first time."""
-    return (
-        DayVisit.objects.filter(user_id=actor.acting_user().pk)
-        .values_list("opened_at", flat=True)
-        .first()
+    """When the actor last opened their day (1 query, by hand: lib.sql); None the first
+    time."""
+    found = sql.rows(
+        "SELECT opened_at FROM continuity_dayvisit WHERE user_id = %s", [actor.acting_user().pk]
     )
+    return sql.aware(found[0][0]) if found else None
 
 
 def note_day_opened(*, actor: Actor, at: datetime) -> None:
-    """Keep `at` as the moment the actor last opened their day (1 query: an upsert)."""
-    DayVisit.objects.bulk_create(
-        [DayVisit(user_id=actor.acting_user().pk, opened_at=at)],
-        update_conflicts=True,
-        unique_fields=["user"],
-        update_fields=["opened_at"],
+    """Keep `at` as the moment the actor last opened their day (1 query: an upsert, by hand,
+    as SQLite and PostgreSQL both write it)."""
+    sql.execute(
+        "INSERT INTO continuity_dayvisit (user_id, opened_at) VALUES (%s, %s) "
+        "ON CONFLICT (user_id) DO UPDATE SET opened_at = excluded.opened_at",
+        [actor.acting_user().pk, sql.at(at)],
     )
 
 
