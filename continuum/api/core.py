@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -16,10 +17,11 @@ from typing import Any, TypeVar
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.operation import Operation
 from ninja.security import HttpBearer
 
 from continuum.accounts.actors import Actor, Channel
@@ -204,6 +206,54 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
 # Every operation documents these error answers (the same shape).
 ERRORS: dict[int, type[Schema]] = dict.fromkeys((400, 401, 403, 404, 409, 429), ErrorOut)
+
+
+# --- Query parameters ------------------------------------------------------------------------
+
+
+def declared_query(operation: Operation) -> frozenset[str]:
+    """The query parameters `operation` declares: the names ninja reads from the query string
+    and lists in the OpenAPI description."""
+    names: set[str] = set()
+    for model in operation.models:
+        if model.__ninja_param_source__ == "query":
+            names.update(getattr(model, "__ninja_flatten_map__", {}))
+    return frozenset(names)
+
+
+def undeclared_query(names: Sequence[str], allowed: frozenset[str]) -> ApiError:
+    if allowed:
+        hint = f"Not a parameter of this route; use one of: {', '.join(sorted(allowed))}."
+    else:
+        hint = "Not a parameter of this route; it takes no query parameters."
+    return bad_request("Unknown query parameter.", dict.fromkeys(names, hint))
+
+
+Run = Callable[..., HttpResponseBase]
+
+
+def declared_query_only(run: Run) -> Run:
+    """Every operation refuses a query parameter it does not declare (a filter it does not
+    have would otherwise be ignored, and the caller would get every row).
+
+    Installed with `api.add_decorator(declared_query_only, mode="view")`, which hands over each
+    operation's bound `run`; the check goes around the view function itself, so it comes after
+    the token check (audited, rate-limited) and beside the other 400s.
+    """
+    operation = run.__self__  # type: ignore[attr-defined]
+    assert isinstance(operation, Operation)
+    allowed = declared_query(operation)
+    view = operation.view_func
+
+    @functools.wraps(view)
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        unknown = sorted(set(request.GET) - allowed)
+        if unknown:
+            raise undeclared_query(unknown, allowed)
+        return view(request, *args, **kwargs)
+
+    operation.view_func = checked
+    return run
 
 
 # --- Cursor pages ----------------------------------------------------------------------------

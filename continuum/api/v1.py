@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
-from continuum.api.core import install_error_handlers
+from continuum.api.core import declared_query_only, install_error_handlers
 from continuum.api.endpoints import appointments, clients, measures, plans
 
 
@@ -35,12 +35,14 @@ api = ContinuumAPI(
     description=(
         "Personal access tokens (Authorization: Bearer ctm_...) with read/write scopes per "
         "area. Every POST needs an Idempotency-Key header: a repeat returns the first answer. "
-        "Errors are JSON: {code, message, fields}. Lists are cursor-paged (next_cursor)."
+        "Errors are JSON: {code, message, fields}. A query parameter a route does not declare is "
+        "a 400, never ignored. Lists are cursor-paged (next_cursor)."
     ),
     urls_namespace="api-v1",
     docs_url=None,
 )
 install_error_handlers(api)
+api.add_decorator(declared_query_only, mode="view")
 api.add_router("", clients.router)
 api.add_router("", appointments.router)
 api.add_router("", measures.router)

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from continuum.api.models import IdempotentRequest
 from continuum.api.tests.world import ApiTestCase, make_token
 from continuum.audit.models import AuditEvent
 from continuum.care.models import Appointment, Client
@@ -362,3 +363,90 @@ class OutsiderTests(ApiTestCase):
             self.assertNotIn(self.dana.pk, ids, path)
         alerts = self.api("GET", "/alerts", secret, {"client_id": self.dana.pk}).json()
         self.assertEqual(alerts["items"], [])
+
+
+class UndeclaredQueryTests(ApiTestCase):
+    """A query parameter a route does not declare is a 400 naming it, never ignored: a filter
+    the API does not have would otherwise answer with every row."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.secret = make_token(self.alice)
+
+    def ids(self) -> dict[str, int]:
+        return {
+            "client_id": self.dana.pk,
+            "episode_id": self.episode.pk,
+            "appointment_id": self.upcoming.pk,
+            "administration_id": self.pending.pk,
+            "alert_id": self.alert.pk,
+            "plan_id": self.plan.pk,
+        }
+
+    def declared(self) -> dict[str, set[str]]:
+        """Every GET route of the OpenAPI description (path filled in) and its query names."""
+        schema = self.client.get("/api/v1/openapi.json").json()
+        routes = {}
+        for template, ops in schema["paths"].items():
+            if "get" not in ops:
+                continue
+            path = template.removeprefix("/api/v1").format(**self.ids())
+            params = ops["get"].get("parameters", [])
+            routes[path] = {p["name"] for p in params if p["in"] == "query"}
+        return routes
+
+    def assert_refused(self, response: Any, name: str, allowed: set[str]) -> None:
+        self.assertEqual(response.status_code, 400, response.content)
+        body = response.json()
+        self.assertEqual((body["code"], body["message"]), ("invalid", "Unknown query parameter."))
+        self.assertEqual(list(body["fields"]), [name])
+        for known in allowed:
+            self.assertIn(known, body["fields"][name])
+        self.assertNotIn("items", body)
+
+    def test_every_get_route_refuses_an_undeclared_parameter(self) -> None:
+        routes = self.declared()
+        self.assertEqual(len(routes), 13)
+        for path, allowed in routes.items():
+            self.assertEqual(self.api("GET", path, self.secret).status_code, 200, path)
+            before = AuditEvent.objects.exclude(action="api.request").count()
+            response = self.api("GET", path, self.secret, {"no_such_filter": "1"})
+            self.assert_refused(response, "no_such_filter", allowed)
+            self.assertEqual(AuditEvent.objects.exclude(action="api.request").count(), before)
+            # What the route declares still works beside it.
+            if "limit" in allowed:
+                with_known = self.api("GET", path, self.secret, {"limit": "5", "zzz": "1"})
+                self.assertEqual(list(with_known.json()["fields"]), ["zzz"], path)
+
+    def test_the_filters_people_guess_are_refused(self) -> None:
+        for path, query in (
+            ("/clients", {"first_name": "Dana"}),
+            ("/appointments", {"client": str(self.dana.pk)}),
+            ("/alerts", {"severity": "high"}),
+        ):
+            response = self.api("GET", path, self.secret, query)
+            self.assert_refused(response, next(iter(query)), {"cursor", "limit", "sort"})
+        response = self.api("GET", "/measures", self.secret, {"code": "phq9"})
+        self.assertIn("takes no query parameters", response.json()["fields"]["code"])
+
+    def test_a_refused_post_writes_nothing(self) -> None:
+        clients, keys = Client.objects.count(), IdempotentRequest.objects.count()
+        quinn = {"first_name": "Quinn", "last_name": "Quarry"}
+        response = self.api("POST", "/clients?dry_run=1", self.secret, quinn, "q1")
+        self.assert_refused(response, "dry_run", set())
+        self.assertEqual(Client.objects.count(), clients)
+        self.assertEqual(IdempotentRequest.objects.count(), keys)
+        # The same key without the stray parameter does the work.
+        again = self.api("POST", "/clients", self.secret, quinn, "q1")
+        self.assertEqual(again.status_code, 201)
+
+    def test_a_refusal_is_audited_like_any_request_without_the_value(self) -> None:
+        before = AuditEvent.objects.filter(action="api.request").count()
+        self.api("GET", "/clients", self.secret, {"first_name": "Dana"})
+        rows = AuditEvent.objects.filter(action="api.request")
+        self.assertEqual(rows.count(), before + 1)
+        self.assertNotIn("Dana", str(rows.latest("pk").detail))
+
+    def test_without_a_token_it_is_still_401(self) -> None:
+        response = self.client.get("/api/v1/clients", {"first_name": "Dana"})
+        self.assertEqual(response.status_code, 401)

@@ -23,6 +23,8 @@ from django.utils import timezone
 from jsonschema import Draft6Validator  # type: ignore[import-untyped]
 
 from continuum.accounts.actors import actor_for
+from continuum.api import tokens
+from continuum.api.models import ApiToken
 from continuum.api.tests.world import CANARY, ApiTestCase, make_token
 from continuum.audit.models import AuditEvent
 from continuum.care.models import Appointment, Client
@@ -35,7 +37,7 @@ from continuum.measures.models import Alert
 from continuum.measures.services import assign_measure, enter_in_session
 from continuum.plans.tests.world import make_goal, make_plan
 from continuum.reflections.models import Reflection
-from continuum.testing.base import make_appointment
+from continuum.testing.base import make_appointment, make_portal_user
 from continuum.wellbeing.models import SelfReflection
 
 SCHEMA = Path(__file__).with_name("fhir.schema.json")
@@ -427,6 +429,95 @@ class EverythingTests(NewWorld):
         self.assertIn("Termination summary", pdf_text(pdf))
         self.assertNotIn(CANARY, pdf_text(pdf))
         self.assertNotIn(CANARY.encode(), pdf)
+
+
+class PatientSearchAccessTests(NewWorld):
+    """A search with `patient=` by every type that has one: the owner's token gets that
+    client's resources (and only theirs); another practice's token gets the same 404
+    OperationOutcome as for an unknown id (`get_client_for` in `search_view`), which names
+    nothing of the client; a colleague's too."""
+
+    def searchable(self) -> list[str]:
+        kinds = [kind for kind, entry in READS.items() if entry.for_patient is not None]
+        # Every type the CapabilityStatement lists with a `patient` parameter is here.
+        statement = self.client.get(f"{BASE}/metadata").json()
+        with_patient = [
+            r["type"]
+            for r in statement["rest"][0]["resource"]
+            if any(p["name"] == "patient" for p in r.get("searchParam", []))
+        ]
+        self.assertEqual(sorted(kinds), sorted(with_patient))
+        self.assertEqual(len(kinds), 10)
+        return kinds
+
+    def refers_to(self, resource: dict[str, Any], client: Client) -> bool:
+        return f'"Patient/{client.pk}"' in json.dumps(resource)
+
+    def test_the_owner_gets_the_patients_resources_and_outsiders_a_404(self) -> None:
+        charlie = make_token(self.charlie, ["fhir:read"])
+        bob = make_token(self.bob, ["fhir:read"])
+        for kind in self.searchable():
+            for patient in (str(self.dana.pk), f"Patient/{self.dana.pk}"):
+                with self.subTest(kind=kind, patient=patient):
+                    own = self.fhir(f"/{kind}", patient=patient)
+                    self.assertEqual(own.status_code, 200)
+                    bundle = own.json()
+                    self.assertEqual(bundle["type"], "searchset")
+                    self.assertGreater(bundle["total"], 0)
+                    for entry in bundle["entry"]:
+                        self.assertTrue(self.refers_to(entry["resource"], self.dana))
+                        self.assertFalse(self.refers_to(entry["resource"], self.eli))
+                    for outsider in (charlie, bob):
+                        response = self.fhir(f"/{kind}", outsider, patient=patient)
+                        self.assertEqual(response.status_code, 404)
+                        refused = response.json()
+                        self.assertEqual(refused["resourceType"], "OperationOutcome")
+                        self.assertEqual(refused["issue"][0]["code"], "not-found")
+                        self.assertNotIn(f"Patient/{self.dana.pk}", response.content.decode())
+                        self.assertNotIn("Dana", response.content.decode())
+                    # The same 404 as an id nobody has: the answer does not tell them apart.
+                    unknown = self.fhir(f"/{kind}", charlie, patient="999999")
+                    self.assertEqual(
+                        (unknown.status_code, unknown.content),
+                        (404, self.fhir(f"/{kind}", charlie, patient=patient).content),
+                    )
+            # Charlie's own client's search works for him: the 404 is about Dana, not him.
+            theirs = self.fhir(f"/{kind}", charlie, patient=self.eli.pk)
+            self.assertEqual(theirs.status_code, 200, kind)
+            for entry in theirs.json().get("entry", []):
+                self.assertFalse(self.refers_to(entry["resource"], self.dana), kind)
+
+
+class PortalClientTests(NewWorld):
+    """A portal client (not staff) has no way into the API or FHIR: no token can be made for
+    them (test_tokens.py) and a logged-in portal session opens neither."""
+
+    def test_a_portal_session_opens_neither_the_api_nor_fhir(self) -> None:
+        self.login(make_portal_user(self.dana))
+        self.assertEqual(self.client.get("/api/v1/clients").status_code, 401)
+        self.assertEqual(self.client.get(f"/api/v1/clients/{self.dana.pk}").status_code, 401)
+        for path in (f"/Patient/{self.dana.pk}", f"/Patient/{self.dana.pk}/$everything"):
+            response = self.client.get(BASE + path)
+            self.assertEqual(response.status_code, 401, path)
+            self.assertEqual(response.json()["resourceType"], "OperationOutcome")
+        self.assertEqual(
+            self.client.get(f"{BASE}/Observation", {"patient": self.dana.pk}).status_code, 401
+        )
+
+    def test_a_token_row_made_for_a_portal_client_opens_nothing(self) -> None:
+        portal = make_portal_user(self.dana)
+        secret = "ctm_forged-portal-fhir-token"
+        ApiToken.objects.create(
+            user=portal,
+            name="x",
+            prefix="ctm_fo",
+            token_hash=tokens.digest(secret),
+            scopes=["fhir:read", "fhir:write", "clients:read"],
+            expires_at=timezone.now() + timedelta(days=1),
+        )
+        for path in (f"/Patient/{self.dana.pk}", "/$export", "/Patient"):
+            self.assertEqual(self.fhir(path, secret).status_code, 401, path)
+        self.assertEqual(self.fhir("/Observation", secret, patient=self.dana.pk).status_code, 401)
 
 
 class DemoEverythingTests(TestCase):
