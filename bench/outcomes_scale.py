@@ -44,7 +44,7 @@ from continuum.accounts.models import Membership, Practice, Role, User  # noqa: 
 from continuum.care.models import Client  # noqa: E402
 from continuum.outcomes import rules  # noqa: E402
 from continuum.outcomes.access import Scope  # noqa: E402
-from continuum.outcomes.queries import outcome_groups, practice_outcomes  # noqa: E402
+from continuum.outcomes.queries import practice_outcomes  # noqa: E402
 from continuum.outcomes.views import _gather  # noqa: E402
 
 PRACTICE = "Bench outcomes"
@@ -239,9 +239,9 @@ def measure(practice: Practice) -> dict[str, Any]:
     return {
         "overall_all_time": _best(lambda: practice_outcomes(practice)),
         "overall_year": _best(lambda: practice_outcomes(practice, start=year[0], end=year[1])),
-        "by_therapist_all_time": _best(lambda: outcome_groups(practice, by="therapist")),
+        "by_therapist_all_time": _best(lambda: practice_outcomes(practice, by="therapist")),
         "by_therapist_year": _best(
-            lambda: outcome_groups(practice, by="therapist", start=year[0], end=year[1])
+            lambda: practice_outcomes(practice, by="therapist", start=year[0], end=year[1])
         ),
         "page_queries_year": _best(lambda: _gather(scope, params)),
         "page_queries_all_time": _best(
@@ -299,7 +299,7 @@ def duckdb_reference(practice: Practice) -> dict[str, Any]:
         ),
     }
     # The two engines agree on the numbers.
-    ours = practice_outcomes(practice).overall
+    ours = practice_outcomes(practice).practice.overall
     theirs = db.execute(overall).fetchone()
     assert theirs is not None
     result["agrees"] = (ours.finished, ours.paired, ours.recovered) == (
@@ -321,7 +321,7 @@ def main() -> None:
     else:
         built = build(args.episodes)
         practice, insert = built["practice"], built["insert_seconds"]
-    rows = practice_outcomes(practice).overall
+    rows = practice_outcomes(practice).practice.overall
     print(
         json.dumps(
             {
