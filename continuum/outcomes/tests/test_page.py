@@ -3,10 +3,12 @@ formula-safe CSV, and a query count that does not grow with the number of therap
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import date
 from io import StringIO
 from typing import Any
+from xml.etree import ElementTree
 
 import time_machine
 from django.core.management import call_command
@@ -64,9 +66,23 @@ class OutcomesPageTests(BaseTestCase):
         body = response.content.decode()
         assert "Your clients" in body
         assert "The practice" in body
-        assert "Bob Brown" not in body  # others are not named, in the tables or the funnel
+        assert "Bob Brown" not in body  # others are not named in the tables (the funnel: below)
         table = response.context["groups"]
         assert [row["label"] for row in table] == ["Alice Adams"]
+
+    def test_the_funnel_names_only_the_therapists_own_point(self) -> None:
+        for _ in range(4):  # Bob: 6 finished, 5 of 6 recovered, so his point is plotted too
+            finished_episode(self.bob, phq9=(12, 3), end=date(2026, 5, 2))
+        finished_episode(self.bob, phq9=(12, 11), end=date(2026, 5, 3))
+        services.backfill()
+        # Alice sees two points, her own labelled "You" and drawn as hers, Bob's unnamed.
+        self.login(self.alice)
+        points = _funnel_points(self.client.get(URL + YEAR).context["funnel_src"])
+        assert sorted(points.values()) == [("", False), ("You", True)]
+        # The owner sees both, named.
+        self.login(self.olivia)
+        points = _funnel_points(self.client.get(URL + YEAR).context["funnel_src"])
+        assert sorted(points.values()) == [("Alice Adams", False), ("Bob Brown", False)]
 
     def test_a_clinical_lead_sees_every_therapist(self) -> None:
         lead = make_staff(self.riverside, "lee@example.org", "Lee Lead", role=Role.CLINICAL_LEAD)
@@ -258,6 +274,25 @@ class OutcomesPageTests(BaseTestCase):
 
 
 QUERIES = 7
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _funnel_points(src: str) -> dict[tuple[str, str], tuple[str, bool]]:
+    """The funnel's therapist points, decoded from the page's data: URI: each point's place
+    → (the label drawn beside it, "" for none; whether it is drawn as the viewer's own)."""
+    prefix = "data:image/svg+xml;base64,"
+    assert src.startswith(prefix)
+    svg = ElementTree.fromstring(base64.b64decode(src.removeprefix(prefix)))  # noqa: S314
+    points = {}
+    for circle in svg.iter(f"{SVG}circle"):
+        points[(circle.get("cx", ""), circle.get("cy", ""))] = ("", circle.get("r") == "6")
+    for text in svg.iter(f"{SVG}text"):
+        # A point's label sits 8 above it, 8 to its right (or left, near the edge).
+        x, y = float(text.get("x", 0)), float(text.get("y", 0))
+        for (cx, cy), (_label, own) in points.items():
+            if abs(abs(float(cx) - x) - 8) < 0.01 and abs(float(cy) - y - 8) < 0.01:
+                points[(cx, cy)] = (text.text or "", own)
+    return points
 
 
 def _report(*args: str) -> dict[str, Any]:
