@@ -241,7 +241,8 @@ def practice_outcomes(
        and therapist: GROUP BY in the order of the index outcome_day_therapist, so neither
        database sorts or reads the table, and at most (days x therapists) small rows come
        back, summed here into the overall figures, the breakdown by therapist, the funnel, a
-       therapist's own figures and the trend's quarters
+       therapist's own figures and the trend's quarters (without a trend: counted per
+       therapist alone, the rest the same)
     2. the therapists' names
     3. for a breakdown by quarter, referral or band: the counts per group in the period
        (the practice's without `therapist`; with one, the therapist's own clients', the only
@@ -255,15 +256,21 @@ def practice_outcomes(
         raise ValueError(f"unknown grouping {by!r}")
     lower = start if trend_start is None or start is None else min(start, trend_start)
     rows = rows_for(practice, start=lower, end=end, instrument=instrument)
-    grouped = rows.values("end_date", "therapist_id").annotate(**_aggregates()).order_by()
+    # With a trend, the rows are counted per end date and therapist: the day says its quarter
+    # and whether it is in the period. Without one (the command), every row read is in the
+    # period, and they are counted per therapist alone (the index outcome_therapist's order).
+    by_day = trend_start is not None
+    keys = ("end_date", "therapist_id") if by_day else ("therapist_id",)
+    grouped = rows.values(*keys).annotate(**_aggregates()).order_by()
     # Up to (days x therapists) rows: read with the cursor, and summed first per therapist,
     # quarter and whether the day is in the period (a few hundred keys), then per table.
     sql, params = grouped.query.sql_with_params()
-    days: dict[Any, tuple[str | None, bool]] = {}  # as the driver gives it: a date or a string
+    days: dict[Any, tuple[str | None, bool]] = {None: (None, True)}  # raw as the driver gives it
     sums: dict[tuple[Any, str | None, bool], list[int]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for raw, who, *values in cursor.fetchall():
+        for row in cursor.fetchall():
+            raw, who, values = (row[0], row[1], row[2:]) if by_day else (None, row[0], row[1:])
             day_key = days.get(raw)
             if day_key is None:
                 day = raw if isinstance(raw, date) else date.fromisoformat(str(raw))

@@ -233,6 +233,7 @@ class AgreementTests(BaseTestCase):
         ranges: list[tuple[date | None, date | None, date | None]] = [
             (date(2026, 3, 1), date(2026, 5, 31), date(2025, 7, 1)),
             (date(2026, 1, 1), date(2026, 6, 30), date(2026, 4, 1)),
+            (date(2026, 3, 1), date(2026, 5, 31), None),
             (None, None, None),
         ]
         for (start, end, trend_start), by, who in [
