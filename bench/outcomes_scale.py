@@ -1,6 +1,7 @@
 """Practice outcomes at provider scale (issue 17): 1,000,000 finished episodes' stored outcome
-rows in one practice, then the outcomes page's queries timed, with DuckDB over the same rows
-as the reference.
+rows in one practice (each with 2 to 12 attended appointments, so the page counts every one as
+finished treatment; the output says how many it counts), then the outcomes page's queries
+timed, with DuckDB over the same rows as the reference.
 
     .venv/bin/python bench/outcomes_scale.py --episodes 1000000            # SQLite (var/)
     bin/with-postgres .venv/bin/python bench/outcomes_scale.py --episodes 1000000
@@ -44,6 +45,7 @@ from continuum.accounts.models import Membership, Practice, Role, User  # noqa: 
 from continuum.care.models import Client  # noqa: E402
 from continuum.outcomes import rules  # noqa: E402
 from continuum.outcomes.access import Scope  # noqa: E402
+from continuum.outcomes.models import EpisodeOutcome  # noqa: E402
 from continuum.outcomes.queries import practice_outcomes  # noqa: E402
 from continuum.outcomes.views import _gather  # noqa: E402
 
@@ -152,7 +154,9 @@ def build(episodes: int, seed: int = 1) -> dict[str, Any]:
                 phq = _pair(rng, 27, 10) if paired else None
                 gad = _pair(rng, 21, 8) if paired and rng.random() < 0.9 else None
                 v = _values(phq, gad)
-                attended = rng.choice((1, 2, 4, 6, 8, 10, 12))
+                # At least two attended: every episode is one the page counts as finished
+                # treatment, so that --episodes is the number of finished episodes.
+                attended = rng.choice((2, 4, 6, 8, 10, 12))
                 rows.append(
                     (pk, practice.pk, client.therapist_id, "phq9_gad7", end,
                      f"{end.year}Q{(end.month - 1) // 3 + 1}", rng.choice(sources),
@@ -321,13 +325,21 @@ def main() -> None:
     else:
         built = build(args.episodes)
         practice, insert = built["practice"], built["insert_seconds"]
-    rows = practice_outcomes(practice).practice.overall
+    written = EpisodeOutcome.objects.filter(practice=practice, instrument_set="phq9_gad7").count()
+    finished = practice_outcomes(practice).practice.overall.finished  # as the page counts them
+    print(
+        f"{PRACTICE}: {written:,} episodes written, {finished:,} finished on the outcomes page"
+        + ("" if written == finished else " (they differ!)"),
+        file=sys.stderr,
+    )
     print(
         json.dumps(
             {
                 "job": "outcomes-scale",
                 "vendor": connection.vendor,
-                "rows": rows.finished,
+                "episodes_written": written,
+                "finished_on_page": finished,
+                "rows": finished,
                 "insert_seconds": insert,
                 "seconds": measure(practice),
                 "page": page(practice),
