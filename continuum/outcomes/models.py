@@ -74,7 +74,7 @@ class EpisodeOutcome(models.Model):
         # Covering indexes: the page's counts read every column they need from an index
         # (SQLite and PostgreSQL index-only scans), 1,000,000 rows in docs/performance.md.
         indexes = [
-            # The page (queries.page_outcomes), overall and the trend: one practice's finished
+            # The page (queries.practice_outcomes), overall and the trend: one practice's finished
             # rows of one set in a period, counted per end date and therapist in index order
             # (no sort), the therapist id in the index so that no row is read from the table.
             models.Index(

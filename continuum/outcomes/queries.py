@@ -1,8 +1,8 @@
 """The practice's outcomes as data: counts, rates, Wilson intervals and suppression, overall
 and by group, aggregated from the stored rows with GROUP BY in the database.
 
-One function serves the page, the CSV and `manage.py outcomes_report`. Words are made at the
-edge (outcomes/presenters.py, the templates).
+One function, practice_outcomes, serves the page, its CSV and `manage.py outcomes_report`.
+Words are made at the edge (outcomes/presenters.py, the templates).
 """
 
 from __future__ import annotations
@@ -188,70 +188,13 @@ def _cells(by: str, counts: dict[Any, dict[str, int]], names: dict[int, str]) ->
 
 
 def _groups(rows: QuerySet[EpisodeOutcome], by: str) -> list[Cell]:
-    """Counts per group (1 query; 2 for therapists, whose names are read apart)."""
-    if by not in GROUPINGS:
-        raise ValueError(f"unknown grouping {by!r}")
+    """Counts per group by quarter, referral or band (1 query; by therapist, the groups are
+    summed from practice_outcomes' one pass instead)."""
     field = _GROUP_FIELD[by]
     grouped = {
         row[field]: _counts(row) for row in rows.values(field).annotate(**_aggregates()).order_by()
     }
-    names = _names(list(grouped)) if by == "therapist" else {}
-    return _cells(by, grouped, names)
-
-
-def outcome_groups(
-    practice: Practice,
-    *,
-    by: str,
-    start: date | None = None,
-    end: date | None = None,
-    instrument: str = rules.DEFAULT_SET,
-    therapist: User | None = None,
-) -> list[Cell]:
-    """Only the groups of practice_outcomes (1 query, 2 by therapist): the funnel plot and
-    the trend."""
-    rows = rows_for(practice, start=start, end=end, instrument=instrument, therapist=therapist)
-    return _groups(rows, by)
-
-
-def practice_outcomes(
-    practice: Practice,
-    *,
-    start: date | None = None,
-    end: date | None = None,
-    by: str | None = None,
-    instrument: str = rules.DEFAULT_SET,
-    therapist: User | None = None,
-) -> Outcomes:
-    """The practice's figures for finished episodes ending in [start, end] (inclusive; None is
-    open), for one instrument set, overall and grouped `by` one of GROUPINGS; only
-    `therapist`'s episodes when given. 1 query (2 by therapist), whatever the number of
-    therapists or episodes:
-
-    1. the overall counts (one aggregate over the stored rows), or with `by` the counts per
-       group (GROUP BY), whose sums are the overall counts
-    2. for therapists: their names
-    """
-    if instrument not in rules.INSTRUMENT_SETS:
-        raise ValueError(f"unknown instrument set {instrument!r}")
-    if by is not None and by not in GROUPINGS:
-        raise ValueError(f"unknown grouping {by!r}")
-    rows = rows_for(practice, start=start, end=end, instrument=instrument, therapist=therapist)
-    if by is None:
-        overall = make_cell(None, _counts(rows.aggregate(**_aggregates())))
-        groups = []
-    else:  # every row is in exactly one group: the overall figures are the groups' sums
-        groups = _groups(rows, by)
-        overall = make_cell(None, _sum(groups))
-    return Outcomes(
-        instrument=instrument,
-        start=start,
-        end=end,
-        by=by,
-        therapist_id=therapist.pk if therapist else None,
-        overall=overall,
-        groups=groups,
-    )
+    return _cells(by, grouped, {})
 
 
 def _zero() -> dict[str, int]:
@@ -263,69 +206,77 @@ def _add(into: dict[str, int], counts: dict[str, int]) -> None:
         into[c] += counts[c]
 
 
-def _sum(cells: list[Cell]) -> dict[str, int]:
-    total = _zero()
-    for cell in cells:
-        _add(total, {c: getattr(cell, c) for c in COUNTS})
-    return total
-
-
 @dataclass(frozen=True)
-class PageFigures:
-    """Everything the outcomes page shows by default."""
+class Figures:
+    """The practice's outcomes for one period and instrument set: what the page shows and
+    what `manage.py outcomes_report` prints (`practice`)."""
 
     practice: Outcomes  # the practice's figures in the period, overall and grouped `by`
-    # (no groups when `own` is given: a therapist sees only their own clients' breakdown)
+    # (no groups when `therapist` is given: a therapist sees only their own clients' breakdown)
     own: Outcomes | None  # the same for the therapist's own clients, when one is given
     funnel: list[Cell]  # the practice's figures in the period by therapist
     trend: list[Cell]  # the practice's figures by quarter, from trend_start to the end
 
 
-def page_outcomes(
+def practice_outcomes(
     practice: Practice,
     *,
-    start: date,
-    end: date,
-    by: str,
-    trend_start: date,
+    start: date | None = None,
+    end: date | None = None,
+    by: str | None = None,
     instrument: str = rules.DEFAULT_SET,
     therapist: User | None = None,
-) -> PageFigures:
-    """The page's figures in 2 queries (3 with a breakdown other than by therapist), whatever
-    the number of therapists or episodes:
+    trend_start: date | None = None,
+) -> Figures:
+    """The practice's figures for finished episodes ending in [start, end] (inclusive; None is
+    open), for one instrument set, overall and grouped `by` one of GROUPINGS (or not grouped);
+    with `therapist`, also that therapist's own figures and breakdown beside the practice's;
+    with `trend_start`, the trend by quarter from then to `end`. The one query function of
+    the outcomes page and of `manage.py outcomes_report`.
+
+    2 queries (3 with a breakdown other than by therapist), whatever the number of
+    therapists or episodes:
 
     1. one pass over the rows ending in [min(start, trend_start), end], counted per end date
        and therapist: GROUP BY in the order of the index outcome_day_therapist, so neither
        database sorts or reads the table, and at most (days x therapists) small rows come
        back, summed here into the overall figures, the breakdown by therapist, the funnel, a
-       therapist's own figures and the trend's quarters
+       therapist's own figures and the trend's quarters (without a trend: counted per
+       therapist alone, the rest the same)
     2. the therapists' names
     3. for a breakdown by quarter, referral or band: the counts per group in the period
-       (the practice's for the owner and leads, the therapist's own clients' for a
-       therapist, who is shown only those: practice.groups stays empty then)
+       (the practice's without `therapist`; with one, the therapist's own clients', the only
+       breakdown they are shown: practice.groups stays empty then)
 
-    Every figure is a sum of integer counts: the same numbers as practice_outcomes and
-    outcome_groups give for each table apart (the tests compare them).
+    Every figure is a sum of integer counts, so the overall figures are the groups' sums.
     """
     if instrument not in rules.INSTRUMENT_SETS:
         raise ValueError(f"unknown instrument set {instrument!r}")
-    if by not in GROUPINGS:
+    if by is not None and by not in GROUPINGS:
         raise ValueError(f"unknown grouping {by!r}")
-    rows = rows_for(practice, start=min(start, trend_start), end=end, instrument=instrument)
-    grouped = rows.values("end_date", "therapist_id").annotate(**_aggregates()).order_by()
+    lower = start if trend_start is None or start is None else min(start, trend_start)
+    rows = rows_for(practice, start=lower, end=end, instrument=instrument)
+    # With a trend, the rows are counted per end date and therapist: the day says its quarter
+    # and whether it is in the period. Without one (the command), every row read is in the
+    # period, and they are counted per therapist alone (the index outcome_therapist's order).
+    by_day = trend_start is not None
+    keys = ("end_date", "therapist_id") if by_day else ("therapist_id",)
+    grouped = rows.values(*keys).annotate(**_aggregates()).order_by()
     # Up to (days x therapists) rows: read with the cursor, and summed first per therapist,
     # quarter and whether the day is in the period (a few hundred keys), then per table.
     sql, params = grouped.query.sql_with_params()
-    days: dict[Any, tuple[str | None, bool]] = {}  # as the driver gives it: a date or a string
+    days: dict[Any, tuple[str | None, bool]] = {None: (None, True)}  # raw as the driver gives it
     sums: dict[tuple[Any, str | None, bool], list[int]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for raw, who, *values in cursor.fetchall():
+        for row in cursor.fetchall():
+            raw, who, values = (row[0], row[1], row[2:]) if by_day else (None, row[0], row[1:])
             day_key = days.get(raw)
             if day_key is None:
                 day = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
-                quarter = rules.quarter_key(day) if day >= trend_start else None
-                day_key = days[raw] = (quarter, day >= start)
+                in_trend = trend_start is not None and day >= trend_start
+                quarter = rules.quarter_key(day) if in_trend else None
+                day_key = days[raw] = (quarter, start is None or day >= start)
             into = sums.get((who, *day_key))
             if into is None:
                 sums[(who, *day_key)] = list(values)
@@ -353,7 +304,7 @@ def page_outcomes(
     if by == "therapist":
         groups = funnel_cells if therapist is None else []
         own_groups = [c for c in funnel_cells if c.key == own_pk]
-    else:
+    elif by is not None:
         period = rows_for(
             practice, start=start, end=end, instrument=instrument, therapist=therapist
         )
@@ -373,7 +324,7 @@ def page_outcomes(
             groups=cells,
         )
 
-    return PageFigures(
+    return Figures(
         practice=outcomes(overall, groups, None),
         own=outcomes(own, own_groups, own_pk) if therapist is not None else None,
         funnel=funnel_cells,

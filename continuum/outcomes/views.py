@@ -21,7 +21,7 @@ from continuum.outcomes import charts, presenters, rules
 from continuum.outcomes.access import Scope, outcomes_scope
 from continuum.outcomes.exports import to_csv
 from continuum.outcomes.forms import OutcomesFilterForm, period_bounds
-from continuum.outcomes.queries import Cell, Outcomes, page_outcomes
+from continuum.outcomes.queries import Cell, Outcomes, practice_outcomes
 
 TREND_QUARTERS = 8
 TABLES = ("overall", "groups", "funnel", "trend")
@@ -48,14 +48,15 @@ def _trend_quarters(end: date) -> list[str]:
 
 
 def _gather(scope: Scope, params: dict[str, Any]) -> PageData:
-    """The page's data in 2 queries however many therapists and episodes (queries.page_outcomes:
-    one pass over the rows and the therapists' names): the practice's overall figures and
-    breakdown, a therapist's own figures and breakdown beside them, the funnel (by therapist)
-    and the trend (by quarter, the last eight quarters to the period's end)."""
+    """The page's data in 2 queries however many therapists and episodes (one pass over the
+    rows and the therapists' names): queries.practice_outcomes, the function
+    `manage.py outcomes_report` calls too. The practice's overall figures and breakdown, a
+    therapist's own figures and breakdown beside them, the funnel (by therapist) and the
+    trend (by quarter, the last eight quarters to the period's end)."""
     start, end = params["start"], params["end"]
     quarters = _trend_quarters(end)
     trend_start = date(int(quarters[0][:4]), (int(quarters[0][-1]) - 1) * 3 + 1, 1)
-    figures = page_outcomes(
+    figures = practice_outcomes(
         scope.practice,
         start=start,
         end=end,

@@ -561,7 +561,7 @@ class DefaultDemoTests(BaseTestCase):
         at caseness recover, about two thirds improve reliably, a few per cent deteriorate."""
         from continuum.outcomes.queries import practice_outcomes
 
-        outcomes = practice_outcomes(self.demo, by="therapist")
+        outcomes = practice_outcomes(self.demo, by="therapist").practice
         overall = outcomes.overall
         self.assertGreaterEqual(overall.finished, 90)
         rates = {name: rate.value for name, rate in overall.rates.items()}
@@ -574,9 +574,11 @@ class DefaultDemoTests(BaseTestCase):
             self.assertFalse(group.suppressed, group.name)
             self.assertGreaterEqual(group.finished, 20, group.name)
         # The trend has several quarters to show, and CORE-10 has a few finished episodes.
-        quarters = practice_outcomes(self.demo, by="quarter").groups
+        quarters = practice_outcomes(self.demo, by="quarter").practice.groups
         self.assertGreaterEqual(len([q for q in quarters if not q.suppressed]), 5)
-        self.assertGreaterEqual(practice_outcomes(self.demo, instrument="core10").overall.paired, 5)
+        self.assertGreaterEqual(
+            practice_outcomes(self.demo, instrument="core10").practice.overall.paired, 5
+        )
 
     def test_it_leaves_other_practices_alone(self) -> None:
         self.assertEqual(Client.objects.filter(practice=self.riverside).count(), 2)

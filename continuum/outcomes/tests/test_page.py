@@ -3,16 +3,22 @@ formula-safe CSV, and a query count that does not grow with the number of therap
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import date
+from io import StringIO
+from typing import Any
+from xml.etree import ElementTree
 
 import time_machine
+from django.core.management import call_command
 from django.urls import reverse
 
 from continuum.accounts.models import Role
 from continuum.audit.models import AuditEvent
 from continuum.outcomes import services
 from continuum.outcomes.exports import safe_cell
-from continuum.outcomes.queries import practice_outcomes
+from continuum.outcomes.queries import Cell
 from continuum.outcomes.tests.world import finished_episode
 from continuum.testing.base import BaseTestCase, make_portal_user, make_staff
 
@@ -60,9 +66,23 @@ class OutcomesPageTests(BaseTestCase):
         body = response.content.decode()
         assert "Your clients" in body
         assert "The practice" in body
-        assert "Bob Brown" not in body  # others are not named, in the tables or the funnel
+        assert "Bob Brown" not in body  # others are not named in the tables (the funnel: below)
         table = response.context["groups"]
         assert [row["label"] for row in table] == ["Alice Adams"]
+
+    def test_the_funnel_names_only_the_therapists_own_point(self) -> None:
+        for _ in range(4):  # Bob: 6 finished, 5 of 6 recovered, so his point is plotted too
+            finished_episode(self.bob, phq9=(12, 3), end=date(2026, 5, 2))
+        finished_episode(self.bob, phq9=(12, 11), end=date(2026, 5, 3))
+        services.backfill()
+        # Alice sees two points, her own labelled "You" and drawn as hers, Bob's unnamed.
+        self.login(self.alice)
+        points = _funnel_points(self.client.get(URL + YEAR).context["funnel_src"])
+        assert sorted(points.values()) == [("", False), ("You", True)]
+        # The owner sees both, named.
+        self.login(self.olivia)
+        points = _funnel_points(self.client.get(URL + YEAR).context["funnel_src"])
+        assert sorted(points.values()) == [("Alice Adams", False), ("Bob Brown", False)]
 
     def test_a_clinical_lead_sees_every_therapist(self) -> None:
         lead = make_staff(self.riverside, "lee@example.org", "Lee Lead", role=Role.CLINICAL_LEAD)
@@ -173,14 +193,17 @@ class OutcomesPageTests(BaseTestCase):
         self.assertIsNone(page.context["previous_period"])
         self.assertNotContains(page, "Previous ")
 
-    def test_the_page_agrees_with_the_command_and_the_query(self) -> None:
+    def test_the_page_agrees_with_the_command(self) -> None:
+        # The command, run, prints the figures the page shows for the same period and grouping
+        # (test_stored compares them for more instruments and with the scoring engine).
         self.login(self.olivia)
         response = self.client.get(URL + YEAR)
-        report = practice_outcomes(
-            self.riverside, start=date(2026, 1, 1), end=date(2026, 12, 31), by="therapist"
-        )
-        assert response.context["overall_cell"] == report.overall
-        assert [r["cell"] for r in response.context["groups"]] == report.groups
+        printed = _report("--from=2026-01-01", "--to=2026-12-31", "--by=therapist")
+        assert printed["overall"] == _json(response.context["overall_cell"])
+        assert printed["groups"] == [_json(r["cell"]) for r in response.context["groups"]]
+        assert [g["name"] for g in printed["groups"]] == ["Alice Adams", "Bob Brown"]
+        assert (printed["overall"]["recovered"], printed["overall"]["at_caseness"]) == (6, 8)
+        assert "6 of 8" in response.content.decode()
 
     def test_the_query_count_does_not_grow_with_therapists(self) -> None:
         self.login(self.olivia)
@@ -210,11 +233,9 @@ class OutcomesPageTests(BaseTestCase):
         services.backfill()
         with self.assertNumQueries(QUERIES + 1):
             response = self.client.get(url)
-        report = practice_outcomes(
-            self.riverside, start=date(2026, 1, 1), end=date(2026, 12, 31), by="referral"
-        )
-        assert response.context["overall_cell"] == report.overall
-        assert [r["cell"] for r in response.context["groups"]] == report.groups
+        printed = _report("--from=2026-01-01", "--to=2026-12-31", "--by=referral")
+        assert printed["overall"] == _json(response.context["overall_cell"])
+        assert printed["groups"] == [_json(r["cell"]) for r in response.context["groups"]]
 
     def test_a_therapists_page_has_a_fixed_query_count_too(self) -> None:
         self.login(self.alice)
@@ -253,6 +274,38 @@ class OutcomesPageTests(BaseTestCase):
 
 
 QUERIES = 7
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _funnel_points(src: str) -> dict[tuple[str, str], tuple[str, bool]]:
+    """The funnel's therapist points, decoded from the page's data: URI: each point's place
+    → (the label drawn beside it, "" for none; whether it is drawn as the viewer's own)."""
+    prefix = "data:image/svg+xml;base64,"
+    assert src.startswith(prefix)
+    svg = ElementTree.fromstring(base64.b64decode(src.removeprefix(prefix)))  # noqa: S314
+    points = {}
+    for circle in svg.iter(f"{SVG}circle"):
+        points[(circle.get("cx", ""), circle.get("cy", ""))] = ("", circle.get("r") == "6")
+    for text in svg.iter(f"{SVG}text"):
+        # A point's label sits 8 above it, 8 to its right (or left, near the edge).
+        x, y = float(text.get("x", 0)), float(text.get("y", 0))
+        for (cx, cy), (_label, own) in points.items():
+            if abs(abs(float(cx) - x) - 8) < 0.01 and abs(float(cy) - y - 8) < 0.01:
+                points[(cx, cy)] = (text.text or "", own)
+    return points
+
+
+def _report(*args: str) -> dict[str, Any]:
+    """What `manage.py outcomes_report --practice "Riverside Therapy" ... --json` prints."""
+    out = StringIO()
+    call_command("outcomes_report", "--practice=Riverside Therapy", *args, "--json", stdout=out)
+    result: dict[str, Any] = json.loads(out.getvalue())
+    return result
+
+
+def _json(cell: Cell) -> Any:
+    """A cell as the command's JSON gives it."""
+    return json.loads(json.dumps(cell.as_dict()))
 
 
 def test_formula_cells_are_neutralised() -> None:

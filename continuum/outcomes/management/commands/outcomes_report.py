@@ -1,10 +1,12 @@
 """`manage.py outcomes_report --practice "<name>" --json`: the practice's outcomes as one JSON
 object, `{"overall": {...}, "groups": [{"key": ..., ...}]}`, for audits and scripts.
 
-The numbers come from outcomes.queries.practice_outcomes. The page calls page_outcomes, one
-pass over the same stored rows (the same rows_for filter and make_cell) that fills all its
-tables at once; the tests prove every table it gives equals practice_outcomes' for the same
-period, grouping and scope. Each run writes one audit row (by the system, naming the practice).
+The numbers come from outcomes.queries.practice_outcomes, the function the outcomes page calls:
+its `practice` figures (overall, and the groups with --by) for the same period and instrument
+set as the owner sees them on the page, suppressed cells included (with their numbers and
+`"suppressed": true`). A test runs this command and compares it with the page and with
+measures.scoring.outcome_rates. Each run writes one audit row (by the system, naming the
+practice).
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ class Command(BaseCommand):
             raise CommandError("--to is before --from.")
         report = practice_outcomes(
             practice, start=start, end=end, by=options["by"], instrument=options["instrument"]
-        )
+        ).practice
         record(
             Actor.system(practice_id=practice.pk),
             "outcomes.report",
