@@ -53,7 +53,7 @@ class ClientName:
 
 @dataclass(frozen=True)
 class DaySession:
-    """One of the day's sessions, with what the day shows of it (continuity/_sessions.html):
+    """One of the day's sessions, with what the day shows of it (the `session_list` tag):
     read as plain values, not Appointment rows (issue 13: the day is opened between every
     two sessions)."""
 

@@ -1,6 +1,7 @@
 """`{% mind_entries entries %}`: the clients of "Clients on my mind", each with its reason lines;
 `{% mind_lines lines %}`: reason lines alone ("For you");
-`{% session_row appointment %}`: one of the day's sessions (continuity/_sessions.html).
+`{% session_list sessions empty %}`: the day's sessions, each a `session_row` (and, for a
+session of one's own attended, the "how heavy was it?" form), or `empty` when there are none.
 
 A busy caseload puts a hundred lines and a dozen sessions on the day, opened between every
 two sessions; written out in the template language, each line cost about a dozen node
@@ -21,6 +22,7 @@ from typing import Any
 from django import template
 from django.urls import get_script_prefix
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from continuum.accounts.paths import path_for_ids
@@ -123,3 +125,34 @@ def session_row(appointment: DaySession) -> SafeString:
         f'    <a class="button secondary small" href="{brief_url}">Brief'
         f'<span class="visually-hidden"> for {name} at {at}</span></a>'
     )
+
+
+WEIGHT_FORM = "wellbeing/_weight_form.html"
+
+
+@register.simple_tag(takes_context=True)
+def session_list(context: Any, sessions: Iterable[DaySession], empty: str) -> SafeString:
+    """The sessions as <li>s of a <ul class="session-list">, or `empty` in a muted line: one
+    tag rather than a template loop (a busy day has two dozen sessions, issue 13). A session of
+    the user's own that was attended gets the weight form (wellbeing/_weight_form.html)."""
+    sessions = list(sessions)
+    if not sessions:
+        return format_html('<p class="muted">{}</p>', empty)
+    user = context.get("user")
+    me = getattr(user, "pk", None)
+    items = []
+    for session in sessions:
+        form = ""
+        if session.status == AppointmentStatus.ATTENDED and session.therapist_id == me:
+            request = context.get("request")
+            values = {
+                "appointment": session,
+                "show": True,
+                "weight": None,
+                "next": request.get_full_path() if request is not None else "",
+            }
+            with context.push(**values):
+                form = context.template.engine.get_template(WEIGHT_FORM).render(context)
+        items.append(f"  <li>\n    {session_row(session)}\n    {form}\n  </li>\n")
+    # session_row escapes every value; the form is a template's output (autoescaped).
+    return mark_safe(f'<ul class="session-list">\n{"".join(items)}</ul>')  # noqa: S308  # nosec B308 B703

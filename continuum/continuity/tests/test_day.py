@@ -296,6 +296,33 @@ class DayTests(BaseTestCase):
         self.assertContains(response, "No sessions today.")
         self.assertContains(response, "Nothing needs your attention right now.")
 
+    def test_sessions_in_time_order_and_the_weight_form_only_on_ones_own_attended(self) -> None:
+        colleague_led = make_appointment(
+            self.dana, NOW - timedelta(hours=1), status=AppointmentStatus.ATTENDED
+        )
+        colleague_led.therapist = self.bob  # Bob covered Alice's session
+        colleague_led.save()
+        own = make_appointment(
+            self.dana, NOW - timedelta(hours=2), status=AppointmentStatus.ATTENDED
+        )
+        make_appointment(self.dana, NOW + timedelta(hours=3))
+        make_appointment(self.dana, NOW + timedelta(days=1, hours=1))
+        self.login(self.alice)
+        response = self.client.get(self.url)
+        today = response.context["day"].today_sessions
+        self.assertEqual([s.starts_at for s in today], sorted(s.starts_at for s in today))
+        self.assertEqual(len(today), 3)
+        self.assertEqual(len(response.context["day"].tomorrow_sessions), 1)
+        body = response.content.decode()
+        # One weight form, for Alice's own attended session, coming back to the day.
+        self.assertEqual(body.count('class="weight-form"'), 1)
+        self.assertIn(reverse("wellbeing:session_weight", args=[own.pk]), body)
+        self.assertNotIn(reverse("wellbeing:session_weight", args=[colleague_led.pk]), body)
+        self.assertIn('<input type="hidden" name="next" value="/day/">', body)
+        self.assertEqual(body.count('name="csrfmiddlewaretoken"'), 2)  # log out, weight form
+        self.assertNotContains(response, "No sessions today.")
+        self.assertContains(response, '<span class="session-time">07:00</span>', html=False)
+
     def test_each_client_is_one_entry_ordered_by_tier_then_oldest_reason(self) -> None:
         from continuum.portal.models import CheckIn
 

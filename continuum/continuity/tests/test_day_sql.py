@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import time_machine
 
 from continuum.accounts.actors import actor_for
-from continuum.accounts.models import Membership
+from continuum.accounts.models import Membership, User
 from continuum.care.models import Appointment, AppointmentStatus, Client, treated_by, treated_by_sql
 from continuum.continuity import attention, services
 from continuum.continuity.day import sessions_between
@@ -43,6 +43,11 @@ def decoded(facts: dict[str, object]) -> dict[str, object]:
 
 @time_machine.travel(NOW, tick=False)
 class DaySqlTests(BaseTestCase):
+    gail: Client
+    nurse: User
+    gone: User
+    people: list[User]
+
     @classmethod
     def setUpTestData(cls) -> None:
         super().setUpTestData()
@@ -81,8 +86,8 @@ class DaySqlTests(BaseTestCase):
             {self.dana.pk, self.gail.pk},
         )
 
-    def _clients_of(self, user: object) -> tuple[str, list[int]]:
-        condition, params = treated_by_sql(user, "c")  # type: ignore[arg-type]
+    def _clients_of(self, user: User) -> tuple[str, list[int]]:
+        condition, params = treated_by_sql(user, "c")
         return f"SELECT c.id FROM care_client c WHERE {condition}", params  # noqa: S608
 
     def test_attention_rows_are_the_orms(self) -> None:
