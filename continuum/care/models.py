@@ -38,7 +38,7 @@ def treated_by(user: User, client: str) -> models.Q:
 
 
 def treated_by_sql(user: User, client: str) -> tuple[str, list[int]]:
-    """`treated_by` for hand-written SQL (lib.sql): the condition on the client table's alias
+    """`treated_by` for hand-written SQL (continuum.sql): the condition on the client table's alias
     `client`, and its parameters. The same rule in the same place; a test compares the two."""
     practice_id = _clinical_practice_of(user)
     if practice_id is None:

@@ -34,6 +34,7 @@ from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from continuum import sql
 from continuum.accounts.models import User
 from continuum.accounts.paths import path_for_ids
 from continuum.care.access import clients_for
@@ -49,7 +50,6 @@ from continuum.care.models import (
     treated_by_sql,
 )
 from continuum.care.note_formats import FORMATS
-from continuum.lib import sql
 from continuum.lib.contributions import DayItem, Rank
 
 # --- The current episode -------------------------------------------------------------------
@@ -495,7 +495,7 @@ _DRAFTS_ELSEWHERE = """
 def draft_elsewhere_day_items(user: User, now: datetime) -> list[DayItem]:
     """The user's drafts of clients now seen by another therapist, still drafts 24 h after
     their session: "For you" lines (`client_id=None`), since the client is no longer on
-    their day, asked live (1 query, written by hand: lib.sql, the day asks on every visit).
+    their day, asked live (1 query, written by hand: continuum.sql, the day asks on every visit).
     Only while the user is an active member of the client's practice
     (`care.access.get_note_or_own_draft_for` lets them finish it)."""
     membership = getattr(user, "membership", None)

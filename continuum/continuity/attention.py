@@ -30,10 +30,10 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from continuum import sql
 from continuum.accounts.models import User
 from continuum.care.models import Client, treated_by_sql
 from continuum.continuity.models import Attention
-from continuum.lib import sql
 from continuum.lib.contributions import DayContribution, DayItem, Rank, day_contributions
 
 # A rebuild writes this many clients per transaction, so the writer is not held for long.
@@ -209,7 +209,7 @@ _DAY_ROWS = """
 
 def day_rows(user: User) -> list[tuple[DayItem, tuple[int, str, str, str]]]:
     """The kept reasons of the clients `user` treats (`care.models.treated_by`), each with its
-    client's name parts (pk, first, preferred, last): one query, written by hand (lib.sql:
+    client's name parts (pk, first, preferred, last): one query, written by hand (continuum.sql:
     the day reads it on every visit). The facts are decoded when a presenter reads them."""
     treated, params = treated_by_sql(user, "c")
     return [

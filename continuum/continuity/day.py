@@ -28,11 +28,12 @@ from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
+from continuum import sql
 from continuum.accounts.models import User
 from continuum.care.access import clients_for
 from continuum.care.models import AppointmentStatus, Modality, display_name_of, treated_by_sql
 from continuum.continuity import attention
-from continuum.lib import priority, sql
+from continuum.lib import priority
 from continuum.lib.contributions import DayItem, day_contributions
 from continuum.lib.timezones import local_day_bounds
 
@@ -118,7 +119,7 @@ _SESSIONS = """
 
 def sessions_between(user: User, start: datetime, end: datetime) -> list[DaySession]:
     """The sessions of the user's clients (`care.models.treated_by`) between `start` and
-    `end`, not cancelled, in time order: one query, written by hand (lib.sql: the day reads it
+    `end`, not cancelled, in time order: one query, written by hand (continuum.sql: the day reads it
     on every visit)."""
     treated, params = treated_by_sql(user, "c")
     found = sql.rows(

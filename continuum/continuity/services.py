@@ -11,13 +11,13 @@ from datetime import datetime
 
 from django.db import transaction
 
+from continuum import sql
 from continuum.accounts.actors import Actor
 from continuum.audit.log import record
-from continuum.lib import sql
 
 
 def last_looked(actor: Actor) -> datetime | None:
-    """When the actor last opened their day (1 query, by hand: lib.sql); None the first
+    """When the actor last opened their day (1 query, by hand: continuum.sql); None the first
     time."""
     found = sql.rows(
         "SELECT opened_at FROM continuity_dayvisit WHERE user_id = %s", [actor.acting_user().pk]

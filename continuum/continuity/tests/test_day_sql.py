@@ -1,4 +1,4 @@
-"""The day's hand-written reads (lib.sql) say what the ORM says.
+"""The day's hand-written reads (continuum.sql) say what the ORM says.
 
 The day's hot reads are written as SQL (issue 13: building the QuerySets cost more than running
 them). Each is compared here with the same read spelled with the ORM, over rows chosen to reach
@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 
+from continuum import sql
 from continuum.accounts.actors import actor_for
 from continuum.accounts.models import Membership, User
 from continuum.care.models import Appointment, AppointmentStatus, Client, treated_by, treated_by_sql
@@ -22,7 +23,6 @@ from continuum.continuity import attention, services
 from continuum.continuity.day import sessions_between
 from continuum.continuity.models import Attention
 from continuum.continuity.tests.test_day import make_alert
-from continuum.lib import sql
 from continuum.testing.base import (
     BaseTestCase,
     make_appointment,

@@ -7,8 +7,9 @@ run such SQL through Django's connection (its cursor wrapper, so queries are sti
 logged) and give the values back as the ORM would: datetimes aware, in UTC.
 
 Use them only where a measurement says so, with a test that compares the rows with the
-ORM's (see continuity/tests/test_day_sql.py). The SQL must run on SQLite and PostgreSQL alike:
-plain joins, `CAST(... AS TEXT)` for JSON read as text, no backend functions.
+ORM's (continuum/continuity/tests/test_day_sql.py). The SQL must run on SQLite and
+PostgreSQL alike: plain joins, `CAST(... AS TEXT)` for JSON read as text, no backend
+functions.
 """
 
 from __future__ import annotations
