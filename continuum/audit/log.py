@@ -78,6 +78,31 @@ def structural_detail(action: str, detail: dict[str, Any]) -> dict[str, Any]:
 
 _IP_FIELD = AuditEvent._meta.get_field("ip")
 
+# The one detail key that names the client a row is about (the owner's log filters on it).
+# Rows written before it was derived here may hold "client" instead (read by the filter too).
+CLIENT_KEY = "client_id"
+# Objects that reach their client through one of these, when it is already loaded.
+_CLIENT_VIA = ("appointment", "episode")
+
+
+def client_of(obj: models.Model | None) -> int | None:
+    """The client `obj` belongs to, read without a query: an object with a `client_id`, or one
+    whose loaded appointment or episode has one. A client itself is not repeated: the row
+    names it as its object (the log's filter reads both)."""
+    if obj is None:
+        return None
+    client_id = getattr(obj, "client_id", None)
+    if isinstance(client_id, int):
+        return client_id
+    cached = obj._state.fields_cache
+    for name in _CLIENT_VIA:
+        related = cached.get(name)
+        if isinstance(related, models.Model):
+            found = client_of(related)
+            if found is not None:
+                return found
+    return None
+
 
 def record(
     actor: Actor[Person],
@@ -97,6 +122,10 @@ def record(
     on the chain (see continuum/audit/chain.py).
     """
     detail = structural_detail(action, detail)
+    # The client the row is about, one key for every row: named by the caller or read from
+    # the object. The caller's wins (an object may belong to nobody's record).
+    if detail.get(CLIENT_KEY) is None and (client := client_of(obj)) is not None:
+        detail = {**detail, CLIENT_KEY: client}
     user = actor.user if actor.user is not None and actor.user.is_authenticated else None
     # An actor reading through a break-glass grant: its rows are flagged and name the grant.
     if actor.grant_id is not None:

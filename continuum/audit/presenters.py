@@ -188,25 +188,35 @@ def action_words(code: str) -> str:
     return code
 
 
+def client_in(detail: Mapping[str, Any]) -> int | None:
+    """The client a row is about: "client_id" (every new row), or "client" (rows written
+    before audit.log.record derived it)."""
+    for key in ("client_id", "client"):
+        value = detail.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
+
+
 def object_words(
     object_type: str, object_id: str, detail: Mapping[str, Any], session: date | None = None
 ) -> str:
     """ "treatmentplan", "84", {"client_id": 12} → "Treatment plan #84 of client #12";
     a note or an appointment whose session day is known → "Client #12's note of 3 Dec 2026"."""
     if not object_type:
-        client = detail.get("client_id")
-        return f"Client #{client}" if isinstance(client, int) else ""
+        client = client_in(detail)
+        return f"Client #{client}" if client is not None else ""
     if session is not None and object_type in SESSION_NOUNS:
-        client = detail.get("client_id")
+        client = client_in(detail)
         day = f"{session.day} {session:%b %Y}"
         noun = SESSION_NOUNS[object_type]
-        if isinstance(client, int):
+        if client is not None:
             return f"Client #{client}'s {noun} of {day} (#{object_id})"
         return f"The {noun} of {day} (#{object_id})"
     noun = OBJECT_NOUNS.get(object_type, object_type.capitalize())
     words = f"{noun} #{object_id}"
-    client = detail.get("client_id")
-    if object_type != "client" and isinstance(client, int):
+    client = client_in(detail)
+    if object_type != "client" and client is not None:
         words += f" of client #{client}"
     return words
 
@@ -239,7 +249,7 @@ def detail_words(detail: Mapping[str, Any]) -> str:
     already in the object column left out."""
     parts = []
     for key, value in detail.items():
-        if key == "client_id" or value in (None, "", [], {}):
+        if key in ("client_id", "client") or value in (None, "", [], {}):
             continue
         if isinstance(value, list | tuple):
             value = ", ".join(str(v) for v in value)

@@ -41,7 +41,7 @@ def request_record(actor: Actor, client: Client) -> RecordRequest:
     request = RecordRequest.objects.create(
         client=client, requested_at=now, release_due_at=now + timedelta(days=release_days())
     )
-    audit.record(actor, "record.request", request, practice=client.practice_id, client=client.pk)
+    audit.record(actor, "record.request", request, practice=client.practice_id, client_id=client.pk)
     transaction.on_commit(lambda: email_therapist.enqueue(request.pk))
     client_changed(client.pk, "exchange")
     return request
@@ -61,7 +61,7 @@ def release_record(actor: Actor, request: RecordRequest) -> RecordRequest:
         "record.release",
         locked,
         practice=locked.client.practice_id,
-        client=locked.client_id,
+        client_id=locked.client_id,
         automatic=actor.user is None,
     )
     client_changed(locked.client_id, "exchange")
@@ -86,7 +86,7 @@ def record_download(actor: Actor, request: RecordRequest, fmt: str) -> None:
         "record.download",
         request,
         practice=request.client.practice_id,
-        client=request.client_id,
+        client_id=request.client_id,
         format=fmt,
     )
 

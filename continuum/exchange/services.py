@@ -69,7 +69,7 @@ def issue_feed(actor: Actor, *, client: Client | None = None) -> tuple[CalendarF
         feed,
         kind="client" if client is not None else "therapist",
         replaced=previous.pk if previous is not None else None,
-        client=client.pk if client is not None else None,
+        client_id=client.pk if client is not None else None,
     )
     return feed, token
 

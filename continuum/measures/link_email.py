@@ -69,7 +69,7 @@ def email_link(admin: Administration, *, actor: Actor) -> None:
         "measures.link_email",
         locked,
         practice=client.practice_id,
-        client=client.pk,
+        client_id=client.pk,
         instrument=locked.instrument,
         to=kind,
     )

@@ -103,8 +103,12 @@ def _filtered(
         events = events.filter(action=data["action"])
     if data.get("client"):
         client = data["client"]
+        # New rows name their client under one key (audit.log.record derives it); rows
+        # written before that may name it under "client", or only as their object.
         events = events.filter(
-            Q(object_type="client", object_id=str(client)) | Q(detail__client_id=client)
+            Q(object_type="client", object_id=str(client))
+            | Q(detail__client_id=client)
+            | Q(detail__client=client)
         )
     # Dates are days in the owner's own time zone (activated by the middleware).
     zone = timezone.get_current_timezone_name()

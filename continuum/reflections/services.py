@@ -118,7 +118,7 @@ def create_reflection(
         actor,
         "reflection.create",
         reflection,
-        client=client.pk,
+        client_id=client.pk,
         appointment=appointment.pk if appointment is not None else None,
     )
     return reflection
@@ -154,7 +154,7 @@ def update_reflection(
         actor,
         "reflection.update",
         locked,
-        client=locked.client_id,
+        client_id=locked.client_id,
         fields=[name.removesuffix("_id") for name in changed],
     )
     _copy_back(locked, reflection)
@@ -202,7 +202,7 @@ def mark_addressed(
         actor,
         "reflection.address",
         locked,
-        client=locked.client_id,
+        client_id=locked.client_id,
         appointment=appointment.pk if appointment is not None else None,
     )
     _copy_back(locked, reflection)
@@ -229,7 +229,7 @@ def unmark_addressed(reflection: Reflection, *, actor: Actor) -> Reflection:
         actor,
         "reflection.unaddress",
         locked,
-        client=locked.client_id,
+        client_id=locked.client_id,
         appointment=previous,
     )
     _copy_back(locked, reflection)

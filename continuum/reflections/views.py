@@ -197,7 +197,7 @@ def reflection_detail(request: HttpRequest, reflection_id: int) -> HttpResponse:
     if (refused := refuse(request, *READ_METHODS)) is not None:
         return refused
     current = reflection.client.therapist_id == user.pk
-    audit.record(actor_of(request), "reflection.view", reflection, client=reflection.client_id)
+    audit.record(actor_of(request), "reflection.view", reflection, client_id=reflection.client_id)
     return render(
         request,
         "reflections/reflection_detail.html",
@@ -248,7 +248,7 @@ def reflection_edit(request: HttpRequest, reflection_id: int) -> HttpResponse:
             },
         )
         audit.record(
-            actor_of(request), "reflection.view", reflection, client=client.pk, page="edit"
+            actor_of(request), "reflection.view", reflection, client_id=client.pk, page="edit"
         )
     return _render_form(request, form, client=client, reflection=reflection)
 
@@ -286,7 +286,7 @@ def reflection_address(request: HttpRequest, reflection_id: int) -> HttpResponse
             actor_of(request),
             "reflection.view",
             reflection,
-            client=client.pk,
+            client_id=client.pk,
             page="address_error",
         )
     else:
@@ -300,7 +300,7 @@ def reflection_address(request: HttpRequest, reflection_id: int) -> HttpResponse
             initial = {"appointment": default.pk if default is not None else None}
         form = AddressForm(client=client, initial=initial)
         audit.record(
-            actor_of(request), "reflection.view", reflection, client=client.pk, page="address"
+            actor_of(request), "reflection.view", reflection, client_id=client.pk, page="address"
         )
     return render(
         request,

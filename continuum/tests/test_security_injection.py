@@ -61,7 +61,11 @@ TARGETS: dict[str, tuple[str, Callable[[Any], dict[str, Any]], list[str]]] = {
     "care:schedule": ("alice", lambda w: {}, ["week"]),
     "care:note_create": ("alice", lambda w: {"appointment_id": w.attended.pk}, ["format"]),
     "measures:alert_list": ("alice", lambda w: {}, ["status", "page"]),
-    "audit:log": ("olivia", lambda w: {}, ["actor", "action", "date_from", "date_to", "page"]),
+    "audit:log": (
+        "olivia",
+        lambda w: {},
+        ["actor", "action", "date_from", "date_to", "client", "page"],
+    ),
     "accounts:roster": ("olivia", lambda w: {}, ["therapist", "q", "page"]),
     "accounts:reassign": ("olivia", lambda w: {"client_id": w.dana.pk}, ["therapist", "q"]),
     "reflections:client_reflections": (
@@ -87,7 +91,11 @@ TARGETS: dict[str, tuple[str, Callable[[Any], dict[str, Any]], list[str]]] = {
         lambda w: {},
         ["period", "on", "start", "end", "instrument", "by"],
     ),
-    "exchange:audit_csv": ("olivia", lambda w: {}, ["actor", "action", "date_from", "date_to"]),
+    "exchange:audit_csv": (
+        "olivia",
+        lambda w: {},
+        ["actor", "action", "date_from", "date_to", "client"],
+    ),
 }
 
 # Every module that reads request.GET, so that a new list view cannot escape the fuzzing.

@@ -157,7 +157,7 @@ def create_self_reflection(
         actor,
         "wellbeing.self_reflection.create",
         reflection,
-        client=client.pk if client is not None else None,
+        client_id=client.pk if client is not None else None,
     )
     return reflection
 
@@ -241,7 +241,7 @@ def create_consultation(
         actor,
         "wellbeing.consultation.create",
         entry,
-        client=client.pk if client is not None else None,
+        client_id=client.pk if client is not None else None,
     )
     return entry
 

@@ -177,7 +177,7 @@ class AtomicOpenTests(BreakGlassTestCase):
         self.assertEqual(get_note_for(actor, self.note.pk), self.note)
         event = record(actor, "note.view", self.note)
         self.assertTrue(event.flagged)
-        self.assertEqual(event.detail, {"break_glass": grant.pk})
+        self.assertEqual(event.detail, {"break_glass": grant.pk, "client_id": self.dana.pk})
         self.assertEqual(actor.break_glass.client_id, self.dana.pk)
 
 

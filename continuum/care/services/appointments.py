@@ -214,7 +214,7 @@ def book_appointments(
             for start in sorted(starts)
         ]
     )
-    detail: dict[str, Any] = {"count": len(booked), "client": client.pk}
+    detail: dict[str, Any] = {"count": len(booked), "client_id": client.pk}
     if series is not None:
         detail["series"] = str(series)
     if episode is not None:

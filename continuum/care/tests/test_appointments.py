@@ -130,7 +130,7 @@ class AppointmentCreateTests(BaseTestCase):
         self.assertEqual(event.action, "appointment.create")
         self.assertEqual(event.actor, self.alice)
         self.assertEqual(event.object_id, str(appointment.pk))
-        self.assertEqual(event.detail, {"count": 1, "client": self.dana.pk})
+        self.assertEqual(event.detail, {"count": 1, "client_id": self.dana.pk})
         self.assertNotIn("Dana", str(event.detail))
 
     def test_it_links_the_open_episode(self) -> None:
@@ -442,7 +442,10 @@ class AppointmentEditTests(BaseTestCase):
         self.assertEqual(self.appointment.modality, Modality.PHONE)
         event = AuditEvent.objects.get()
         self.assertEqual(event.action, "appointment.update")
-        self.assertEqual(event.detail, {"fields": ["starts_at", "duration_minutes", "modality"]})
+        self.assertEqual(
+            event.detail,
+            {"fields": ["starts_at", "duration_minutes", "modality"], "client_id": self.dana.pk},
+        )
 
     def test_moving_it_does_not_clash_with_itself(self) -> None:
         self.login(self.alice)

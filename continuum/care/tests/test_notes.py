@@ -166,7 +166,10 @@ class NoteCreateTests(NoteTestCase):
                 self.assertIsNone(note.signed_at)
                 event = AuditEvent.objects.filter(action="note.create").latest("pk")
                 self.assertEqual(event.object_id, str(note.pk))
-                self.assertEqual(event.detail, {"appointment": appointment.pk, "format": fmt})
+                self.assertEqual(
+                    event.detail,
+                    {"appointment": appointment.pk, "format": fmt, "client_id": note.client_id},
+                )
         self.assertEqual(AuditEvent.objects.count(), len(FORMATS))
 
     def test_only_attended_appointments_get_notes(self) -> None:
@@ -329,7 +332,11 @@ class NoteEditTests(NoteTestCase):
         event = AuditEvent.objects.get()
         self.assertEqual(event.action, "note.update")
         self.assertEqual(
-            event.detail, {"fields": ["subjective", "objective", "plan", "next_session_plan"]}
+            event.detail,
+            {
+                "fields": ["subjective", "objective", "plan", "next_session_plan"],
+                "client_id": self.dana.pk,
+            },
         )
 
     def test_over_long_text_changes_nothing(self) -> None:
@@ -473,7 +480,7 @@ class AddendumTests(NoteTestCase):
         )
         event = AuditEvent.objects.get()
         self.assertEqual(event.action, "note.addendum")
-        self.assertEqual(event.detail, {"addendum": addendum.pk})
+        self.assertEqual(event.detail, {"addendum": addendum.pk, "client_id": self.dana.pk})
 
     def test_the_same_form_sent_twice_adds_one_addendum(self) -> None:
         # Issue 14: two quick POSTs made two identical addenda on a signed note.

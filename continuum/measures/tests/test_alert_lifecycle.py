@@ -133,6 +133,7 @@ class NoLongerCurrentTests(MeasuresTestCase):
                 "kind": "not_on_track",
                 "resolution": "no_longer_current",
                 "administration": closing.pk,
+                "client_id": self.dana.pk,
             },
         )
         # The safety alert never closes itself.
@@ -365,7 +366,9 @@ class UnansweredSafetyItemTests(MeasuresTestCase):
         admin.refresh_from_db()
         self.assertEqual(admin.safety_prompt_dismiss_reason, "Asked on the phone: zero")
         row = AuditEvent.objects.get(action="measures.safety_prompt_dismiss")
-        self.assertEqual(row.detail, {"instrument": "phq9", "reason_given": True})
+        self.assertEqual(
+            row.detail, {"instrument": "phq9", "reason_given": True, "client_id": self.dana.pk}
+        )
         self.assertNotIn("phone", str(row.detail))
 
     def test_outsiders_get_404(self) -> None:

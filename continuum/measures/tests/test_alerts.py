@@ -181,7 +181,10 @@ class SafetyAlertTests(MeasuresTestCase):
         self.assertEqual((alert.resolved_by, alert.action), (self.alice, "other"))
         self.assertEqual(alert.action_note, "Called her GP with consent")
         event = AuditEvent.objects.get(action="measures.alert_resolve")
-        self.assertEqual(event.detail, {"kind": "safety", "taken": "other", "noted": True})
+        self.assertEqual(
+            event.detail,
+            {"kind": "safety", "taken": "other", "noted": True, "client_id": self.dana.pk},
+        )
         self.assertNotIn("GP", str(event.detail))
 
 

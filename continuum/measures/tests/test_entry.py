@@ -119,7 +119,13 @@ class EntryTests(MeasuresTestCase):
         self.assertEqual(event.actor, self.alice)
         self.assertEqual(
             event.detail,
-            {"via": "session", "instrument": "phq9", "alerts": [], "resolved_alerts": []},
+            {
+                "via": "session",
+                "instrument": "phq9",
+                "alerts": [],
+                "resolved_alerts": [],
+                "client_id": self.dana.pk,
+            },
         )
 
     def test_bad_answers_rerender_with_the_error_and_store_nothing(self) -> None:

@@ -59,7 +59,7 @@ class LinkEmailTests(MeasuresTestCase):
         event = AuditEvent.objects.get(action="measures.link_email")
         self.assertEqual(event.actor, self.alice)
         self.assertEqual(
-            event.detail, {"client": self.dana.pk, "instrument": "phq9", "to": "record"}
+            event.detail, {"client_id": self.dana.pk, "instrument": "phq9", "to": "record"}
         )
         with (
             SmtpServer() as smtp,

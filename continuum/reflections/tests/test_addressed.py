@@ -56,7 +56,7 @@ class AddressTests(ReflectionTestCase):
         self.assertNotContains(response, f'value="{cancelled.pk}"')
         self.assertContains(response, '<label for="id_note">How it was addressed</label>')
         event = AuditEvent.objects.get(action="reflection.view")
-        self.assertEqual(event.detail, {"client": self.dana.pk, "page": "address"})
+        self.assertEqual(event.detail, {"client_id": self.dana.pk, "page": "address"})
 
     def test_it_marks_the_reflection_addressed_with_a_note(self) -> None:
         self.login(self.alice)
@@ -70,7 +70,7 @@ class AddressTests(ReflectionTestCase):
         self.assertEqual(self.reflection.addressed_in, self.attended)
         self.assertEqual(self.reflection.addressed_note, "She raised it herself; planned a call.")
         event = AuditEvent.objects.get(action="reflection.address")
-        self.assertEqual(event.detail, {"client": self.dana.pk, "appointment": self.attended.pk})
+        self.assertEqual(event.detail, {"client_id": self.dana.pk, "appointment": self.attended.pk})
         page = self.client.get(detail_url(self.reflection))
         self.assertContains(page, "Marked as addressed.")
         self.assertContains(page, "She raised it herself; planned a call.")
@@ -158,7 +158,7 @@ class AddressTests(ReflectionTestCase):
         self.assertIsNone(self.reflection.addressed_in)
         self.assertEqual(self.reflection.addressed_note, "")
         event = AuditEvent.objects.get(action="reflection.unaddress")
-        self.assertEqual(event.detail, {"client": self.dana.pk, "appointment": self.attended.pk})
+        self.assertEqual(event.detail, {"client_id": self.dana.pk, "appointment": self.attended.pk})
         self.assertEqual(list(reflections_to_bring(self.alice, self.dana)), [self.reflection])
 
     def test_unmarking_an_open_reflection_says_so_and_writes_nothing(self) -> None:

@@ -211,7 +211,7 @@ class CreateReflectionTests(ReflectionTestCase):
         self.assertEqual(reflection.created_at, NOW)
         event = AuditEvent.objects.get(action="reflection.create")
         self.assertEqual(event.object_id, str(reflection.pk))
-        self.assertEqual(event.detail, {"client": self.dana.pk, "appointment": self.attended.pk})
+        self.assertEqual(event.detail, {"client_id": self.dana.pk, "appointment": self.attended.pk})
         page = self.client.get(list_url(self.dana))
         self.assertContains(page, "Reflection saved. Only you can read it.")
         self.assertContains(page, "To bring to the next session")
@@ -306,7 +306,7 @@ class DetailTests(ReflectionTestCase):
         self.assertContains(response, "Not yet")
         event = AuditEvent.objects.get(action="reflection.view")
         self.assertEqual((event.object_type, event.object_id), ("reflection", str(reflection.pk)))
-        self.assertEqual(event.detail, {"client": self.dana.pk})
+        self.assertEqual(event.detail, {"client_id": self.dana.pk})
 
     def test_post_is_not_allowed_for_the_author(self) -> None:
         self.login(self.alice)
@@ -331,7 +331,7 @@ class EditTests(ReflectionTestCase):
         self.assertContains(response, "Original text</textarea>")
         self.assertContains(response, f'<option value="{self.attended.pk}" selected>')
         event = AuditEvent.objects.get(action="reflection.view")
-        self.assertEqual(event.detail, {"client": self.dana.pk, "page": "edit"})
+        self.assertEqual(event.detail, {"client_id": self.dana.pk, "page": "edit"})
 
     def test_it_saves_changes_and_names_the_changed_fields_only(self) -> None:
         reflection = make_reflection(self.dana, "Original text")
@@ -349,7 +349,7 @@ class EditTests(ReflectionTestCase):
         self.assertEqual(reflection.created_at, NOW)
         event = AuditEvent.objects.get(action="reflection.update")
         self.assertEqual(
-            event.detail, {"client": self.dana.pk, "fields": ["text", "bring_to_next_session"]}
+            event.detail, {"client_id": self.dana.pk, "fields": ["text", "bring_to_next_session"]}
         )
 
     def test_bad_input_changes_nothing(self) -> None:

@@ -74,7 +74,7 @@ class ConsultationTests(WellbeingTestCase):
         self.assertContains(page, "Try a graded exposure plan")
         self.assertContains(page, "Peer consultation")
         event = AuditEvent.objects.get(action="wellbeing.consultation.create")
-        self.assertEqual(event.detail, {"client": self.dana.pk})
+        self.assertEqual(event.detail, {"client_id": self.dana.pk})
 
     def test_the_clients_page_lists_and_logs_for_that_client_only(self) -> None:
         ConsultationEntry.objects.create(
@@ -143,7 +143,7 @@ class ConsultationTests(WellbeingTestCase):
         self.entry.refresh_from_db()
         self.assertEqual((self.entry.kind, self.entry.decided), ("peer", "Changed"))
         event = AuditEvent.objects.get(action="wellbeing.consultation.update")
-        self.assertEqual(event.detail, {"fields": ["kind", "decided"]})
+        self.assertEqual(event.detail, {"fields": ["kind", "decided"], "client_id": self.dana.pk})
 
     def test_what_was_decided_is_encrypted_at_rest(self) -> None:
         stored = raw_value("wellbeing_consultationentry", "decided", self.entry.pk)

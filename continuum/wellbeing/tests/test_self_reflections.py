@@ -69,8 +69,8 @@ class SelfReflectionTests(WellbeingTestCase):
         self.assertEqual(
             actions,
             [
-                ("wellbeing.self_reflection.create", {"client": self.dana.pk}),
-                ("wellbeing.self_reflection.view", {}),
+                ("wellbeing.self_reflection.create", {"client_id": self.dana.pk}),
+                ("wellbeing.self_reflection.view", {"client_id": self.dana.pk}),
                 (
                     "wellbeing.self_reflection.list",
                     {"page": 1, "self_reflections": [created.pk, self.mine.pk]},

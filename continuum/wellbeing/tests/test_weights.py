@@ -71,7 +71,9 @@ class RateSessionTests(WellbeingTestCase):
         event = AuditEvent.objects.get(action="wellbeing.weight.rate")
         self.assertEqual((event.actor, event.object_id), (self.alice, str(row.pk)))
         # Ids only: never the weight itself (the owner reads the audit log).
-        self.assertEqual(event.detail, {"appointment": self.appointment.pk})
+        self.assertEqual(
+            event.detail, {"appointment": self.appointment.pk, "client_id": self.dana.pk}
+        )
         messages = [str(m) for m in response.wsgi_request._messages]  # type: ignore[attr-defined]
         self.assertEqual(messages, ["Saved: 4 of 5, heavy. Only you can see this."])
 
