@@ -50,16 +50,17 @@ class ClinicalDetail(ValueError):
     """An audit detail that holds a clinical value or free text."""
 
 
-def _structural(value: Any) -> bool:
+def structural_value(value: Any) -> bool:
+    """Whether `value` can be a structural fact (a number, a code, lists and maps of them)."""
     if value is None or isinstance(value, bool | int | float):
         return True
     if isinstance(value, str):
         return bool(_CODE.match(value))
     if isinstance(value, list | tuple | set | frozenset):
-        return all(_structural(v) for v in value)
+        return all(structural_value(v) for v in value)
     if isinstance(value, dict):
         return all(
-            isinstance(k, str) and k not in CLINICAL_KEYS and _structural(v)
+            isinstance(k, str) and k not in CLINICAL_KEYS and structural_value(v)
             for k, v in value.items()
         )
     return False
@@ -67,7 +68,7 @@ def _structural(value: Any) -> bool:
 
 def structural_detail(action: str, detail: dict[str, Any]) -> dict[str, Any]:
     """`detail` with every non-structural entry refused (strict) or removed and logged."""
-    bad = [k for k, v in detail.items() if k in CLINICAL_KEYS or not _structural(v)]
+    bad = [k for k, v in detail.items() if k in CLINICAL_KEYS or not structural_value(v)]
     if not bad:
         return detail
     if settings.AUDIT_DETAIL_STRICT:

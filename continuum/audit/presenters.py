@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
+from continuum.audit.log import CLINICAL_KEYS, structural_value
 from continuum.audit.models import AuditEvent
 
 # Whole codes whose words the general rule below would get wrong.
@@ -244,6 +245,129 @@ OBJECT_NOUNS: dict[str, str] = {
 }
 
 
+# The detail keys the log shows: structural facts (ids, counts, codes, statuses, field
+# names, days). Rows written before record() refused clinical values (a check-in's
+# "mood", a note's text) cannot be rewritten (the chain hashes them), so the page and the
+# CSV show only these keys, and only values that can be a code; anything else is dropped.
+STRUCTURAL_KEYS = frozenset(
+    [
+        "addendum",
+        "administration",
+        "administrations",
+        "after_hours",
+        "alerts",
+        "appointment",
+        "appointments_moved",
+        "automatic",
+        "bands",
+        "break_glass",
+        "by",
+        "cadence",
+        "cancelled_by",
+        "cancelled_checkins",
+        "changed",
+        "channel",
+        "client",
+        "clients",
+        "clinical",
+        "consultations",
+        "count",
+        "created",
+        "creates",
+        "days",
+        "decision",
+        "direction",
+        "discharged",
+        "drafts_kept",
+        "duplicates",
+        "ends_on",
+        "episode",
+        "episodes",
+        "errors",
+        "fields",
+        "file",
+        "filtered",
+        "flags",
+        "format",
+        "former",
+        "from",
+        "grant",
+        "groups",
+        "has_note",
+        "hours",
+        "ids",
+        "in_reply_to",
+        "instrument",
+        "instruments",
+        "kind",
+        "level",
+        "marked_read",
+        "measures",
+        "method",
+        "minute",
+        "months",
+        "noted",
+        "now",
+        "orphaned_drafts",
+        "outcome",
+        "outside_episode_confirmed",
+        "overlap_confirmed",
+        "page",
+        "passwordless",
+        "reason_given",
+        "reauthentication",
+        "reflections",
+        "replaced",
+        "requests",
+        "resolution",
+        "resolved_alerts",
+        "role",
+        "route",
+        "rows",
+        "scope",
+        "scopes",
+        "searched",
+        "seed",
+        "self_reflections",
+        "series",
+        "sessions_booked",
+        "shared",
+        "shared_measures",
+        "shown",
+        "since",
+        "sort",
+        "status",
+        "supersedes",
+        "table",
+        "taken",
+        "target_kind",
+        "technique",
+        "therapists",
+        "to",
+        "type",
+        "types",
+        "unplanned",
+        "version",
+        "via",
+        "was",
+        "week",
+        "withdrawn",
+    ]
+)
+
+
+def shown_detail(detail: Mapping[str, Any]) -> dict[str, Any]:
+    """The structural part of a row's detail: allow-listed keys (and any "…_id"/"…_ids")
+    whose values are codes, never a clinical key or free text."""
+    return {
+        key: value
+        for key, value in detail.items()
+        if (key in STRUCTURAL_KEYS or key.endswith(("_id", "_ids")))
+        and key not in CLINICAL_KEYS
+        and structural_value(value)
+    }
+
+
 def detail_words(detail: Mapping[str, Any]) -> str:
     """The structural facts that say something, as "key: value"; empty values and the ids
     already in the object column left out."""
@@ -275,7 +399,7 @@ def log_lines(
             "object": object_words(
                 e.object_type, e.object_id, e.detail, sessions.get((e.object_type, e.object_id))
             ),
-            "details": detail_words(e.detail),
+            "details": detail_words(shown_detail(e.detail)),
             "ip": e.ip,
         }
         for e in events

@@ -20,6 +20,7 @@ from continuum.accounts.decorators import clinician_required, owner_required
 from continuum.accounts.http import READ_METHODS, actor_of, refuse, user_of
 from continuum.audit.log import record
 from continuum.audit.models import AuditEvent
+from continuum.audit.presenters import shown_detail
 from continuum.care import queries as care_queries
 from continuum.care.access import get_client_for
 from continuum.care.episodes import LABELS, EpisodeStatus
@@ -199,7 +200,8 @@ def audit_csv(request: HttpRequest) -> HttpResponse:
                 e.object_id,
                 e.ip,
                 e.flagged,
-                json.dumps(e.detail, sort_keys=True),
+                # Structural keys only (old rows may hold values record() now refuses).
+                json.dumps(shown_detail(e.detail), sort_keys=True),
             ]
 
     header = ["When", "Who", "Action", "Object", "Object id", "IP", "Flagged", "Detail"]
