@@ -130,3 +130,26 @@ def test_readiness_plan_acceptance_and_summary(
     assert phone_page.goto(base + "/portal/relapse-prevention/").status == 200
     assert_fits_phone(phone_page)
     page_problems.assert_none()
+
+
+def test_ending_as_unplanned_asks_first(live_server: Any, page: Any, page_problems: Any) -> None:
+    """Issue 14: "End as unplanned" cannot be undone, so a page says so before it happens."""
+    practice = Practice.objects.create(name="Riverside Therapy", time_zone="Europe/London")
+    alice = make_staff(practice, "alice@example.org", "Alice Adams")
+    dana = make_client(alice, "Dana", "Dawson", email="dana@example.net")
+    episode = make_episode(dana, start_date=timezone.localdate() - timedelta(weeks=10))
+    base = live_server.url
+    login(page, base, "alice@example.org", PASSWORD)
+    page.goto(f"{base}/episodes/{episode.pk}/unplanned/")
+    page.get_by_role("textbox", name="Closing note").fill("No contact since October")
+    page.get_by_role("button", name="End as unplanned").click()
+    expect(page.get_by_role("heading", name="End this episode as unplanned?")).to_be_visible()
+    expect(page.get_by_text("cannot be made active again")).to_be_visible()
+    assert_accessible(page)
+    episode.refresh_from_db()
+    assert episode.status == EpisodeStatus.ACTIVE
+    page.get_by_role("button", name="End as unplanned").click()
+    expect(page.get_by_text("The episode has ended as unplanned.")).to_be_visible()
+    episode.refresh_from_db()
+    assert (episode.status, episode.ended_unplanned) == (EpisodeStatus.ENDED, True)
+    page_problems.assert_none()

@@ -207,11 +207,34 @@ class UnplannedPageTests(EndingsTestCase):
         self.assertEqual(self.episode.status, EpisodeStatus.ACTIVE)
         self.assertFalse(UnplannedEnding.objects.exists())
 
+    def test_ending_asks_to_confirm_first_and_changes_nothing_until_then(self) -> None:
+        self.login(self.alice)
+        response = self.client.post(
+            self.page(),
+            {"action": "end", "letter": "Dear Dee,\nWe last met", "closing_note": "No contact"},
+        )
+        self.assertContains(response, "End this episode as unplanned?")
+        self.assertContains(response, "ends on 18 November 2026, recorded as unplanned")
+        self.assertContains(response, "cannot be made active again")
+        # The form re-posts what was written, with confirmed=yes (no JavaScript needed).
+        self.assertContains(response, 'name="confirmed" value="yes"')
+        self.assertContains(response, 'name="closing_note" value="No contact"')
+        self.assertContains(response, f'action="{self.page()}"')
+        self.episode.refresh_from_db()
+        self.assertEqual(self.episode.status, EpisodeStatus.ACTIVE)
+        self.assertFalse(UnplannedEnding.objects.exists())
+        self.assertFalse(AuditEvent.objects.filter(action="ending.unplanned.end").exists())
+
     def test_ending_as_unplanned_goes_through_the_one_transition(self) -> None:
         self.login(self.alice)
         response = self.client.post(
             self.page(),
-            {"action": "end", "letter": "Dear Dee", "closing_note": "No contact since October"},
+            {
+                "action": "end",
+                "letter": "Dear Dee",
+                "closing_note": "No contact since October",
+                "confirmed": "yes",
+            },
             follow=True,
         )
         self.assertContains(response, "The episode has ended as unplanned.")

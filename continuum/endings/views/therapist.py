@@ -18,8 +18,10 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from continuum.accounts import once
+from continuum.accounts.confirm import confirmation_page, confirmed
 from continuum.accounts.decorators import clinician_required
 from continuum.accounts.http import READ_METHODS, actor_of, refuse, user_of
 from continuum.audit.log import record
@@ -309,6 +311,39 @@ def _unplanned_page(
     )
 
 
+def _needs_confirmation(request: HttpRequest, episode: Episode, data: dict[str, Any]) -> bool:
+    # An episode that cannot end, or an end date the service refuses, is explained at once.
+    end = data["end_date"]
+    if episode.status not in PLANNING or (end is not None and end < episode.start_date):
+        return False
+    return not confirmed(request)
+
+
+def _confirm_unplanned(
+    request: HttpRequest, episode: Episode, data: dict[str, Any]
+) -> HttpResponse:
+    """Ending cannot be undone: say what happens, and re-post the letter with confirmed=yes."""
+    end = data["end_date"] or timezone.localdate()
+    fields = {"action": "end", "letter": data["letter"], "closing_note": data["closing_note"]}
+    if data["end_date"]:
+        fields["end_date"] = data["end_date"].isoformat()
+    page = reverse("endings:unplanned", kwargs={"episode_id": episode.pk})
+    return confirmation_page(
+        request,
+        title="End this episode as unplanned?",
+        consequences=[
+            f"This episode of care ends on {date_format(end, 'j F Y')}, recorded as unplanned.",
+            "An ended episode cannot be made active again: new work with this client starts a "
+            "new episode.",
+            "The letter and the closing note are saved with the ending.",
+        ],
+        action=page,
+        button="End as unplanned",
+        cancel_url=page,
+        fields=fields,
+    )
+
+
 @clinician_required
 def unplanned(request: HttpRequest, episode_id: int) -> HttpResponse:
     user = user_of(request)
@@ -337,6 +372,8 @@ def unplanned(request: HttpRequest, episode_id: int) -> HttpResponse:
             if not data["closing_note"].strip():
                 form.add_error("closing_note", "Write a closing note before ending the episode.")
                 return _unplanned_page(request, episode, form=form, status=400)
+            if _needs_confirmation(request, episode, data):
+                return _confirm_unplanned(request, episode, data)
             services.end_unplanned(
                 episode,
                 letter=data["letter"],
