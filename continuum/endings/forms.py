@@ -122,7 +122,8 @@ class TerminationPlanForm(forms.Form):
             required=False,
             widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             error_messages={"invalid": "Enter a time like 09:00."},
-            help_text="Every tapering session starts at this time on your clock.",
+            help_text="Every session booked here, tapering and final, starts at this time on "
+            "your clock.",
         )
         self.fields["duration_minutes"] = forms.IntegerField(
             label="Duration (minutes)",
@@ -211,9 +212,20 @@ class TerminationPlanForm(forms.Form):
             )
             for n in range(1, taper.MAX_STAGES + 1)
         ]
-        if not any(s.count for s in stages):
-            return
+        tapering = any(s.count for s in stages)
         first, wall = cleaned.get("first_date"), cleaned.get("time")
+        final = cleaned.get("final_session_date")
+        if not tapering:
+            # No tapering: the agreed final session is still booked (issue 14), at the time
+            # given; without one, it is asked for.
+            if final is None:
+                return
+            if wall is None:
+                if "time" not in self.errors:
+                    self.add_error("time", "Choose the time of the final session.")
+                return
+            self._book(cleaned, [final], wall.replace(second=0, microsecond=0), [])
+            return
         if first is None and "first_date" not in self.errors:
             self.add_error("first_date", "Choose the date of the first tapering session.")
         if wall is None and "time" not in self.errors:
@@ -226,11 +238,27 @@ class TerminationPlanForm(forms.Form):
             self.add_error("stage_1_count", str(error))
             return
         wall = wall.replace(second=0, microsecond=0)
-        final = cleaned.get("final_session_date")
         if final is not None and days[-1] < final:
             # The agreed final session is booked with the tapering ones, at the same time
             # (issue 14: it was left for the therapist to remember).
             days = [*days, final]
+        if final is not None and days[-1] > final:
+            self.add_error(
+                "final_session_date",
+                f"The last tapering session is on {days[-1]:%-d %b %Y}, after this date. "
+                "Move the final session date or book fewer sessions.",
+            )
+            return
+        self._book(cleaned, days, wall, taper.as_rows(stages))
+
+    def _book(
+        self,
+        cleaned: dict[str, Any],
+        days: list[dt.date],
+        wall: dt.time,
+        rows: list[dict[str, int]],
+    ) -> None:
+        """The sessions to book on `days` at `wall` (local), unless the clocks change then."""
         for day in days:
             problem = local_time_problem(day, wall, self.tz_name)
             if problem is not None:
@@ -241,15 +269,8 @@ class TerminationPlanForm(forms.Form):
                     f"{what} that day. Choose another time.",
                 )
                 return
-        if final is not None and days[-1] > final:
-            self.add_error(
-                "final_session_date",
-                f"The last tapering session is on {days[-1]:%-d %b %Y}, after this date. "
-                "Move the final session date or book fewer sessions.",
-            )
-            return
         cleaned["starts"] = [to_utc(day, wall, self.tz_name) for day in days]
-        cleaned["rows"] = taper.as_rows(stages)
+        cleaned["rows"] = rows
 
 
 class ReferralForm(forms.Form):

@@ -52,7 +52,7 @@ def plan_data(**overrides: Any) -> dict[str, Any]:
 
 def no_tapering(**overrides: Any) -> dict[str, Any]:
     return plan_data(
-        first_date="", time="", stage_1_count="0", stage_2_count="0", stage_3_count="0", **overrides
+        first_date="", stage_1_count="0", stage_2_count="0", stage_3_count="0", **overrides
     )
 
 
@@ -144,13 +144,25 @@ class AgreePlanTests(EndingsTestCase):
             [{"weeks": 1, "count": 3}, {"weeks": 2, "count": 2}, {"weeks": 4, "count": 1}],
         )
 
-    def test_a_plan_without_tapering_books_nothing(self) -> None:
+    def test_a_plan_without_tapering_books_its_final_session(self) -> None:
+        # Issue 14: the agreed final session was booked only alongside tapering sessions.
         self.login(self.alice)
-        self.client.post(self.page(), no_tapering())
-        self.assertEqual(TerminationPlan.objects.get().appointments.count(), 0)
-        self.assertFalse(Appointment.objects.filter(starts_at__gt=NOW).exists())
+        self.client.post(self.page(), no_tapering(final_session_date="2027-01-04"))
+        plan = TerminationPlan.objects.get()
+        booked = [a.starts_at.astimezone(LONDON) for a in plan.appointments.all()]
+        self.assertEqual([(b.date(), b.hour, b.minute) for b in booked], [(date(2027, 1, 4), 9, 0)])
+        self.assertEqual(plan.tapering, [])
+        detail = AuditEvent.objects.get(action="ending.plan.agree").detail
+        self.assertEqual(detail["sessions_booked"], 1)
+        self.assertEqual(Appointment.objects.filter(starts_at__gt=NOW).count(), 1)
         self.episode.refresh_from_db()
         self.assertEqual(self.episode.status, EpisodeStatus.ENDING)
+
+    def test_a_plan_without_tapering_asks_for_the_final_sessions_time(self) -> None:
+        self.login(self.alice)
+        response = self.client.post(self.page(), no_tapering(time=""))
+        self.assertContains(response, "Choose the time of the final session.", status_code=400)
+        self.assertFalse(TerminationPlan.objects.exists())
 
     def assert_nothing_written(self, *, booked_before: int = 0) -> None:
         self.assertFalse(TerminationPlan.objects.exists())
