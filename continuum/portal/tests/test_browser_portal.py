@@ -11,13 +11,21 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 
 from continuum.accounts.models import Practice
 from continuum.measures.tests.world import make_score
 from continuum.portal.models import CheckIn
 from continuum.portal.tests.world import make_pending
-from continuum.testing.base import PASSWORD, make_appointment, make_client, make_episode, make_staff
+from continuum.testing.base import (
+    PASSWORD,
+    make_appointment,
+    make_client,
+    make_episode,
+    make_portal_user,
+    make_staff,
+)
 from continuum.testing.browser import assert_accessible, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -121,4 +129,31 @@ def test_invite_check_in_urgent_and_seen(
     assert_accessible(page)
     checkin.refresh_from_db()
     assert checkin.seen_by == alice
+    page_problems.assert_none()
+
+
+def test_revoking_portal_access_asks_first(live_server: Any, page: Any, page_problems: Any) -> None:
+    """Issue 14: revoking cannot be undone without a new invitation, so a page says what
+    happens before it does (no JavaScript needed), like the other irreversible actions."""
+    practice = Practice.objects.create(name="Riverside Therapy", time_zone="Europe/London")
+    alice = make_staff(practice, "alice@example.org", "Alice Adams")
+    dana = make_client(alice, "Dana", "Dawson", email="dana@example.net")
+    make_episode(dana, start_date=timezone.localdate() - timedelta(days=30))
+    dana_login = make_portal_user(dana)
+    base = live_server.url
+    login(page, base, "alice@example.org", PASSWORD)
+    page.goto(base + reverse("portal:client_portal", kwargs={"client_id": dana.pk}))
+    page.get_by_role("button", name="Revoke portal access").click()
+    heading = page.get_by_role("heading", name="Revoke Dana Dawson's portal access?")
+    assert heading.is_visible()
+    assert page.get_by_text(
+        "can no longer log in to the portal, and is logged out now"
+    ).is_visible()
+    assert_accessible(page)
+    dana_login.refresh_from_db()
+    assert dana_login.is_active  # nothing changed yet
+    page.get_by_role("button", name="Revoke portal access").click()
+    assert page.get_by_text("The client can no longer log in to the portal.").is_visible()
+    dana_login.refresh_from_db()
+    assert not dana_login.is_active
     page_problems.assert_none()
