@@ -140,6 +140,18 @@ def test_the_longest_history_leads_with_summaries_within_three_screens(
     login(owner, live_server.url, "owner@example.org", DEMO_PASSWORD, DEMO_TOTP)
     owner.goto(f"{live_server.url}/practice/audit/")
     assert owner.locator("table tbody tr").count() >= 3
+    # Actions read as words, not codes.
+    assert owner.get_by_text("day.view", exact=True).count() == 0
     assert_accessible(owner)
     shot(owner, "audit-log", LAPTOP["height"])
+    # Each time stays on one line (the `nowrap` class), even where the table is squeezed: one
+    # line box, one line tall.
+    owner.set_viewport_size(PHONE)
+    when = owner.locator("table tbody tr td time").first
+    lines, height, font = when.evaluate(
+        "t => [t.getClientRects().length, t.getBoundingClientRect().height,"
+        " parseFloat(getComputedStyle(t).fontSize)]"
+    )
+    assert lines == 1, f"the time wraps onto {lines} lines"
+    assert height < 2 * font, f"the time is {height}px tall at a {font}px font"
     owner.context.close()
