@@ -102,10 +102,20 @@ class TerminationPlanForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args: Any, tz_name: str, booking: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        tz_name: str,
+        booking: bool = True,
+        session_days: frozenset[dt.date] = frozenset(),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.tz_name = tz_name
         self.booking = booking
+        # Days that already hold one of the client's sessions (endings.queries.session_days):
+        # a final session agreed on one of them is that session, and is not booked again.
+        self.session_days = session_days
         if booking:
             self._add_tapering_fields()
 
@@ -215,10 +225,12 @@ class TerminationPlanForm(forms.Form):
         tapering = any(s.count for s in stages)
         first, wall = cleaned.get("first_date"), cleaned.get("time")
         final = cleaned.get("final_session_date")
+        # A session already booked that day is the final one: nothing to book for it.
+        book_final = final is not None and final not in self.session_days
         if not tapering:
             # No tapering: the agreed final session is still booked (issue 14), at the time
             # given; without one, it is asked for.
-            if final is None:
+            if final is None or not book_final:
                 return
             if wall is None:
                 if "time" not in self.errors:
@@ -238,7 +250,7 @@ class TerminationPlanForm(forms.Form):
             self.add_error("stage_1_count", str(error))
             return
         wall = wall.replace(second=0, microsecond=0)
-        if final is not None and days[-1] < final:
+        if final is not None and book_final and days[-1] < final:
             # The agreed final session is booked with the tapering ones, at the same time
             # (issue 14: it was left for the therapist to remember).
             days = [*days, final]

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.conf import settings
@@ -344,3 +345,17 @@ def unplanned_items_for(
         )
         for client_id, episode_id, last_attended in rows
     ]
+
+
+def session_days(client: Client, tz_name: str, now: datetime | None = None) -> frozenset[date]:
+    """The days (on the `tz_name` clock) from today on that already hold a session of the
+    client, not cancelled: an agreed final session on one of them is that session, not a
+    new one to book (1 query)."""
+    now = now or timezone.now()
+    zone = ZoneInfo(tz_name)
+    starts = Appointment.objects.filter(
+        client=client, starts_at__gte=now - timedelta(days=1)
+    ).exclude(status=AppointmentStatus.CANCELLED)
+    return frozenset(
+        at.astimezone(zone).date() for at in starts.values_list("starts_at", flat=True)
+    )

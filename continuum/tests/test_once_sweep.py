@@ -290,6 +290,7 @@ CASES: dict[str, Case] = {
         lambda t: {
             "reason": "goals_met",
             "final_session_date": _soon(21),
+            "time": "10:00",  # the final session is booked (issue 14)
             "ending_discussed": "on",
         },
         action=lambda t: reverse("endings:ending", args=[t.episode.pk]),

@@ -164,6 +164,22 @@ class AgreePlanTests(EndingsTestCase):
         self.assertContains(response, "Choose the time of the final session.", status_code=400)
         self.assertFalse(TerminationPlan.objects.exists())
 
+    def test_a_final_session_already_booked_that_day_is_not_booked_again(self) -> None:
+        # The client's usual session falls on the agreed final date: that session is the
+        # final one, so nothing is booked and no time is asked for.
+        make_appointment(self.dana, datetime(2027, 1, 4, 16, 30, tzinfo=LONDON))
+        self.login(self.alice)
+        response = self.client.post(
+            self.page(), no_tapering(final_session_date="2027-01-04", time="")
+        )
+        self.assertEqual(response.status_code, 302)
+        plan = TerminationPlan.objects.get()
+        self.assertEqual(list(plan.appointments.all()), [])
+        self.assertEqual(Appointment.objects.filter(starts_at__gt=NOW).count(), 1)
+        self.assertEqual(
+            AuditEvent.objects.get(action="ending.plan.agree").detail["sessions_booked"], 0
+        )
+
     def assert_nothing_written(self, *, booked_before: int = 0) -> None:
         self.assertFalse(TerminationPlan.objects.exists())
         self.assertEqual(Appointment.objects.filter(starts_at__gt=NOW).count(), booked_before)

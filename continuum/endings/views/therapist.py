@@ -165,7 +165,14 @@ def ending(request: HttpRequest, episode_id: int) -> HttpResponse:
         )
         return _ending_page(request, episode, status=400)
     existing = queries.termination_plan_for(episode)
-    form = TerminationPlanForm(request.POST, tz_name=user.time_zone, booking=existing is None)
+    form = TerminationPlanForm(
+        request.POST,
+        tz_name=user.time_zone,
+        booking=existing is None,
+        session_days=queries.session_days(episode.client, user.time_zone)
+        if existing is None
+        else frozenset(),
+    )
     if not form.is_valid():
         return _ending_page(request, episode, form=form, status=400)
     data = form.cleaned_data
