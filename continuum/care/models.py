@@ -25,21 +25,10 @@ def _clinical_practice_of(user: User) -> int | None:
     return int(membership.practice_id)
 
 
-def treated_by(user: User, client: str) -> models.Q:
-    """The condition "the Client at `client` (a path such as "client", from a row that points
-    at one) is one of `ClientQuerySet.for_therapist(user)`", said as a join.
-
-    For the queries the day makes on every visit: `client__in=clients_for(user)` (a subquery)
-    costs most of a millisecond to build (issue 13, docs/performance.md)."""
-    practice_id = _clinical_practice_of(user)
-    if practice_id is None:
-        return models.Q(pk__in=[])  # matches nothing, and asks the database nothing
-    return models.Q(**{f"{client}__therapist": user, f"{client}__practice_id": practice_id})
-
-
 def treated_by_sql(user: User, client: str) -> tuple[str, list[int]]:
-    """`treated_by` for hand-written SQL (continuum.sql): the condition on the client table's alias
-    `client`, and its parameters. The same rule in the same place; a test compares the two."""
+    """`ClientQuerySet.for_therapist` for hand-written SQL (continuum.sql): the condition on the
+    client table's alias `client`, and its parameters. The same rule in the same place, from
+    the same `_clinical_practice_of`; continuity/tests/test_day_sql.py compares the two."""
     practice_id = _clinical_practice_of(user)
     if practice_id is None:
         return "1 = 0", []

@@ -208,7 +208,7 @@ _DAY_ROWS = """
 
 
 def day_rows(user: User) -> list[tuple[DayItem, tuple[int, str, str, str]]]:
-    """The kept reasons of the clients `user` treats (`care.models.treated_by`), each with its
+    """The kept reasons of the clients `user` treats (`care.models.treated_by_sql`), each with its
     client's name parts (pk, first, preferred, last): one query, written by hand (continuum.sql:
     the day reads it on every visit). The facts are decoded when a presenter reads them."""
     treated, params = treated_by_sql(user, "c")

@@ -118,7 +118,7 @@ _SESSIONS = """
 
 
 def sessions_between(user: User, start: datetime, end: datetime) -> list[DaySession]:
-    """The sessions of the user's clients (`care.models.treated_by`) between `start` and
+    """The sessions of the user's clients (`care.models.treated_by_sql`) between `start` and
     `end`, not cancelled, in time order: one query, written by hand (continuum.sql: the day reads it
     on every visit)."""
     treated, params = treated_by_sql(user, "c")
